@@ -1,0 +1,28 @@
+//! Wire model of the AWS Glue API as served by Weir.
+//!
+//! * [`shapes`] — one Rust struct per botocore structure shape reachable from
+//!   the served operations (generated, see `crates/codegen`).
+//! * [`operations`] — the [`operations::Operation`] trait, one unit struct per
+//!   served operation, and the lists of all / served operation names
+//!   (generated).
+//! * [`Validate`] / [`validate`] / [`ValidationErrors`] — model-constraint
+//!   checks (`required`, `min`, `max`, `pattern`, `enum`) rendered with the
+//!   AWS/Coral wording (hand-written trait, generated impls).
+//! * [`Timestamp`] — epoch timestamps with millisecond precision that travel
+//!   as JSON numbers of epoch seconds.
+//!
+//! The generated files are produced by `cargo run -p weir-codegen` from the
+//! vendored model `botocore/glue-2017-03-31.service-2.json.gz`; do not edit
+//! them by hand.
+#![warn(missing_docs)]
+
+pub mod operations;
+pub mod shapes;
+mod timestamp;
+pub mod validate;
+
+pub use timestamp::Timestamp;
+pub use validate::{Validate, ValidationError, ValidationErrors, validate};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,20 @@
+//! Weir: a self-hosted AWS Glue Workflows service that really runs workflows.
+//!
+//! # Layout
+//! - [`http`]: the edge — one route, request ids, limits, error rendering, shutdown.
+//! - [`protocol`]: awsJson1_1 — `X-Amz-Target` resolution, decode + validate with the
+//!   generated model, encode, and [`protocol::ApiError`], the one error mapping.
+//! - [`operations`]: one handler per operation, grouped by resource; the served list
+//!   is written once and generates the dispatch.
+//! - [`resources`]: domain helpers (ARNs, ids, pagination, tags, stored forms).
+//! - [`app`]: shared state and the bridge to the blocking store.
+//!
+//! Wire shapes come from `weir_model` (generated from the AWS model), persistence from
+//! `weir_store`, orchestration decisions from `weir_engine`.
+
+pub mod app;
+pub mod config;
+pub mod http;
+pub mod operations;
+pub mod protocol;
+pub mod resources;

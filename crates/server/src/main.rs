@@ -1,0 +1,103 @@
+//! The `weir` binary: parses the command line, sets up logging, opens the store,
+//! binds the listener and runs the server until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use weir::app::App;
+use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION};
+
+#[derive(Parser)]
+#[command(name = "weir", version, about = "A self-hosted AWS Glue Workflows service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, env = "WEIR_LISTEN", default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// Directory for the database and job artefacts.
+        #[arg(long, env = "WEIR_DATA_DIR", default_value = "weir-data")]
+        data_dir: PathBuf,
+        /// Account id that owns the resources.
+        #[arg(long, env = "WEIR_ACCOUNT_ID", default_value = DEFAULT_ACCOUNT)]
+        account_id: String,
+        /// Region that owns the resources.
+        #[arg(long, env = "WEIR_REGION", default_value = DEFAULT_REGION)]
+        region: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "weir=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve {
+            listen,
+            data_dir,
+            account_id,
+            region,
+        } => {
+            let config = Config {
+                listen,
+                data_dir,
+                account: account_id,
+                region,
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?
+                .block_on(serve(config))
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = weir_store::SqliteStore::open(&config.data_dir)
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let local = listener.local_addr().context("reading the bound address")?;
+    let app = App::new(config, Arc::new(store)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("listening on {local}");
+    tracing::info!(%local, "weir is serving the AWS Glue API");
+    weir::http::serve(listener, app, shutdown_signal())
+        .await
+        .context("serving")?;
+    tracing::info!("weir stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,188 @@
+//! Weir's durable store.
+//!
+//! The domain talks to storage only through [`Store`] and [`Transaction`]: named
+//! resources of a [`Kind`] inside an account/region [`Scope`], workflow runs and job
+//! runs. Documents are opaque strings to the store (the server keeps the AWS wire
+//! form of each resource there), so no SQL and no schema knowledge leaks upwards and a
+//! PostgreSQL implementation can follow by implementing the same two traits.
+//!
+//! **Contract:** a [`Store::write`] returns only after its transaction is durably
+//! committed (SQLite in WAL mode with `synchronous=FULL`), so a caller that answers a
+//! client after `write` returned never acknowledges a change that a crash could lose.
+
+mod error;
+mod migrations;
+mod sqlite;
+mod types;
+
+pub use error::{StoreError, StoreResult};
+pub use sqlite::SqliteStore;
+pub use types::{JobRunRecord, Kind, Record, RunCursor, RunRecord, Scope};
+
+/// Reads and writes available inside one transaction.
+///
+/// Every method sees the effects of earlier calls in the same transaction. Errors are
+/// storage failures only: "not found" and "already exists" are ordinary return values.
+pub trait Transaction {
+    /// The resource `name` of `kind` in `scope`, if it exists.
+    fn get(&mut self, scope: &Scope, kind: Kind, name: &str) -> StoreResult<Option<Record>>;
+    /// Inserts a new resource; `false` (and no change) when the name is taken.
+    fn insert(&mut self, scope: &Scope, kind: Kind, record: &Record) -> StoreResult<bool>;
+    /// Replaces an existing resource; `false` (and no change) when it does not exist.
+    fn update(&mut self, scope: &Scope, kind: Kind, record: &Record) -> StoreResult<bool>;
+    /// Deletes a resource; `false` when it did not exist.
+    fn delete(&mut self, scope: &Scope, kind: Kind, name: &str) -> StoreResult<bool>;
+    /// Up to `limit` resources of `kind` in name order, strictly after `after`.
+    fn list(
+        &mut self,
+        scope: &Scope,
+        kind: Kind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<Record>>;
+    /// Every resource of `kind` whose parent is `parent`, in name order.
+    fn list_children(&mut self, scope: &Scope, kind: Kind, parent: &str)
+    -> StoreResult<Vec<Record>>;
+    /// Number of resources of `kind` in `scope`.
+    fn count(&mut self, scope: &Scope, kind: Kind) -> StoreResult<u64>;
+
+    /// Inserts or replaces a workflow run.
+    fn put_run(&mut self, scope: &Scope, run: &RunRecord) -> StoreResult<()>;
+    /// One workflow run of `workflow`.
+    fn get_run(
+        &mut self,
+        scope: &Scope,
+        workflow: &str,
+        run_id: &str,
+    ) -> StoreResult<Option<RunRecord>>;
+    /// Up to `limit` runs of `workflow`, newest first, strictly older than `before`.
+    fn list_runs(
+        &mut self,
+        scope: &Scope,
+        workflow: &str,
+        before: Option<&RunCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<RunRecord>>;
+    /// Runs of `workflow` whose status is one of `statuses`.
+    fn runs_in_status(
+        &mut self,
+        scope: &Scope,
+        workflow: &str,
+        statuses: &[&str],
+    ) -> StoreResult<Vec<RunRecord>>;
+    /// Every run, in any scope, whose status is one of `statuses` (crash recovery).
+    fn all_runs_in_status(&mut self, statuses: &[&str]) -> StoreResult<Vec<(Scope, RunRecord)>>;
+    /// Deletes every run of `workflow` (the workflow itself was deleted).
+    fn delete_runs(&mut self, scope: &Scope, workflow: &str) -> StoreResult<u64>;
+
+    /// Inserts or replaces a job run.
+    fn put_job_run(&mut self, scope: &Scope, run: &JobRunRecord) -> StoreResult<()>;
+    /// One job run of `job`.
+    fn get_job_run(
+        &mut self,
+        scope: &Scope,
+        job: &str,
+        run_id: &str,
+    ) -> StoreResult<Option<JobRunRecord>>;
+    /// Up to `limit` job runs of `job`, newest first, strictly older than `before`.
+    fn list_job_runs(
+        &mut self,
+        scope: &Scope,
+        job: &str,
+        before: Option<&RunCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<JobRunRecord>>;
+    /// Job runs of `job` whose state is one of `states`.
+    fn job_runs_in_state(
+        &mut self,
+        scope: &Scope,
+        job: &str,
+        states: &[&str],
+    ) -> StoreResult<Vec<JobRunRecord>>;
+    /// Every job run, in any scope, whose state is one of `states` (crash recovery).
+    fn all_job_runs_in_state(
+        &mut self,
+        states: &[&str],
+    ) -> StoreResult<Vec<(Scope, JobRunRecord)>>;
+
+    /// Deletes workflow and job runs that started before `cutoff_ms` and are finished
+    /// (status/state not in `live`); returns how many rows went.
+    fn purge_runs_before(&mut self, cutoff_ms: i64, live: &[&str]) -> StoreResult<u64>;
+
+    /// A server-wide setting, e.g. the pagination-token key.
+    fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>>;
+    /// Sets a server-wide setting.
+    fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
+}
+
+/// A durable store. Implementations are shared between threads behind an `Arc`.
+///
+/// Both methods block the calling thread (call them from a blocking context).
+pub trait Store: Send + Sync + 'static {
+    /// Runs `body` in a read transaction with a consistent snapshot.
+    fn read_with(
+        &self,
+        body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
+    ) -> StoreResult<()>;
+    /// Runs `body` in a write transaction and commits it durably; if `body` fails,
+    /// nothing it did is kept.
+    fn write_with(
+        &self,
+        body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
+    ) -> StoreResult<()>;
+}
+
+/// Typed convenience over [`Store`]: closures that return values and domain errors.
+///
+/// A domain error returned by the closure rolls the transaction back and is handed
+/// back unchanged; storage errors are converted with `From<StoreError>`.
+pub trait StoreExt: Store {
+    /// Read transaction returning a value.
+    fn read<R, E: From<StoreError>>(
+        &self,
+        body: impl FnOnce(&mut dyn Transaction) -> Result<R, E>,
+    ) -> Result<R, E> {
+        run_typed(|f| self.read_with(f), body)
+    }
+    /// Durable write transaction returning a value.
+    fn write<R, E: From<StoreError>>(
+        &self,
+        body: impl FnOnce(&mut dyn Transaction) -> Result<R, E>,
+    ) -> Result<R, E> {
+        run_typed(|f| self.write_with(f), body)
+    }
+}
+
+impl<S: Store + ?Sized> StoreExt for S {}
+
+fn run_typed<R, E: From<StoreError>>(
+    run: impl FnOnce(&mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>) -> StoreResult<()>,
+    body: impl FnOnce(&mut dyn Transaction) -> Result<R, E>,
+) -> Result<R, E> {
+    let mut body = Some(body);
+    let mut outcome: Option<Result<R, E>> = None;
+    let result = run(&mut |tx| {
+        let Some(body) = body.take() else {
+            return Err(StoreError::Internal("transaction body ran twice".into()));
+        };
+        match body(tx) {
+            Ok(value) => {
+                outcome = Some(Ok(value));
+                Ok(())
+            }
+            Err(error) => {
+                outcome = Some(Err(error));
+                Err(StoreError::Aborted)
+            }
+        }
+    });
+    match (result, outcome) {
+        (Ok(()), Some(outcome)) => outcome,
+        (Err(StoreError::Aborted), Some(Err(error))) => Err(error),
+        (Err(error), _) => Err(error.into()),
+        (Ok(()), None) => Err(StoreError::Internal("transaction body did not run".into()).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

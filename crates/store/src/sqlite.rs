@@ -1,0 +1,542 @@
+//! The embedded SQLite implementation of [`Store`].
+//!
+//! One writer connection (SQLite allows one writer at a time anyway) behind a mutex,
+//! and a small pool of reader connections that read concurrently thanks to WAL.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+
+use crate::migrations::migrate;
+use crate::{
+    JobRunRecord, Kind, Record, RunCursor, RunRecord, Scope, Store, StoreError, StoreResult,
+    Transaction,
+};
+
+/// Number of reader connections kept open.
+const READERS: usize = 4;
+
+/// SQLite-backed store living in one file inside the data directory.
+pub struct SqliteStore {
+    /// The only connection that writes; holding the mutex is holding the write lock.
+    writer: Mutex<Connection>,
+    /// Idle reader connections; a reader is taken for one transaction and put back.
+    readers: Mutex<Vec<Connection>>,
+    /// Path of the database file, for opening more readers when all are busy.
+    path: std::path::PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `weir.db` in `data_dir` and migrates it.
+    pub fn open(data_dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join("weir.db");
+        let mut writer = Connection::open(&path)?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        writer.busy_timeout(std::time::Duration::from_secs(10))?;
+        migrate(&mut writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            readers.push(open_reader(&path)?);
+        }
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers: Mutex::new(readers),
+            path,
+        })
+    }
+
+    fn take_reader(&self) -> StoreResult<Connection> {
+        let pooled = self
+            .readers
+            .lock()
+            .map_err(|_| StoreError::Internal("reader pool poisoned".into()))?
+            .pop();
+        match pooled {
+            Some(conn) => Ok(conn),
+            None => open_reader(&self.path),
+        }
+    }
+
+    fn return_reader(&self, conn: Connection) {
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < READERS
+        {
+            pool.push(conn);
+        }
+    }
+}
+
+fn open_reader(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+impl Store for SqliteStore {
+    fn read_with(
+        &self,
+        body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let mut conn = self.take_reader()?;
+        let result = (|| {
+            let tx = conn.transaction()?;
+            let mut handle = SqliteTx { tx: &tx };
+            body(&mut handle)?;
+            tx.finish()?;
+            Ok(())
+        })();
+        self.return_reader(conn);
+        result
+    }
+
+    fn write_with(
+        &self,
+        body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Internal("writer poisoned".into()))?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut handle = SqliteTx { tx: &tx };
+        body(&mut handle)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// A transaction on one connection.
+struct SqliteTx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+fn tags_to_text(tags: &BTreeMap<String, String>) -> String {
+    // Tags are stored as alternating key/value lines with escaped newlines; kept
+    // dependency-free so the store never needs a JSON library.
+    let mut out = String::new();
+    for (key, value) in tags {
+        out.push_str(&escape(key));
+        out.push('\n');
+        out.push_str(&escape(value));
+        out.push('\n');
+    }
+    out
+}
+
+fn tags_from_text(text: &str) -> BTreeMap<String, String> {
+    let mut lines = text.split('\n');
+    let mut tags = BTreeMap::new();
+    while let (Some(key), Some(value)) = (lines.next(), lines.next()) {
+        tags.insert(unescape(key), unescape(value));
+    }
+    tags
+}
+
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn record_from_row(row: &Row<'_>) -> rusqlite::Result<Record> {
+    let tags: String = row.get(3)?;
+    Ok(Record {
+        name: row.get(0)?,
+        parent: row.get(1)?,
+        doc: row.get(2)?,
+        tags: tags_from_text(&tags),
+    })
+}
+
+fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
+        workflow: row.get(0)?,
+        run_id: row.get(1)?,
+        started_ms: row.get(2)?,
+        status: row.get(3)?,
+        doc: row.get(4)?,
+    })
+}
+
+fn job_run_from_row(row: &Row<'_>) -> rusqlite::Result<JobRunRecord> {
+    Ok(JobRunRecord {
+        job: row.get(0)?,
+        run_id: row.get(1)?,
+        started_ms: row.get(2)?,
+        state: row.get(3)?,
+        workflow_run_id: row.get(4)?,
+        doc: row.get(5)?,
+    })
+}
+
+fn status_list(statuses: &[&str]) -> String {
+    statuses
+        .iter()
+        .map(|s| format!("'{}'", s.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Transaction for SqliteTx<'_> {
+    fn get(&mut self, scope: &Scope, kind: Kind, name: &str) -> StoreResult<Option<Record>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT name, parent, doc, tags FROM resources
+             WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4",
+        )?;
+        Ok(stmt
+            .query_row(
+                params![scope.account, scope.region, kind.as_str(), name],
+                record_from_row,
+            )
+            .optional()?)
+    }
+
+    fn insert(&mut self, scope: &Scope, kind: Kind, record: &Record) -> StoreResult<bool> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO resources (account, region, kind, name, doc, tags, parent)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        )?;
+        let changed = stmt.execute(params![
+            scope.account,
+            scope.region,
+            kind.as_str(),
+            record.name,
+            record.doc,
+            tags_to_text(&record.tags),
+            record.parent
+        ])?;
+        Ok(changed == 1)
+    }
+
+    fn update(&mut self, scope: &Scope, kind: Kind, record: &Record) -> StoreResult<bool> {
+        let mut stmt = self.tx.prepare_cached(
+            "UPDATE resources SET doc = ?5, tags = ?6, parent = ?7
+             WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4",
+        )?;
+        let changed = stmt.execute(params![
+            scope.account,
+            scope.region,
+            kind.as_str(),
+            record.name,
+            record.doc,
+            tags_to_text(&record.tags),
+            record.parent
+        ])?;
+        Ok(changed == 1)
+    }
+
+    fn delete(&mut self, scope: &Scope, kind: Kind, name: &str) -> StoreResult<bool> {
+        let mut stmt = self.tx.prepare_cached(
+            "DELETE FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4",
+        )?;
+        Ok(stmt.execute(params![scope.account, scope.region, kind.as_str(), name])? == 1)
+    }
+
+    fn list(
+        &mut self,
+        scope: &Scope,
+        kind: Kind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<Record>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT name, parent, doc, tags FROM resources
+             WHERE account = ?1 AND region = ?2 AND kind = ?3 AND (?4 IS NULL OR name > ?4)
+             ORDER BY name LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![scope.account, scope.region, kind.as_str(), after, limit as i64],
+            record_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn list_children(
+        &mut self,
+        scope: &Scope,
+        kind: Kind,
+        parent: &str,
+    ) -> StoreResult<Vec<Record>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT name, parent, doc, tags FROM resources
+             WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4 ORDER BY name",
+        )?;
+        let rows = stmt.query_map(
+            params![scope.account, scope.region, kind.as_str(), parent],
+            record_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn count(&mut self, scope: &Scope, kind: Kind) -> StoreResult<u64> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT COUNT(*) FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3",
+        )?;
+        let n: i64 = stmt.query_row(params![scope.account, scope.region, kind.as_str()], |r| {
+            r.get(0)
+        })?;
+        Ok(n as u64)
+    }
+
+    fn put_run(&mut self, scope: &Scope, run: &RunRecord) -> StoreResult<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO workflow_runs (account, region, workflow, run_id, started_ms, status, doc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (account, region, workflow, run_id)
+             DO UPDATE SET status = excluded.status, doc = excluded.doc",
+        )?;
+        stmt.execute(params![
+            scope.account,
+            scope.region,
+            run.workflow,
+            run.run_id,
+            run.started_ms,
+            run.status,
+            run.doc
+        ])?;
+        Ok(())
+    }
+
+    fn get_run(
+        &mut self,
+        scope: &Scope,
+        workflow: &str,
+        run_id: &str,
+    ) -> StoreResult<Option<RunRecord>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
+             WHERE account = ?1 AND region = ?2 AND workflow = ?3 AND run_id = ?4",
+        )?;
+        Ok(stmt
+            .query_row(
+                params![scope.account, scope.region, workflow, run_id],
+                run_from_row,
+            )
+            .optional()?)
+    }
+
+    fn list_runs(
+        &mut self,
+        scope: &Scope,
+        workflow: &str,
+        before: Option<&RunCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<RunRecord>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
+             WHERE account = ?1 AND region = ?2 AND workflow = ?3
+               AND (?4 IS NULL OR started_ms < ?4 OR (started_ms = ?4 AND run_id < ?5))
+             ORDER BY started_ms DESC, run_id DESC LIMIT ?6",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                scope.account,
+                scope.region,
+                workflow,
+                before.map(|c| c.started_ms),
+                before.map(|c| c.run_id.as_str()),
+                limit as i64
+            ],
+            run_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn runs_in_status(
+        &mut self,
+        scope: &Scope,
+        workflow: &str,
+        statuses: &[&str],
+    ) -> StoreResult<Vec<RunRecord>> {
+        let sql = format!(
+            "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
+             WHERE account = ?1 AND region = ?2 AND workflow = ?3 AND status IN ({})",
+            status_list(statuses)
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![scope.account, scope.region, workflow], run_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn all_runs_in_status(&mut self, statuses: &[&str]) -> StoreResult<Vec<(Scope, RunRecord)>> {
+        let sql = format!(
+            "SELECT workflow, run_id, started_ms, status, doc, account, region FROM workflow_runs
+             WHERE status IN ({})",
+            status_list(statuses)
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                Scope {
+                    account: row.get(5)?,
+                    region: row.get(6)?,
+                },
+                run_from_row(row)?,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delete_runs(&mut self, scope: &Scope, workflow: &str) -> StoreResult<u64> {
+        let mut stmt = self.tx.prepare_cached(
+            "DELETE FROM workflow_runs WHERE account = ?1 AND region = ?2 AND workflow = ?3",
+        )?;
+        Ok(stmt.execute(params![scope.account, scope.region, workflow])? as u64)
+    }
+
+    fn put_job_run(&mut self, scope: &Scope, run: &JobRunRecord) -> StoreResult<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO job_runs (account, region, job, run_id, started_ms, state, workflow_run_id, doc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (account, region, job, run_id)
+             DO UPDATE SET state = excluded.state, doc = excluded.doc",
+        )?;
+        stmt.execute(params![
+            scope.account,
+            scope.region,
+            run.job,
+            run.run_id,
+            run.started_ms,
+            run.state,
+            run.workflow_run_id,
+            run.doc
+        ])?;
+        Ok(())
+    }
+
+    fn get_job_run(
+        &mut self,
+        scope: &Scope,
+        job: &str,
+        run_id: &str,
+    ) -> StoreResult<Option<JobRunRecord>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT job, run_id, started_ms, state, workflow_run_id, doc FROM job_runs
+             WHERE account = ?1 AND region = ?2 AND job = ?3 AND run_id = ?4",
+        )?;
+        Ok(stmt
+            .query_row(
+                params![scope.account, scope.region, job, run_id],
+                job_run_from_row,
+            )
+            .optional()?)
+    }
+
+    fn list_job_runs(
+        &mut self,
+        scope: &Scope,
+        job: &str,
+        before: Option<&RunCursor>,
+        limit: usize,
+    ) -> StoreResult<Vec<JobRunRecord>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT job, run_id, started_ms, state, workflow_run_id, doc FROM job_runs
+             WHERE account = ?1 AND region = ?2 AND job = ?3
+               AND (?4 IS NULL OR started_ms < ?4 OR (started_ms = ?4 AND run_id < ?5))
+             ORDER BY started_ms DESC, run_id DESC LIMIT ?6",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                scope.account,
+                scope.region,
+                job,
+                before.map(|c| c.started_ms),
+                before.map(|c| c.run_id.as_str()),
+                limit as i64
+            ],
+            job_run_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn job_runs_in_state(
+        &mut self,
+        scope: &Scope,
+        job: &str,
+        states: &[&str],
+    ) -> StoreResult<Vec<JobRunRecord>> {
+        let sql = format!(
+            "SELECT job, run_id, started_ms, state, workflow_run_id, doc FROM job_runs
+             WHERE account = ?1 AND region = ?2 AND job = ?3 AND state IN ({})",
+            status_list(states)
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![scope.account, scope.region, job], job_run_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn all_job_runs_in_state(
+        &mut self,
+        states: &[&str],
+    ) -> StoreResult<Vec<(Scope, JobRunRecord)>> {
+        let sql = format!(
+            "SELECT job, run_id, started_ms, state, workflow_run_id, doc, account, region
+             FROM job_runs WHERE state IN ({})",
+            status_list(states)
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                Scope {
+                    account: row.get(6)?,
+                    region: row.get(7)?,
+                },
+                job_run_from_row(row)?,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn purge_runs_before(&mut self, cutoff_ms: i64, live: &[&str]) -> StoreResult<u64> {
+        let live = status_list(live);
+        let runs = self.tx.execute(
+            &format!(
+                "DELETE FROM workflow_runs WHERE started_ms < ?1 AND status NOT IN ({live})"
+            ),
+            params![cutoff_ms],
+        )?;
+        let job_runs = self.tx.execute(
+            &format!("DELETE FROM job_runs WHERE started_ms < ?1 AND state NOT IN ({live})"),
+            params![cutoff_ms],
+        )?;
+        Ok((runs + job_runs) as u64)
+    }
+
+    fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?;
+        Ok(stmt.query_row(params![key], |r| r.get(0)).optional()?)
+    }
+
+    fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?;
+        stmt.execute(params![key, value])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,213 @@
+//! The store conformance suite: one function per behaviour, run against every backend.
+
+use std::collections::BTreeMap;
+
+use crate::{JobRunRecord, Kind, Record, RunCursor, RunRecord, Scope, Store, StoreError, StoreExt};
+
+fn scope(account: &str) -> Scope {
+    Scope {
+        account: account.into(),
+        region: "us-east-1".into(),
+    }
+}
+
+fn record(name: &str, doc: &str) -> Record {
+    let mut tags = BTreeMap::new();
+    tags.insert("team".to_string(), "line\nbreak \\ back".to_string());
+    Record {
+        name: name.into(),
+        parent: Some("parent".into()),
+        doc: doc.into(),
+        tags,
+    }
+}
+
+/// Runs every behaviour check against `store`.
+fn conformance_suite(store: &dyn Store) {
+    resources_are_scoped_and_unique(store);
+    listing_pages_in_name_order(store);
+    failed_write_keeps_nothing(store);
+    runs_page_newest_first(store);
+    job_runs_and_meta(store);
+}
+
+fn resources_are_scoped_and_unique(store: &dyn Store) {
+    let a = scope("111111111111");
+    let b = scope("222222222222");
+    let inserted: bool = store
+        .write(|tx| tx.insert(&a, Kind::Workflow, &record("wf", "{}")))
+        .expect("insert");
+    assert!(inserted);
+    let again: bool = store
+        .write(|tx| tx.insert(&a, Kind::Workflow, &record("wf", "{\"x\":1}")))
+        .expect("insert again");
+    assert!(!again, "a taken name is not inserted twice");
+    let other = store
+        .read(|tx| tx.get(&b, Kind::Workflow, "wf"))
+        .expect("get");
+    assert_eq!(other, None, "another account never sees the resource");
+    let other_kind = store.read(|tx| tx.get(&a, Kind::Job, "wf")).expect("get");
+    assert_eq!(other_kind, None, "kinds are separate name spaces");
+    let got = store
+        .read(|tx| tx.get(&a, Kind::Workflow, "wf"))
+        .expect("get")
+        .expect("present");
+    assert_eq!(got, record("wf", "{}"), "document and tags round-trip");
+    let updated = store
+        .write(|tx| tx.update(&a, Kind::Workflow, &record("missing", "{}")))
+        .expect("update");
+    assert!(!updated, "updating a missing resource changes nothing");
+    assert!(store.write(|tx| tx.delete(&a, Kind::Workflow, "wf")).expect("delete"));
+    assert!(!store.write(|tx| tx.delete(&a, Kind::Workflow, "wf")).expect("delete"));
+}
+
+fn listing_pages_in_name_order(store: &dyn Store) {
+    let s = scope("333333333333");
+    store
+        .write(|tx| {
+            for name in ["c", "a", "b", "d"] {
+                tx.insert(&s, Kind::Trigger, &record(name, "{}"))?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .expect("insert");
+    let first = store
+        .read(|tx| tx.list(&s, Kind::Trigger, None, 3))
+        .expect("list");
+    let names: Vec<_> = first.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    let rest = store
+        .read(|tx| tx.list(&s, Kind::Trigger, Some("c"), 3))
+        .expect("list");
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].name, "d");
+    assert_eq!(store.read(|tx| tx.count(&s, Kind::Trigger)).expect("count"), 4);
+    let children = store
+        .read(|tx| tx.list_children(&s, Kind::Trigger, "parent"))
+        .expect("children");
+    assert_eq!(children.len(), 4);
+    let none = store
+        .read(|tx| tx.list_children(&s, Kind::Trigger, "other"))
+        .expect("children");
+    assert!(none.is_empty());
+}
+
+fn failed_write_keeps_nothing(store: &dyn Store) {
+    let s = scope("444444444444");
+    #[derive(Debug)]
+    enum DomainError {
+        No,
+        Store(StoreError),
+    }
+    impl From<StoreError> for DomainError {
+        fn from(e: StoreError) -> Self {
+            DomainError::Store(e)
+        }
+    }
+    let result: Result<(), DomainError> = store.write(|tx| {
+        tx.insert(&s, Kind::Job, &record("j", "{}"))?;
+        Err(DomainError::No)
+    });
+    assert!(matches!(result, Err(DomainError::No)), "the domain error comes back");
+    let got = store.read(|tx| tx.get(&s, Kind::Job, "j")).expect("get");
+    assert_eq!(got, None, "the aborted insert was rolled back");
+}
+
+fn runs_page_newest_first(store: &dyn Store) {
+    let s = scope("555555555555");
+    store
+        .write(|tx| {
+            for (i, status) in ["COMPLETED", "RUNNING", "COMPLETED", "STOPPING"].iter().enumerate() {
+                tx.put_run(
+                    &s,
+                    &RunRecord {
+                        workflow: "wf".into(),
+                        run_id: format!("wr_{i}"),
+                        started_ms: 1000 + i as i64 / 2,
+                        status: status.to_string(),
+                        doc: "{}".into(),
+                    },
+                )?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .expect("put runs");
+    let page = store
+        .read(|tx| tx.list_runs(&s, "wf", None, 3))
+        .expect("list runs");
+    let ids: Vec<_> = page.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(ids, ["wr_3", "wr_2", "wr_1"], "newest first, ties by id");
+    let cursor = RunCursor {
+        started_ms: page[2].started_ms,
+        run_id: page[2].run_id.clone(),
+    };
+    let next = store
+        .read(|tx| tx.list_runs(&s, "wf", Some(&cursor), 3))
+        .expect("list runs");
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].run_id, "wr_0");
+    let active = store
+        .read(|tx| tx.runs_in_status(&s, "wf", &["RUNNING", "STOPPING"]))
+        .expect("active");
+    assert_eq!(active.len(), 2);
+    let everywhere = store
+        .read(|tx| tx.all_runs_in_status(&["RUNNING"]))
+        .expect("all");
+    assert!(everywhere.iter().any(|(sc, r)| sc == &s && r.run_id == "wr_1"));
+    let purged = store
+        .write(|tx| tx.purge_runs_before(1001, &["RUNNING", "STOPPING"]))
+        .expect("purge");
+    assert_eq!(purged, 1, "only the finished old run goes");
+    assert_eq!(store.write(|tx| tx.delete_runs(&s, "wf")).expect("delete"), 3);
+}
+
+fn job_runs_and_meta(store: &dyn Store) {
+    let s = scope("666666666666");
+    let run = JobRunRecord {
+        job: "j".into(),
+        run_id: "jr_1".into(),
+        started_ms: 5,
+        state: "RUNNING".into(),
+        workflow_run_id: Some("wr_1".into()),
+        doc: "{}".into(),
+    };
+    store.write(|tx| tx.put_job_run(&s, &run)).expect("put");
+    let mut done = run.clone();
+    done.state = "SUCCEEDED".into();
+    store.write(|tx| tx.put_job_run(&s, &done)).expect("put");
+    let got = store
+        .read(|tx| tx.get_job_run(&s, "j", "jr_1"))
+        .expect("get")
+        .expect("present");
+    assert_eq!(got.state, "SUCCEEDED", "a put replaces the state");
+    let running = store
+        .read(|tx| tx.job_runs_in_state(&s, "j", &["RUNNING"]))
+        .expect("running");
+    assert!(running.is_empty());
+    assert_eq!(store.read(|tx| tx.list_job_runs(&s, "j", None, 10)).expect("list").len(), 1);
+    assert_eq!(store.read(|tx| tx.get_meta("k")).expect("meta"), None);
+    store.write(|tx| tx.put_meta("k", "v")).expect("put meta");
+    assert_eq!(store.read(|tx| tx.get_meta("k")).expect("meta").as_deref(), Some("v"));
+}
+
+#[test]
+fn sqlite_passes_the_conformance_suite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = crate::SqliteStore::open(dir.path()).expect("open");
+    conformance_suite(&store);
+}
+
+#[test]
+fn sqlite_keeps_data_across_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = scope("777777777777");
+    {
+        let store = crate::SqliteStore::open(dir.path()).expect("open");
+        store
+            .write(|tx| tx.insert(&s, Kind::Workflow, &record("kept", "{}")))
+            .expect("insert");
+    }
+    let store = crate::SqliteStore::open(dir.path()).expect("reopen");
+    let got = store.read(|tx| tx.get(&s, Kind::Workflow, "kept")).expect("get");
+    assert!(got.is_some());
+}

@@ -1,0 +1,104 @@
+//! The values that cross the store boundary.
+
+use std::collections::BTreeMap;
+
+/// The account and region that own a resource; nothing is ever visible across scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    /// Twelve-digit AWS account id.
+    pub account: String,
+    /// Region name, e.g. `us-east-1`.
+    pub region: String,
+}
+
+/// The kinds of named resources Weir keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A workflow (container of triggers).
+    Workflow,
+    /// A trigger.
+    Trigger,
+    /// A job definition.
+    Job,
+    /// A crawler definition.
+    Crawler,
+    /// A registered blueprint.
+    Blueprint,
+    /// A blueprint run (named `<blueprint>/<run id>`).
+    BlueprintRun,
+    /// A catalog database.
+    Database,
+    /// A catalog table (named `<database>/<table>`).
+    Table,
+}
+
+impl Kind {
+    /// The stable name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Workflow => "workflow",
+            Kind::Trigger => "trigger",
+            Kind::Job => "job",
+            Kind::Crawler => "crawler",
+            Kind::Blueprint => "blueprint",
+            Kind::BlueprintRun => "blueprint-run",
+            Kind::Database => "database",
+            Kind::Table => "table",
+        }
+    }
+}
+
+/// A stored resource: its name, its document and its tags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Unique name within (scope, kind).
+    pub name: String,
+    /// The resource that contains this one, if any: the workflow of a trigger, the
+    /// database of a table, the blueprint of a blueprint run. Indexed for listing.
+    pub parent: Option<String>,
+    /// The resource document (JSON text owned by the caller).
+    pub doc: String,
+    /// The resource's tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A stored workflow run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    /// The workflow the run belongs to.
+    pub workflow: String,
+    /// The run id (`wr_...`).
+    pub run_id: String,
+    /// Start time in epoch milliseconds (orders the history).
+    pub started_ms: i64,
+    /// The run status (`RUNNING`, `COMPLETED`, ...), indexed for concurrency checks.
+    pub status: String,
+    /// The run document (JSON text owned by the caller).
+    pub doc: String,
+}
+
+/// A stored job run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRunRecord {
+    /// The job the run belongs to.
+    pub job: String,
+    /// The job run id (`jr_...`).
+    pub run_id: String,
+    /// Start time in epoch milliseconds (orders the history).
+    pub started_ms: i64,
+    /// The job run state (`RUNNING`, `SUCCEEDED`, ...).
+    pub state: String,
+    /// The workflow run that started it, if any.
+    pub workflow_run_id: Option<String>,
+    /// The job run document (JSON text owned by the caller).
+    pub doc: String,
+}
+
+/// A position in a newest-first run history: the last item of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunCursor {
+    /// Start time of the last run returned.
+    pub started_ms: i64,
+    /// Id of the last run returned (breaks ties between equal start times).
+    pub run_id: String,
+}
