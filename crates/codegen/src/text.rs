@@ -2,7 +2,8 @@
 //! Java → Rust regex translation.
 
 /// First sentence of an HTML documentation string, tags stripped, entities
-/// decoded, whitespace collapsed and Markdown-sensitive characters escaped.
+/// decoded, whitespace collapsed, and the characters rustdoc would read as
+/// links or HTML (`[`, `]`, `<`, `>`, a leading `#`) escaped.
 /// `None` when there is no usable text.
 pub fn first_sentence(html: Option<&str>) -> Option<String> {
     let html = html?;
@@ -50,7 +51,7 @@ pub fn first_sentence(html: Option<&str>) -> Option<String> {
     }
     let mut out = String::new();
     for c in sentence.chars() {
-        if matches!(c, '[' | ']' | '<' | '>' | '\\' | '`' | '*' | '_' | '#') {
+        if matches!(c, '[' | ']' | '<' | '>') || (out.is_empty() && c == '#') {
             out.push('\\');
         }
         out.push(c);

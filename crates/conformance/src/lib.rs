@@ -302,7 +302,7 @@ where
     O: std::fmt::Debug,
     E: aws_sdk_glue::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    use aws_sdk_glue::error::{DisplayErrorContext, ProvideErrorMetadata};
+    use aws_sdk_glue::error::DisplayErrorContext;
     match result {
         Ok(out) => panic!("expected {code}, but the call succeeded: {out:?}"),
         Err(aws_sdk_glue::error::SdkError::ServiceError(ctx)) => {

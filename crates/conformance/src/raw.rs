@@ -115,11 +115,17 @@ async fn exchange(addr: SocketAddr, target: Option<&str>, body: &[u8]) -> Result
     let (mut rd, mut wr) = stream.into_split();
     let mut payload = head.into_bytes();
     payload.extend_from_slice(body);
+    // The task hands the write half back instead of dropping it: dropping it would send a
+    // FIN, and HTTP servers may treat a half-closed connection as abandoned.
     let writer = tokio::spawn(async move {
-        for chunk in payload.chunks(64 * 1024) {
-            wr.write_all(chunk).await?;
+        let result = async {
+            for chunk in payload.chunks(64 * 1024) {
+                wr.write_all(chunk).await?;
+            }
+            wr.flush().await
         }
-        wr.flush().await
+        .await;
+        (result, wr)
     });
 
     let mut buf = Vec::new();
@@ -137,7 +143,7 @@ async fn exchange(addr: SocketAddr, target: Option<&str>, body: &[u8]) -> Result
         }
     }
     .await;
-    let write_result = writer.await.context("writer task")?;
+    let (write_result, _write_half) = writer.await.context("writer task")?;
 
     match parse(&buf) {
         Ok(resp) => Ok(resp),

@@ -123,7 +123,13 @@ impl WorkflowRun {
         job_run_id: &str,
         message: impl Into<String>,
     ) -> Result<(), EventError> {
-        self.refuse_job(now, job_run_id, JobRunState::Error, message.into(), "job missing")
+        self.refuse_job(
+            now,
+            job_run_id,
+            JobRunState::Error,
+            message.into(),
+            "job missing",
+        )
     }
 
     /// The driver could not start the attempt because the job's `MaxConcurrentRuns` is
@@ -135,7 +141,13 @@ impl WorkflowRun {
         job_run_id: &str,
         message: impl Into<String>,
     ) -> Result<(), EventError> {
-        self.refuse_job(now, job_run_id, JobRunState::Failed, message.into(), "job rejected")
+        self.refuse_job(
+            now,
+            job_run_id,
+            JobRunState::Failed,
+            message.into(),
+            "job rejected",
+        )
     }
 
     fn refuse_job(

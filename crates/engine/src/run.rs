@@ -305,12 +305,10 @@ impl WorkflowRun {
     }
 
     pub(crate) fn find_crawl(&self, id: &str) -> Option<(usize, usize)> {
-        self.nodes.iter().enumerate().find_map(|(ni, n)| {
-            n.crawls
-                .iter()
-                .position(|c| c.id == id)
-                .map(|ci| (ni, ci))
-        })
+        self.nodes
+            .iter()
+            .enumerate()
+            .find_map(|(ni, n)| n.crawls.iter().position(|c| c.id == id).map(|ci| (ni, ci)))
     }
 
     fn node_index(&self, node: &NodeRef) -> Option<usize> {
@@ -478,8 +476,22 @@ impl WorkflowRun {
         let node = self.nodes[ni].node.clone();
         for ti in 0..self.snapshot.triggers.len() {
             let t = &self.snapshot.triggers[ti];
-            if t.kind != TriggerKind::Conditional || !t.watches(&node) || self.has_fired(&t.name)
-            {
+            if t.kind != TriggerKind::Conditional || !t.watches(&node) || self.has_fired(&t.name) {
+                continue;
+            }
+            if let Some(preds) = self.predicate(ti) {
+                self.fire(ti, preds, now);
+            }
+        }
+    }
+
+    /// Evaluates every un-fired conditional trigger once, in snapshot order (used when a
+    /// resumed run starts: reset triggers may already be satisfied by copied nodes). One pass
+    /// suffices: firing only starts nodes, which can only make conditions unsatisfied.
+    pub(crate) fn evaluate_all(&mut self, now: Millis) {
+        for ti in 0..self.snapshot.triggers.len() {
+            let t = &self.snapshot.triggers[ti];
+            if t.kind != TriggerKind::Conditional || self.has_fired(&t.name) {
                 continue;
             }
             if let Some(preds) = self.predicate(ti) {

@@ -5,7 +5,7 @@
 //! * [`operations`] — the [`operations::Operation`] trait, one unit struct per
 //!   served operation, and the lists of all / served operation names
 //!   (generated).
-//! * [`Validate`] / [`validate`] / [`ValidationErrors`] — model-constraint
+//! * [`Validate`] / [`validate()`] / [`ValidationErrors`] — model-constraint
 //!   checks (`required`, `min`, `max`, `pattern`, `enum`) rendered with the
 //!   AWS/Coral wording (hand-written trait, generated impls).
 //! * [`Timestamp`] — epoch timestamps with millisecond precision that travel

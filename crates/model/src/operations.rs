@@ -401,7 +401,7 @@ pub const SERVED_OPERATIONS: &[&str] = &[
 pub trait Operation {
     /// The operation name as sent in `X-Amz-Target: AWSGlue.<NAME>`.
     const NAME: &'static str;
-    /// The request shape (missing members deserialise as `None`; run [`crate::validate`] on it).
+    /// The request shape (missing members deserialise as `None`; run [`crate::validate()`] on it).
     type Input: serde::de::DeserializeOwned + crate::Validate + Default;
     /// The response shape.
     type Output: serde::Serialize;

@@ -137,7 +137,7 @@ pub struct AutoUpgradeMetadata {
         skip_serializing_if = "Option::is_none"
     )]
     pub source_version: Option<String>,
-    /// The current auto-upgrade lifecycle status (OBSERVING, UPGRADING, UPGRADE\_SUCCEEDED, UPGRADE\_FAILED, STOPPED, WAITING\_FOR\_CONSENT).
+    /// The current auto-upgrade lifecycle status (OBSERVING, UPGRADING, UPGRADE_SUCCEEDED, UPGRADE_FAILED, STOPPED, WAITING_FOR_CONSENT).
     #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// The unique identifier of the auto-upgrade assessment analysis.
@@ -1526,7 +1526,7 @@ pub struct CreateCrawlerRequest {
     /// The IAM role or Amazon Resource Name (ARN) of an IAM role used by the new crawler to access customer resources. Required.
     #[serde(rename = "Role", default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    /// The Glue database where results are written, such as: arn:aws:daylight:us-east-1::database/sometable/\* .
+    /// The Glue database where results are written, such as: arn:aws:daylight:us-east-1::database/sometable/* .
     #[serde(
         rename = "DatabaseName",
         default,
@@ -7913,7 +7913,7 @@ pub struct TableStatus {
     /// Indicates which action was called on the table, currently only CREATE or UPDATE .
     #[serde(rename = "Action", default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
-    /// A generic status for the change in progress, such as QUEUED, IN\_PROGRESS, SUCCESS, or FAILED.
+    /// A generic status for the change in progress, such as QUEUED, IN_PROGRESS, SUCCESS, or FAILED.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// An error that will only appear when the state is "FAILED".
@@ -8244,7 +8244,7 @@ pub struct UpdateCrawlerRequest {
     /// The IAM role or Amazon Resource Name (ARN) of an IAM role that is used by the new crawler to access customer resources.
     #[serde(rename = "Role", default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    /// The Glue database where results are stored, such as: arn:aws:daylight:us-east-1::database/sometable/\* .
+    /// The Glue database where results are stored, such as: arn:aws:daylight:us-east-1::database/sometable/* .
     #[serde(
         rename = "DatabaseName",
         default,

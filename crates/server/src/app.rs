@@ -1,11 +1,12 @@
-//! The shared state of a running server and the bridge from async handlers to the
-//! blocking store.
+//! The shared state of a running server.
 
 use std::sync::Arc;
 
-use weir_store::{Store, StoreExt, Transaction};
+use weir_store::Transaction;
 
 use crate::config::Config;
+use crate::db::Db;
+use crate::orchestrator::Orchestrator;
 use crate::protocol::ApiError;
 use crate::resources::pagination::PageTokens;
 
@@ -19,20 +20,23 @@ struct AppInner {
     /// The server configuration (listen address, data directory, defaults).
     config: Config,
     /// The durable store; every acknowledged change is committed here first.
-    store: Arc<dyn Store>,
+    db: Db,
     /// Issues and checks pagination tokens.
     tokens: PageTokens,
+    /// Runs workflows and jobs.
+    orchestrator: Orchestrator,
 }
 
 impl App {
-    /// Builds the application state over an opened store.
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Result<Self, ApiError> {
-        let tokens = PageTokens::load_or_create(store.as_ref())?;
+    /// Builds the application state over an opened store and a ready orchestrator.
+    pub fn new(config: Config, db: Db, orchestrator: Orchestrator) -> Result<Self, ApiError> {
+        let tokens = PageTokens::load_or_create(db.store())?;
         Ok(Self {
             inner: Arc::new(AppInner {
                 config,
-                store,
+                db,
                 tokens,
+                orchestrator,
             }),
         })
     }
@@ -47,26 +51,24 @@ impl App {
         &self.inner.tokens
     }
 
+    /// The workflow and job run orchestrator.
+    pub fn orchestrator(&self) -> &Orchestrator {
+        &self.inner.orchestrator
+    }
+
     /// Runs `body` in a read transaction on a blocking thread.
     pub async fn read<R: Send + 'static>(
         &self,
         body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
-        let store = self.inner.store.clone();
-        tokio::task::spawn_blocking(move || store.read(body))
-            .await
-            .map_err(|e| ApiError::Internal(format!("read task failed: {e}")))?
+        self.inner.db.read(body).await
     }
 
-    /// Runs `body` in a durable write transaction on a blocking thread; returns after
-    /// the commit, so the caller may acknowledge the change.
+    /// Runs `body` in a durable write transaction; returns after the commit.
     pub async fn write<R: Send + 'static>(
         &self,
         body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
-        let store = self.inner.store.clone();
-        tokio::task::spawn_blocking(move || store.write(body))
-            .await
-            .map_err(|e| ApiError::Internal(format!("write task failed: {e}")))?
+        self.inner.db.write(body).await
     }
 }

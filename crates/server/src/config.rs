@@ -23,4 +23,10 @@ pub struct Config {
     pub account: String,
     /// Region that owns resources created through this server.
     pub region: String,
+    /// Local directory standing in for S3 (`s3://bucket/key` → `<s3_dir>/bucket/key`).
+    pub s3_dir: PathBuf,
+    /// Python interpreter for `pythonshell` jobs.
+    pub python: String,
+    /// Real milliseconds per job-timeout minute (60000; tests may shorten it).
+    pub timeout_minute_ms: i64,
 }

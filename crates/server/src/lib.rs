@@ -7,14 +7,20 @@
 //! - [`operations`]: one handler per operation, grouped by resource; the served list
 //!   is written once and generates the dispatch.
 //! - [`resources`]: domain helpers (ARNs, ids, pagination, tags, stored forms).
-//! - [`app`]: shared state and the bridge to the blocking store.
+//! - [`orchestrator`]: the driver around `weir_engine` — loads a run, feeds an event,
+//!   commits, then executes effects (launch/kill processes, timers); crash recovery.
+//! - [`runner`]: job processes in their own process groups, logs, exit status files.
+//! - [`app`], [`db`]: shared state and the bridge to the blocking store.
 //!
 //! Wire shapes come from `weir_model` (generated from the AWS model), persistence from
 //! `weir_store`, orchestration decisions from `weir_engine`.
 
 pub mod app;
 pub mod config;
+pub mod db;
 pub mod http;
 pub mod operations;
+pub mod orchestrator;
 pub mod protocol;
 pub mod resources;
+pub mod runner;

@@ -9,6 +9,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use weir::app::App;
 use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION};
+use weir::db::Db;
+use weir::orchestrator::{Orchestrator, OrchestratorSettings};
+use weir::runner::{Runner, RunnerConfig};
 
 #[derive(Parser)]
 #[command(name = "weir", version, about = "A self-hosted AWS Glue Workflows service")]
@@ -33,6 +36,17 @@ enum Command {
         /// Region that owns the resources.
         #[arg(long, env = "WEIR_REGION", default_value = DEFAULT_REGION)]
         region: String,
+        /// Local directory standing in for S3: `s3://bucket/key` is read from
+        /// `<s3-dir>/bucket/key` (default: `<data-dir>/s3`).
+        #[arg(long, env = "WEIR_S3_DIR")]
+        s3_dir: Option<PathBuf>,
+        /// Python interpreter that runs `pythonshell` jobs.
+        #[arg(long, env = "WEIR_PYTHON", default_value = "python3")]
+        python: String,
+        /// For tests only: how many real milliseconds a job-timeout minute lasts.
+        #[arg(long, env = "WEIR_TIMEOUT_MINUTE_MS", default_value_t = 60_000,
+              value_parser = clap::value_parser!(i64).range(1..=60_000))]
+        timeout_minute_ms: i64,
     },
 }
 
@@ -51,12 +65,18 @@ fn main() -> anyhow::Result<()> {
             data_dir,
             account_id,
             region,
+            s3_dir,
+            python,
+            timeout_minute_ms,
         } => {
             let config = Config {
                 listen,
+                s3_dir: s3_dir.unwrap_or_else(|| data_dir.join("s3")),
                 data_dir,
                 account: account_id,
                 region,
+                python,
+                timeout_minute_ms,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -70,11 +90,39 @@ fn main() -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let store = weir_store::SqliteStore::open(&config.data_dir)
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+    let db = Db::new(Arc::new(store));
+    let runner = Runner::new(RunnerConfig {
+        data_dir: config.data_dir.clone(),
+        s3_root: config.s3_dir.clone(),
+        python: config.python.clone(),
+    })
+    .context("preparing the job runner")?;
+    let orchestrator = Orchestrator::new(
+        db.clone(),
+        runner,
+        OrchestratorSettings {
+            timeout_minute_ms: config.timeout_minute_ms,
+            script_credentials: ("test".into(), "test".into()),
+        },
+    );
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let local = listener.local_addr().context("reading the bound address")?;
-    let app = App::new(config, Arc::new(store)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let callback = if local.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port())
+    } else {
+        local
+    };
+    orchestrator.set_endpoint(format!("http://{callback}"));
+    let app = App::new(config, db, orchestrator.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let recovered = orchestrator
+        .recover()
+        .await
+        .map_err(|e| anyhow::anyhow!("recovering runs: {e}"))?;
+    if recovered > 0 {
+        tracing::info!(runs = recovered, "resumed the runs that were active");
+    }
     println!("listening on {local}");
     tracing::info!(%local, "weir is serving the AWS Glue API");
     weir::http::serve(listener, app, shutdown_signal())

@@ -40,7 +40,8 @@ const MIGRATIONS: &[&str] = &[
         run_id          TEXT NOT NULL,
         started_ms      INTEGER NOT NULL,
         state           TEXT NOT NULL,
-        workflow_run_id TEXT,
+        owner_workflow  TEXT NOT NULL,
+        owner_run_id    TEXT NOT NULL,
         doc             TEXT NOT NULL,
         PRIMARY KEY (account, region, job, run_id)
     );

@@ -186,8 +186,9 @@ fn job_run_from_row(row: &Row<'_>) -> rusqlite::Result<JobRunRecord> {
         run_id: row.get(1)?,
         started_ms: row.get(2)?,
         state: row.get(3)?,
-        workflow_run_id: row.get(4)?,
-        doc: row.get(5)?,
+        owner_workflow: row.get(4)?,
+        owner_run_id: row.get(5)?,
+        doc: row.get(6)?,
     })
 }
 
@@ -408,8 +409,9 @@ impl Transaction for SqliteTx<'_> {
 
     fn put_job_run(&mut self, scope: &Scope, run: &JobRunRecord) -> StoreResult<()> {
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO job_runs (account, region, job, run_id, started_ms, state, workflow_run_id, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO job_runs
+                 (account, region, job, run_id, started_ms, state, owner_workflow, owner_run_id, doc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (account, region, job, run_id)
              DO UPDATE SET state = excluded.state, doc = excluded.doc",
         )?;
@@ -420,7 +422,8 @@ impl Transaction for SqliteTx<'_> {
             run.run_id,
             run.started_ms,
             run.state,
-            run.workflow_run_id,
+            run.owner_workflow,
+            run.owner_run_id,
             run.doc
         ])?;
         Ok(())
@@ -433,7 +436,7 @@ impl Transaction for SqliteTx<'_> {
         run_id: &str,
     ) -> StoreResult<Option<JobRunRecord>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT job, run_id, started_ms, state, workflow_run_id, doc FROM job_runs
+            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc FROM job_runs
              WHERE account = ?1 AND region = ?2 AND job = ?3 AND run_id = ?4",
         )?;
         Ok(stmt
@@ -452,7 +455,7 @@ impl Transaction for SqliteTx<'_> {
         limit: usize,
     ) -> StoreResult<Vec<JobRunRecord>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT job, run_id, started_ms, state, workflow_run_id, doc FROM job_runs
+            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc FROM job_runs
              WHERE account = ?1 AND region = ?2 AND job = ?3
                AND (?4 IS NULL OR started_ms < ?4 OR (started_ms = ?4 AND run_id < ?5))
              ORDER BY started_ms DESC, run_id DESC LIMIT ?6",
@@ -478,7 +481,7 @@ impl Transaction for SqliteTx<'_> {
         states: &[&str],
     ) -> StoreResult<Vec<JobRunRecord>> {
         let sql = format!(
-            "SELECT job, run_id, started_ms, state, workflow_run_id, doc FROM job_runs
+            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc FROM job_runs
              WHERE account = ?1 AND region = ?2 AND job = ?3 AND state IN ({})",
             status_list(states)
         );
@@ -492,7 +495,7 @@ impl Transaction for SqliteTx<'_> {
         states: &[&str],
     ) -> StoreResult<Vec<(Scope, JobRunRecord)>> {
         let sql = format!(
-            "SELECT job, run_id, started_ms, state, workflow_run_id, doc, account, region
+            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc, account, region
              FROM job_runs WHERE state IN ({})",
             status_list(states)
         );
@@ -500,8 +503,8 @@ impl Transaction for SqliteTx<'_> {
         let rows = stmt.query_map([], |row| {
             Ok((
                 Scope {
-                    account: row.get(6)?,
-                    region: row.get(7)?,
+                    account: row.get(7)?,
+                    region: row.get(8)?,
                 },
                 job_run_from_row(row)?,
             ))

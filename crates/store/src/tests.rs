@@ -168,7 +168,8 @@ fn job_runs_and_meta(store: &dyn Store) {
         run_id: "jr_1".into(),
         started_ms: 5,
         state: "RUNNING".into(),
-        workflow_run_id: Some("wr_1".into()),
+        owner_workflow: "wf".into(),
+        owner_run_id: "wr_1".into(),
         doc: "{}".into(),
     };
     store.write(|tx| tx.put_job_run(&s, &run)).expect("put");

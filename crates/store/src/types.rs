@@ -88,8 +88,11 @@ pub struct JobRunRecord {
     pub started_ms: i64,
     /// The job run state (`RUNNING`, `SUCCEEDED`, ...).
     pub state: String,
-    /// The workflow run that started it, if any.
-    pub workflow_run_id: Option<String>,
+    /// The workflow of the run that owns this job run (a reserved name for a direct
+    /// StartJobRun, which runs as a single-action run).
+    pub owner_workflow: String,
+    /// The id of the run that owns this job run.
+    pub owner_run_id: String,
     /// The job run document (JSON text owned by the caller).
     pub doc: String,
 }

@@ -4,7 +4,10 @@
 //! generates the dispatch. Each operation is a unit type of `weir_model::operations`
 //! implementing [`Handle`], in the file of its resource.
 
+mod job_runs;
+mod runs;
 mod tags;
+mod trigger_control;
 mod workflows;
 
 use std::future::Future;
@@ -62,6 +65,19 @@ served_operations! {
     GetWorkflow,
     ListWorkflows,
     BatchGetWorkflows,
+    StartWorkflowRun,
+    GetWorkflowRun,
+    GetWorkflowRuns,
+    GetWorkflowRunProperties,
+    PutWorkflowRunProperties,
+    StopWorkflowRun,
+    ResumeWorkflowRun,
+    StartTrigger,
+    StopTrigger,
+    StartJobRun,
+    GetJobRun,
+    GetJobRuns,
+    BatchStopJobRun,
     TagResource,
     UntagResource,
     GetTags,

@@ -1,0 +1,49 @@
+//! The bridge from async code to the blocking store: every transaction runs on a
+//! blocking thread, and a write returns only after its commit.
+
+use std::sync::Arc;
+
+use weir_store::{Store, StoreExt, Transaction};
+
+use crate::protocol::ApiError;
+
+/// A cheap-to-clone handle on the store for async callers.
+#[derive(Clone)]
+pub struct Db {
+    store: Arc<dyn Store>,
+}
+
+impl Db {
+    /// Wraps an opened store.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// The store itself, for blocking callers (start-up).
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Runs `body` in a read transaction on a blocking thread.
+    pub async fn read<R: Send + 'static>(
+        &self,
+        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.read(body))
+            .await
+            .map_err(|e| ApiError::Internal(format!("read task failed: {e}")))?
+    }
+
+    /// Runs `body` in a durable write transaction on a blocking thread; returns after
+    /// the commit, so the caller may acknowledge the change.
+    pub async fn write<R: Send + 'static>(
+        &self,
+        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.write(body))
+            .await
+            .map_err(|e| ApiError::Internal(format!("write task failed: {e}")))?
+    }
+}

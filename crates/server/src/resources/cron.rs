@@ -1,0 +1,473 @@
+//! AWS cron schedule expressions, as used by SCHEDULED triggers and crawler schedules
+//! (glue-api.md §5.2): `cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>)`,
+//! evaluated in UTC.
+//!
+//! The syntax is EventBridge's (the one Glue documents under "Time-based schedules"):
+//!
+//! | field        | values                   | wildcards          |
+//! |--------------|--------------------------|--------------------|
+//! | minutes      | 0-59                     | `, - * /`          |
+//! | hours        | 0-23                     | `, - * /`          |
+//! | day-of-month | 1-31                     | `, - * ? / L W`    |
+//! | month        | 1-12 or JAN-DEC          | `, - * /`          |
+//! | day-of-week  | 1-7 or SUN-SAT (1 = SUN) | `, - * ? / L #`    |
+//! | year         | 1970-2199                | `, - * /`          |
+//!
+//! Exactly one of day-of-month and day-of-week must be `?`. `L` alone is the last day of
+//! the month (day-of-month) or Saturday (day-of-week); `LW` the last weekday of the month;
+//! `15W` the weekday nearest the 15th (not leaving the month); `6L` the last Friday; `2#3`
+//! the third Monday. A range whose start exceeds its end wraps around (`FRI-MON`).
+//!
+//! Not enforced: Glue's documented refusal of schedules that fire more often than every
+//! five minutes — a local server is expected to run fast schedules in tests.
+
+use crate::protocol::ApiError;
+
+/// Last year an AWS cron expression may name.
+const MAX_YEAR: i64 = 2199;
+/// First year an AWS cron expression may name.
+const MIN_YEAR: i64 = 1970;
+const MONTH_NAMES: &[&str] = &[
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+const DAY_NAMES: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+/// A parsed, valid AWS cron expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronSchedule {
+    minutes: Set,
+    hours: Set,
+    days: DaySpec,
+    months: Set,
+    years: Set,
+}
+
+/// Which of the two day fields constrains the schedule (the other one is `?`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DaySpec {
+    Month {
+        days: Set,
+        last: bool,
+        last_weekday: bool,
+        nearest_weekday: Vec<i64>,
+    },
+    Week {
+        days: Set,
+        last_of: Vec<i64>,
+        nth: Vec<(i64, i64)>,
+    },
+}
+
+/// The allowed values of one field, indexed by value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Set(Vec<bool>);
+
+impl Set {
+    fn empty(max: i64) -> Self {
+        Set(vec![false; usize::try_from(max + 1).unwrap_or(0)])
+    }
+
+    fn contains(&self, value: i64) -> bool {
+        usize::try_from(value)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    fn insert(&mut self, value: i64) {
+        if let Some(slot) = usize::try_from(value).ok().and_then(|i| self.0.get_mut(i)) {
+            *slot = true;
+        }
+    }
+}
+
+/// Parses `expr`; a syntax error is InvalidInputException naming the expression.
+pub fn parse_schedule(expr: &str) -> Result<CronSchedule, ApiError> {
+    CronSchedule::parse(expr)
+        .map_err(|detail| ApiError::InvalidInput(format!("Invalid schedule expression: {expr}. {detail}")))
+}
+
+impl CronSchedule {
+    /// Parses `cron(min hour day-of-month month day-of-week year)`; the error says why not.
+    pub fn parse(expr: &str) -> Result<Self, String> {
+        let inner = expr
+            .trim()
+            .strip_prefix("cron(")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .ok_or("A schedule must have the form cron(<minutes> <hours> <day-of-month> <month> <day-of-week> <year>).")?;
+        let fields: Vec<&str> = inner.split_whitespace().collect();
+        let [minutes, hours, dom, month, dow, year] = fields[..] else {
+            return Err(format!(
+                "A cron expression has 6 fields, found {}.",
+                fields.len()
+            ));
+        };
+        let days = match (dom, dow) {
+            ("?", "?") => return Err("Only one of day-of-month and day-of-week may be '?'.".into()),
+            (_, "?") => parse_day_of_month(dom)?,
+            ("?", _) => parse_day_of_week(dow)?,
+            _ => {
+                return Err(
+                    "Day-of-month and day-of-week cannot both be specified; use '?' in one of them."
+                        .into(),
+                );
+            }
+        };
+        Ok(CronSchedule {
+            minutes: parse_set(minutes, "minutes", 0, 59, &[])?,
+            hours: parse_set(hours, "hours", 0, 23, &[])?,
+            days,
+            months: parse_set(month, "month", 1, 12, MONTH_NAMES)?,
+            years: parse_set(year, "year", MIN_YEAR, MAX_YEAR, &[])?,
+        })
+    }
+
+    /// The first firing time strictly after `after_ms` (epoch milliseconds), in epoch
+    /// milliseconds, or `None` if the schedule never fires again (e.g. its years passed).
+    pub fn next_after(&self, after_ms: i64) -> Option<i64> {
+        let start = after_ms.div_euclid(60_000) + 1;
+        let (mut y0, mut m0, mut d0) = civil_from_days(start.div_euclid(1440));
+        let minute_of_day = start.rem_euclid(1440);
+        let (mut h0, mut mi0) = (minute_of_day / 60, minute_of_day % 60);
+        if y0 < MIN_YEAR {
+            (y0, m0, d0, h0, mi0) = (MIN_YEAR, 1, 1, 0, 0);
+        }
+        for y in y0..=MAX_YEAR {
+            if !self.years.contains(y) {
+                continue;
+            }
+            let first_year = y == y0;
+            for m in (if first_year { m0 } else { 1 })..=12 {
+                if !self.months.contains(m) {
+                    continue;
+                }
+                let first_month = first_year && m == m0;
+                for d in (if first_month { d0 } else { 1 })..=days_in_month(y, m) {
+                    if !self.day_matches(y, m, d) {
+                        continue;
+                    }
+                    let first_day = first_month && d == d0;
+                    for h in (if first_day { h0 } else { 0 })..24 {
+                        if !self.hours.contains(h) {
+                            continue;
+                        }
+                        let first_hour = first_day && h == h0;
+                        for mi in (if first_hour { mi0 } else { 0 })..60 {
+                            if self.minutes.contains(mi) {
+                                let days = days_from_civil(y, m, d);
+                                return Some(((days * 1440) + h * 60 + mi) * 60_000);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn day_matches(&self, y: i64, m: i64, d: i64) -> bool {
+        let dim = days_in_month(y, m);
+        match &self.days {
+            DaySpec::Month {
+                days,
+                last,
+                last_weekday,
+                nearest_weekday,
+            } => {
+                days.contains(d)
+                    || (*last && d == dim)
+                    || (*last_weekday && d == nearest_weekday_to(y, m, dim))
+                    || nearest_weekday
+                        .iter()
+                        .any(|&n| n <= dim && d == nearest_weekday_to(y, m, n))
+            }
+            DaySpec::Week { days, last_of, nth } => {
+                let wd = weekday(y, m, d);
+                days.contains(wd)
+                    || (last_of.contains(&wd) && d + 7 > dim)
+                    || nth.iter().any(|&(w, n)| w == wd && (d - 1) / 7 + 1 == n)
+            }
+        }
+    }
+}
+
+fn parse_day_of_month(field: &str) -> Result<DaySpec, String> {
+    let mut plain = Vec::new();
+    let (mut last, mut last_weekday, mut nearest_weekday) = (false, false, Vec::new());
+    for item in field.split(',') {
+        match item.to_ascii_uppercase().as_str() {
+            "L" => last = true,
+            "LW" => last_weekday = true,
+            upper => match upper.strip_suffix('W') {
+                Some(n) => nearest_weekday.push(number(n, "day-of-month", 1, 31, &[])?),
+                None => plain.push(item),
+            },
+        }
+    }
+    let days = if plain.is_empty() {
+        Set::empty(31)
+    } else {
+        parse_set(&plain.join(","), "day-of-month", 1, 31, &[])?
+    };
+    Ok(DaySpec::Month {
+        days,
+        last,
+        last_weekday,
+        nearest_weekday,
+    })
+}
+
+fn parse_day_of_week(field: &str) -> Result<DaySpec, String> {
+    let mut plain = Vec::new();
+    let (mut last_of, mut nth) = (Vec::new(), Vec::new());
+    for item in field.split(',') {
+        let upper = item.to_ascii_uppercase();
+        if upper == "L" {
+            plain.push("7");
+        } else if let Some((day, n)) = upper.split_once('#') {
+            let day = number(day, "day-of-week", 1, 7, DAY_NAMES)?;
+            let n = number(n, "day-of-week '#'", 1, 5, &[])?;
+            nth.push((day, n));
+        } else if let Some(day) = upper.strip_suffix('L') {
+            last_of.push(number(day, "day-of-week", 1, 7, DAY_NAMES)?);
+        } else {
+            plain.push(item);
+        }
+    }
+    let days = if plain.is_empty() {
+        Set::empty(7)
+    } else {
+        parse_set(&plain.join(","), "day-of-week", 1, 7, DAY_NAMES)?
+    };
+    Ok(DaySpec::Week { days, last_of, nth })
+}
+
+/// Parses a comma-separated list of `*`, `n`, `a-b`, each optionally with `/step`.
+fn parse_set(field: &str, what: &str, min: i64, max: i64, names: &[&str]) -> Result<Set, String> {
+    let mut set = Set::empty(max);
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((range, step)) => (range, Some(number(step, what, 1, max - min + 1, &[])?)),
+            None => (item, None),
+        };
+        let (start, end) = if range == "*" {
+            (min, max)
+        } else if let Some((a, b)) = range.split_once('-') {
+            (number(a, what, min, max, names)?, number(b, what, min, max, names)?)
+        } else {
+            let v = number(range, what, min, max, names)?;
+            (v, if step.is_some() { max } else { v })
+        };
+        // A wrapping range (start > end) runs to the field's end and on from its start.
+        let span = if start <= end { end - start } else { max - start + 1 + end - min };
+        let step = step.unwrap_or(1);
+        let mut offset = 0;
+        while offset <= span {
+            let mut value = start + offset;
+            if value > max {
+                value -= max - min + 1;
+            }
+            set.insert(value);
+            offset += step;
+        }
+    }
+    Ok(set)
+}
+
+/// One value of a field: a number within `min..=max`, or a name (index + `min`).
+fn number(text: &str, what: &str, min: i64, max: i64, names: &[&str]) -> Result<i64, String> {
+    let upper = text.to_ascii_uppercase();
+    let value = match names.iter().position(|n| *n == upper) {
+        Some(index) => i64::try_from(index).map_err(|e| e.to_string())? + min,
+        None => text
+            .parse::<i64>()
+            .map_err(|_| format!("'{text}' is not a valid {what} value."))?,
+    };
+    if !(min..=max).contains(&value) {
+        return Err(format!("{what} value {value} is outside {min}-{max}."));
+    }
+    Ok(value)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01 (inverse of [`days_from_civil`]).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Day of the week, 1 = Sunday … 7 = Saturday (1970-01-01 was a Thursday).
+fn weekday(y: i64, m: i64, d: i64) -> i64 {
+    (days_from_civil(y, m, d) + 4).rem_euclid(7) + 1
+}
+
+/// The weekday (Mon–Fri) nearest to day `n` of the month, without leaving the month.
+fn nearest_weekday_to(y: i64, m: i64, n: i64) -> i64 {
+    let dim = days_in_month(y, m);
+    match weekday(y, m, n) {
+        7 if n == 1 => 3,
+        7 => n - 1,
+        1 if n == dim => n - 2,
+        1 => n + 1,
+        _ => n,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(y: i64, m: i64, d: i64, h: i64, mi: i64) -> i64 {
+        (days_from_civil(y, m, d) * 1440 + h * 60 + mi) * 60_000
+    }
+
+    fn next(expr: &str, after: i64) -> Option<i64> {
+        CronSchedule::parse(expr).expect("valid").next_after(after)
+    }
+
+    #[test]
+    fn calendar_helpers_round_trip() {
+        for days in [-1, 0, 59, 365, 11_016, 19_782, 84_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(weekday(1970, 1, 1), 5, "Thursday");
+        assert_eq!(weekday(2024, 2, 29), 5, "Thursday");
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(2100, 2), 28);
+    }
+
+    #[test]
+    fn accepts_documented_examples() {
+        for expr in [
+            "cron(15 12 * * ? *)",
+            "cron(0 18 ? * MON-FRI *)",
+            "cron(0 8 1 * ? *)",
+            "cron(0/15 * * * ? *)",
+            "cron(0/10 * ? * MON-FRI *)",
+            "cron(0/5 8-17 ? * MON-FRI *)",
+            "cron(0 9 ? * 2#1 *)",
+            "cron(0 10 L * ? *)",
+            "cron(0 10 LW * ? *)",
+            "cron(0 10 15W * ? *)",
+            "cron(0 10 ? * 6L *)",
+            "cron(*/5 * * JAN,FEB ? 2025-2030)",
+            " cron(0  12 * * ? *) ",
+        ] {
+            assert!(CronSchedule::parse(expr).is_ok(), "{expr}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_expressions() {
+        for expr in [
+            "",
+            "rate(5 minutes)",
+            "15 12 * * ? *",
+            "cron(15 12 * * ?)",
+            "cron(15 12 * * ? * *)",
+            "cron(15 12 * * * *)",
+            "cron(15 12 ? * ? *)",
+            "cron(60 12 * * ? *)",
+            "cron(15 24 * * ? *)",
+            "cron(15 12 32 * ? *)",
+            "cron(15 12 * 13 ? *)",
+            "cron(15 12 ? * 8 *)",
+            "cron(15 12 * * ? 2200)",
+            "cron(15 12 * FOO ? *)",
+            "cron(0/0 12 * * ? *)",
+            "cron(15 12 ? * 2#6 *)",
+            "cron(x 12 * * ? *)",
+        ] {
+            let err = parse_schedule(expr).expect_err(expr);
+            assert_eq!(err.code(), "InvalidInputException", "{expr}");
+        }
+    }
+
+    #[test]
+    fn next_firing_times() {
+        let noon = at(2024, 3, 10, 12, 15);
+        assert_eq!(next("cron(15 12 * * ? *)", noon - 1), Some(noon));
+        assert_eq!(next("cron(15 12 * * ? *)", noon), Some(at(2024, 3, 11, 12, 15)));
+        assert_eq!(
+            next("cron(0/15 * * * ? *)", at(2024, 3, 10, 12, 16)),
+            Some(at(2024, 3, 10, 12, 30))
+        );
+        // 2024-03-10 is a Sunday: the next weekday 18:00 is Monday.
+        assert_eq!(
+            next("cron(0 18 ? * MON-FRI *)", noon),
+            Some(at(2024, 3, 11, 18, 0))
+        );
+        assert_eq!(
+            next("cron(0 10 L * ? *)", at(2024, 2, 1, 0, 0)),
+            Some(at(2024, 2, 29, 10, 0))
+        );
+        // First Monday of April 2024 is the 1st; third Monday is the 15th.
+        assert_eq!(
+            next("cron(0 9 ? * 2#3 *)", at(2024, 4, 1, 0, 0)),
+            Some(at(2024, 4, 15, 9, 0))
+        );
+        // Last Friday of March 2024 is the 29th.
+        assert_eq!(
+            next("cron(0 9 ? * 6L *)", at(2024, 3, 1, 0, 0)),
+            Some(at(2024, 3, 29, 9, 0))
+        );
+        // 2024-06-15 is a Saturday → nearest weekday Friday 14th; 2024-06-01 Saturday → Monday 3rd.
+        assert_eq!(
+            next("cron(0 9 15W * ? *)", at(2024, 6, 1, 0, 0)),
+            Some(at(2024, 6, 14, 9, 0))
+        );
+        assert_eq!(
+            next("cron(0 9 1W * ? *)", at(2024, 5, 31, 0, 0)),
+            Some(at(2024, 6, 3, 9, 0))
+        );
+        // Last weekday of August 2024 (31st is a Saturday) is Friday the 30th.
+        assert_eq!(
+            next("cron(0 9 LW * ? *)", at(2024, 8, 1, 0, 0)),
+            Some(at(2024, 8, 30, 9, 0))
+        );
+        // Leap day only.
+        assert_eq!(
+            next("cron(0 0 29 FEB ? *)", at(2024, 3, 1, 0, 0)),
+            Some(at(2028, 2, 29, 0, 0))
+        );
+        // Wrapping range FRI-MON includes Sunday.
+        assert_eq!(
+            next("cron(0 0 ? * FRI-MON *)", at(2024, 3, 9, 12, 0)),
+            Some(at(2024, 3, 10, 0, 0))
+        );
+        // Past years never fire again.
+        assert_eq!(next("cron(0 0 1 1 ? 2020)", at(2024, 1, 1, 0, 0)), None);
+        assert_eq!(
+            next("cron(0 0 1 1 ? 2020)", -5_000_000_000_000),
+            Some(at(2020, 1, 1, 0, 0))
+        );
+    }
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The project's test command: ./scripts/test.sh
+#
+#   1. creates/updates the Python virtualenv .venv from tests/python/requirements.txt
+#      (boto3, botocore, the AWS CLI, pytest — pinned),
+#   2. builds the whole workspace (the `weir` binary and every test target),
+#   3. runs the Rust tests with cargo-nextest (installed if missing), including the
+#      aws-sdk-glue conformance tests in crates/conformance,
+#   4. runs the Python tests (boto3 + AWS CLI) in tests/python against target/.../weir.
+#
+# Needs only Rust (cargo) and Python >= 3.9 with pip; everything else it installs.
+# Extra arguments are passed to pytest (e.g. ./scripts/test.sh -k tags -x).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+VENV="$ROOT/.venv"
+REQUIREMENTS="$ROOT/tests/python/requirements.txt"
+PYTHON="${PYTHON:-python3}"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf '\ntest.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# --- prerequisites -----------------------------------------------------------------------
+command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
+command -v "$PYTHON" >/dev/null || die "$PYTHON not found: install Python 3.9+ with pip"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 9))' \
+    || die "$PYTHON is $("$PYTHON" -V 2>&1); Python 3.9 or newer is required"
+
+# --- Python virtualenv -------------------------------------------------------------------
+make_venv() {
+    rm -rf "$VENV"
+    if "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        return 0
+    fi
+    # Debian without python3-venv has no ensurepip: create the venv without pip and
+    # bootstrap pip into it with the system pip (pip >= 22.3 understands --python).
+    rm -rf "$VENV"
+    echo "python -m venv failed (no ensurepip?); bootstrapping pip with the system pip"
+    "$PYTHON" -m venv --without-pip "$VENV" \
+        || die "cannot create a virtualenv: install python3-venv (apt-get install python3-venv)"
+    if ! "$PYTHON" -m pip --python "$VENV/bin/python" install --quiet pip 2>/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "installing python3-venv with apt-get"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+            rm -rf "$VENV"
+            "$PYTHON" -m venv "$VENV" || die "python -m venv still fails after installing python3-venv"
+        else
+            die "cannot put pip into $VENV: install python3-venv (or a pip >= 22.3)"
+        fi
+    fi
+}
+
+[ -f "$REQUIREMENTS" ] || die "missing $REQUIREMENTS"
+step "Python virtualenv ($VENV)"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+    make_venv
+fi
+want_stamp="$("$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$REQUIREMENTS")"
+have_stamp="$(cat "$VENV/.requirements.sha256" 2>/dev/null || true)"
+if [ "$want_stamp" != "$have_stamp" ]; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" \
+        || die "pip install -r tests/python/requirements.txt failed"
+    echo "$want_stamp" > "$VENV/.requirements.sha256"
+fi
+"$VENV/bin/python" -c 'import boto3, botocore, pytest' || die "the virtualenv lacks boto3/pytest"
+[ -x "$VENV/bin/aws" ] || die "the virtualenv has no aws executable (awscli missing)"
+echo "boto3 $("$VENV/bin/python" -c 'import boto3; print(boto3.__version__)'), $("$VENV/bin/aws" --version 2>&1)"
+
+# --- cargo-nextest -----------------------------------------------------------------------
+if ! cargo nextest --version >/dev/null 2>&1; then
+    step "installing cargo-nextest"
+    cargo install --locked cargo-nextest || die "cargo install --locked cargo-nextest failed"
+fi
+
+# --- build -------------------------------------------------------------------------------
+step "cargo build --workspace --all-targets"
+cargo build --workspace --all-targets || die "the workspace does not build"
+
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps \
+    | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+export WEIR_BIN="${WEIR_BIN:-$TARGET_DIR/debug/weir}"
+[ -x "$WEIR_BIN" ] || die "no weir binary at $WEIR_BIN after the build"
+
+# --- tests -------------------------------------------------------------------------------
+LOGS="$(mktemp -d)"
+trap 'rm -rf "$LOGS"' EXIT
+
+step "cargo nextest run --workspace"
+set +e
+cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$LOGS/nextest.log"
+nextest_rc=${PIPESTATUS[0]}
+set -e
+
+step "pytest tests/python"
+set +e
+"$VENV/bin/python" -m pytest tests/python "$@" 2>&1 | tee "$LOGS/pytest.log"
+pytest_rc=${PIPESTATUS[0]}
+set -e
+
+# --- summary -----------------------------------------------------------------------------
+# Count from the runners' own closing lines, e.g.
+#   nextest: "Summary [ 1.4s] 40 tests run: 38 passed, 2 failed, 0 skipped"
+#   pytest:  "==== 2 failed, 45 passed, 1 skipped in 3.1s ===="
+count() { # count <log> <word> — the number before <word> on the runner's summary line
+    sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -E "$2" | tail -n 1 | grep -oE "[0-9]+ $3" | grep -oE '^[0-9]+' | head -n 1 || true
+}
+n_pass=$(count "$LOGS/nextest.log" 'tests? run:' passed);  n_pass=${n_pass:-0}
+n_fail=$(count "$LOGS/nextest.log" 'tests? run:' failed);  n_fail=${n_fail:-0}
+n_skip=$(count "$LOGS/nextest.log" 'tests? run:' skipped); n_skip=${n_skip:-0}
+p_line='^=+ .*(passed|failed|error|skipped|no tests ran).* in [0-9.]+s'
+p_pass=$(count "$LOGS/pytest.log" "$p_line" passed);   p_pass=${p_pass:-0}
+p_fail=$(count "$LOGS/pytest.log" "$p_line" failed);   p_fail=${p_fail:-0}
+p_err=$(count "$LOGS/pytest.log" "$p_line" errors?);   p_err=${p_err:-0}
+p_skip=$(count "$LOGS/pytest.log" "$p_line" skipped);  p_skip=${p_skip:-0}
+
+# A runner that failed without reporting a failed test (crash, no tests, build error)
+# still counts as one failure.
+[ "$nextest_rc" -ne 0 ] && [ "$n_fail" -eq 0 ] && n_fail=1
+[ "$pytest_rc" -ne 0 ] && [ $((p_fail + p_err)) -eq 0 ] && p_fail=1
+
+echo
+echo "rust (nextest): $n_pass passed, $n_fail failed, $n_skip skipped (exit $nextest_rc)"
+echo "python (pytest): $p_pass passed, $((p_fail + p_err)) failed, $p_skip skipped (exit $pytest_rc)"
+echo "summary: $((n_pass + p_pass)) passed, $((n_fail + p_fail + p_err)) failed, $((n_skip + p_skip)) skipped"
+[ "$nextest_rc" -eq 0 ] && [ "$pytest_rc" -eq 0 ]
