@@ -47,6 +47,9 @@ enum Command {
         #[arg(long, env = "WEIR_TIMEOUT_MINUTE_MS", default_value_t = 60_000,
               value_parser = clap::value_parser!(i64).range(1..=60_000))]
         timeout_minute_ms: i64,
+        /// Days of finished workflow and job run history to keep.
+        #[arg(long, env = "WEIR_RETENTION_DAYS", default_value_t = 90)]
+        retention_days: u32,
     },
 }
 
@@ -68,6 +71,7 @@ fn main() -> anyhow::Result<()> {
             s3_dir,
             python,
             timeout_minute_ms,
+            retention_days,
         } => {
             let config = Config {
                 listen,
@@ -77,6 +81,7 @@ fn main() -> anyhow::Result<()> {
                 region,
                 python,
                 timeout_minute_ms,
+                retention_days,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -115,6 +120,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         local
     };
     orchestrator.set_endpoint(format!("http://{callback}"));
+    let retention_ms = i64::from(config.retention_days) * 86_400_000;
     let app = App::new(config, db, orchestrator.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let recovered = orchestrator
         .recover()
@@ -123,6 +129,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if recovered > 0 {
         tracing::info!(runs = recovered, "resumed the runs that were active");
     }
+    tokio::spawn(purge_history_hourly(orchestrator.clone(), retention_ms));
     println!("listening on {local}");
     tracing::info!(%local, "weir is serving the AWS Glue API");
     weir::http::serve(listener, app, shutdown_signal())
@@ -130,6 +137,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("serving")?;
     tracing::info!("weir stopped");
     Ok(())
+}
+
+/// Purges finished run history past the retention now and then every hour.
+async fn purge_history_hourly(orchestrator: Orchestrator, retention_ms: i64) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match orchestrator.purge_history(retention_ms).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged run history past the retention"),
+            Err(error) => tracing::warn!(%error, "could not purge run history"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -338,6 +338,18 @@ impl Orchestrator {
         Ok(count)
     }
 
+    /// Deletes workflow and job run history that started more than `retention_ms` ago
+    /// and is finished (spec §4.9); returns how many runs and job runs went.
+    pub async fn purge_history(&self, retention_ms: i64) -> Result<u64, ApiError> {
+        let cutoff = clock::now_millis().saturating_sub(retention_ms);
+        self.inner
+            .db
+            .write(move |tx| {
+                Ok(tx.purge_runs_before(cutoff, &["RUNNING", "STOPPING", "STARTING"])?)
+            })
+            .await
+    }
+
     /// Loads the run, applies `step` to it, commits state + job-run rows, then
     /// executes the effects and arms the next timer.
     async fn transition<R: Send + 'static>(

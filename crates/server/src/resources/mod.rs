@@ -3,7 +3,13 @@
 
 pub mod arn;
 pub mod clock;
+pub mod crawler;
+pub mod cron;
+pub mod graph;
 pub mod ids;
+pub mod job;
+pub mod listing;
 pub mod pagination;
 pub mod stored;
 pub mod tags;
+pub mod trigger;
