@@ -4,10 +4,13 @@
 //! generates the dispatch. Each operation is a unit type of `weir_model::operations`
 //! implementing [`Handle`], in the file of its resource.
 
+mod crawlers;
 mod job_runs;
+mod jobs;
 mod runs;
 mod tags;
 mod trigger_control;
+mod triggers;
 mod workflows;
 
 use std::future::Future;
@@ -72,12 +75,33 @@ served_operations! {
     PutWorkflowRunProperties,
     StopWorkflowRun,
     ResumeWorkflowRun,
+    CreateTrigger,
+    UpdateTrigger,
+    DeleteTrigger,
+    GetTrigger,
+    GetTriggers,
+    ListTriggers,
+    BatchGetTriggers,
     StartTrigger,
     StopTrigger,
+    CreateJob,
+    UpdateJob,
+    DeleteJob,
+    GetJob,
+    GetJobs,
+    ListJobs,
+    BatchGetJobs,
     StartJobRun,
     GetJobRun,
     GetJobRuns,
     BatchStopJobRun,
+    CreateCrawler,
+    UpdateCrawler,
+    DeleteCrawler,
+    GetCrawler,
+    GetCrawlers,
+    ListCrawlers,
+    BatchGetCrawlers,
     TagResource,
     UntagResource,
     GetTags,

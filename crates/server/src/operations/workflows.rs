@@ -13,7 +13,8 @@ use weir_store::{Kind, Scope, Transaction};
 
 use super::{Handle, RequestContext};
 use crate::protocol::{ApiError, OrApiError};
-use crate::resources::{clock, pagination, stored, tags};
+use crate::orchestrator::{render, stored_run};
+use crate::resources::{clock, graph, pagination, stored, tags};
 
 /// Page size of ListWorkflows when MaxResults is absent (the model's maximum).
 const LIST_WORKFLOWS_MAX: usize = 25;
@@ -22,13 +23,23 @@ fn not_found(name: &str) -> String {
     format!("Entity Not Found: workflow {name} does not exist.")
 }
 
-/// Reads a workflow in the form GetWorkflow answers (without graph).
+/// Reads a workflow in the form GetWorkflow answers (without its static graph), with
+/// `LastRun` = its most recent run (that run's graph only when `include_graph`).
 fn load_workflow(
     tx: &mut dyn Transaction,
     scope: &Scope,
     name: &str,
+    include_graph: bool,
 ) -> Result<Option<Workflow>, ApiError> {
-    Ok(stored::load::<Workflow>(tx, scope, Kind::Workflow, name)?.map(|s| s.value))
+    let Some(stored) = stored::load::<Workflow>(tx, scope, Kind::Workflow, name)? else {
+        return Ok(None);
+    };
+    let mut workflow = stored.value;
+    if let Some(last) = tx.list_runs(scope, name, None, 1)?.first() {
+        let run = stored_run::decode(last)?;
+        workflow.last_run = Some(render::workflow_run(&run, include_graph));
+    }
+    Ok(Some(workflow))
 }
 
 impl Handle for CreateWorkflow {
@@ -126,10 +137,18 @@ impl Handle for GetWorkflow {
         input: GetWorkflowRequest,
     ) -> Result<GetWorkflowResponse, ApiError> {
         let name = input.name.unwrap_or_default();
+        let include_graph = input.include_graph.unwrap_or(false);
         let scope = ctx.scope.clone();
         let workflow = ctx
             .app
-            .read(move |tx| load_workflow(tx, &scope, &name)?.or_not_found(|| not_found(&name)))
+            .read(move |tx| {
+                let mut workflow = load_workflow(tx, &scope, &name, include_graph)?
+                    .or_not_found(|| not_found(&name))?;
+                if include_graph {
+                    workflow.graph = Some(graph::load(tx, &scope, &name)?);
+                }
+                Ok(workflow)
+            })
             .await?;
         Ok(GetWorkflowResponse {
             workflow: Some(workflow),
@@ -175,6 +194,7 @@ impl Handle for BatchGetWorkflows {
         input: BatchGetWorkflowsRequest,
     ) -> Result<BatchGetWorkflowsResponse, ApiError> {
         let names = input.names.unwrap_or_default();
+        let include_graph = input.include_graph.unwrap_or(false);
         let scope = ctx.scope.clone();
         let (found, missing) = ctx
             .app
@@ -182,8 +202,13 @@ impl Handle for BatchGetWorkflows {
                 let mut found = Vec::new();
                 let mut missing = Vec::new();
                 for name in names {
-                    match load_workflow(tx, &scope, &name)? {
-                        Some(workflow) => found.push(workflow),
+                    match load_workflow(tx, &scope, &name, include_graph)? {
+                        Some(mut workflow) => {
+                            if include_graph {
+                                workflow.graph = Some(graph::load(tx, &scope, &name)?);
+                            }
+                            found.push(workflow)
+                        }
                         None => missing.push(name),
                     }
                 }
