@@ -3,6 +3,7 @@
 * ``weir``      a fresh `weir serve` on a loopback port with its own temp data dir
                 (``.endpoint``, ``.data_dir``, ``.restart()``, ``.kill9()``, ``.terminate()``,
                 ``.client()``, ``.raw(target, body)``); stopped after the test.
+* ``weir_args`` extra `weir serve` options for ``weir`` (default none; override per module).
 * ``glue``      boto3 Glue client for it (test/test, us-east-1, retries off).
 * ``glue_unvalidated``  the same with botocore's client-side parameter validation off,
                 for requests botocore itself would refuse (``min`` violations, missing members).
@@ -20,10 +21,17 @@ weirtest.isolate_aws_environment()
 
 
 @pytest.fixture
-def weir(tmp_path):
+def weir_args():
+    """Extra `weir serve` options for the ``weir`` fixture; none by default. A test module
+    overrides it, e.g. ``@pytest.fixture def weir_args(): return ["--timeout-minute-ms", "1000"]``."""
+    return []
+
+
+@pytest.fixture
+def weir(tmp_path, weir_args):
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    server = weirtest.WeirServer(data_dir, tmp_path / "weir.log")
+    server = weirtest.WeirServer(data_dir, tmp_path / "weir.log", extra_args=weir_args)
     server.start()
     try:
         yield server

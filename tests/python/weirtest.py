@@ -128,9 +128,12 @@ def sanitize_error_code(raw: str) -> str:
 class WeirServer:
     """A `weir serve` child process on a loopback port with its own data dir."""
 
-    def __init__(self, data_dir: pathlib.Path, log_path: pathlib.Path):
+    def __init__(self, data_dir: pathlib.Path, log_path: pathlib.Path, extra_args=()):
         self.data_dir = pathlib.Path(data_dir)
         self.log_path = log_path
+        # Extra `weir serve` options (e.g. ["--timeout-minute-ms", "1000"]), passed on
+        # every start; restart(extra_args=...) replaces them.
+        self.extra_args: list[str] = [str(a) for a in extra_args]
         self.proc: subprocess.Popen | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -140,7 +143,15 @@ class WeirServer:
         assert self.proc is None, "already running"
         log = open(self.log_path, "ab")
         proc = subprocess.Popen(
-            [str(weir_bin()), "serve", "--listen", listen, "--data-dir", str(self.data_dir)],
+            [
+                str(weir_bin()),
+                "serve",
+                "--listen",
+                listen,
+                "--data-dir",
+                str(self.data_dir),
+                *self.extra_args,
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -193,9 +204,12 @@ class WeirServer:
             proc.wait()
             pytest.fail(f"weir did not exit within {SHUTDOWN_DEADLINE}s of SIGTERM")
 
-    def restart(self) -> None:
+    def restart(self, extra_args=None) -> None:
         """Start again on the same data dir; same port when possible (clients made
-        before keep working), else a new one. A running server gets SIGTERM first."""
+        before keep working), else a new one. A running server gets SIGTERM first.
+        `extra_args`, when given, replaces the extra `weir serve` options."""
+        if extra_args is not None:
+            self.extra_args = [str(a) for a in extra_args]
         if self.proc is not None:
             code = self.terminate()
             assert code == 0, f"weir exited with {code} on SIGTERM"

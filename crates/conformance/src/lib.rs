@@ -51,6 +51,8 @@ pub struct WeirServer {
     child: Option<Child>,
     addr: SocketAddr,
     data_dir: PathBuf,
+    // Extra `weir serve` options passed on every start (see `start_with_args`).
+    extra_args: Vec<String>,
     // Keeps a temporary data dir alive for as long as the server (and its restarts) need it.
     _temp: Option<tempfile::TempDir>,
 }
@@ -58,7 +60,9 @@ pub struct WeirServer {
 impl WeirServer {
     /// Starts a server on a fresh temporary data directory.
     pub fn start() -> Result<Self> {
-        let temp = tempfile::Builder::new().prefix("weir-conformance-").tempdir()?;
+        let temp = tempfile::Builder::new()
+            .prefix("weir-conformance-")
+            .tempdir()?;
         let mut server = Self::start_in(temp.path())?;
         server._temp = Some(temp);
         Ok(server)
@@ -66,9 +70,32 @@ impl WeirServer {
 
     /// Starts a server on an existing data directory (which is not deleted afterwards).
     pub fn start_in(dir: impl AsRef<Path>) -> Result<Self> {
+        Self::start_in_with_args(dir, &[])
+    }
+
+    /// Starts a server on a fresh temporary data directory with extra `weir serve`
+    /// options (e.g. `["--python", "/path/to/python3"]`), also used by [`Self::restart`].
+    pub fn start_with_args(args: &[&str]) -> Result<Self> {
+        let temp = tempfile::Builder::new()
+            .prefix("weir-conformance-")
+            .tempdir()?;
+        let mut server = Self::start_in_with_args(temp.path(), args)?;
+        server._temp = Some(temp);
+        Ok(server)
+    }
+
+    /// [`Self::start_in`] with extra `weir serve` options.
+    pub fn start_in_with_args(dir: impl AsRef<Path>, args: &[&str]) -> Result<Self> {
         let data_dir = dir.as_ref().to_path_buf();
-        let (child, addr) = spawn(&data_dir, "127.0.0.1:0")?;
-        Ok(Self { child: Some(child), addr, data_dir, _temp: None })
+        let extra_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (child, addr) = spawn(&data_dir, "127.0.0.1:0", &extra_args)?;
+        Ok(Self {
+            child: Some(child),
+            addr,
+            data_dir,
+            extra_args,
+            _temp: None,
+        })
     }
 
     /// `http://127.0.0.1:<port>`
@@ -124,7 +151,10 @@ impl WeirServer {
 
     /// Sends SIGTERM and waits (bounded) for the process to exit; returns its exit status.
     pub fn terminate(&mut self) -> Result<ExitStatus> {
-        let mut child = self.child.take().ok_or_else(|| anyhow!("server is not running"))?;
+        let mut child = self
+            .child
+            .take()
+            .ok_or_else(|| anyhow!("server is not running"))?;
         let pid = i32::try_from(child.id())?;
         // SAFETY: plain kill(2) on our own child's pid, which has not been reaped yet.
         if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
@@ -154,9 +184,9 @@ impl WeirServer {
                 bail!("weir exited with {status} on SIGTERM");
             }
         }
-        let (child, addr) = match spawn(&self.data_dir, &self.addr.to_string()) {
+        let (child, addr) = match spawn(&self.data_dir, &self.addr.to_string(), &self.extra_args) {
             Ok(ok) => ok,
-            Err(same_port) => spawn(&self.data_dir, "127.0.0.1:0")
+            Err(same_port) => spawn(&self.data_dir, "127.0.0.1:0", &self.extra_args)
                 .with_context(|| format!("restart on the old port failed first: {same_port:#}"))?,
         };
         self.child = Some(child);
@@ -193,15 +223,19 @@ pub fn weir_bin() -> Result<PathBuf> {
         candidates.push(profile_dir.join("weir"));
     }
     candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/weir"));
-    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-        anyhow!(
-            "weir binary not found (looked at {candidates:?}); build it with \
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            anyhow!(
+                "weir binary not found (looked at {candidates:?}); build it with \
              `cargo build -p weir-server` or point WEIR_BIN at it"
-        )
-    })
+            )
+        })
 }
 
-fn spawn(data_dir: &Path, listen: &str) -> Result<(Child, SocketAddr)> {
+fn spawn(data_dir: &Path, listen: &str, extra_args: &[String]) -> Result<(Child, SocketAddr)> {
     let bin = weir_bin()?;
     let mut child = Command::new(&bin)
         .arg("serve")
@@ -209,6 +243,7 @@ fn spawn(data_dir: &Path, listen: &str) -> Result<(Child, SocketAddr)> {
         .arg(listen)
         .arg("--data-dir")
         .arg(data_dir)
+        .args(extra_args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -257,7 +292,9 @@ fn spawn(data_dir: &Path, listen: &str) -> Result<(Child, SocketAddr)> {
         None => {
             let _ = child.kill();
             let status = child.wait()?;
-            bail!("weir (exit {status}) printed {line:?} instead of `listening on 127.0.0.1:<port>`")
+            bail!(
+                "weir (exit {status}) printed {line:?} instead of `listening on 127.0.0.1:<port>`"
+            )
         }
     }
 }
@@ -288,7 +325,10 @@ fn sigv4_headers(
         SignableBody::Bytes(body),
     )?;
     let (instructions, _signature) = sign(request, &params)?.into_parts();
-    Ok(instructions.headers().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    Ok(instructions
+        .headers()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
 }
 
 /// The error type every SDK operation returns.
@@ -307,13 +347,21 @@ where
         Ok(out) => panic!("expected {code}, but the call succeeded: {out:?}"),
         Err(aws_sdk_glue::error::SdkError::ServiceError(ctx)) => {
             let status = ctx.raw().status().as_u16();
-            let body = String::from_utf8_lossy(ctx.raw().body().bytes().unwrap_or_default()).into_owned();
+            let body =
+                String::from_utf8_lossy(ctx.raw().body().bytes().unwrap_or_default()).into_owned();
             let err = ctx.into_err();
-            assert_eq!(err.code(), Some(code), "error code (status {status}, body {body})");
+            assert_eq!(
+                err.code(),
+                Some(code),
+                "error code (status {status}, body {body})"
+            );
             assert_eq!(status, 400, "HTTP status of {code} (body {body})");
             err
         }
-        Err(other) => panic!("expected service error {code}, got: {}", DisplayErrorContext(&other)),
+        Err(other) => panic!(
+            "expected service error {code}, got: {}",
+            DisplayErrorContext(&other)
+        ),
     }
 }
 
@@ -325,7 +373,10 @@ where
 {
     match result {
         Ok(out) => out,
-        Err(err) => panic!("call failed: {}", aws_sdk_glue::error::DisplayErrorContext(&err)),
+        Err(err) => panic!(
+            "call failed: {}",
+            aws_sdk_glue::error::DisplayErrorContext(&err)
+        ),
     }
 }
 
@@ -340,7 +391,10 @@ pub fn wait_for_clock_past(t: &aws_smithy_types::DateTime) {
     let target = to_system_time(t) + Duration::from_millis(10);
     let deadline = Instant::now() + Duration::from_secs(2);
     while SystemTime::now() < target {
-        assert!(Instant::now() < deadline, "server timestamp {t} is more than 2 s in the future");
+        assert!(
+            Instant::now() < deadline,
+            "server timestamp {t} is more than 2 s in the future"
+        );
         std::thread::sleep(Duration::from_millis(2));
     }
 }

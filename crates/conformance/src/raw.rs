@@ -38,7 +38,10 @@ impl RawResponse {
     /// The body parsed as JSON.
     pub fn json(&self) -> Result<serde_json::Value> {
         serde_json::from_slice(&self.body).with_context(|| {
-            format!("response body is not JSON: {:?}", String::from_utf8_lossy(&self.body))
+            format!(
+                "response body is not JSON: {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 
@@ -58,21 +61,38 @@ impl RawResponse {
     #[track_caller]
     pub fn assert_error(&self, code: Option<&str>, statuses: &[u16]) -> String {
         let body = String::from_utf8_lossy(&self.body);
-        assert!(statuses.contains(&self.status), "status {} not in {statuses:?}; body {body}", self.status);
+        assert!(
+            statuses.contains(&self.status),
+            "status {} not in {statuses:?}; body {body}",
+            self.status
+        );
         let json: serde_json::Value = serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("error body is not JSON ({e}): {body}"));
-        let raw_type = json.get("__type").and_then(|t| t.as_str()).unwrap_or_else(|| panic!("no __type: {body}"));
+        let raw_type = json
+            .get("__type")
+            .and_then(|t| t.as_str())
+            .unwrap_or_else(|| panic!("no __type: {body}"));
         let found = sanitize_error_code(raw_type).to_string();
         assert!(!found.is_empty(), "empty __type: {body}");
         if let Some(code) = code {
             assert_eq!(found, code, "__type; body {body}");
         }
-        let message = json.get("Message").or_else(|| json.get("message")).and_then(|m| m.as_str());
+        let message = json
+            .get("Message")
+            .or_else(|| json.get("message"))
+            .and_then(|m| m.as_str());
         assert!(message.is_some_and(|m| !m.is_empty()), "no Message: {body}");
-        let header = self.header("x-amzn-ErrorType").unwrap_or_else(|| panic!("no x-amzn-ErrorType header; body {body}"));
-        assert_eq!(sanitize_error_code(header), found, "x-amzn-ErrorType header vs __type");
+        let header = self
+            .header("x-amzn-ErrorType")
+            .unwrap_or_else(|| panic!("no x-amzn-ErrorType header; body {body}"));
+        assert_eq!(
+            sanitize_error_code(header),
+            found,
+            "x-amzn-ErrorType header vs __type"
+        );
         assert!(
-            self.header("x-amzn-RequestId").is_some_and(|v| !v.is_empty()),
+            self.header("x-amzn-RequestId")
+                .is_some_and(|v| !v.is_empty()),
             "no x-amzn-RequestId on an error answer"
         );
         found
@@ -85,7 +105,11 @@ pub fn sanitize_error_code(raw: &str) -> &str {
     raw.rsplit('#').next().unwrap_or(raw)
 }
 
-pub(crate) async fn send(addr: SocketAddr, target: Option<&str>, body: &[u8]) -> Result<RawResponse> {
+pub(crate) async fn send(
+    addr: SocketAddr,
+    target: Option<&str>,
+    body: &[u8],
+) -> Result<RawResponse> {
     tokio::time::timeout(EXCHANGE_DEADLINE, exchange(addr, target, body))
         .await
         .map_err(|_| anyhow!("no complete response within {EXCHANGE_DEADLINE:?}"))?
@@ -109,9 +133,14 @@ async fn exchange(addr: SocketAddr, target: Option<&str>, body: &[u8]) -> Result
     for (k, v) in &signed {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    head.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", body.len()));
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    ));
 
-    let stream = TcpStream::connect(addr).await.with_context(|| format!("connect {addr}"))?;
+    let stream = TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("connect {addr}"))?;
     let (mut rd, mut wr) = stream.into_split();
     let mut payload = head.into_bytes();
     payload.extend_from_slice(body);
@@ -165,12 +194,16 @@ fn split_head(buf: &[u8]) -> Option<(usize, &[u8])> {
 fn content_length(head: &str) -> Option<usize> {
     head.lines().skip(1).find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse().ok())?
     })
 }
 
 fn response_complete(buf: &[u8]) -> bool {
-    let Some((body_start, head)) = split_head(buf) else { return false };
+    let Some((body_start, head)) = split_head(buf) else {
+        return false;
+    };
     let head = String::from_utf8_lossy(head);
     match content_length(&head) {
         Some(len) => buf.len() >= body_start + len,
@@ -206,7 +239,11 @@ fn parse(buf: &[u8]) -> Result<RawResponse> {
     } else {
         raw_body.to_vec()
     };
-    Ok(RawResponse { status, headers, body })
+    Ok(RawResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut data: &[u8]) -> Result<Vec<u8>> {

@@ -18,39 +18,79 @@ async fn acknowledged_writes_survive_sigkill() {
         .tags("team", "data")
         .send()
         .await);
-    ok(glue.create_workflow().name("updated").description("old").send().await);
-    ok(glue.update_workflow().name("updated").description("new").send().await);
+    ok(glue
+        .create_workflow()
+        .name("updated")
+        .description("old")
+        .send()
+        .await);
+    ok(glue
+        .update_workflow()
+        .name("updated")
+        .description("new")
+        .send()
+        .await);
     ok(glue.create_workflow().name("deleted").send().await);
     ok(glue.delete_workflow().name("deleted").send().await);
-    ok(glue.tag_resource().resource_arn(workflow_arn("updated")).tags_to_add("late", "tag").send().await);
-    let before = ok(glue.get_workflow().name("durable").send().await).workflow.unwrap();
+    ok(glue
+        .tag_resource()
+        .resource_arn(workflow_arn("updated"))
+        .tags_to_add("late", "tag")
+        .send()
+        .await);
+    let before = ok(glue.get_workflow().name("durable").send().await)
+        .workflow
+        .unwrap();
 
     server.kill9().unwrap();
     server.restart().unwrap();
     let glue = server.client();
 
-    let after = ok(glue.get_workflow().name("durable").send().await).workflow.unwrap();
+    let after = ok(glue.get_workflow().name("durable").send().await)
+        .workflow
+        .unwrap();
     assert_eq!(after, before, "workflow changed across SIGKILL + restart");
     assert_eq!(after.description(), Some("must survive"));
     assert_eq!(after.max_concurrent_runs(), Some(3));
     assert_eq!(
-        ok(glue.get_workflow().name("updated").send().await).workflow.unwrap().description(),
+        ok(glue.get_workflow().name("updated").send().await)
+            .workflow
+            .unwrap()
+            .description(),
         Some("new")
     );
-    expect_error(glue.get_workflow().name("deleted").send().await, "EntityNotFoundException");
+    expect_error(
+        glue.get_workflow().name("deleted").send().await,
+        "EntityNotFoundException",
+    );
 
     let tags = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     };
     assert_eq!(
-        ok(glue.get_tags().resource_arn(workflow_arn("durable")).send().await).tags,
+        ok(glue
+            .get_tags()
+            .resource_arn(workflow_arn("durable"))
+            .send()
+            .await)
+        .tags,
         Some(tags(&[("team", "data")]))
     );
     assert_eq!(
-        ok(glue.get_tags().resource_arn(workflow_arn("updated")).send().await).tags,
+        ok(glue
+            .get_tags()
+            .resource_arn(workflow_arn("updated"))
+            .send()
+            .await)
+        .tags,
         Some(tags(&[("late", "tag")]))
     );
-    let mut names = ok(glue.list_workflows().send().await).workflows.unwrap_or_default();
+    let mut names = ok(glue.list_workflows().send().await)
+        .workflows
+        .unwrap_or_default();
     names.sort();
     assert_eq!(names, ["durable", "updated"]);
 
@@ -58,7 +98,12 @@ async fn acknowledged_writes_survive_sigkill() {
     ok(glue.create_workflow().name("second-life").send().await);
     server.kill9().unwrap();
     server.restart().unwrap();
-    ok(server.client().get_workflow().name("second-life").send().await);
+    ok(server
+        .client()
+        .get_workflow()
+        .name("second-life")
+        .send()
+        .await);
 }
 
 #[tokio::test]
@@ -76,10 +121,22 @@ async fn a_data_dir_can_be_reopened_by_a_new_process() {
     let dir = tempfile::tempdir().unwrap();
     {
         let server = WeirServer::start_in(dir.path()).unwrap();
-        ok(server.client().create_workflow().name("persisted").send().await);
+        ok(server
+            .client()
+            .create_workflow()
+            .name("persisted")
+            .send()
+            .await);
         // Dropped here: the harness SIGKILLs it.
     }
     let server = WeirServer::start_in(dir.path()).unwrap();
-    let wf = ok(server.client().get_workflow().name("persisted").send().await).workflow.unwrap();
+    let wf = ok(server
+        .client()
+        .get_workflow()
+        .name("persisted")
+        .send()
+        .await)
+    .workflow
+    .unwrap();
     assert_eq!(wf.name(), Some("persisted"));
 }

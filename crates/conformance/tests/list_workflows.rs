@@ -32,13 +32,23 @@ async fn walk(glue: &aws_sdk_glue::Client, max_results: Option<i32>) -> Vec<Stri
             .send()
             .await);
         let limit = max_results.unwrap_or(25) as usize;
-        assert!(out.workflows().len() <= limit, "page of {} > {limit}", out.workflows().len());
+        assert!(
+            out.workflows().len() <= limit,
+            "page of {} > {limit}",
+            out.workflows().len()
+        );
         seen.extend(out.workflows().iter().cloned());
         match out.next_token() {
             None => return seen,
             Some(next) => {
-                assert!(!next.is_empty(), "an empty NextToken must be omitted instead");
-                assert!(tokens.insert(next.to_string()), "NextToken {next:?} repeated");
+                assert!(
+                    !next.is_empty(),
+                    "an empty NextToken must be omitted instead"
+                );
+                assert!(
+                    tokens.insert(next.to_string()),
+                    "NextToken {next:?} repeated"
+                );
                 token = Some(next.to_string());
             }
         }
@@ -49,7 +59,11 @@ async fn walk(glue: &aws_sdk_glue::Client, max_results: Option<i32>) -> Vec<Stri
 #[track_caller]
 fn assert_each_once(seen: &[String], expected: &BTreeSet<String>) {
     let unique: BTreeSet<String> = seen.iter().cloned().collect();
-    assert_eq!(unique.len(), seen.len(), "a name was listed twice: {seen:?}");
+    assert_eq!(
+        unique.len(),
+        seen.len(),
+        "a name was listed twice: {seen:?}"
+    );
     assert_eq!(&unique, expected);
 }
 
@@ -76,9 +90,18 @@ async fn sdk_paginator_lists_every_name_once() {
             .collect::<Result<Vec<_>, _>>()
             .await
             .unwrap_or_else(|e| panic!("paginator (page size {size}) failed: {e:?}"));
-        assert!(pages.len() >= COUNT.div_ceil(size as usize), "too few pages for size {size}");
-        assert!(pages.last().unwrap().next_token().is_none(), "last page carries a NextToken");
-        let seen: Vec<String> = pages.iter().flat_map(|p| p.workflows().iter().cloned()).collect();
+        assert!(
+            pages.len() >= COUNT.div_ceil(size as usize),
+            "too few pages for size {size}"
+        );
+        assert!(
+            pages.last().unwrap().next_token().is_none(),
+            "last page carries a NextToken"
+        );
+        let seen: Vec<String> = pages
+            .iter()
+            .flat_map(|p| p.workflows().iter().cloned())
+            .collect();
         assert_each_once(&seen, &names);
     }
 }
@@ -102,7 +125,12 @@ async fn a_single_page_has_no_next_token() {
     let full = ok(glue.list_workflows().max_results(1).send().await);
     assert_eq!(full.workflows(), ["only"]);
     if let Some(token) = full.next_token() {
-        let rest = ok(glue.list_workflows().max_results(1).next_token(token).send().await);
+        let rest = ok(glue
+            .list_workflows()
+            .max_results(1)
+            .next_token(token)
+            .send()
+            .await);
         assert!(rest.workflows().is_empty());
         assert_eq!(rest.next_token(), None);
     }
@@ -125,7 +153,9 @@ async fn max_results_outside_1_to_25_is_invalid_input() {
 async fn foreign_or_tampered_next_token_is_invalid_input() {
     let (_server, glue, _names) = server_with_workflows().await;
     let first = ok(glue.list_workflows().max_results(5).send().await);
-    let token = first.next_token().expect("30 workflows in pages of 5 need a NextToken");
+    let token = first
+        .next_token()
+        .expect("30 workflows in pages of 5 need a NextToken");
 
     // Flip one character in the middle of a genuine token.
     let mut chars: Vec<char> = token.chars().collect();
@@ -140,7 +170,11 @@ async fn foreign_or_tampered_next_token_is_invalid_input() {
         format!("{token}x"),
     ] {
         expect_error(
-            glue.list_workflows().max_results(5).next_token(&bad).send().await,
+            glue.list_workflows()
+                .max_results(5)
+                .next_token(&bad)
+                .send()
+                .await,
             "InvalidInputException",
         );
     }

@@ -14,7 +14,11 @@ use weir::orchestrator::{Orchestrator, OrchestratorSettings};
 use weir::runner::{Runner, RunnerConfig};
 
 #[derive(Parser)]
-#[command(name = "weir", version, about = "A self-hosted AWS Glue Workflows service")]
+#[command(
+    name = "weir",
+    version,
+    about = "A self-hosted AWS Glue Workflows service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -41,8 +41,12 @@ pub trait Transaction {
         limit: usize,
     ) -> StoreResult<Vec<Record>>;
     /// Every resource of `kind` whose parent is `parent`, in name order.
-    fn list_children(&mut self, scope: &Scope, kind: Kind, parent: &str)
-    -> StoreResult<Vec<Record>>;
+    fn list_children(
+        &mut self,
+        scope: &Scope,
+        kind: Kind,
+        parent: &str,
+    ) -> StoreResult<Vec<Record>>;
     /// Number of resources of `kind` in `scope`.
     fn count(&mut self, scope: &Scope, kind: Kind) -> StoreResult<u64>;
 
@@ -100,10 +104,8 @@ pub trait Transaction {
         states: &[&str],
     ) -> StoreResult<Vec<JobRunRecord>>;
     /// Every job run, in any scope, whose state is one of `states` (crash recovery).
-    fn all_job_runs_in_state(
-        &mut self,
-        states: &[&str],
-    ) -> StoreResult<Vec<(Scope, JobRunRecord)>>;
+    fn all_job_runs_in_state(&mut self, states: &[&str])
+    -> StoreResult<Vec<(Scope, JobRunRecord)>>;
 
     /// Deletes workflow and job runs that started before `cutoff_ms` and are finished
     /// (status/state not in `live`); returns how many rows went.

@@ -268,7 +268,13 @@ impl Transaction for SqliteTx<'_> {
              ORDER BY name LIMIT ?5",
         )?;
         let rows = stmt.query_map(
-            params![scope.account, scope.region, kind.as_str(), after, limit as i64],
+            params![
+                scope.account,
+                scope.region,
+                kind.as_str(),
+                after,
+                limit as i64
+            ],
             record_from_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -515,9 +521,7 @@ impl Transaction for SqliteTx<'_> {
     fn purge_runs_before(&mut self, cutoff_ms: i64, live: &[&str]) -> StoreResult<u64> {
         let live = status_list(live);
         let runs = self.tx.execute(
-            &format!(
-                "DELETE FROM workflow_runs WHERE started_ms < ?1 AND status NOT IN ({live})"
-            ),
+            &format!("DELETE FROM workflow_runs WHERE started_ms < ?1 AND status NOT IN ({live})"),
             params![cutoff_ms],
         )?;
         let job_runs = self.tx.execute(

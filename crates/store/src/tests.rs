@@ -57,8 +57,16 @@ fn resources_are_scoped_and_unique(store: &dyn Store) {
         .write(|tx| tx.update(&a, Kind::Workflow, &record("missing", "{}")))
         .expect("update");
     assert!(!updated, "updating a missing resource changes nothing");
-    assert!(store.write(|tx| tx.delete(&a, Kind::Workflow, "wf")).expect("delete"));
-    assert!(!store.write(|tx| tx.delete(&a, Kind::Workflow, "wf")).expect("delete"));
+    assert!(
+        store
+            .write(|tx| tx.delete(&a, Kind::Workflow, "wf"))
+            .expect("delete")
+    );
+    assert!(
+        !store
+            .write(|tx| tx.delete(&a, Kind::Workflow, "wf"))
+            .expect("delete")
+    );
 }
 
 fn listing_pages_in_name_order(store: &dyn Store) {
@@ -81,7 +89,10 @@ fn listing_pages_in_name_order(store: &dyn Store) {
         .expect("list");
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].name, "d");
-    assert_eq!(store.read(|tx| tx.count(&s, Kind::Trigger)).expect("count"), 4);
+    assert_eq!(
+        store.read(|tx| tx.count(&s, Kind::Trigger)).expect("count"),
+        4
+    );
     let children = store
         .read(|tx| tx.list_children(&s, Kind::Trigger, "parent"))
         .expect("children");
@@ -97,18 +108,21 @@ fn failed_write_keeps_nothing(store: &dyn Store) {
     #[derive(Debug)]
     enum DomainError {
         No,
-        Store(StoreError),
+        Store,
     }
     impl From<StoreError> for DomainError {
-        fn from(e: StoreError) -> Self {
-            DomainError::Store(e)
+        fn from(_: StoreError) -> Self {
+            DomainError::Store
         }
     }
     let result: Result<(), DomainError> = store.write(|tx| {
         tx.insert(&s, Kind::Job, &record("j", "{}"))?;
         Err(DomainError::No)
     });
-    assert!(matches!(result, Err(DomainError::No)), "the domain error comes back");
+    assert!(
+        matches!(result, Err(DomainError::No)),
+        "the domain error comes back"
+    );
     let got = store.read(|tx| tx.get(&s, Kind::Job, "j")).expect("get");
     assert_eq!(got, None, "the aborted insert was rolled back");
 }
@@ -117,7 +131,10 @@ fn runs_page_newest_first(store: &dyn Store) {
     let s = scope("555555555555");
     store
         .write(|tx| {
-            for (i, status) in ["COMPLETED", "RUNNING", "COMPLETED", "STOPPING"].iter().enumerate() {
+            for (i, status) in ["COMPLETED", "RUNNING", "COMPLETED", "STOPPING"]
+                .iter()
+                .enumerate()
+            {
                 tx.put_run(
                     &s,
                     &RunRecord {
@@ -153,12 +170,19 @@ fn runs_page_newest_first(store: &dyn Store) {
     let everywhere = store
         .read(|tx| tx.all_runs_in_status(&["RUNNING"]))
         .expect("all");
-    assert!(everywhere.iter().any(|(sc, r)| sc == &s && r.run_id == "wr_1"));
+    assert!(
+        everywhere
+            .iter()
+            .any(|(sc, r)| sc == &s && r.run_id == "wr_1")
+    );
     let purged = store
         .write(|tx| tx.purge_runs_before(1001, &["RUNNING", "STOPPING"]))
         .expect("purge");
     assert_eq!(purged, 1, "only the finished old run goes");
-    assert_eq!(store.write(|tx| tx.delete_runs(&s, "wf")).expect("delete"), 3);
+    assert_eq!(
+        store.write(|tx| tx.delete_runs(&s, "wf")).expect("delete"),
+        3
+    );
 }
 
 fn job_runs_and_meta(store: &dyn Store) {
@@ -185,10 +209,19 @@ fn job_runs_and_meta(store: &dyn Store) {
         .read(|tx| tx.job_runs_in_state(&s, "j", &["RUNNING"]))
         .expect("running");
     assert!(running.is_empty());
-    assert_eq!(store.read(|tx| tx.list_job_runs(&s, "j", None, 10)).expect("list").len(), 1);
+    assert_eq!(
+        store
+            .read(|tx| tx.list_job_runs(&s, "j", None, 10))
+            .expect("list")
+            .len(),
+        1
+    );
     assert_eq!(store.read(|tx| tx.get_meta("k")).expect("meta"), None);
     store.write(|tx| tx.put_meta("k", "v")).expect("put meta");
-    assert_eq!(store.read(|tx| tx.get_meta("k")).expect("meta").as_deref(), Some("v"));
+    assert_eq!(
+        store.read(|tx| tx.get_meta("k")).expect("meta").as_deref(),
+        Some("v")
+    );
 }
 
 #[test]
@@ -209,6 +242,8 @@ fn sqlite_keeps_data_across_reopen() {
             .expect("insert");
     }
     let store = crate::SqliteStore::open(dir.path()).expect("reopen");
-    let got = store.read(|tx| tx.get(&s, Kind::Workflow, "kept")).expect("get");
+    let got = store
+        .read(|tx| tx.get(&s, Kind::Workflow, "kept"))
+        .expect("get");
     assert!(got.is_some());
 }

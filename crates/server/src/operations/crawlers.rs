@@ -12,10 +12,10 @@ use weir_model::operations::{
     UpdateCrawler,
 };
 use weir_model::shapes::{
-    BatchGetCrawlersRequest, BatchGetCrawlersResponse, CreateCrawlerRequest,
-    CreateCrawlerResponse, Crawler, DeleteCrawlerRequest, DeleteCrawlerResponse,
-    GetCrawlerRequest, GetCrawlerResponse, GetCrawlersRequest, GetCrawlersResponse,
-    ListCrawlersRequest, ListCrawlersResponse, UpdateCrawlerRequest, UpdateCrawlerResponse,
+    BatchGetCrawlersRequest, BatchGetCrawlersResponse, Crawler, CreateCrawlerRequest,
+    CreateCrawlerResponse, DeleteCrawlerRequest, DeleteCrawlerResponse, GetCrawlerRequest,
+    GetCrawlerResponse, GetCrawlersRequest, GetCrawlersResponse, ListCrawlersRequest,
+    ListCrawlersResponse, UpdateCrawlerRequest, UpdateCrawlerResponse,
 };
 use weir_store::Kind;
 

@@ -17,7 +17,10 @@ const JOB_RUNS_PAGE_MAX: usize = 200;
 
 fn decode(record: &JobRunRecord) -> Result<JobRun, ApiError> {
     serde_json::from_str(&record.doc).map_err(|e| {
-        ApiError::Internal(format!("stored job run {} is unreadable: {e}", record.run_id))
+        ApiError::Internal(format!(
+            "stored job run {} is unreadable: {e}",
+            record.run_id
+        ))
     })
 }
 
@@ -43,7 +46,10 @@ impl Handle for StartJobRun {
 }
 
 impl Handle for GetJobRun {
-    async fn handle(ctx: &RequestContext, input: GetJobRunRequest) -> Result<GetJobRunResponse, ApiError> {
+    async fn handle(
+        ctx: &RequestContext,
+        input: GetJobRunRequest,
+    ) -> Result<GetJobRunResponse, ApiError> {
         let scope = ctx.scope.clone();
         let job = input.job_name.unwrap_or_default();
         let run_id = input.run_id.unwrap_or_default();
@@ -63,7 +69,10 @@ impl Handle for GetJobRun {
 }
 
 impl Handle for GetJobRuns {
-    async fn handle(ctx: &RequestContext, input: GetJobRunsRequest) -> Result<GetJobRunsResponse, ApiError> {
+    async fn handle(
+        ctx: &RequestContext,
+        input: GetJobRunsRequest,
+    ) -> Result<GetJobRunsResponse, ApiError> {
         let scope = ctx.scope.clone();
         let job = input.job_name.unwrap_or_default();
         let limit = input.max_results.map_or(JOB_RUNS_PAGE_MAX, |n| n as usize);

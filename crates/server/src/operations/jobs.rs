@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use weir_model::operations::{BatchGetJobs, CreateJob, DeleteJob, GetJob, GetJobs, ListJobs, UpdateJob};
+use weir_model::operations::{
+    BatchGetJobs, CreateJob, DeleteJob, GetJob, GetJobs, ListJobs, UpdateJob,
+};
 use weir_model::shapes::{
     BatchGetJobsRequest, BatchGetJobsResponse, CreateJobRequest, CreateJobResponse,
     DeleteJobRequest, DeleteJobResponse, GetJobRequest, GetJobResponse, GetJobsRequest,
@@ -87,7 +89,10 @@ impl Handle for DeleteJob {
 }
 
 impl Handle for GetJob {
-    async fn handle(ctx: &RequestContext, input: GetJobRequest) -> Result<GetJobResponse, ApiError> {
+    async fn handle(
+        ctx: &RequestContext,
+        input: GetJobRequest,
+    ) -> Result<GetJobResponse, ApiError> {
         let name = input.job_name.unwrap_or_default();
         let scope = ctx.scope.clone();
         let found = ctx
@@ -132,8 +137,18 @@ async fn page(
 }
 
 impl Handle for GetJobs {
-    async fn handle(ctx: &RequestContext, input: GetJobsRequest) -> Result<GetJobsResponse, ApiError> {
-        let page = page(ctx, "GetJobs", input.next_token, input.max_results, BTreeMap::new()).await?;
+    async fn handle(
+        ctx: &RequestContext,
+        input: GetJobsRequest,
+    ) -> Result<GetJobsResponse, ApiError> {
+        let page = page(
+            ctx,
+            "GetJobs",
+            input.next_token,
+            input.max_results,
+            BTreeMap::new(),
+        )
+        .await?;
         let jobs = page
             .records
             .into_iter()
@@ -147,7 +162,10 @@ impl Handle for GetJobs {
 }
 
 impl Handle for ListJobs {
-    async fn handle(ctx: &RequestContext, input: ListJobsRequest) -> Result<ListJobsResponse, ApiError> {
+    async fn handle(
+        ctx: &RequestContext,
+        input: ListJobsRequest,
+    ) -> Result<ListJobsResponse, ApiError> {
         let wanted = input.tags.unwrap_or_default();
         let page = page(ctx, "ListJobs", input.next_token, input.max_results, wanted).await?;
         Ok(ListJobsResponse {

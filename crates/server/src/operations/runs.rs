@@ -60,7 +60,12 @@ impl Handle for GetWorkflowRun {
         let include_graph = input.include_graph.unwrap_or(false);
         let run = ctx
             .app
-            .read(move |tx| Ok(render::workflow_run(&stored_run::load(tx, &key)?, include_graph)))
+            .read(move |tx| {
+                Ok(render::workflow_run(
+                    &stored_run::load(tx, &key)?,
+                    include_graph,
+                ))
+            })
             .await?;
         Ok(GetWorkflowRunResponse { run: Some(run) })
     }

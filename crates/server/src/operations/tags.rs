@@ -2,8 +2,8 @@
 
 use weir_model::operations::{GetTags, TagResource, UntagResource};
 use weir_model::shapes::{
-    GetTagsRequest, GetTagsResponse, TagResourceRequest, TagResourceResponse,
-    UntagResourceRequest, UntagResourceResponse,
+    GetTagsRequest, GetTagsResponse, TagResourceRequest, TagResourceResponse, UntagResourceRequest,
+    UntagResourceResponse,
 };
 use weir_store::Transaction;
 
@@ -73,7 +73,10 @@ impl Handle for UntagResource {
 }
 
 impl Handle for GetTags {
-    async fn handle(ctx: &RequestContext, input: GetTagsRequest) -> Result<GetTagsResponse, ApiError> {
+    async fn handle(
+        ctx: &RequestContext,
+        input: GetTagsRequest,
+    ) -> Result<GetTagsResponse, ApiError> {
         let scope = ctx.scope.clone();
         let resource = input.resource_arn.unwrap_or_default();
         let record = ctx

@@ -37,7 +37,8 @@ async fn set_state(
                 )));
             }
             trigger.state = Some(state.to_string());
-            let record = stored::record(&name, current.parent.clone(), &current.value, current.tags)?;
+            let record =
+                stored::record(&name, current.parent.clone(), &current.value, current.tags)?;
             tx.update(&scope, Kind::Trigger, &record)?;
             Ok(())
         })

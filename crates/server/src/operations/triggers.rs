@@ -23,10 +23,10 @@ use weir_model::operations::{
     UpdateTrigger,
 };
 use weir_model::shapes::{
-    BatchGetTriggersRequest, BatchGetTriggersResponse, CreateTriggerRequest,
-    CreateTriggerResponse, DeleteTriggerRequest, DeleteTriggerResponse, GetTriggerRequest,
-    GetTriggerResponse, GetTriggersRequest, GetTriggersResponse, ListTriggersRequest,
-    ListTriggersResponse, Trigger, UpdateTriggerRequest, UpdateTriggerResponse,
+    BatchGetTriggersRequest, BatchGetTriggersResponse, CreateTriggerRequest, CreateTriggerResponse,
+    DeleteTriggerRequest, DeleteTriggerResponse, GetTriggerRequest, GetTriggerResponse,
+    GetTriggersRequest, GetTriggersResponse, ListTriggersRequest, ListTriggersResponse, Trigger,
+    UpdateTriggerRequest, UpdateTriggerResponse,
 };
 use weir_store::{Kind, Record, Scope, Transaction};
 
@@ -194,7 +194,10 @@ impl Handle for GetTrigger {
 /// Whether the stored trigger `record` has an action starting `job`.
 fn starts_job(record: &Record, job: &str) -> Result<bool, ApiError> {
     let value: Trigger = serde_json::from_str(&record.doc).map_err(|e| {
-        ApiError::Internal(format!("stored document of '{}' is unreadable: {e}", record.name))
+        ApiError::Internal(format!(
+            "stored document of '{}' is unreadable: {e}",
+            record.name
+        ))
     })?;
     Ok(trigger::action_jobs(&value).any(|j| j == job))
 }

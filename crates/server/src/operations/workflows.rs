@@ -12,8 +12,8 @@ use weir_model::shapes::{
 use weir_store::{Kind, Scope, Transaction};
 
 use super::{Handle, RequestContext};
-use crate::protocol::{ApiError, OrApiError};
 use crate::orchestrator::{render, stored_run};
+use crate::protocol::{ApiError, OrApiError};
 use crate::resources::{clock, graph, pagination, stored, tags};
 
 /// Page size of ListWorkflows when MaxResults is absent (the model's maximum).
@@ -161,9 +161,7 @@ impl Handle for ListWorkflows {
         ctx: &RequestContext,
         input: ListWorkflowsRequest,
     ) -> Result<ListWorkflowsResponse, ApiError> {
-        let limit = input
-            .max_results
-            .map_or(LIST_WORKFLOWS_MAX, |n| n as usize);
+        let limit = input.max_results.map_or(LIST_WORKFLOWS_MAX, |n| n as usize);
         let scope = ctx.scope.clone();
         let app = ctx.app.clone();
         let context = format!("ListWorkflows/{}/{}", scope.account, scope.region);

@@ -101,7 +101,9 @@ impl Orchestrator {
             .db
             .write(move |tx| {
                 let definition = stored::load::<Workflow>(tx, &scope, Kind::Workflow, &workflow)?
-                    .or_not_found(|| format!("Entity Not Found: workflow {workflow} does not exist."))?
+                    .or_not_found(|| {
+                        format!("Entity Not Found: workflow {workflow} does not exist.")
+                    })?
                     .value;
                 let triggers = workflow_triggers(tx, &scope, &workflow)?;
                 let snapshot = stored_run::snapshot(&workflow, &triggers)?;
@@ -203,14 +205,22 @@ impl Orchestrator {
     pub async fn stop_workflow_run(&self, key: RunKey) -> Result<(), ApiError> {
         self.transition(key, |_, stored| {
             stored.run.handle_stop(clock::now_millis()).map_err(|e| {
-                ApiError::IllegalWorkflowState(format!("Workflow run {}: {e}.", stored.run.run_id()))
+                ApiError::IllegalWorkflowState(format!(
+                    "Workflow run {}: {e}.",
+                    stored.run.run_id()
+                ))
             })
         })
         .await
     }
 
     /// Stops one job run (BatchStopJobRun); `Err` carries the per-run error text.
-    pub async fn stop_job_run(&self, scope: Scope, job: String, job_run_id: String) -> Result<(), String> {
+    pub async fn stop_job_run(
+        &self,
+        scope: Scope,
+        job: String,
+        job_run_id: String,
+    ) -> Result<(), String> {
         let id = job_run_id.clone();
         let record = self
             .inner
@@ -233,10 +243,7 @@ impl Orchestrator {
             run_id: record.owner_run_id,
         };
         if key.workflow.starts_with(STANDALONE_PREFIX) {
-            return self
-                .stop_workflow_run(key)
-                .await
-                .map_err(|e| e.to_string());
+            return self.stop_workflow_run(key).await.map_err(|e| e.to_string());
         }
         if self.inner.runner.kill(&job_run_id) {
             Ok(())
@@ -263,7 +270,10 @@ impl Orchestrator {
                 let definition =
                     stored::load::<Workflow>(tx, &key.scope, Kind::Workflow, &key.workflow)?
                         .or_not_found(|| {
-                            format!("Entity Not Found: workflow {} does not exist.", key.workflow)
+                            format!(
+                                "Entity Not Found: workflow {} does not exist.",
+                                key.workflow
+                            )
                         })?
                         .value;
                 let active = tx
@@ -344,9 +354,9 @@ impl Orchestrator {
         let cutoff = clock::now_millis().saturating_sub(retention_ms);
         self.inner
             .db
-            .write(move |tx| {
-                Ok(tx.purge_runs_before(cutoff, &["RUNNING", "STOPPING", "STARTING"])?)
-            })
+            .write(
+                move |tx| Ok(tx.purge_runs_before(cutoff, &["RUNNING", "STOPPING", "STARTING"])?),
+            )
             .await
     }
 
@@ -355,9 +365,7 @@ impl Orchestrator {
     async fn transition<R: Send + 'static>(
         &self,
         key: RunKey,
-        step: impl FnOnce(&mut dyn Transaction, &mut StoredRun) -> Result<R, ApiError>
-        + Send
-        + 'static,
+        step: impl FnOnce(&mut dyn Transaction, &mut StoredRun) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
         let tx_key = key.clone();
         let (result, effects, deadline) = self

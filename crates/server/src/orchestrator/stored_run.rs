@@ -9,8 +9,8 @@ use weir_engine::{
     Action, Condition, CrawlState, JobAttempt, JobRunState, Logical, TriggerKind, TriggerSnapshot,
     WorkflowRun, WorkflowSnapshot,
 };
-use weir_model::shapes::{JobRun, Predecessor, Trigger};
 use weir_model::Timestamp;
+use weir_model::shapes::{JobRun, Predecessor, Trigger};
 use weir_store::{JobRunRecord, RunRecord, Scope, Transaction};
 
 use crate::protocol::ApiError;

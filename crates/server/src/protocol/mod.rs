@@ -6,7 +6,6 @@ pub mod error;
 use serde::de::DeserializeOwned;
 use weir_model::operations::ALL_OPERATIONS;
 
-
 pub use error::{ApiError, OrApiError};
 
 use crate::operations::{Handle, RequestContext};
@@ -84,7 +83,12 @@ mod tests {
             operation_name(Some("AWSGlue.GetWorkflow")).ok(),
             Some("GetWorkflow")
         );
-        for bad in [None, Some("GetWorkflow"), Some("AWSGlue.NoSuchThing"), Some("DynamoDB_20120810.GetItem")] {
+        for bad in [
+            None,
+            Some("GetWorkflow"),
+            Some("AWSGlue.NoSuchThing"),
+            Some("DynamoDB_20120810.GetItem"),
+        ] {
             let err = operation_name(bad).expect_err("rejected");
             assert_eq!(err.code(), "UnknownOperationException");
         }

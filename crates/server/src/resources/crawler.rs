@@ -140,10 +140,20 @@ fn check_targets(targets: &CrawlerTargets) -> Result<(), ApiError> {
     if targets.s3_targets.iter().flatten().any(|t| empty(&t.path)) {
         return invalid("S3 target path cannot be null or empty.");
     }
-    if targets.jdbc_targets.iter().flatten().any(|t| empty(&t.connection_name)) {
+    if targets
+        .jdbc_targets
+        .iter()
+        .flatten()
+        .any(|t| empty(&t.connection_name))
+    {
         return invalid("JDBC target connection name cannot be null or empty.");
     }
-    if targets.dynamo_db_targets.iter().flatten().any(|t| empty(&t.path)) {
+    if targets
+        .dynamo_db_targets
+        .iter()
+        .flatten()
+        .any(|t| empty(&t.path))
+    {
         return invalid("DynamoDB target path cannot be null or empty.");
     }
     Ok(())
@@ -224,15 +234,24 @@ mod tests {
         assert_eq!(crawler.last_updated, Some(now()));
         assert_eq!(crawler.schedule, None);
         let schema = crawler.schema_change_policy.expect("filled");
-        assert_eq!(schema.update_behavior.as_deref(), Some("UPDATE_IN_DATABASE"));
-        assert_eq!(schema.delete_behavior.as_deref(), Some("DEPRECATE_IN_DATABASE"));
+        assert_eq!(
+            schema.update_behavior.as_deref(),
+            Some("UPDATE_IN_DATABASE")
+        );
+        assert_eq!(
+            schema.delete_behavior.as_deref(),
+            Some("DEPRECATE_IN_DATABASE")
+        );
     }
 
     #[test]
     fn create_checks_targets_and_schedule() {
         let mut none = request();
         none.targets = Some(CrawlerTargets::default());
-        assert_eq!(create(none, now()).expect_err("no target").code(), "InvalidInputException");
+        assert_eq!(
+            create(none, now()).expect_err("no target").code(),
+            "InvalidInputException"
+        );
         let mut no_path = request();
         no_path.targets = Some(CrawlerTargets {
             s3_targets: Some(vec![S3Target::default()]),
@@ -241,7 +260,10 @@ mod tests {
         assert!(create(no_path, now()).is_err());
         let mut bad = request();
         bad.schedule = Some("every day".into());
-        assert_eq!(create(bad, now()).expect_err("cron").code(), "InvalidInputException");
+        assert_eq!(
+            create(bad, now()).expect_err("cron").code(),
+            "InvalidInputException"
+        );
         let mut good = request();
         good.schedule = Some("cron(0 12 * * ? *)".into());
         let (crawler, _) = create(good, now()).expect("valid");
@@ -275,7 +297,8 @@ mod tests {
         assert_eq!(crawler.creation_time, Some(now()));
 
         crawler.state = Some("RUNNING".into());
-        let err = update(&mut crawler, UpdateCrawlerRequest::default(), later).expect_err("running");
+        let err =
+            update(&mut crawler, UpdateCrawlerRequest::default(), later).expect_err("running");
         assert_eq!(err.code(), "InvalidInputException");
     }
 }

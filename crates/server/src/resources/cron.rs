@@ -84,8 +84,9 @@ impl Set {
 
 /// Parses `expr`; a syntax error is InvalidInputException naming the expression.
 pub fn parse_schedule(expr: &str) -> Result<CronSchedule, ApiError> {
-    CronSchedule::parse(expr)
-        .map_err(|detail| ApiError::InvalidInput(format!("Invalid schedule expression: {expr}. {detail}")))
+    CronSchedule::parse(expr).map_err(|detail| {
+        ApiError::InvalidInput(format!("Invalid schedule expression: {expr}. {detail}"))
+    })
 }
 
 impl CronSchedule {
@@ -254,13 +255,20 @@ fn parse_set(field: &str, what: &str, min: i64, max: i64, names: &[&str]) -> Res
         let (start, end) = if range == "*" {
             (min, max)
         } else if let Some((a, b)) = range.split_once('-') {
-            (number(a, what, min, max, names)?, number(b, what, min, max, names)?)
+            (
+                number(a, what, min, max, names)?,
+                number(b, what, min, max, names)?,
+            )
         } else {
             let v = number(range, what, min, max, names)?;
             (v, if step.is_some() { max } else { v })
         };
         // A wrapping range (start > end) runs to the field's end and on from its start.
-        let span = if start <= end { end - start } else { max - start + 1 + end - min };
+        let span = if start <= end {
+            end - start
+        } else {
+            max - start + 1 + end - min
+        };
         let step = step.unwrap_or(1);
         let mut offset = 0;
         while offset <= span {
@@ -311,7 +319,15 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {
@@ -415,7 +431,10 @@ mod tests {
     fn next_firing_times() {
         let noon = at(2024, 3, 10, 12, 15);
         assert_eq!(next("cron(15 12 * * ? *)", noon - 1), Some(noon));
-        assert_eq!(next("cron(15 12 * * ? *)", noon), Some(at(2024, 3, 11, 12, 15)));
+        assert_eq!(
+            next("cron(15 12 * * ? *)", noon),
+            Some(at(2024, 3, 11, 12, 15))
+        );
         assert_eq!(
             next("cron(0/15 * * * ? *)", at(2024, 3, 10, 12, 16)),
             Some(at(2024, 3, 10, 12, 30))

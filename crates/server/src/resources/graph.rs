@@ -49,7 +49,10 @@ pub fn load(
     scope: &Scope,
     workflow: &str,
 ) -> Result<WorkflowGraph, ApiError> {
-    Ok(workflow_graph(workflow, &member_triggers(tx, scope, workflow)?))
+    Ok(workflow_graph(
+        workflow,
+        &member_triggers(tx, scope, workflow)?,
+    ))
 }
 
 /// The graph of `workflow` whose member triggers are `triggers` (see the module docs).
@@ -274,7 +277,12 @@ mod tests {
             .edges
             .iter()
             .flatten()
-            .map(|e| (e.source_id.clone().unwrap_or_default(), e.destination_id.clone().unwrap_or_default()))
+            .map(|e| {
+                (
+                    e.source_id.clone().unwrap_or_default(),
+                    e.destination_id.clone().unwrap_or_default(),
+                )
+            })
             .collect()
     }
 
@@ -283,7 +291,12 @@ mod tests {
             .nodes
             .iter()
             .flatten()
-            .map(|n| (n.r#type.clone().unwrap_or_default(), n.name.clone().unwrap_or_default()))
+            .map(|n| {
+                (
+                    n.r#type.clone().unwrap_or_default(),
+                    n.name.clone().unwrap_or_default(),
+                )
+            })
             .collect()
     }
 
@@ -302,10 +315,17 @@ mod tests {
         expected.sort();
         assert_eq!(edge_set(&graph), expected);
         let nodes = graph.nodes.as_ref().expect("nodes");
-        let details = nodes[0].trigger_details.as_ref().and_then(|d| d.trigger.as_ref());
+        let details = nodes[0]
+            .trigger_details
+            .as_ref()
+            .and_then(|d| d.trigger.as_ref());
         assert_eq!(details.and_then(|t| t.name.as_deref()), Some("T"));
         assert!(nodes[1].trigger_details.is_none());
-        assert!(nodes.iter().all(|n| n.unique_id.as_ref().is_some_and(|u| u.starts_with("wnode_") && u.len() == 70)));
+        assert!(nodes.iter().all(|n| {
+            n.unique_id
+                .as_ref()
+                .is_some_and(|u| u.starts_with("wnode_") && u.len() == 70)
+        }));
     }
 
     #[test]
@@ -358,7 +378,10 @@ mod tests {
         let on_failure = conditional("T3", &[("J1", "FAILED"), ("J1", "TIMEOUT")], &["J2"]);
         let graph = workflow_graph("wf", &[crawl, after_crawl, on_failure]);
         let names = node_names(&graph);
-        assert_eq!(names.last(), Some(&("CRAWLER".to_string(), "C1".to_string())));
+        assert_eq!(
+            names.last(),
+            Some(&("CRAWLER".to_string(), "C1".to_string()))
+        );
         let edges = edge_set(&graph);
         assert!(edges.contains(&(id(NodeKind::Trigger, "T1"), id(NodeKind::Crawler, "C1"))));
         assert!(edges.contains(&(id(NodeKind::Crawler, "C1"), id(NodeKind::Trigger, "T2"))));
@@ -369,7 +392,10 @@ mod tests {
     #[test]
     fn ids_are_stable_and_scoped_by_workflow() {
         let triggers = [start("T1", &["J1"])];
-        assert_eq!(workflow_graph("wf", &triggers), workflow_graph("wf", &triggers));
+        assert_eq!(
+            workflow_graph("wf", &triggers),
+            workflow_graph("wf", &triggers)
+        );
         let other = workflow_graph("other", &triggers);
         assert_ne!(other, workflow_graph("wf", &triggers));
         let empty = workflow_graph("wf", &[]);
@@ -392,7 +418,13 @@ mod tests {
         }
         // A long chain is fine and does not overflow the stack.
         let chain: Vec<Trigger> = (0..20_000)
-            .map(|i| conditional(&format!("T{i}"), &[(&format!("J{i}"), "SUCCEEDED")], &[&format!("J{}", i + 1)]))
+            .map(|i| {
+                conditional(
+                    &format!("T{i}"),
+                    &[(&format!("J{i}"), "SUCCEEDED")],
+                    &[&format!("J{}", i + 1)],
+                )
+            })
             .collect();
         assert_eq!(find_cycle(&chain), None);
     }

@@ -143,7 +143,9 @@ fn complete(job: &mut Job) -> Result<(), ApiError> {
     }
     let kind = command_name.clone();
     if kind == "pythonshell" {
-        command.python_version.get_or_insert_with(|| "3".to_string());
+        command
+            .python_version
+            .get_or_insert_with(|| "3".to_string());
     }
     let python = command.python_version.clone();
     if let Some(timeout) = job.timeout
@@ -280,7 +282,8 @@ mod tests {
 
     #[test]
     fn create_rejects_invalid_definitions() {
-        let cases: Vec<Box<dyn Fn(&mut CreateJobRequest)>> = vec![
+        type Mutation = Box<dyn Fn(&mut CreateJobRequest)>;
+        let cases: Vec<Mutation> = vec![
             Box::new(|r| r.command.as_mut().expect("c").name = Some("spark".into())),
             Box::new(|r| r.timeout = Some(MAX_TIMEOUT_MINUTES + 1)),
             Box::new(|r| r.max_retries = Some(-1)),

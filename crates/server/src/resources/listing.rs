@@ -110,7 +110,10 @@ mod tests {
         };
         assert!(has_all_tags(&tags, &want(&[])));
         assert!(has_all_tags(&tags, &want(&[("team", "data")])));
-        assert!(has_all_tags(&tags, &want(&[("team", "data"), ("env", "prod")])));
+        assert!(has_all_tags(
+            &tags,
+            &want(&[("team", "data"), ("env", "prod")])
+        ));
         assert!(!has_all_tags(&tags, &want(&[("team", "ops")])));
         assert!(!has_all_tags(&tags, &want(&[("owner", "")])));
     }

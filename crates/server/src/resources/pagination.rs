@@ -132,9 +132,7 @@ mod tests {
     use super::*;
 
     fn tokens() -> PageTokens {
-        PageTokens {
-            key: vec![7u8; 32],
-        }
+        PageTokens { key: vec![7u8; 32] }
     }
 
     #[test]
@@ -151,7 +149,10 @@ mod tests {
         let t = tokens();
         let token = t.issue("ListWorkflows/acct", "wf-10");
         assert!(t.redeem("ListJobs/acct", &token).is_err(), "other listing");
-        assert!(t.redeem("ListWorkflows/other", &token).is_err(), "other account");
+        assert!(
+            t.redeem("ListWorkflows/other", &token).is_err(),
+            "other account"
+        );
         let mut tampered = token.into_bytes();
         tampered[3] = if tampered[3] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).expect("ascii");

@@ -34,7 +34,10 @@ pub fn load<T: DeserializeOwned>(
 /// Decodes a record read from the store.
 pub fn decode<T: DeserializeOwned>(record: Record) -> Result<Stored<T>, ApiError> {
     let value = serde_json::from_str(&record.doc).map_err(|e| {
-        ApiError::Internal(format!("stored document of '{}' is unreadable: {e}", record.name))
+        ApiError::Internal(format!(
+            "stored document of '{}' is unreadable: {e}",
+            record.name
+        ))
     })?;
     Ok(Stored {
         value,

@@ -10,7 +10,10 @@ pub const MAX_TAGS: usize = 50;
 /// Checks a resource's resulting tag set: at most 50 tags, no `aws`-prefixed keys
 /// (reserved by AWS).
 pub fn check(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    if let Some(key) = tags.keys().find(|k| k.to_ascii_lowercase().starts_with("aws")) {
+    if let Some(key) = tags
+        .keys()
+        .find(|k| k.to_ascii_lowercase().starts_with("aws"))
+    {
         return Err(ApiError::InvalidInput(format!(
             "Tag keys starting with 'aws' are reserved: {key}"
         )));

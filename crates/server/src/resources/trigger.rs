@@ -88,7 +88,9 @@ fn conditions(trigger: &Trigger) -> impl Iterator<Item = &weir_model::shapes::Co
 /// State after creation: ON_DEMAND and EVENT are `CREATED`; SCHEDULED and CONDITIONAL are
 /// `ACTIVATED` with `StartOnCreation=true`, else `CREATED`. `StartOnCreation=true` on an
 /// ON_DEMAND or EVENT trigger is InvalidInputException (§5.1).
-pub fn create(request: CreateTriggerRequest) -> Result<(Trigger, BTreeMap<String, String>), ApiError> {
+pub fn create(
+    request: CreateTriggerRequest,
+) -> Result<(Trigger, BTreeMap<String, String>), ApiError> {
     let kind = request.r#type.clone().unwrap_or_default();
     let start_on_creation = request.start_on_creation.unwrap_or(false);
     if start_on_creation && (kind == "ON_DEMAND" || kind == "EVENT") {
@@ -96,7 +98,11 @@ pub fn create(request: CreateTriggerRequest) -> Result<(Trigger, BTreeMap<String
             "StartOnCreation is not supported for {kind} triggers."
         )));
     }
-    let state = if start_on_creation { "ACTIVATED" } else { "CREATED" };
+    let state = if start_on_creation {
+        "ACTIVATED"
+    } else {
+        "CREATED"
+    };
     let trigger = Trigger {
         name: request.name,
         workflow_name: request.workflow_name,
@@ -151,7 +157,9 @@ pub fn check(trigger: &Trigger) -> Result<(), ApiError> {
             );
         }
         "EVENT" if trigger.workflow_name.is_none() => {
-            return invalid("An EVENT trigger must belong to a workflow: WorkflowName is required.".into());
+            return invalid(
+                "An EVENT trigger must belong to a workflow: WorkflowName is required.".into(),
+            );
         }
         _ => {}
     }
@@ -161,7 +169,11 @@ pub fn check(trigger: &Trigger) -> Result<(), ApiError> {
         ));
     }
     for condition in conditions(trigger) {
-        if condition.logical_operator.as_deref().is_none_or(str::is_empty) {
+        if condition
+            .logical_operator
+            .as_deref()
+            .is_none_or(str::is_empty)
+        {
             return invalid("Logical operator cannot be null or empty".into());
         }
         match (&condition.job_name, &condition.crawler_name) {
@@ -196,7 +208,10 @@ pub fn check(trigger: &Trigger) -> Result<(), ApiError> {
             }
         }
     }
-    let logical = trigger.predicate.as_ref().and_then(|p| p.logical.as_deref());
+    let logical = trigger
+        .predicate
+        .as_ref()
+        .and_then(|p| p.logical.as_deref());
     if condition_count > 1 && logical.is_none() {
         return invalid(
             "Logical (AND or ANY) is required in a predicate with more than one condition.".into(),
@@ -329,7 +344,10 @@ mod tests {
         message(create(start_with_predicate));
         let mut empty = request("ON_DEMAND");
         empty.actions = Some(vec![]);
-        assert!(create(empty).is_ok(), "blueprints emit empty start triggers");
+        assert!(
+            create(empty).is_ok(),
+            "blueprints emit empty start triggers"
+        );
     }
 
     #[test]
@@ -390,7 +408,11 @@ mod tests {
         neither.actions = Some(vec![Action::default()]);
         message(create(neither));
         let mut many = request("ON_DEMAND");
-        many.actions = Some((0..=MAX_JOB_ACTIONS).map(|i| job(&format!("j{i}"))).collect());
+        many.actions = Some(
+            (0..=MAX_JOB_ACTIONS)
+                .map(|i| job(&format!("j{i}")))
+                .collect(),
+        );
         let err = create(many).expect_err("too many");
         assert_eq!(err.code(), "ResourceNumberLimitExceededException");
     }

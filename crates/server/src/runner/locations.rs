@@ -17,7 +17,9 @@ pub fn resolve(location: &str, s3_root: &Path) -> Result<PathBuf, String> {
             .components()
             .any(|c| !matches!(c, Component::Normal(_)))
         {
-            return Err(format!("Invalid S3 location {location}: path escapes the bucket."));
+            return Err(format!(
+                "Invalid S3 location {location}: path escapes the bucket."
+            ));
         }
         return Ok(s3_root.join(relative));
     }
@@ -45,7 +47,10 @@ mod tests {
             resolve("file:///tmp/a.py", root).expect("file"),
             PathBuf::from("/tmp/a.py")
         );
-        assert_eq!(resolve("/tmp/a.py", root).expect("path"), PathBuf::from("/tmp/a.py"));
+        assert_eq!(
+            resolve("/tmp/a.py", root).expect("path"),
+            PathBuf::from("/tmp/a.py")
+        );
         assert!(resolve("s3://bucket", root).is_err());
         assert!(resolve("s3://bucket/../etc/passwd", root).is_err());
         assert!(resolve("https://example.com/a.py", root).is_err());

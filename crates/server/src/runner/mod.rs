@@ -29,6 +29,12 @@ status=$?
 echo $status > "$0/exit.tmp" && mv "$0/exit.tmp" "$0/exit"
 exit $status"#;
 
+/// Marker written just before a spawn; see [`Runner::recover_settled`].
+const LAUNCHING: &str = "launching";
+
+/// How long a started supervisor may take to write its `pid` file.
+const LAUNCH_GRACE: Duration = Duration::from_secs(2);
+
 /// How often a recovered (not our child) process is checked for completion.
 const RECOVERED_POLL: Duration = Duration::from_millis(50);
 
@@ -39,7 +45,10 @@ const PYTHON_FILES: &[(&str, &str)] = &[
         "awsglue/__init__.py",
         include_str!("../../python/awsglue/__init__.py"),
     ),
-    ("awsglue/utils.py", include_str!("../../python/awsglue/utils.py")),
+    (
+        "awsglue/utils.py",
+        include_str!("../../python/awsglue/utils.py"),
+    ),
 ];
 
 /// How jobs are run on this machine.
@@ -156,7 +165,7 @@ impl Runner {
             }
             return ended(JobOutcome::Stopped, "Job run was stopped.");
         }
-        match self.recover(&launch.job_run_id) {
+        match self.recover_settled(&launch.job_run_id).await {
             Recovered::NeverStarted => self.spawn_and_wait(launch).await,
             Recovered::Exited(status) => self.ended_with_status(&launch.job_run_id, status),
             Recovered::Running(pid) => self.wait_recovered(&launch.job_run_id, pid).await,
@@ -164,6 +173,26 @@ impl Runner {
                 JobOutcome::Failed,
                 "The job process ended while Weir was not running and left no exit status.",
             ),
+        }
+    }
+
+    /// Like [`Runner::recover`], but when a spawn was begun (`launching` marker) and no
+    /// `pid` is there yet, waits briefly for the supervisor's first act before
+    /// concluding the process never started — so a crash between spawn and `pid`
+    /// cannot lead to a second launch.
+    async fn recover_settled(&self, job_run_id: &str) -> Recovered {
+        let dir = self.run_dir(job_run_id);
+        let mut waited = Duration::ZERO;
+        loop {
+            let found = self.recover(job_run_id);
+            if found != Recovered::NeverStarted
+                || !dir.join(LAUNCHING).exists()
+                || waited >= LAUNCH_GRACE
+            {
+                return found;
+            }
+            tokio::time::sleep(RECOVERED_POLL).await;
+            waited += RECOVERED_POLL;
         }
     }
 
@@ -235,6 +264,7 @@ impl Runner {
         dir: &Path,
     ) -> std::io::Result<tokio::process::Child> {
         std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join(LAUNCHING), b"")?;
         let stdout = std::fs::File::create(dir.join("stdout"))?;
         let stderr = std::fs::File::create(dir.join("stderr"))?;
         let mut command = tokio::process::Command::new("sh");
@@ -265,7 +295,11 @@ impl Runner {
         command.spawn()
     }
 
-    async fn supervise_child(&self, job_run_id: &str, mut child: tokio::process::Child) -> JobEnded {
+    async fn supervise_child(
+        &self,
+        job_run_id: &str,
+        mut child: tokio::process::Child,
+    ) -> JobEnded {
         let pgid = child.id().map_or(0, |id| id as i32);
         if let Ok(mut live) = self.live.lock() {
             live.insert(
