@@ -14,12 +14,12 @@ use weir_engine::{
     Action, CrawlEnded, CrawlOutcome, Effect, JobEnded, JobFacts, JobOutcome, JobRunState, Millis,
     StartJob, TriggerKind, TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
 };
-use weir_model::shapes::{Crawler, Job, Trigger, Workflow};
+use weir_model::shapes::{Crawler, Job, Workflow};
 use weir_store::{Kind, Scope, Transaction};
 
 use crate::db::Db;
 use crate::protocol::{ApiError, OrApiError};
-use crate::resources::{clock, ids, stored};
+use crate::resources::{clock, graph, ids, stored};
 use crate::runner::{Launch, Runner};
 use stored_run::{LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
 
@@ -105,7 +105,7 @@ impl Orchestrator {
                         format!("Entity Not Found: workflow {workflow} does not exist.")
                     })?
                     .value;
-                let triggers = workflow_triggers(tx, &scope, &workflow)?;
+                let triggers = graph::member_triggers(tx, &scope, &workflow)?;
                 let snapshot = stored_run::snapshot(&workflow, &triggers)?;
                 let mut run_properties = definition.default_run_properties.unwrap_or_default();
                 run_properties.extend(properties);
@@ -621,18 +621,6 @@ impl Orchestrator {
         }
         env
     }
-}
-
-/// Triggers of `workflow`, decoded.
-pub fn workflow_triggers(
-    tx: &mut dyn Transaction,
-    scope: &Scope,
-    workflow: &str,
-) -> Result<Vec<Trigger>, ApiError> {
-    tx.list_children(scope, Kind::Trigger, workflow)?
-        .into_iter()
-        .map(|record| stored::decode::<Trigger>(record).map(|s| s.value))
-        .collect()
 }
 
 /// `ExecutionProperty.MaxConcurrentRuns` of a job (default 1, spec §4.7).

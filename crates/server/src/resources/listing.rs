@@ -95,6 +95,84 @@ pub fn any(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use weir_store::{SqliteStore, Store, StoreExt};
+
+    /// 1 234 jobs (more than two chunks), every seventh tagged `pick=yes`.
+    fn store_with_jobs() -> (tempfile::TempDir, SqliteStore, Scope) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("store");
+        let scope = Scope {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        store
+            .write(|tx| {
+                for i in 0..1234 {
+                    let tags = if i % 7 == 0 {
+                        [("pick".to_string(), "yes".to_string())].into()
+                    } else {
+                        BTreeMap::new()
+                    };
+                    let record = Record {
+                        name: format!("job-{i:05}"),
+                        parent: None,
+                        doc: "{}".into(),
+                        tags,
+                    };
+                    tx.insert(&scope, Kind::Job, &record)?;
+                }
+                Ok::<_, ApiError>(())
+            })
+            .expect("filled");
+        (dir, store, scope)
+    }
+
+    #[test]
+    fn sparse_filters_page_without_gaps_or_repeats() {
+        let (_dir, store, scope) = store_with_jobs();
+        let tokens = PageTokens::load_or_create(&store as &dyn Store).expect("tokens");
+        let wanted: BTreeMap<String, String> = [("pick".to_string(), "yes".to_string())].into();
+        let mut seen = Vec::new();
+        let mut token: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let page = store
+                .read(|tx| {
+                    filtered_page(
+                        tx,
+                        &tokens,
+                        "ListJobs/test",
+                        &scope,
+                        Kind::Job,
+                        token.as_deref(),
+                        40,
+                        |r| Ok(has_all_tags(&r.tags, &wanted)),
+                    )
+                })
+                .expect("page");
+            pages += 1;
+            assert!(page.records.len() <= 40);
+            seen.extend(page.records.into_iter().map(|r| r.name));
+            match page.next_token {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = (0..1234)
+            .step_by(7)
+            .map(|i| format!("job-{i:05}"))
+            .collect();
+        assert_eq!(seen, expected);
+        assert_eq!(pages, expected.len().div_ceil(40));
+        let found = store
+            .read(|tx| any(tx, &scope, Kind::Job, |r| Ok(r.name == "job-01233")))
+            .expect("scan");
+        assert!(found);
+        let missing = store
+            .read(|tx| any(tx, &scope, Kind::Job, |r| Ok(r.name == "nope")))
+            .expect("scan");
+        assert!(!missing);
+    }
 
     #[test]
     fn tag_filter_requires_every_pair() {
