@@ -65,6 +65,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "weir=info,warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match cli.command {
         Command::Serve {

@@ -1,0 +1,227 @@
+//! SigV4-signed Glue requests and a minimal keep-alive HTTP/1.1 client.
+//!
+//! Every request the suite sends is signed the way botocore and aws-sdk-rust sign it
+//! (spec §1.6): `AWS4-HMAC-SHA256` over `content-type;host;x-amz-date;x-amz-target`
+//! and the SHA-256 of the exact body, with the credential scope
+//! `<date>/us-east-1/glue/aws4_request`. A [`Signed`] request is complete and
+//! self-contained, so a pool of them may be signed once (one `X-Amz-Date`) and sent many
+//! times within the server's clock-skew window.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, Result, anyhow, bail};
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpStream;
+
+/// Access key id the suite signs with (the server's configured test credentials).
+pub const ACCESS_KEY: &str = "test";
+/// Secret key the suite signs with.
+pub const SECRET_KEY: &str = "test";
+/// Signing region.
+pub const REGION: &str = "us-east-1";
+/// awsJson1_1 content type.
+pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// Bound on one control-plane call (setup, polling); the load generator has its own.
+const CALL_DEADLINE: Duration = Duration::from_secs(120);
+
+/// Signs Glue requests for one server address.
+#[derive(Clone)]
+pub struct Signer {
+    identity: Identity,
+    host: String,
+    uri: String,
+}
+
+/// A complete, signed request: headers (including `Authorization` and `X-Amz-Date`)
+/// and body. Cheap to turn into an [`http::Request`] again and again.
+#[derive(Clone)]
+pub struct Signed {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Signed {
+    /// A fresh `http::Request` carrying this signed request.
+    pub fn to_request(&self) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(self.body.clone()));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = http::Uri::from_static("/");
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+}
+
+impl Signer {
+    /// A signer for requests to `addr` (the `host` header is `ip:port`).
+    pub fn new(addr: SocketAddr) -> Self {
+        let identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "weir-bench").into();
+        let host = addr.to_string();
+        Self {
+            identity,
+            uri: format!("http://{host}/"),
+            host,
+        }
+    }
+
+    /// Signs `AWSGlue.<operation>` with `body` at `time`.
+    pub fn sign(&self, operation: &str, body: Vec<u8>, time: SystemTime) -> Result<Signed> {
+        let target = format!("AWSGlue.{operation}");
+        let unsigned = [
+            ("host", self.host.as_str()),
+            ("content-type", JSON_CONTENT_TYPE),
+            ("x-amz-target", target.as_str()),
+        ];
+        let params = v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(REGION)
+            .name("glue")
+            .time(time)
+            .settings(SigningSettings::default())
+            .build()
+            .context("signing parameters")?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            &self.uri,
+            unsigned.iter().copied(),
+            SignableBody::Bytes(&body),
+        )
+        .context("signable request")?;
+        let (instructions, _signature) = sign(signable, &params)
+            .context("SigV4 signing")?
+            .into_parts();
+        let mut headers = HeaderMap::with_capacity(6);
+        for (name, value) in unsigned.iter().copied().chain(instructions.headers()) {
+            headers.insert(
+                HeaderName::from_bytes(name.as_bytes())?,
+                HeaderValue::from_str(value)?,
+            );
+        }
+        Ok(Signed {
+            headers,
+            body: Bytes::from(body),
+        })
+    }
+
+    /// Signs `operation` with a JSON body, now.
+    pub fn sign_json(&self, operation: &str, body: &Value) -> Result<Signed> {
+        self.sign(operation, serde_json::to_vec(body)?, SystemTime::now())
+    }
+}
+
+/// Opens one keep-alive HTTP/1.1 connection to `addr` and returns its request sender;
+/// the connection is driven by its own task until either side closes it.
+pub async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .with_context(|| format!("connecting to {addr}"))?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .context("HTTP/1.1 handshake")?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+/// An answer of the Glue API: status, body and how long the exchange took.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Raw body.
+    pub body: Bytes,
+    /// Time from sending the request to the last body byte.
+    pub latency: Duration,
+}
+
+impl Answer {
+    /// The body as JSON, or an error naming the `__type` when the call failed.
+    pub fn json(&self) -> Result<Value> {
+        let value: Value = serde_json::from_slice(&self.body).with_context(|| {
+            format!(
+                "HTTP {}: body is not JSON: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })?;
+        if !self.status.is_success() {
+            bail!(
+                "HTTP {}: {} {}",
+                self.status,
+                value["__type"].as_str().unwrap_or("?"),
+                value["Message"]
+                    .as_str()
+                    .or(value["message"].as_str())
+                    .unwrap_or("")
+            );
+        }
+        Ok(value)
+    }
+}
+
+/// A control-plane client on one keep-alive connection: signs each call when it is
+/// made (as an SDK does) and reconnects when the server closed the connection.
+pub struct Conn {
+    addr: SocketAddr,
+    signer: Signer,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Conn {
+    /// A client for `addr`; the connection is opened on first use.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            signer: Signer::new(addr),
+            sender: None,
+        }
+    }
+
+    /// Calls `operation` with `body` and returns the JSON answer; a non-2xx answer is an
+    /// error naming the exception.
+    pub async fn call(&mut self, operation: &str, body: Value) -> Result<Value> {
+        self.call_raw(operation, &body)
+            .await?
+            .json()
+            .with_context(|| format!("{operation} {body}"))
+    }
+
+    /// Calls `operation` and returns the raw answer with its latency.
+    pub async fn call_raw(&mut self, operation: &str, body: &Value) -> Result<Answer> {
+        let signed = self.signer.sign_json(operation, body)?;
+        tokio::time::timeout(CALL_DEADLINE, self.send(&signed))
+            .await
+            .map_err(|_| anyhow!("{operation}: no answer within {CALL_DEADLINE:?}"))?
+    }
+
+    /// Sends a signed request, reconnecting once if the kept-alive connection is gone.
+    pub async fn send(&mut self, signed: &Signed) -> Result<Answer> {
+        let mut sender = match self.sender.take() {
+            Some(mut sender) if sender.ready().await.is_ok() => sender,
+            _ => connect(self.addr).await?,
+        };
+        let started = Instant::now();
+        let response = sender.send_request(signed.to_request()).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        let latency = started.elapsed();
+        self.sender = Some(sender);
+        Ok(Answer {
+            status,
+            body,
+            latency,
+        })
+    }
+}

@@ -1,0 +1,234 @@
+//! Blueprints (spec §9): registration of archives, parameter checking, the layout
+//! generator run in Python, and the creation (and rollback) of the entities it lays out.
+//!
+//! # Where things live
+//! - A registered blueprint is a [`Kind::Blueprint`] record holding a [`StoredBlueprint`]:
+//!   the wire `Blueprint` as last changed by a request, the revision being registered,
+//!   and the [`ActiveDefinition`] that runs use (the last archive that passed the checks).
+//! - Registration copies the archive to `<data-dir>/blueprints/<account>/<region>/<name>/
+//!   <revision>.zip`, where `<revision>` is random per CreateBlueprint/UpdateBlueprint.
+//!   `BlueprintServiceLocation` is the absolute local path of that copy, so later changes
+//!   at `BlueprintLocation` change nothing.
+//! - A blueprint run is a [`Kind::BlueprintRun`] record named `<blueprint>/<run id>` with
+//!   parent = the blueprint, holding a [`StoredRun`]: the wire `BlueprintRun` plus every
+//!   entity the run created so far (committed after each creation, for the rollback).
+//!   Run ids are UUIDs. Its work folder is `<data-dir>/blueprint-runs/<run id>/` (the
+//!   layout request and output, the generator's `stdout`/`stderr`; the extracted archive
+//!   is removed when the run ends).
+//!
+//! # Decisions where AWS is silent
+//! - Job and crawler names get the suffix `_<8 random lowercase hex digits>`, one suffix
+//!   per run, chosen by the server (the library appends `_{suffix}`).
+//! - Generated triggers carry no extra tag; the workflow's `BlueprintDetails` names the
+//!   blueprint and run.
+//! - `IncludeBlueprint` controls `BlueprintServiceLocation` (top level and in
+//!   `LastActiveDefinition`); `IncludeParameterSpec` controls `ParameterSpec` likewise.
+//! - `LastActiveDefinition` is shown while an update is in progress or after it failed,
+//!   whenever an earlier archive passed the checks; runs use that definition meanwhile.
+//! - The layout generator has [`LAYOUT_TIME_LIMIT`] to finish; then its process group is
+//!   killed and the run fails.
+
+pub mod archive;
+pub mod entities;
+pub mod layout;
+pub mod params;
+pub mod registration;
+pub mod run;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use weir_model::Timestamp;
+use weir_model::shapes::{Blueprint, BlueprintRun, LastActiveDefinition};
+use weir_store::{Kind, Scope, Transaction};
+
+use crate::app::App;
+use crate::protocol::ApiError;
+use crate::resources::stored;
+
+/// How long a layout generator may run before it is killed and the run fails.
+pub const LAYOUT_TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// Blueprint status values (`BlueprintStatus`).
+pub mod status {
+    /// Registration in progress.
+    pub const CREATING: &str = "CREATING";
+    /// Usable.
+    pub const ACTIVE: &str = "ACTIVE";
+    /// An update is being registered.
+    pub const UPDATING: &str = "UPDATING";
+    /// The last registration failed.
+    pub const FAILED: &str = "FAILED";
+}
+
+/// Blueprint run states (`BlueprintRunState`).
+pub mod run_state {
+    /// The layout is being generated or its entities created.
+    pub const RUNNING: &str = "RUNNING";
+    /// The workflow and its entities exist.
+    pub const SUCCEEDED: &str = "SUCCEEDED";
+    /// Something failed; the created entities are being deleted.
+    pub const ROLLING_BACK: &str = "ROLLING_BACK";
+    /// Failed; the rollback is over.
+    pub const FAILED: &str = "FAILED";
+}
+
+/// The stored form of a blueprint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredBlueprint {
+    /// The wire form, as the last request and registration left it.
+    #[serde(rename = "Blueprint")]
+    pub wire: Blueprint,
+    /// The registration in progress or last finished; a finishing registration whose
+    /// revision is no longer current changes nothing.
+    #[serde(rename = "Revision")]
+    pub revision: String,
+    /// The definition runs use, if any archive passed the checks.
+    #[serde(rename = "Active", default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<ActiveDefinition>,
+}
+
+/// A registered archive that passed the checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveDefinition {
+    /// The blueprint's description when it was registered.
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When the registration was requested.
+    #[serde(rename = "LastModifiedOn")]
+    pub last_modified_on: Timestamp,
+    /// The normalised parameter spec (spec §9.2).
+    #[serde(rename = "ParameterSpec")]
+    pub parameter_spec: String,
+    /// Where the archive was published.
+    #[serde(rename = "BlueprintLocation")]
+    pub blueprint_location: String,
+    /// The local copy Weir owns (absolute path).
+    #[serde(rename = "BlueprintServiceLocation")]
+    pub service_location: String,
+    /// `layoutGenerator` of the archive.
+    #[serde(rename = "LayoutGenerator")]
+    pub layout_generator: String,
+}
+
+/// The kinds of entities a blueprint run creates, in creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntityKind {
+    /// The workflow.
+    Workflow,
+    /// A crawler.
+    Crawler,
+    /// A job.
+    Job,
+    /// A trigger.
+    Trigger,
+}
+
+/// One entity a run created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Created {
+    /// What it is.
+    #[serde(rename = "Kind")]
+    pub kind: EntityKind,
+    /// Its name.
+    #[serde(rename = "Name")]
+    pub name: String,
+}
+
+/// The stored form of a blueprint run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredRun {
+    /// The wire form.
+    #[serde(rename = "Run")]
+    pub wire: BlueprintRun,
+    /// The entities created so far, in creation order.
+    #[serde(rename = "Created", default)]
+    pub created: Vec<Created>,
+}
+
+/// The record name of a blueprint run.
+pub fn run_key(blueprint: &str, run_id: &str) -> String {
+    format!("{blueprint}/{run_id}")
+}
+
+/// The EntityNotFoundException message for a missing blueprint.
+pub fn not_found(name: &str) -> String {
+    format!("Blueprint {name} does not exist.")
+}
+
+/// The folder holding the archive copies of blueprint `name` in `scope`.
+pub fn blueprint_dir(app: &App, scope: &Scope, name: &str) -> PathBuf {
+    data_dir(app)
+        .join("blueprints")
+        .join(&scope.account)
+        .join(&scope.region)
+        .join(name)
+}
+
+/// The work folder of a blueprint run.
+pub fn run_dir(app: &App, run_id: &str) -> PathBuf {
+    data_dir(app).join("blueprint-runs").join(run_id)
+}
+
+/// The data directory as an absolute path (service locations must not depend on the
+/// server's working directory).
+fn data_dir(app: &App) -> PathBuf {
+    let dir = &app.config().data_dir;
+    std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())
+}
+
+/// Reads a blueprint.
+pub fn load(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    name: &str,
+) -> Result<Option<(StoredBlueprint, std::collections::BTreeMap<String, String>)>, ApiError> {
+    Ok(stored::load::<StoredBlueprint>(tx, scope, Kind::Blueprint, name)?.map(|s| (s.value, s.tags)))
+}
+
+/// Writes a blueprint (insert or replace) keeping `tags`.
+pub fn save(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    blueprint: &StoredBlueprint,
+    tags: std::collections::BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    let name = blueprint.wire.name.clone().unwrap_or_default();
+    let record = stored::record(&name, None, blueprint, tags)?;
+    if !tx.update(scope, Kind::Blueprint, &record)? {
+        tx.insert(scope, Kind::Blueprint, &record)?;
+    }
+    Ok(())
+}
+
+/// The wire form answered by GetBlueprint/BatchGetBlueprints.
+pub fn render(stored: &StoredBlueprint, include_blueprint: bool, include_spec: bool) -> Blueprint {
+    let mut wire = stored.wire.clone();
+    let status = wire.status.as_deref().unwrap_or_default();
+    wire.last_active_definition = match &stored.active {
+        Some(active) if status == status::UPDATING || status == status::FAILED => {
+            Some(LastActiveDefinition {
+                description: active.description.clone(),
+                last_modified_on: Some(active.last_modified_on),
+                parameter_spec: Some(active.parameter_spec.clone()),
+                blueprint_location: Some(active.blueprint_location.clone()),
+                blueprint_service_location: Some(active.service_location.clone()),
+            })
+        }
+        _ => None,
+    };
+    if !include_spec {
+        wire.parameter_spec = None;
+        if let Some(last) = wire.last_active_definition.as_mut() {
+            last.parameter_spec = None;
+        }
+    }
+    if !include_blueprint {
+        wire.blueprint_service_location = None;
+        if let Some(last) = wire.last_active_definition.as_mut() {
+            last.blueprint_service_location = None;
+        }
+    }
+    wire
+}
