@@ -169,3 +169,38 @@ def test_resume_counts_against_max_concurrent_runs(glue, scripts):
     wait_run(glue, "full", blocking)
     out = glue.resume_workflow_run(Name="full", RunId=first["WorkflowRunId"], NodeIds=[picky["UniqueId"]])
     assert wait_run(glue, "full", out["RunId"])["Status"] == "COMPLETED"
+
+
+def test_job_concurrency_limit_inside_workflows_fails_the_job_run(glue, scripts):
+    """Two runs of a workflow whose job allows one concurrent run: the second run's job run
+    ends FAILED (spec §4.7) and that run still COMPLETES."""
+    release = scripts.path("single-release")
+    create_job(
+        glue,
+        "single",
+        scripts.write(
+            "single",
+            f"""
+            append({scripts.path('single.log')!r}, ARGS["--WORKFLOW_RUN_ID"])
+            wait_for_file({release!r})
+            """,
+        ),
+    )  # ExecutionProperty.MaxConcurrentRuns defaults to 1
+    glue.create_workflow(Name="one-job-slot")
+    glue.create_trigger(
+        Name="ojs-start", WorkflowName="one-job-slot", Type="ON_DEMAND", Actions=[{"JobName": "single"}]
+    )
+    first = glue.start_workflow_run(Name="one-job-slot")["RunId"]
+    wait_for(lambda: lines(scripts.path("single.log")), "the first run's job to start")
+    second = glue.start_workflow_run(Name="one-job-slot")["RunId"]
+    run = wait_run(glue, "one-job-slot", second)
+    assert run["Status"] == "COMPLETED"
+    assert run["Statistics"]["FailedActions"] == 1, run
+    (jr,) = [n for n in run["Graph"]["Nodes"] if n["Name"] == "single"][0]["JobDetails"]["JobRuns"]
+    assert jr["JobRunState"] == "FAILED", jr
+    assert "oncurrent" in jr["ErrorMessage"], jr
+    with open(release, "w"):
+        pass
+    run = wait_run(glue, "one-job-slot", first)
+    assert run["Status"] == "COMPLETED" and run["Statistics"]["SucceededActions"] == 1
+    assert lines(scripts.path("single.log")) == [first]

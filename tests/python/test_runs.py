@@ -199,13 +199,16 @@ def test_retries_chain_attempts_until_max_retries(glue, scripts):
         ),
         MaxRetries=2,
     )
+    create_job(glue, "after-failure", append_script(scripts, "after-failure"))
     glue.create_workflow(Name="retries")
     start_trigger(glue, "retries-start", "retries", ["flaky"])
+    # A node being retried is not final: this fires once, after the last attempt.
+    conditional_trigger(glue, "retries-failed", "retries", [("flaky", "FAILED")], ["after-failure"])
 
     run_id = glue.start_workflow_run(Name="retries")["RunId"]
     run = wait_run(glue, "retries", run_id)
     assert run["Status"] == "COMPLETED"
-    expect_stats(run, TotalActions=1, FailedActions=1)
+    expect_stats(run, TotalActions=2, FailedActions=1, SucceededActions=1)
 
     job_runs = sorted(glue.get_job_runs(JobName="flaky")["JobRuns"], key=lambda r: r["Attempt"])
     assert [r["Attempt"] for r in job_runs] == [0, 1, 2], job_runs
@@ -224,6 +227,9 @@ def test_retries_chain_attempts_until_max_retries(glue, scripts):
     assert [(r["Id"], r["Attempt"], r["JobRunState"]) for r in graph_runs] == [
         (r["Id"], r["Attempt"], "FAILED") for r in job_runs
     ]
+    (after,) = node_runs(run, "after-failure")
+    assert after["PredecessorRuns"] == [{"JobName": "flaky", "RunId": job_runs[2]["Id"]}]
+    assert len(lines(scripts.path("after-failure.log"))) == 1
     # GetJobRuns is newest first.
     listed = glue.get_job_runs(JobName="flaky")["JobRuns"]
     assert [r["StartedOn"] for r in listed] == sorted(
@@ -244,6 +250,7 @@ def test_timeout_ends_the_run_and_kills_the_process(glue, scripts):
             """,
         ),
         Timeout=1,  # one "minute" = 1 s with --timeout-minute-ms 1000
+        MaxRetries=1,  # TIMEOUT is not retried
     )
     glue.create_workflow(Name="timeouts")
     start_trigger(glue, "timeouts-start", "timeouts", ["sleeper"])
@@ -257,8 +264,58 @@ def test_timeout_ends_the_run_and_kills_the_process(glue, scripts):
     assert jr["Timeout"] == 1
     assert glue.get_job_run(JobName="sleeper", RunId=jr["Id"])["JobRun"]["JobRunState"] == "TIMEOUT"
 
+    assert [r["Id"] for r in glue.get_job_runs(JobName="sleeper")["JobRuns"]] == [jr["Id"]]
+
     pid = int(wait_file(pid_file))
     wait_process_gone(pid)
+
+
+def test_action_timeout_overrides_the_job_timeout(glue, scripts):
+    pid_file = scripts.path("patient.pid")
+    create_job(
+        glue,
+        "patient",
+        scripts.write(
+            "patient",
+            f"""
+            write_pid({pid_file!r})
+            time.sleep(60)
+            """,
+        ),
+        Timeout=600,
+    )
+    glue.create_workflow(Name="action-timeout")
+    glue.create_trigger(
+        Name="at-start",
+        WorkflowName="action-timeout",
+        Type="ON_DEMAND",
+        Actions=[{"JobName": "patient", "Timeout": 1}],
+    )
+    run = wait_run(
+        glue, "action-timeout", glue.start_workflow_run(Name="action-timeout")["RunId"]
+    )
+    (jr,) = node_runs(run, "patient")
+    assert jr["JobRunState"] == "TIMEOUT" and jr["Timeout"] == 1, jr
+    wait_process_gone(int(wait_file(pid_file)))
+
+
+def test_start_job_run_timeout(glue, scripts):
+    pid_file = scripts.path("direct-sleeper.pid")
+    create_job(
+        glue,
+        "direct-sleeper",
+        scripts.write(
+            "direct-sleeper",
+            f"""
+            write_pid({pid_file!r})
+            time.sleep(60)
+            """,
+        ),
+    )
+    run_id = glue.start_job_run(JobName="direct-sleeper", Timeout=1)["JobRunId"]
+    jr = wait_job_run(glue, "direct-sleeper", run_id)
+    assert jr["JobRunState"] == "TIMEOUT" and jr["Timeout"] == 1, jr
+    wait_process_gone(int(wait_file(pid_file)))
 
 
 # -- run properties and arguments -----------------------------------------------------------
@@ -567,3 +624,91 @@ def test_job_deleted_before_its_trigger_fires_is_an_error_run(glue, scripts):
     assert jr.get("ErrorMessage"), jr
     assert jr["TriggerName"] == "dj-next"
     assert lines(scripts.path("doomed.log")) == []
+
+
+# -- stopping one job of a workflow, script locations ---------------------------------------
+def test_batch_stop_of_a_workflow_job_lets_the_stopped_branch_fire(glue, scripts):
+    pid_file = scripts.path("victim.pid")
+    create_job(
+        glue,
+        "victim",
+        scripts.write(
+            "victim",
+            f"""
+            write_pid({pid_file!r})
+            time.sleep(60)
+            """,
+        ),
+    )
+    create_job(glue, "on-stopped", append_script(scripts, "on-stopped"))
+    glue.create_workflow(Name="stop-one")
+    start_trigger(glue, "stop-one-start", "stop-one", ["victim"])
+    conditional_trigger(glue, "stop-one-next", "stop-one", [("victim", "STOPPED")], ["on-stopped"])
+    run_id = glue.start_workflow_run(Name="stop-one")["RunId"]
+    pid = int(wait_file(pid_file))
+    (victim,) = node_runs(
+        glue.get_workflow_run(Name="stop-one", RunId=run_id, IncludeGraph=True)["Run"], "victim"
+    )
+    out = glue.batch_stop_job_run(JobName="victim", JobRunIds=[victim["Id"]])
+    assert [s["JobRunId"] for s in out["SuccessfulSubmissions"]] == [victim["Id"]], out
+
+    run = wait_run(glue, "stop-one", run_id)
+    assert run["Status"] == "COMPLETED", run  # only a job was stopped, not the run
+    expect_stats(run, TotalActions=2, StoppedActions=1, SucceededActions=1)
+    assert node_runs(run, "victim")[0]["JobRunState"] == "STOPPED"
+    assert node_runs(run, "on-stopped")[0]["JobRunState"] == "SUCCEEDED"
+    wait_process_gone(pid)
+
+
+def test_script_locations_s3_and_file_urls(weir, glue, scripts):
+    s3_script = weir.data_dir / "s3" / "my-bucket" / "jobs" / "hello.py"
+    s3_script.parent.mkdir(parents=True)
+    s3_script.write_text(
+        f"open({scripts.path('s3.out')!r}, 'w').write('from s3')\n"
+    )
+    glue.create_job(
+        Name="from-s3",
+        Role="local",
+        Command={"Name": "pythonshell", "ScriptLocation": "s3://my-bucket/jobs/hello.py"},
+    )
+    glue.create_job(
+        Name="from-file-url",
+        Role="local",
+        Command={"Name": "pythonshell", "ScriptLocation": "file://" + append_script(scripts, "url")},
+    )
+    glue.create_job(
+        Name="missing-script",
+        Role="local",
+        Command={"Name": "pythonshell", "ScriptLocation": scripts.path("does-not-exist.py")},
+    )
+    for job in ("from-s3", "from-file-url"):
+        run_id = glue.start_job_run(JobName=job)["JobRunId"]
+        assert wait_job_run(glue, job, run_id)["JobRunState"] == "SUCCEEDED"
+    assert wait_file(scripts.path("s3.out")) == "from s3"
+    assert len(lines(scripts.path("url.log"))) == 1
+
+    run_id = glue.start_job_run(JobName="missing-script")["JobRunId"]
+    jr = wait_job_run(glue, "missing-script", run_id)
+    assert jr["JobRunState"] == "FAILED" and "does-not-exist.py" in jr["ErrorMessage"], jr
+
+
+def test_run_operations_on_unknown_runs_are_entity_not_found(glue):
+    glue.create_workflow(Name="known")
+    run_id = glue.start_workflow_run(Name="known")["RunId"]
+    wait_run(glue, "known", run_id)
+    glue.create_workflow(Name="other")
+    unknown = "wr_" + "0" * 64
+    for call, kwargs in (
+        (glue.get_workflow_run, {"Name": "known", "RunId": unknown}),
+        (glue.get_workflow_run, {"Name": "other", "RunId": run_id}),  # another workflow's run
+        (glue.get_workflow_run, {"Name": "missing", "RunId": run_id}),
+        (glue.get_workflow_run_properties, {"Name": "known", "RunId": unknown}),
+        (
+            glue.put_workflow_run_properties,
+            {"Name": "known", "RunId": unknown, "RunProperties": {"a": "b"}},
+        ),
+        (glue.start_workflow_run, {"Name": "missing"}),
+        (glue.get_job_run, {"JobName": "nope", "RunId": "jr_" + "0" * 64}),
+        (glue.get_job_runs, {"JobName": "nope"}),
+    ):
+        expect_error("EntityNotFoundException", call, **kwargs)

@@ -209,8 +209,11 @@ impl Conn {
     /// Sends a signed request, reconnecting once if the kept-alive connection is gone.
     pub async fn send(&mut self, signed: &Signed) -> Result<Answer> {
         let mut sender = match self.sender.take() {
-            Some(mut sender) if sender.ready().await.is_ok() => sender,
-            _ => connect(self.addr).await?,
+            Some(mut sender) => match sender.ready().await {
+                Ok(()) => sender,
+                Err(_) => connect(self.addr).await?,
+            },
+            None => connect(self.addr).await?,
         };
         let started = Instant::now();
         let response = sender.send_request(signed.to_request()).await?;

@@ -1,1 +1,306 @@
-fn main() {}
+//! `weir-bench`: Weir's benchmark suite (not part of the test suite).
+//!
+//! `./scripts/bench.sh [SECTION…]` builds the release binaries, installs the peer
+//! (moto_server) into `.venv-bench` and runs `weir-bench run`, which starts every server
+//! it measures on 127.0.0.1, prints each figure beside its target and the peer's, and
+//! writes the report as Markdown. Sections:
+//!
+//! - `api` — GetWorkflow, ListWorkflows, CreateWorkflow, StartWorkflowRun under 1, 16
+//!   and 64 keep-alive connections, Weir and moto side by side, plus the generator's
+//!   own ceiling against a trivial endpoint;
+//! - `durability` — state-changing calls per second with every change committed
+//!   (fsyncs counted per call when `perf` is available) and the disk's fsync latency;
+//! - `transitions` — a chain of 40 pythonshell jobs and a fan-out of 100 joined by an
+//!   AND trigger: gaps between a job's CompletedOn and the next job's StartedOn;
+//! - `scale` — GetWorkflow(IncludeGraph) on 1,000-job graphs, GetWorkflowRuns first and
+//!   last page at 1k/10k/100k stored runs, 1,000 concurrent runs of a one-job workflow;
+//! - `memory` — resident memory at rest with 10,000 workflows, after the loads, and
+//!   after a restart on the same data.
+
+mod client;
+mod glue;
+mod load;
+mod procfs;
+mod report;
+mod sections;
+mod servers;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use clap::{Parser, Subcommand, ValueEnum};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+
+use crate::report::Report;
+use crate::sections::{Ctx, Sizes};
+use crate::servers::WeirCommand;
+
+#[derive(Parser)]
+#[command(
+    name = "weir-bench",
+    about = "Weir's benchmark suite: API throughput, node-transition latency and scale, side by side with moto_server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the suite (all sections, or the ones named) and prints the report.
+    Run(RunArgs),
+    /// Sends one operation's load to an already running server and prints the figures
+    /// (for profiling the server under a known load, e.g. with `perf record -p`).
+    Load {
+        /// Address of the server (loopback).
+        #[arg(long)]
+        addr: SocketAddr,
+        /// Operation to send.
+        #[arg(long, value_enum)]
+        op: LoadOp,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds to send for.
+        #[arg(long, default_value_t = 10.0)]
+        duration_secs: f64,
+        /// Create the workflows the operation uses first.
+        #[arg(long)]
+        setup: bool,
+    },
+    /// A trivial HTTP endpoint answering `200 {}` to everything, to measure the load
+    /// generator's own ceiling. Prints `listening on <addr>`.
+    EchoServer {
+        /// Loopback address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Sections to run, in the order given (default: all).
+    #[arg(value_enum)]
+    sections: Vec<Section>,
+    /// The `weir` binary (release build).
+    #[arg(long)]
+    weir: PathBuf,
+    /// The `moto_server` executable of the peer; without it the peer columns are empty.
+    #[arg(long)]
+    moto: Option<PathBuf>,
+    /// Python interpreter for pythonshell jobs (passed to `weir serve --python`).
+    #[arg(long, default_value = "python3")]
+    python: String,
+    /// Directory for data directories and logs (kept); default: a temporary directory
+    /// removed at the end.
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Seconds each throughput measurement lasts (after a warm-up of a sixth of it).
+    #[arg(long, default_value_t = 3.0)]
+    duration_secs: f64,
+    /// Worker threads of the load generator's runtime (1 keeps it to one core).
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
+    /// Smaller sizes and shorter runs, to check the suite end to end quickly.
+    #[arg(long)]
+    quick: bool,
+    /// Also write the report as Markdown to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+}
+
+/// Operations `weir-bench load` can send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LoadOp {
+    /// GetWorkflow of 16 workflows in turn.
+    GetWorkflow,
+    /// ListWorkflows.
+    ListWorkflows,
+    /// CreateWorkflow with new names.
+    CreateWorkflow,
+    /// StartWorkflowRun of a workflow without a start trigger.
+    StartWorkflowRun,
+}
+
+/// The sections of the suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Section {
+    /// API throughput and latency against moto_server.
+    Api,
+    /// Durably committed state changes per second.
+    Durability,
+    /// Node-transition latency (chain of 40, fan-out of 100).
+    Transitions,
+    /// Large graphs, long run history, 1,000 concurrent runs.
+    Scale,
+    /// Resident memory.
+    Memory,
+}
+
+const ALL_SECTIONS: [Section; 5] = [
+    Section::Api,
+    Section::Durability,
+    Section::Transitions,
+    Section::Scale,
+    Section::Memory,
+];
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::EchoServer { listen } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(echo_server(listen)),
+        Command::Load {
+            addr,
+            op,
+            connections,
+            duration_secs,
+            setup,
+        } => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?
+            .block_on(load_only(addr, op, connections, duration_secs, setup)),
+        Command::Run(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(args.client_threads.max(1))
+                .enable_all()
+                .build()?;
+            let all_met = runtime.block_on(run(args))?;
+            if !all_met {
+                eprintln!("weir-bench: some targets were missed (see the summary)");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> Result<bool> {
+    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    let temp;
+    let work = match &args.work_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.clone()
+        }
+        None => {
+            temp = tempfile::Builder::new().prefix("weir-bench-").tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let duration = Duration::from_secs_f64(args.duration_secs.max(0.2));
+    let mut ctx = Ctx {
+        weir: WeirCommand {
+            bin: args.weir.clone(),
+            python: args.python.clone(),
+        },
+        moto: args.moto.clone(),
+        work,
+        duration,
+        warmup: duration / 6,
+        sizes: if args.quick {
+            Sizes::quick()
+        } else {
+            Sizes::full()
+        },
+        memory: Vec::new(),
+    };
+    let sections = if args.sections.is_empty() {
+        ALL_SECTIONS.to_vec()
+    } else {
+        args.sections.clone()
+    };
+    let mut report = Report::new(&procfs::Machine::detect(), &command_line);
+    for section in sections {
+        let started = std::time::Instant::now();
+        let result = match section {
+            Section::Api => sections::api::run(&mut ctx, &mut report).await,
+            Section::Durability => sections::durability::run(&mut ctx, &mut report).await,
+            Section::Transitions => sections::transitions::run(&mut ctx, &mut report).await,
+            Section::Scale => sections::scale::run(&mut ctx, &mut report).await,
+            Section::Memory => sections::memory::run(&mut ctx, &mut report).await,
+        };
+        result.with_context(|| format!("section {section:?}"))?;
+        eprintln!(
+            "weir-bench: section {section:?} took {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let all_met = report.finish();
+    if let Some(path) = &args.markdown {
+        report.write(path)?;
+        eprintln!("weir-bench: report written to {}", path.display());
+    }
+    Ok(all_met)
+}
+
+/// `weir-bench load`: one operation against a running server.
+async fn load_only(
+    addr: SocketAddr,
+    op: LoadOp,
+    connections: usize,
+    duration_secs: f64,
+    setup: bool,
+) -> Result<()> {
+    use sections::api::Op;
+    let op = match op {
+        LoadOp::GetWorkflow => Op::GetWorkflow,
+        LoadOp::ListWorkflows => Op::ListWorkflows,
+        LoadOp::CreateWorkflow => Op::CreateWorkflow,
+        LoadOp::StartWorkflowRun => Op::StartWorkflowRun,
+    };
+    if setup {
+        sections::api::setup_at(addr).await?;
+    }
+    let tag = format!("load-{}", std::process::id());
+    let source = op.source(&client::Signer::new(addr), &tag)?;
+    let plan = load::Plan::timed(connections, Duration::from_secs_f64(duration_secs));
+    let result = load::run(addr, source, plan, None).await?;
+    println!(
+        "{} x{connections}: {} ok, {} errors, {} req/s, p50 {}, p99 {}, generator CPU {}",
+        op.name(),
+        result.ok,
+        result.errors,
+        report::rate(result.rate()),
+        report::ms(result.quantile_ms(0.5)),
+        report::ms(result.quantile_ms(0.99)),
+        report::pct(result.client_cpu_pct())
+    );
+    if let Some(error) = &result.first_error {
+        println!("first error: {error}");
+    }
+    Ok(())
+}
+
+/// Serves `200 {}` on every connection until killed.
+async fn echo_server(listen: SocketAddr) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!("listening on {}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        tokio::spawn(async move {
+            let service = service_fn(|request: hyper::Request<Incoming>| async move {
+                let _ = request.into_body().collect().await;
+                let mut response = hyper::Response::new(Full::new(Bytes::from_static(b"{}")));
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static(client::JSON_CONTENT_TYPE),
+                );
+                Ok::<_, Infallible>(response)
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

@@ -25,7 +25,7 @@ use aws_sdk_glue::config::timeout::TimeoutConfig;
 use aws_sdk_glue::config::{BehaviorVersion, Region};
 
 mod raw;
-pub use raw::RawResponse;
+pub use raw::{RawRequest, RawResponse, is_complete_response, parse_response};
 
 /// Access key the server accepts (see the project README).
 pub const ACCESS_KEY: &str = "test";
@@ -116,15 +116,26 @@ impl WeirServer {
     /// A Glue client for this server: static credentials, `us-east-1`, no retries, a
     /// generous operation timeout so that a hung server fails the test instead of the CI run.
     pub fn client(&self) -> aws_sdk_glue::Client {
+        self.client_with(ACCESS_KEY, SECRET_KEY, None, REGION)
+    }
+
+    /// [`Self::client`] with other credentials (and session token) and region.
+    pub fn client_with(
+        &self,
+        access_key: &str,
+        secret_key: &str,
+        session_token: Option<&str>,
+        region: &str,
+    ) -> aws_sdk_glue::Client {
         let http = aws_smithy_http_client::Builder::new().build_http();
         let config = aws_sdk_glue::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(self.endpoint())
-            .region(Region::new(REGION))
+            .region(Region::new(region.to_owned()))
             .credentials_provider(Credentials::new(
-                ACCESS_KEY,
-                SECRET_KEY,
-                None,
+                access_key,
+                secret_key,
+                session_token.map(str::to_owned),
                 None,
                 "weir-conformance",
             ))
@@ -198,6 +209,11 @@ impl WeirServer {
     /// `None`) and raw body bytes, and returns the raw response.
     pub async fn raw(&self, target: Option<&str>, body: &[u8]) -> Result<RawResponse> {
         raw::send(self.addr, target, body).await
+    }
+
+    /// Sends a [`RawRequest`]: custom signer (or none), extra headers, tampering.
+    pub async fn raw_request(&self, request: &RawRequest) -> Result<RawResponse> {
+        raw::send_request(self.addr, request).await
     }
 }
 
@@ -299,36 +315,87 @@ fn spawn(data_dir: &Path, listen: &str, extra_args: &[String]) -> Result<(Child,
     }
 }
 
-/// Signs headers for a raw request; shared by [`raw::send`].
-fn sigv4_headers(
-    host: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> Result<Vec<(String, String)>> {
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    use aws_sigv4::sign::v4;
+/// How a raw request is signed. The default signs like [`WeirServer::client`]: the
+/// development pair, `us-east-1`, service `glue`, now.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// Access key id.
+    pub access_key: String,
+    /// Secret access key.
+    pub secret_key: String,
+    /// Session token, sent (and signed) as `X-Amz-Security-Token`.
+    pub session_token: Option<String>,
+    /// Region of the credential scope.
+    pub region: String,
+    /// Service of the credential scope.
+    pub service: String,
+    /// Signing time (`X-Amz-Date`).
+    pub time: SystemTime,
+}
 
-    let identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "raw").into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(REGION)
-        .name("glue")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()?
+impl Default for Signer {
+    fn default() -> Self {
+        Self {
+            access_key: ACCESS_KEY.into(),
+            secret_key: SECRET_KEY.into(),
+            session_token: None,
+            region: REGION.into(),
+            service: "glue".into(),
+            time: SystemTime::now(),
+        }
+    }
+}
+
+impl Signer {
+    /// A signer for the key pair `access_key`/`secret_key`, otherwise the defaults.
+    pub fn with_keys(access_key: &str, secret_key: &str) -> Self {
+        Self {
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The headers (`x-amz-date`, `authorization`, maybe `x-amz-security-token`) that
+    /// sign `POST http://<host>/` with `headers` and `body`, as aws-sdk-rust signs.
+    pub fn sign(
+        &self,
+        host: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Result<Vec<(String, String)>> {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        use aws_sigv4::sign::v4;
+
+        let identity = Credentials::new(
+            &self.access_key,
+            &self.secret_key,
+            self.session_token.clone(),
+            None,
+            "raw",
+        )
         .into();
-    let uri = format!("http://{host}/");
-    let request = SignableRequest::new(
-        "POST",
-        uri,
-        headers.iter().map(|(k, v)| (*k, v.as_str())),
-        SignableBody::Bytes(body),
-    )?;
-    let (instructions, _signature) = sign(request, &params)?.into_parts();
-    Ok(instructions
-        .headers()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect())
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name(&self.service)
+            .time(self.time)
+            .settings(SigningSettings::default())
+            .build()?
+            .into();
+        let uri = format!("http://{host}/");
+        let request = SignableRequest::new(
+            "POST",
+            uri,
+            headers.iter().map(|(k, v)| (*k, v.as_str())),
+            SignableBody::Bytes(body),
+        )?;
+        let (instructions, _signature) = sign(request, &params)?.into_parts();
+        Ok(instructions
+            .headers()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
 }
 
 /// The error type every SDK operation returns.

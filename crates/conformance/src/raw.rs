@@ -115,22 +115,74 @@ pub(crate) async fn send(
         .map_err(|_| anyhow!("no complete response within {EXCHANGE_DEADLINE:?}"))?
 }
 
-async fn exchange(addr: SocketAddr, target: Option<&str>, body: &[u8]) -> Result<RawResponse> {
-    let host = addr.to_string();
-    let mut headers: Vec<(&str, String)> = vec![
-        ("host", host.clone()),
-        ("content-type", "application/x-amz-json-1.1".to_string()),
-    ];
-    if let Some(target) = target {
-        headers.push(("x-amz-target", target.to_string()));
+/// A hand-built request for the cases no SDK produces: who signs it (or nobody), extra
+/// signed headers, and what is changed after signing (tampering).
+#[derive(Debug, Clone)]
+pub struct RawRequest {
+    /// `X-Amz-Target` (none when `None`).
+    pub target: Option<String>,
+    /// The body that is signed.
+    pub body: Vec<u8>,
+    /// Extra headers, sent and signed with the others.
+    pub headers: Vec<(String, String)>,
+    /// Who signs; `None` sends no `Authorization` at all.
+    pub signer: Option<crate::Signer>,
+    /// Applied after signing: headers replaced (same name) or added.
+    pub headers_after_signing: Vec<(String, String)>,
+    /// Applied after signing: the body actually sent instead of `body`.
+    pub body_after_signing: Option<Vec<u8>>,
+}
+
+impl RawRequest {
+    /// A request signed like the SDK client signs (`test`/`test`, `us-east-1`, `glue`, now).
+    pub fn new(target: Option<&str>, body: &[u8]) -> Self {
+        Self {
+            target: target.map(str::to_owned),
+            body: body.to_vec(),
+            headers: Vec::new(),
+            signer: Some(crate::Signer::default()),
+            headers_after_signing: Vec::new(),
+            body_after_signing: None,
+        }
     }
-    let signed = crate::sigv4_headers(&host, &headers, body)?;
+}
+
+pub(crate) async fn send_request(addr: SocketAddr, request: &RawRequest) -> Result<RawResponse> {
+    tokio::time::timeout(EXCHANGE_DEADLINE, exchange_request(addr, request))
+        .await
+        .map_err(|_| anyhow!("no complete response within {EXCHANGE_DEADLINE:?}"))?
+}
+
+async fn exchange(addr: SocketAddr, target: Option<&str>, body: &[u8]) -> Result<RawResponse> {
+    exchange_request(addr, &RawRequest::new(target, body)).await
+}
+
+async fn exchange_request(addr: SocketAddr, request: &RawRequest) -> Result<RawResponse> {
+    let host = addr.to_string();
+    let mut headers: Vec<(String, String)> = vec![
+        ("host".to_string(), host.clone()),
+        ("content-type".to_string(), "application/x-amz-json-1.1".to_string()),
+    ];
+    if let Some(target) = &request.target {
+        headers.push(("x-amz-target".to_string(), target.clone()));
+    }
+    headers.extend(request.headers.iter().cloned());
+    if let Some(signer) = &request.signer {
+        let borrowed: Vec<(&str, String)> =
+            headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let signed = signer.sign(&host, &borrowed, &request.body)?;
+        headers.extend(signed);
+    }
+    for (name, value) in &request.headers_after_signing {
+        match headers.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+            Some(slot) => slot.1 = value.clone(),
+            None => headers.push((name.clone(), value.clone())),
+        }
+    }
+    let body: &[u8] = request.body_after_signing.as_deref().unwrap_or(&request.body);
 
     let mut head = String::from("POST / HTTP/1.1\r\n");
     for (k, v) in &headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    for (k, v) in &signed {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str(&format!(
@@ -184,6 +236,17 @@ async fn exchange(addr: SocketAddr, target: Option<&str>, body: &[u8]) -> Result
             String::from_utf8_lossy(&buf[..buf.len().min(512)])
         ),
     }
+}
+
+/// Parses a complete HTTP/1.1 response read off a socket (for tests that drive their
+/// own connections, e.g. slow clients).
+pub fn parse_response(buf: &[u8]) -> Result<RawResponse> {
+    parse(buf)
+}
+
+/// Whether `buf` holds a whole response with a `content-length` body.
+pub fn is_complete_response(buf: &[u8]) -> bool {
+    response_complete(buf)
 }
 
 fn split_head(buf: &[u8]) -> Option<(usize, &[u8])> {

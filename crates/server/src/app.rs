@@ -7,6 +7,7 @@ use weir_store::Transaction;
 use crate::config::Config;
 use crate::db::Db;
 use crate::orchestrator::Orchestrator;
+use crate::orchestrator::schedule::Scheduler;
 use crate::protocol::ApiError;
 use crate::resources::pagination::PageTokens;
 
@@ -25,11 +26,18 @@ struct AppInner {
     tokens: PageTokens,
     /// Runs workflows and jobs.
     orchestrator: Orchestrator,
+    /// Fires scheduled triggers.
+    scheduler: Scheduler,
 }
 
 impl App {
     /// Builds the application state over an opened store and a ready orchestrator.
-    pub fn new(config: Config, db: Db, orchestrator: Orchestrator) -> Result<Self, ApiError> {
+    pub fn new(
+        config: Config,
+        db: Db,
+        orchestrator: Orchestrator,
+        scheduler: Scheduler,
+    ) -> Result<Self, ApiError> {
         let tokens = PageTokens::load_or_create(db.store())?;
         Ok(Self {
             inner: Arc::new(AppInner {
@@ -37,8 +45,14 @@ impl App {
                 db,
                 tokens,
                 orchestrator,
+                scheduler,
             }),
         })
+    }
+
+    /// The scheduler of SCHEDULED triggers; trigger changes must be reported to it.
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.inner.scheduler
     }
 
     /// The server configuration.

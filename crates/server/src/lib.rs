@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //! - [`http`]: the edge — one route, request ids, limits, error rendering, shutdown.
+//! - [`auth`]: SigV4 verification (pure, once per request at the edge) and the
+//!   credentials registry that maps access keys to accounts.
 //! - [`protocol`]: awsJson1_1 — `X-Amz-Target` resolution, decode + validate with the
 //!   generated model, encode, and [`protocol::ApiError`], the one error mapping.
 //! - [`operations`]: one handler per operation, grouped by resource; the served list
@@ -16,6 +18,8 @@
 //! `weir_store`, orchestration decisions from `weir_engine`.
 
 pub mod app;
+pub mod auth;
+pub mod blueprint;
 pub mod config;
 pub mod db;
 pub mod http;

@@ -4,12 +4,15 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use weir::app::App;
-use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION};
+use weir::auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
+use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION, EdgeLimits};
 use weir::db::Db;
+use weir::orchestrator::schedule::Scheduler;
 use weir::orchestrator::{Orchestrator, OrchestratorSettings};
 use weir::runner::{Runner, RunnerConfig};
 
@@ -34,12 +37,43 @@ enum Command {
         /// Directory for the database and job artefacts.
         #[arg(long, env = "WEIR_DATA_DIR", default_value = "weir-data")]
         data_dir: PathBuf,
-        /// Account id that owns the resources.
-        #[arg(long, env = "WEIR_ACCOUNT_ID", default_value = DEFAULT_ACCOUNT)]
+        /// Account of the development credentials test/test and of `--no-auth`
+        /// requests (signed requests act in the account of their access key).
+        #[arg(long, env = "WEIR_ACCOUNT_ID", default_value = DEFAULT_ACCOUNT,
+              value_parser = parse_account_id)]
         account_id: String,
-        /// Region that owns the resources.
-        #[arg(long, env = "WEIR_REGION", default_value = DEFAULT_REGION)]
+        /// Region of `--no-auth` requests that name none (signed requests act in the
+        /// region of their credential scope).
+        #[arg(long, env = "WEIR_REGION", default_value = DEFAULT_REGION,
+              value_parser = parse_region)]
         region: String,
+        /// Credentials file (TOML, or JSON if named *.json) mapping access keys to
+        /// secrets, accounts and optional session tokens; see README "Authentication".
+        /// Without it, only the development pair test/test is accepted, and only on a
+        /// loopback address.
+        #[arg(long, env = "WEIR_CREDENTIALS")]
+        credentials: Option<PathBuf>,
+        /// Turn signature verification off: every request is accepted and acts in the
+        /// default account. For local experiments only.
+        #[arg(long, env = "WEIR_NO_AUTH")]
+        no_auth: bool,
+        /// Allowed difference, in seconds, between a request's X-Amz-Date and the
+        /// server clock, either way.
+        #[arg(long, env = "WEIR_MAX_CLOCK_SKEW", default_value = "300", value_parser = parse_seconds)]
+        max_clock_skew: Duration,
+        /// Requests served at once; more are answered ThrottlingException.
+        #[arg(long, env = "WEIR_MAX_IN_FLIGHT", default_value_t = weir::config::DEFAULT_MAX_IN_FLIGHT,
+              value_parser = parse_max_in_flight)]
+        max_in_flight: usize,
+        /// Seconds a client has to finish a request head once it started sending it.
+        #[arg(long, env = "WEIR_HEADER_READ_TIMEOUT", default_value = "20", value_parser = parse_seconds)]
+        header_read_timeout: Duration,
+        /// Seconds a connection may stay open without a request.
+        #[arg(long, env = "WEIR_IDLE_TIMEOUT", default_value = "60", value_parser = parse_seconds)]
+        idle_timeout: Duration,
+        /// Seconds a client has to send a whole request body.
+        #[arg(long, env = "WEIR_BODY_READ_TIMEOUT", default_value = "60", value_parser = parse_seconds)]
+        body_read_timeout: Duration,
         /// Local directory standing in for S3: `s3://bucket/key` is read from
         /// `<s3-dir>/bucket/key` (default: `<data-dir>/s3`).
         #[arg(long, env = "WEIR_S3_DIR")]
@@ -77,7 +111,37 @@ fn main() -> anyhow::Result<()> {
             python,
             timeout_minute_ms,
             retention_days,
+            credentials,
+            no_auth,
+            max_clock_skew,
+            max_in_flight,
+            header_read_timeout,
+            idle_timeout,
+            body_read_timeout,
         } => {
+            let file = match &credentials {
+                Some(path) => {
+                    warn_if_readable_by_others(path);
+                    Some(CredentialRegistry::load(path)?)
+                }
+                None => None,
+            };
+            let auth = Authenticator::for_listener(
+                listen,
+                file,
+                no_auth,
+                max_clock_skew,
+                &account_id,
+                &region,
+            )?;
+            log_auth_policy(&auth);
+            let limits = EdgeLimits {
+                max_in_flight,
+                header_read_timeout,
+                idle_timeout,
+                body_read_timeout,
+                ..EdgeLimits::default()
+            };
             let config = Config {
                 listen,
                 s3_dir: s3_dir.unwrap_or_else(|| data_dir.join("s3")),
@@ -87,6 +151,8 @@ fn main() -> anyhow::Result<()> {
                 python,
                 timeout_minute_ms,
                 retention_days,
+                auth,
+                limits,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -112,7 +178,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         runner,
         OrchestratorSettings {
             timeout_minute_ms: config.timeout_minute_ms,
-            script_credentials: ("test".into(), "test".into()),
+            script_credentials: config.auth.credentials().clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -126,7 +192,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     orchestrator.set_endpoint(format!("http://{callback}"));
     let retention_ms = i64::from(config.retention_days) * 86_400_000;
-    let app = App::new(config, db, orchestrator.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let scheduler = Scheduler::new(orchestrator.clone(), db.clone());
+    let app = App::new(config, db, orchestrator.clone(), scheduler.clone())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let recovered = orchestrator
         .recover()
         .await
@@ -134,6 +202,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if recovered > 0 {
         tracing::info!(runs = recovered, "resumed the runs that were active");
     }
+    let blueprint_work = weir::blueprint::recovery::recover(&app)
+        .await
+        .map_err(|e| anyhow::anyhow!("recovering blueprint work: {e}"))?;
+    if blueprint_work > 0 {
+        tracing::info!(
+            entries = blueprint_work,
+            "handled the blueprint registrations and runs a stop interrupted"
+        );
+    }
+    let schedules = scheduler
+        .load()
+        .await
+        .map_err(|e| anyhow::anyhow!("loading trigger schedules: {e}"))?;
+    if schedules > 0 {
+        tracing::info!(schedules, "armed the schedules of activated triggers");
+    }
+    tokio::spawn(scheduler.run());
     tokio::spawn(purge_history_hourly(orchestrator.clone(), retention_ms));
     println!("listening on {local}");
     tracing::info!(%local, "weir is serving the AWS Glue API");
@@ -142,6 +227,78 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .context("serving")?;
     tracing::info!("weir stopped");
     Ok(())
+}
+
+/// Logs the authentication policy in force; `--no-auth` loudly, on every start.
+fn log_auth_policy(auth: &Authenticator) {
+    let account = auth.default_account();
+    match (auth.mode(), auth.source()) {
+        (AuthMode::Disabled, _) => tracing::warn!(
+            "AUTHENTICATION IS DISABLED (--no-auth): requests are accepted without any \
+             signature check and act in account {account}. Never expose this server."
+        ),
+        (AuthMode::Verify, CredentialSource::Development) => tracing::info!(
+            "no --credentials file: accepting only the development credentials \
+             {}/{} (account {account}) on this loopback address",
+            weir::auth::DEV_ACCESS_KEY,
+            weir::auth::DEV_SECRET_KEY
+        ),
+        (AuthMode::Verify, CredentialSource::File) => {
+            let keys = auth.credentials().iter().count();
+            tracing::info!(keys, "verifying SigV4 signatures against the credentials file");
+        }
+    }
+}
+
+/// Warns when the credentials file can be read by other users.
+fn warn_if_readable_by_others(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            path = %path.display(),
+            "the credentials file is accessible to other users; consider chmod 600"
+        );
+    }
+}
+
+/// Parses a number of seconds (fractions allowed), greater than zero.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= 86_400.0 * 365.0) {
+        return Err(format!("{text:?} must be more than 0 seconds and at most a year"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses `--max-in-flight`: at least 1.
+fn parse_max_in_flight(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("{text:?} must be a whole number from 1 to 1000000")),
+    }
+}
+
+/// Parses `--account-id`: 12 digits.
+fn parse_account_id(text: &str) -> Result<String, String> {
+    if weir::auth::credentials::is_account_id(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("{text:?} is not an account id (12 digits)"))
+    }
+}
+
+/// Parses `--region`: a region name such as `us-east-1`.
+fn parse_region(text: &str) -> Result<String, String> {
+    if weir::auth::sigv4::is_region_name(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("{text:?} is not a region name (such as us-east-1)"))
+    }
 }
 
 /// Purges finished run history past the retention now and then every hour.

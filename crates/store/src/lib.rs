@@ -47,6 +47,8 @@ pub trait Transaction {
         kind: Kind,
         parent: &str,
     ) -> StoreResult<Vec<Record>>;
+    /// Every resource of `kind` in every scope (start-up scans, e.g. schedules).
+    fn list_all(&mut self, kind: Kind) -> StoreResult<Vec<(Scope, Record)>>;
     /// Number of resources of `kind` in `scope`.
     fn count(&mut self, scope: &Scope, kind: Kind) -> StoreResult<u64>;
 

@@ -297,6 +297,22 @@ impl Transaction for SqliteTx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn list_all(&mut self, kind: Kind) -> StoreResult<Vec<(Scope, Record)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT name, parent, doc, tags, account, region FROM resources WHERE kind = ?1",
+        )?;
+        let rows = stmt.query_map(params![kind.as_str()], |row| {
+            Ok((
+                Scope {
+                    account: row.get(4)?,
+                    region: row.get(5)?,
+                },
+                record_from_row(row)?,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn count(&mut self, scope: &Scope, kind: Kind) -> StoreResult<u64> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT COUNT(*) FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3",

@@ -101,6 +101,8 @@ fn listing_pages_in_name_order(store: &dyn Store) {
         .read(|tx| tx.list_children(&s, Kind::Trigger, "other"))
         .expect("children");
     assert!(none.is_empty());
+    let everywhere = store.read(|tx| tx.list_all(Kind::Trigger)).expect("all");
+    assert!(everywhere.iter().filter(|(scope, _)| scope == &s).count() == 4);
 }
 
 fn failed_write_keeps_nothing(store: &dyn Store) {

@@ -103,7 +103,8 @@ fn check_inner(zip: &Path, extract_to: Option<&Path>) -> Result<Checked, String>
             continue;
         }
         let relative = components.join("/");
-        let target = extract_to.map(|dir| components.iter().fold(dir.to_path_buf(), |p, c| p.join(c)));
+        let target =
+            extract_to.map(|dir| components.iter().fold(dir.to_path_buf(), |p, c| p.join(c)));
         if entry.is_dir() {
             if let Some(target) = &target {
                 std::fs::create_dir_all(target)
@@ -114,10 +115,17 @@ fn check_inner(zip: &Path, extract_to: Option<&Path>) -> Result<Checked, String>
         if !files.insert(relative.clone()) {
             return Err(format!("Archive entry {relative} appears more than once."));
         }
-        let is_config = components.len() <= 2 && components.last().is_some_and(|c| c == CONFIG_FILE);
+        let is_config =
+            components.len() <= 2 && components.last().is_some_and(|c| c == CONFIG_FILE);
         let mut captured = is_config.then(Vec::new);
         let mut sink = open_target(target.as_deref(), &relative)?;
-        copy_counted(&mut entry, &mut sink, captured.as_mut(), &mut inflated, &relative)?;
+        copy_counted(
+            &mut entry,
+            &mut sink,
+            captured.as_mut(),
+            &mut inflated,
+            &relative,
+        )?;
         if let Some(bytes) = captured {
             configs.push((relative, bytes));
         }
@@ -135,9 +143,8 @@ fn check_inner(zip: &Path, extract_to: Option<&Path>) -> Result<Checked, String>
 /// The `/`-separated components of an entry name, or why the name may not be used.
 /// An empty result is the archive root itself (e.g. `./`).
 fn safe_components(name: &str) -> Result<Vec<String>, String> {
-    let escapes = || {
-        format!("Archive entry {name:?} would be written outside the extraction folder.")
-    };
+    let escapes =
+        || format!("Archive entry {name:?} would be written outside the extraction folder.");
     if name.is_empty() || name.contains('\0') {
         return Err(format!("Archive entry {name:?} has an invalid name."));
     }
@@ -182,7 +189,8 @@ fn open_target(target: Option<&Path>, relative: &str) -> Result<Sink, String> {
         return Ok(Sink::Discard);
     };
     if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("Could not extract {relative}: {e}"))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("Could not extract {relative}: {e}"))?;
     }
     File::create_new(target)
         .map(Sink::File)
@@ -234,7 +242,11 @@ fn pick_config(mut configs: Vec<(String, Vec<u8>)>) -> Result<(String, Vec<u8>),
         1 => Ok(configs.swap_remove(0)),
         _ => Err(format!(
             "The blueprint archive has several {CONFIG_FILE} files ({}); keep exactly one.",
-            configs.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join(", ")
+            configs
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -247,7 +259,11 @@ fn parse_config(path: &str, bytes: &[u8]) -> Result<(String, ParameterSpec), Str
         .ok_or_else(|| format!("{path} must hold a JSON object."))?;
     let generator = match object.get("layoutGenerator") {
         Some(Value::String(text)) if !text.trim().is_empty() => text.trim().to_string(),
-        Some(_) => return Err(format!("{path}: layoutGenerator must be a non-empty string.")),
+        Some(_) => {
+            return Err(format!(
+                "{path}: layoutGenerator must be a non-empty string."
+            ));
+        }
         None => return Err(format!("{path} has no layoutGenerator.")),
     };
     let spec = object
@@ -262,9 +278,7 @@ fn check_generator_module(generator: &str, files: &BTreeSet<String>) -> Result<(
     let parts: Vec<&str> = generator.split('.').collect();
     let identifier = |p: &&str| {
         let mut chars = p.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_')
+        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
             && chars.all(|c| c.is_alphanumeric() || c == '_')
     };
     if parts.len() < 2 || !parts.iter().all(identifier) {

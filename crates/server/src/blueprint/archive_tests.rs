@@ -1,4 +1,5 @@
 use std::io::Write as _;
+use std::path::PathBuf;
 
 use zip::write::SimpleFileOptions;
 
@@ -17,8 +18,7 @@ fn build(dir: &Path, entries: &[Entry<'_>]) -> PathBuf {
     let path = dir.join("bp.zip");
     let file = File::create(&path).expect("create zip");
     let mut zip = zip::ZipWriter::new(file);
-    let options =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for entry in entries {
         match entry {
             Entry::File(name, bytes) => {
@@ -66,7 +66,12 @@ fn a_valid_archive_is_checked_and_extracted() {
     assert_eq!(checked.layout_generator, "bp.layout.generate_layout");
     assert!(checked.files.contains("bp/layout.py"));
     assert!(out.join("bp/layout.py").is_file());
-    assert!(checked.parameter_spec.normalized_json().contains("WorkflowName"));
+    assert!(
+        checked
+            .parameter_spec
+            .normalized_json()
+            .contains("WorkflowName")
+    );
     // Checking without extracting writes nothing.
     let checked = check(&zip, None).expect("valid archive");
     assert_eq!(checked.files.len(), 2);
@@ -134,7 +139,10 @@ fn a_zip_bomb_stops_at_the_limit() {
     let out = temp.path().join("out");
     let error = check_inner(&zip, Some(&out)).expect_err("bomb rejected");
     assert!(error.contains("5 MB"), "{error}");
-    assert!(bytes_under(&out) <= MAX_UNCOMPRESSED_BYTES, "never writes past the limit");
+    assert!(
+        bytes_under(&out) <= MAX_UNCOMPRESSED_BYTES,
+        "never writes past the limit"
+    );
     assert!(check(&zip, Some(&out)).is_err());
     assert!(!out.exists());
 }
@@ -147,7 +155,11 @@ fn oversized_or_broken_archives_are_rejected() {
     assert!(check(&big, None).expect_err("big").contains("1 MB"));
     let junk = temp.path().join("junk.zip");
     std::fs::write(&junk, b"this is not a zip").expect("write");
-    assert!(check(&junk, None).expect_err("junk").contains("not a valid ZIP"));
+    assert!(
+        check(&junk, None)
+            .expect_err("junk")
+            .contains("not a valid ZIP")
+    );
     assert!(check(&temp.path().join("missing.zip"), None).is_err());
 }
 
@@ -157,12 +169,18 @@ fn config_and_generator_problems_are_explained() {
     let cases: [(&[u8], &str); 5] = [
         (b"{not json", "not well-formed JSON"),
         (br#"{"parameterSpec": {}}"#, "no layoutGenerator"),
-        (br#"{"layoutGenerator": "bp.layout.generate_layout"}"#, "no parameterSpec"),
+        (
+            br#"{"layoutGenerator": "bp.layout.generate_layout"}"#,
+            "no parameterSpec",
+        ),
         (
             br#"{"layoutGenerator": "bp.missing.generate_layout", "parameterSpec": {}}"#,
             "bp/missing.py",
         ),
-        (br#"{"layoutGenerator": "generate_layout", "parameterSpec": {}}"#, "<module>.<function>"),
+        (
+            br#"{"layoutGenerator": "generate_layout", "parameterSpec": {}}"#,
+            "<module>.<function>",
+        ),
     ];
     for (cfg, expected) in cases {
         let zip = build(
@@ -173,10 +191,17 @@ fn config_and_generator_problems_are_explained() {
             ],
         );
         let error = check(&zip, None).expect_err("rejected");
-        assert!(error.contains(expected), "{error} should mention {expected}");
+        assert!(
+            error.contains(expected),
+            "{error} should mention {expected}"
+        );
     }
     let zip = build(temp.path(), &[Entry::File("bp/layout.py", b"")]);
-    assert!(check(&zip, None).expect_err("no cfg").contains("no blueprint.cfg"));
+    assert!(
+        check(&zip, None)
+            .expect_err("no cfg")
+            .contains("no blueprint.cfg")
+    );
 }
 
 #[test]

@@ -54,7 +54,12 @@ fn step(kind: EntityKind, members: Map<String, Value>) -> Result<Step, String> {
     };
     let name = match members.get("Name") {
         Some(Value::String(name)) => name.clone(),
-        _ => return Err(format!("The layout holds a {} without a Name.", label(kind))),
+        _ => {
+            return Err(format!(
+                "The layout holds a {} without a Name.",
+                label(kind)
+            ));
+        }
     };
     let body = serde_json::to_vec(&members)
         .map_err(|e| format!("Could not encode the {} {name}: {e}", label(kind)))?;
@@ -89,10 +94,22 @@ pub fn label(kind: EntityKind) -> &'static str {
 /// Sends one creation request; the error says which request failed and why.
 pub async fn create(ctx: &RequestContext, step: &Step) -> Result<(), String> {
     let (operation, result) = match step.kind {
-        EntityKind::Workflow => ("CreateWorkflow", protocol::run::<ops::CreateWorkflow>(ctx, &step.body).await),
-        EntityKind::Crawler => ("CreateCrawler", protocol::run::<ops::CreateCrawler>(ctx, &step.body).await),
-        EntityKind::Job => ("CreateJob", protocol::run::<ops::CreateJob>(ctx, &step.body).await),
-        EntityKind::Trigger => ("CreateTrigger", protocol::run::<ops::CreateTrigger>(ctx, &step.body).await),
+        EntityKind::Workflow => (
+            "CreateWorkflow",
+            protocol::run::<ops::CreateWorkflow>(ctx, &step.body).await,
+        ),
+        EntityKind::Crawler => (
+            "CreateCrawler",
+            protocol::run::<ops::CreateCrawler>(ctx, &step.body).await,
+        ),
+        EntityKind::Job => (
+            "CreateJob",
+            protocol::run::<ops::CreateJob>(ctx, &step.body).await,
+        ),
+        EntityKind::Trigger => (
+            "CreateTrigger",
+            protocol::run::<ops::CreateTrigger>(ctx, &step.body).await,
+        ),
     };
     result
         .map(|_| ())
@@ -156,7 +173,12 @@ mod tests {
         let kinds: Vec<EntityKind> = steps.iter().map(|s| s.kind).collect();
         assert_eq!(
             kinds,
-            [EntityKind::Workflow, EntityKind::Crawler, EntityKind::Job, EntityKind::Trigger]
+            [
+                EntityKind::Workflow,
+                EntityKind::Crawler,
+                EntityKind::Job,
+                EntityKind::Trigger
+            ]
         );
         let workflow: Value = serde_json::from_slice(&steps[0].body).expect("json");
         assert_eq!(workflow, json!({"Name": "wf"}));
@@ -169,8 +191,10 @@ mod tests {
 
     #[test]
     fn entities_need_names() {
-        let error = plan(&layout(json!({"Workflow": {"Name": "wf"}, "Jobs": [{"Role": "r"}]})))
-            .expect_err("no name");
+        let error = plan(&layout(
+            json!({"Workflow": {"Name": "wf"}, "Jobs": [{"Role": "r"}]}),
+        ))
+        .expect_err("no name");
         assert!(error.contains("job without a Name"), "{error}");
     }
 }

@@ -112,10 +112,17 @@ pub async fn generate(
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("Could not start the layout generator ({}): {e}", settings.python))?;
+        .map_err(|e| {
+            format!(
+                "Could not start the layout generator ({}): {e}",
+                settings.python
+            )
+        })?;
     let pgid = child.id().and_then(|id| i32::try_from(id).ok());
     let status = match tokio::time::timeout(settings.time_limit, child.wait()).await {
-        Ok(status) => status.map_err(|e| format!("Could not wait for the layout generator: {e}"))?,
+        Ok(status) => {
+            status.map_err(|e| format!("Could not wait for the layout generator: {e}"))?
+        }
         Err(_) => {
             kill_group(pgid);
             let _ = child.wait().await;
@@ -129,9 +136,10 @@ pub async fn generate(
     kill_group(pgid);
     if !status.success() {
         let tail = traceback_tail(&stderr_path);
-        let how = status
-            .code()
-            .map_or_else(|| "was killed".to_string(), |c| format!("exited with status {c}"));
+        let how = status.code().map_or_else(
+            || "was killed".to_string(),
+            |c| format!("exited with status {c}"),
+        );
         return Err(match tail {
             Some(tail) => format!("The layout generator failed: {tail}"),
             None => format!("The layout generator {how} without an error message."),
@@ -191,7 +199,10 @@ mod tests {
         let lines: Vec<String> = (0..20).map(|i| format!("line {i}")).collect();
         std::fs::write(&path, lines.join("\n\n")).expect("write");
         let tail = traceback_tail(&path).expect("tail");
-        assert!(tail.starts_with("line 14") && tail.ends_with("line 19"), "{tail}");
+        assert!(
+            tail.starts_with("line 14") && tail.ends_with("line 19"),
+            "{tail}"
+        );
         std::fs::write(&path, "").expect("write");
         assert!(traceback_tail(&path).is_none());
     }

@@ -32,9 +32,11 @@ pub mod archive;
 pub mod entities;
 pub mod layout;
 pub mod params;
+pub mod recovery;
 pub mod registration;
 pub mod run;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -93,7 +95,11 @@ pub struct StoredBlueprint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActiveDefinition {
     /// The blueprint's description when it was registered.
-    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     /// When the registration was requested.
     #[serde(rename = "LastModifiedOn")]
@@ -178,13 +184,19 @@ fn data_dir(app: &App) -> PathBuf {
     std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone())
 }
 
-/// Reads a blueprint.
+/// A resource's tags.
+pub type Tags = BTreeMap<String, String>;
+
+/// Reads a blueprint and its tags.
 pub fn load(
     tx: &mut dyn Transaction,
     scope: &Scope,
     name: &str,
-) -> Result<Option<(StoredBlueprint, std::collections::BTreeMap<String, String>)>, ApiError> {
-    Ok(stored::load::<StoredBlueprint>(tx, scope, Kind::Blueprint, name)?.map(|s| (s.value, s.tags)))
+) -> Result<Option<(StoredBlueprint, Tags)>, ApiError> {
+    Ok(
+        stored::load::<StoredBlueprint>(tx, scope, Kind::Blueprint, name)?
+            .map(|s| (s.value, s.tags)),
+    )
 }
 
 /// Writes a blueprint (insert or replace) keeping `tags`.
@@ -192,7 +204,7 @@ pub fn save(
     tx: &mut dyn Transaction,
     scope: &Scope,
     blueprint: &StoredBlueprint,
-    tags: std::collections::BTreeMap<String, String>,
+    tags: Tags,
 ) -> Result<(), ApiError> {
     let name = blueprint.wire.name.clone().unwrap_or_default();
     let record = stored::record(&name, None, blueprint, tags)?;

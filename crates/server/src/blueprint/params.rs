@@ -192,14 +192,21 @@ fn parse_param(name: &str, spec: &Value) -> Result<ParamSpec, String> {
     let kind = match object.get("type") {
         Some(Value::String(text)) => ParamType::parse(text).ok_or_else(|| {
             let names: Vec<&str> = ParamType::ALL.iter().map(|t| t.as_str()).collect();
-            format!("parameter '{name}' has type {text:?}; use one of {}.", names.join(", "))
+            format!(
+                "parameter '{name}' has type {text:?}; use one of {}.",
+                names.join(", ")
+            )
         })?,
         _ => return Err(format!("parameter '{name}' needs a string type.")),
     };
     let collection = match object.get("collection") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(format!("parameter '{name}': collection must be true or false.")),
+        Some(_) => {
+            return Err(format!(
+                "parameter '{name}': collection must be true or false."
+            ));
+        }
     };
     let description = match object.get("description") {
         None | Some(Value::Null) => None,
@@ -269,13 +276,27 @@ fn check_value(name: &str, spec: &ParamSpec, value: &Value, strict: bool) -> Res
                 spec.kind.as_str()
             ));
         };
-        return items.iter().map(one).collect::<Result<Vec<_>, _>>().map(Value::Array);
+        return items
+            .iter()
+            .map(one)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array);
     }
     one(value)
 }
 
-fn check_element(name: &str, kind: ParamType, value: &Value, strict: bool) -> Result<Value, String> {
-    let wrong = || format!("Parameter '{name}' must be of type {}; got {value}.", kind.as_str());
+fn check_element(
+    name: &str,
+    kind: ParamType,
+    value: &Value,
+    strict: bool,
+) -> Result<Value, String> {
+    let wrong = || {
+        format!(
+            "Parameter '{name}' must be of type {}; got {value}.",
+            kind.as_str()
+        )
+    };
     match kind {
         ParamType::Integer => {
             if value.is_i64() || value.is_u64() {

@@ -32,7 +32,9 @@ fn normalised_spec_has_every_key() {
 #[test]
 fn defaults_fill_and_types_convert() {
     let resolved = spec()
-        .resolve(Some(r#"{"WorkflowName": "wf", "Ratio": 2, "Tables": ["a", "b"]}"#))
+        .resolve(Some(
+            r#"{"WorkflowName": "wf", "Ratio": 2, "Tables": ["a", "b"]}"#,
+        ))
         .expect("valid");
     assert_eq!(resolved["WorkflowName"], json!("wf"));
     assert_eq!(resolved["Count"], json!(3));
@@ -55,7 +57,10 @@ fn bad_parameters_name_the_parameter() {
         (r#"{"WorkflowName": "wf", "Tables": ["a", 1]}"#, "'Tables'"),
         (r#"{"WorkflowName": "wf", "Input": "http://x"}"#, "'Input'"),
         (r#"{"WorkflowName": "wf", "Bucket": "No_Such"}"#, "'Bucket'"),
-        (r#"{"WorkflowName": "wf", "Role": "arn:aws:iam::1:user/x"}"#, "'Role'"),
+        (
+            r#"{"WorkflowName": "wf", "Role": "arn:aws:iam::1:user/x"}"#,
+            "'Role'",
+        ),
         (r#"{"WorkflowName": "wf", "RoleName": "a b"}"#, "'RoleName'"),
         (r#"{"WorkflowName": "wf", "Nope": 1}"#, "'Nope'"),
         (r#"{}"#, "'WorkflowName'"),
@@ -69,7 +74,12 @@ fn bad_parameters_name_the_parameter() {
         let error = spec().resolve(Some(not_object)).expect_err(not_object);
         assert!(error.contains("JSON object"), "{error}");
     }
-    assert!(spec().resolve(None).expect_err("mandatory").contains("'WorkflowName'"));
+    assert!(
+        spec()
+            .resolve(None)
+            .expect_err("mandatory")
+            .contains("'WorkflowName'")
+    );
 }
 
 #[test]

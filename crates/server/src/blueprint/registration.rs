@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use weir_store::Scope;
 
 use super::archive::{self, MAX_COMPRESSED_BYTES};
+use super::recovery::{self, Pending};
 use super::{ActiveDefinition, StoredBlueprint, blueprint_dir, load, save, status};
 use crate::app::App;
 use crate::protocol::ApiError;
@@ -92,14 +93,18 @@ async fn finish(
     outcome: Result<Registered, String>,
 ) -> Result<bool, ApiError> {
     app.write(move |tx| {
+        let pending = Pending::registration(&scope, &name);
         let Some((mut blueprint, tags)) = load(tx, &scope, &name)? else {
+            recovery::unmark(tx, &pending)?;
             return Ok(false);
         };
         if blueprint.revision != revision {
+            // A newer registration is under way and still pending.
             return Ok(false);
         }
         apply(&mut blueprint, outcome);
         save(tx, &scope, &blueprint, tags)?;
+        recovery::unmark(tx, &pending)?;
         Ok(true)
     })
     .await

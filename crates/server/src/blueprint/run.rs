@@ -14,9 +14,10 @@ use weir_store::{Kind, Scope};
 use super::entities::{self, Step};
 use super::layout::{self, LayoutRequest, LayoutSettings};
 use super::params::ParameterSpec;
+use super::recovery::{self, Pending};
 use super::{
-    ActiveDefinition, Created, EntityKind, LAYOUT_TIME_LIMIT, StoredRun, archive, run_dir,
-    run_key, run_state, status,
+    ActiveDefinition, Created, EntityKind, LAYOUT_TIME_LIMIT, StoredRun, archive, run_dir, run_key,
+    run_state, status,
 };
 use crate::app::App;
 use crate::operations::RequestContext;
@@ -36,7 +37,8 @@ pub async fn start(
     let active = ctx
         .app
         .read(move |tx| {
-            let (stored, _) = super::load(tx, &scope, &name)?.or_not_found(|| super::not_found(&name))?;
+            let (stored, _) =
+                super::load(tx, &scope, &name)?.or_not_found(|| super::not_found(&name))?;
             let current = stored.wire.status.as_deref().unwrap_or_default();
             match stored.active {
                 Some(active) if current != status::CREATING => Ok(active),
@@ -71,9 +73,14 @@ pub async fn start(
             // The blueprint may have been deleted since the read above.
             tx.get(&scope, Kind::Blueprint, &parent)?
                 .or_not_found(|| super::not_found(&parent))?;
+            let pending = Pending::run(
+                &scope,
+                &parent,
+                &run.wire.run_id.clone().unwrap_or_default(),
+            );
             let record = stored::record(&key, Some(parent), &run, Default::default())?;
             tx.insert(&scope, Kind::BlueprintRun, &record)?;
-            Ok(())
+            recovery::mark(tx, pending)
         })
         .await?;
     let job = RunJob {
@@ -103,17 +110,29 @@ impl RunJob {
         let work = run_dir(&self.app, &self.run_id);
         let extracted = work.join("archive");
         let mut created = Vec::new();
-        let outcome = self.generate_and_create(&work, &extracted, &mut created).await;
+        let outcome = self
+            .generate_and_create(&work, &extracted, &mut created)
+            .await;
         let _ = tokio::fs::remove_dir_all(&extracted).await;
         let result = match outcome {
             Ok(()) => {
-                self.update(|run| {
-                    run.wire.state = Some(run_state::SUCCEEDED.into());
-                    run.wire.completed_on = Some(clock::now());
-                })
+                finish(
+                    &self.app,
+                    &self.scope,
+                    &self.blueprint,
+                    &self.run_id,
+                    |run| {
+                        run.wire.state = Some(run_state::SUCCEEDED.into());
+                        run.wire.completed_on = Some(clock::now());
+                    },
+                )
                 .await
             }
-            Err(message) => self.roll_back(message, created).await,
+            Err(message) => {
+                let (app, scope) = (&self.app, &self.scope);
+                roll_back_and_fail(app, scope, &self.blueprint, &self.run_id, message, created)
+                    .await
+            }
         };
         if let Err(error) = result {
             tracing::error!(%error, run = %self.run_id, "could not record a blueprint run");
@@ -179,7 +198,8 @@ impl RunJob {
                         stored::load::<Workflow>(tx, &scope, Kind::Workflow, &created.name)?
                 {
                     workflow.value.blueprint_details = Some(details);
-                    let record = stored::record(&created.name, None, &workflow.value, workflow.tags)?;
+                    let record =
+                        stored::record(&created.name, None, &workflow.value, workflow.tags)?;
                     tx.update(&scope, Kind::Workflow, &record)?;
                 }
                 modify(tx, &scope, &key, |run| {
@@ -193,51 +213,71 @@ impl RunJob {
             .await
     }
 
-    /// ROLLING_BACK (committed), delete everything created in reverse order, FAILED.
-    async fn roll_back(&self, message: String, created: Vec<Created>) -> Result<(), ApiError> {
-        self.update(move |run| {
+    fn context(&self) -> RequestContext {
+        context(&self.app, &self.scope, &self.run_id)
+    }
+}
+
+fn context(app: &App, scope: &Scope, run_id: &str) -> RequestContext {
+    RequestContext {
+        app: app.clone(),
+        scope: scope.clone(),
+        request_id: format!("blueprint-run-{run_id}"),
+    }
+}
+
+/// Sets the run ROLLING_BACK with `message` (committed), deletes what it created in
+/// reverse order (through the API's handlers), then sets it FAILED, with
+/// `RollbackErrorMessage` when deletions failed. Also used by crash recovery.
+pub async fn roll_back_and_fail(
+    app: &App,
+    scope: &Scope,
+    blueprint: &str,
+    run_id: &str,
+    message: String,
+    created: Vec<Created>,
+) -> Result<(), ApiError> {
+    let (tx_scope, key) = (scope.clone(), run_key(blueprint, run_id));
+    app.write(move |tx| {
+        modify(tx, &tx_scope, &key, |run| {
             run.wire.state = Some(run_state::ROLLING_BACK.into());
             run.wire.error_message = Some(message);
         })
-        .await?;
-        let ctx = self.context();
-        let mut failures = Vec::new();
-        for entity in created.iter().rev() {
-            if let Err(error) = entities::delete(&ctx, entity).await {
-                failures.push(error);
-            }
-        }
-        self.update(move |run| {
-            run.wire.state = Some(run_state::FAILED.into());
-            run.wire.completed_on = Some(clock::now());
-            if !failures.is_empty() {
-                run.wire.rollback_error_message = Some(failures.join("; "));
-            }
-        })
-        .await
-        .map(|_| ())
-    }
-
-    fn context(&self) -> RequestContext {
-        RequestContext {
-            app: self.app.clone(),
-            scope: self.scope.clone(),
-            request_id: format!("blueprint-run-{}", self.run_id),
+    })
+    .await?;
+    let ctx = context(app, scope, run_id);
+    let mut failures = Vec::new();
+    for entity in created.iter().rev() {
+        if let Err(error) = entities::delete(&ctx, entity).await {
+            failures.push(error);
         }
     }
+    finish(app, scope, blueprint, run_id, move |run| {
+        run.wire.state = Some(run_state::FAILED.into());
+        run.wire.completed_on = Some(clock::now());
+        if !failures.is_empty() {
+            run.wire.rollback_error_message = Some(failures.join("; "));
+        }
+    })
+    .await
+}
 
-    /// Applies `change` to the stored run; `None` when the run no longer exists (its
-    /// blueprint was deleted).
-    async fn update(
-        &self,
-        change: impl FnOnce(&mut StoredRun) + Send + 'static,
-    ) -> Result<Option<StoredRun>, ApiError> {
-        let scope = self.scope.clone();
-        let key = run_key(&self.blueprint, &self.run_id);
-        self.app
-            .write(move |tx| modify(tx, &scope, &key, change))
-            .await
-    }
+/// Applies the final `change` to the run and takes it off the pending work, in one
+/// transaction.
+async fn finish(
+    app: &App,
+    scope: &Scope,
+    blueprint: &str,
+    run_id: &str,
+    change: impl FnOnce(&mut StoredRun) + Send + 'static,
+) -> Result<(), ApiError> {
+    let (scope, key) = (scope.clone(), run_key(blueprint, run_id));
+    let pending = Pending::run(&scope, blueprint, run_id);
+    app.write(move |tx| {
+        modify(tx, &scope, &key, change)?;
+        recovery::unmark(tx, &pending)
+    })
+    .await
 }
 
 /// Applies `change` to a stored run inside a transaction; `None` if it is gone.

@@ -22,9 +22,8 @@ use weir_model::shapes::{
 use weir_store::Kind;
 
 use super::{Handle, RequestContext};
-use crate::blueprint::{
-    self, StoredBlueprint, StoredRun, registration, run, run_key, status,
-};
+use crate::blueprint::recovery::{self, Pending};
+use crate::blueprint::{self, StoredBlueprint, StoredRun, registration, run, run_key, status};
 use crate::protocol::{ApiError, OrApiError};
 use crate::resources::{clock, listing, stored, tags};
 
@@ -66,7 +65,13 @@ impl Handle for CreateBlueprint {
         let scope = ctx.scope.clone();
         let created = ctx
             .app
-            .write(move |tx| Ok(tx.insert(&scope, Kind::Blueprint, &record)?))
+            .write(move |tx| {
+                let created = tx.insert(&scope, Kind::Blueprint, &record)?;
+                if created {
+                    recovery::mark(tx, Pending::registration(&scope, &record.name))?;
+                }
+                Ok(created)
+            })
             .await?;
         if !created {
             return Err(ApiError::AlreadyExists(format!(
@@ -115,11 +120,17 @@ impl Handle for UpdateBlueprint {
                 wire.status = Some(status::UPDATING.into());
                 wire.error_message = None;
                 blueprint.revision = new_revision;
-                blueprint::save(tx, &scope, &blueprint, tags)
+                blueprint::save(tx, &scope, &blueprint, tags)?;
+                recovery::mark(tx, Pending::registration(&scope, &key))
             })
             .await?;
-        let task =
-            registration::register(ctx.app.clone(), ctx.scope.clone(), name.clone(), revision, location);
+        let task = registration::register(
+            ctx.app.clone(),
+            ctx.scope.clone(),
+            name.clone(),
+            revision,
+            location,
+        );
         tokio::spawn(task);
         Ok(UpdateBlueprintResponse { name: Some(name) })
     }
@@ -139,7 +150,8 @@ impl Handle for DeleteBlueprint {
                     tx.delete(&scope, Kind::BlueprintRun, &run.name)?;
                 }
                 tx.delete(&scope, Kind::Blueprint, &key)?;
-                Ok(())
+                // Runs still in progress take themselves off when they end.
+                recovery::unmark(tx, &Pending::registration(&scope, &key))
             })
             .await?;
         // The archive copies go too (workflows created from the blueprint stay). Names
@@ -231,11 +243,9 @@ impl Handle for BatchGetBlueprints {
                 let mut missing = Vec::new();
                 for name in names {
                     match blueprint::load(tx, &scope, &name)? {
-                        Some((stored, _)) => found.push(blueprint::render(
-                            &stored,
-                            include_blueprint,
-                            include_spec,
-                        )),
+                        Some((stored, _)) => {
+                            found.push(blueprint::render(&stored, include_blueprint, include_spec))
+                        }
                         None => missing.push(name),
                     }
                 }
@@ -324,7 +334,10 @@ impl Handle for GetBlueprintRuns {
 /// The position of a run in the newest-first order: start time, then run id.
 fn cursor(run: &BlueprintRun) -> String {
     let started = run.started_on.map_or(0, |t| t.as_millis());
-    format!("{started:020}|{}", run.run_id.as_deref().unwrap_or_default())
+    format!(
+        "{started:020}|{}",
+        run.run_id.as_deref().unwrap_or_default()
+    )
 }
 
 /// Sorts `runs` newest first and returns the page after `after` with the token

@@ -4,6 +4,7 @@
 //! generates the dispatch. Each operation is a unit type of `weir_model::operations`
 //! implementing [`Handle`], in the file of its resource.
 
+mod blueprints;
 mod crawlers;
 mod job_runs;
 mod jobs;
@@ -105,4 +106,13 @@ served_operations! {
     TagResource,
     UntagResource,
     GetTags,
+    CreateBlueprint,
+    UpdateBlueprint,
+    DeleteBlueprint,
+    GetBlueprint,
+    ListBlueprints,
+    BatchGetBlueprints,
+    StartBlueprintRun,
+    GetBlueprintRun,
+    GetBlueprintRuns,
 }

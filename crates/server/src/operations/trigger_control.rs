@@ -25,8 +25,11 @@ async fn set_state(
     state: &'static str,
 ) -> Result<(), ApiError> {
     let scope: Scope = ctx.scope.clone();
-    ctx.app
+    let key = name.clone();
+    let updated = ctx
+        .app
         .write(move |tx| {
+            let name = key;
             let mut current = stored::load::<Trigger>(tx, &scope, Kind::Trigger, &name)?
                 .or_not_found(|| not_found(&name))?;
             let trigger = &mut current.value;
@@ -40,9 +43,13 @@ async fn set_state(
             let record =
                 stored::record(&name, current.parent.clone(), &current.value, current.tags)?;
             tx.update(&scope, Kind::Trigger, &record)?;
-            Ok(())
+            Ok(current.value)
         })
-        .await
+        .await?;
+    ctx.app
+        .scheduler()
+        .refresh(&ctx.scope, &name, Some(&updated));
+    Ok(())
 }
 
 impl Handle for StartTrigger {

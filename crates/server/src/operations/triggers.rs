@@ -101,6 +101,7 @@ impl Handle for CreateTrigger {
         tags::check(&tags)?;
         let scope = ctx.scope.clone();
         let key = name.clone();
+        let created = definition.clone();
         ctx.app
             .write(move |tx| {
                 if tx.get(&scope, Kind::Trigger, &key)?.is_some() {
@@ -123,6 +124,9 @@ impl Handle for CreateTrigger {
                 Ok(())
             })
             .await?;
+        ctx.app
+            .scheduler()
+            .refresh(&ctx.scope, &name, Some(&created));
         Ok(CreateTriggerResponse { name: Some(name) })
     }
 }
@@ -135,9 +139,11 @@ impl Handle for UpdateTrigger {
         let name = input.name.unwrap_or_default();
         let update = input.trigger_update.unwrap_or_default();
         let scope = ctx.scope.clone();
+        let key = name.clone();
         let changed = ctx
             .app
             .write(move |tx| {
+                let name = key;
                 let current = stored::load::<Trigger>(tx, &scope, Kind::Trigger, &name)?
                     .or_not_found(|| trigger::not_found(&name))?;
                 let changed = trigger::update(&current.value, update)?;
@@ -150,6 +156,9 @@ impl Handle for UpdateTrigger {
                 Ok(changed)
             })
             .await?;
+        ctx.app
+            .scheduler()
+            .refresh(&ctx.scope, &name, Some(&changed));
         Ok(UpdateTriggerResponse {
             trigger: Some(changed),
         })
@@ -167,6 +176,7 @@ impl Handle for DeleteTrigger {
         ctx.app
             .write(move |tx| Ok(tx.delete(&scope, Kind::Trigger, &key)?))
             .await?;
+        ctx.app.scheduler().refresh(&ctx.scope, &name, None);
         Ok(DeleteTriggerResponse { name: Some(name) })
     }
 }

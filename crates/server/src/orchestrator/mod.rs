@@ -5,6 +5,7 @@
 //! idempotent so a restart can re-issue them ([`Orchestrator::recover`]).
 
 pub mod render;
+pub mod schedule;
 pub mod stored_run;
 
 use std::collections::{BTreeMap, HashMap};
@@ -46,8 +47,9 @@ pub struct OrchestratorSettings {
     /// How many real milliseconds a job-timeout "minute" lasts (60000 by default; tests
     /// shorten it).
     pub timeout_minute_ms: i64,
-    /// Credentials handed to job scripts so their boto3 calls reach this server.
-    pub script_credentials: (String, String),
+    /// The credentials registry: job scripts of a run get a key pair of the run's
+    /// account from it, so their boto3 calls are authenticated like any client's.
+    pub script_credentials: std::sync::Arc<crate::auth::CredentialRegistry>,
 }
 
 /// Runs workflows and jobs; cheap to clone.
@@ -607,14 +609,37 @@ impl Orchestrator {
         });
     }
 
-    fn script_env(&self, scope: &Scope) -> Vec<(String, String)> {
-        let (key_id, secret) = &self.inner.settings.script_credentials;
+    /// Directory of the shipped Python helpers (the `awsglue` package).
+    pub fn python_lib(&self) -> std::path::PathBuf {
+        self.inner.runner.python_lib()
+    }
+
+    /// The environment job scripts (and blueprint layout generators) get so that their
+    /// boto3 calls reach this server: endpoint, credentials, region.
+    pub fn script_env(&self, scope: &Scope) -> Vec<(String, String)> {
         let mut env = vec![
-            ("AWS_ACCESS_KEY_ID".to_string(), key_id.clone()),
-            ("AWS_SECRET_ACCESS_KEY".to_string(), secret.clone()),
             ("AWS_DEFAULT_REGION".to_string(), scope.region.clone()),
             ("AWS_REGION".to_string(), scope.region.clone()),
         ];
+        match self.inner.settings.script_credentials.for_account(&scope.account) {
+            Some(credential) => {
+                env.push((
+                    "AWS_ACCESS_KEY_ID".to_string(),
+                    credential.access_key_id().to_owned(),
+                ));
+                env.push((
+                    "AWS_SECRET_ACCESS_KEY".to_string(),
+                    credential.secret_access_key().to_owned(),
+                ));
+                if let Some(token) = credential.session_token() {
+                    env.push(("AWS_SESSION_TOKEN".to_string(), token.to_owned()));
+                }
+            }
+            None => tracing::warn!(
+                account = %scope.account,
+                "no configured credentials for the run's account: its scripts cannot sign requests"
+            ),
+        }
         if let Some(endpoint) = self.inner.endpoint.get() {
             env.push(("AWS_ENDPOINT_URL".to_string(), endpoint.clone()));
             env.push(("AWS_ENDPOINT_URL_GLUE".to_string(), endpoint.clone()));

@@ -58,6 +58,9 @@ pub enum ApiError {
     /// The server sheds load.
     #[error("{0}")]
     Throttling(String),
+    /// The client did not send its request body in time.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// No `Authorization` header.
     #[error("{0}")]
     MissingAuthenticationToken(String),
@@ -82,7 +85,6 @@ impl ApiError {
         match self {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::RequestTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::MissingAuthenticationToken(_) => StatusCode::FORBIDDEN,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -106,6 +108,7 @@ impl ApiError {
             ApiError::NotImplemented(_) => "UnsupportedOperationException",
             ApiError::RequestTooLarge(_) => "RequestEntityTooLargeException",
             ApiError::Throttling(_) => "ThrottlingException",
+            ApiError::RequestTimeout(_) => "RequestTimeoutException",
             ApiError::MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
             ApiError::IncompleteSignature(_) => "IncompleteSignatureException",
             ApiError::UnrecognizedClient(_) => "UnrecognizedClientException",

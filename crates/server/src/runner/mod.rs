@@ -49,6 +49,30 @@ const PYTHON_FILES: &[(&str, &str)] = &[
         "awsglue/utils.py",
         include_str!("../../python/awsglue/utils.py"),
     ),
+    (
+        "awsglue/blueprint/__init__.py",
+        include_str!("../../python/awsglue/blueprint/__init__.py"),
+    ),
+    (
+        "awsglue/blueprint/base_resource.py",
+        include_str!("../../python/awsglue/blueprint/base_resource.py"),
+    ),
+    (
+        "awsglue/blueprint/workflow.py",
+        include_str!("../../python/awsglue/blueprint/workflow.py"),
+    ),
+    (
+        "awsglue/blueprint/job.py",
+        include_str!("../../python/awsglue/blueprint/job.py"),
+    ),
+    (
+        "awsglue/blueprint/crawler.py",
+        include_str!("../../python/awsglue/blueprint/crawler.py"),
+    ),
+    (
+        "awsglue/blueprint/_driver.py",
+        include_str!("../../python/awsglue/blueprint/_driver.py"),
+    ),
 ];
 
 /// How jobs are run on this machine.

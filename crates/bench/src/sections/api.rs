@@ -1,0 +1,292 @@
+//! API throughput and latency: four operations under 1, 16 and 64 keep-alive
+//! connections, Weir and moto_server side by side in the same run, and the generator's
+//! own ceiling against a trivial endpoint.
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::Ctx;
+use crate::client::{Conn, Signer};
+use crate::glue;
+use crate::load::{self, LoadResult, Plan, Source};
+use crate::report::{Report, Table, ms, pct, rate};
+use crate::servers::Server;
+
+/// Connection counts every operation is measured at.
+pub const CONNECTIONS: [usize; 3] = [1, 16, 64];
+/// Workflows GetWorkflow reads in turn.
+const GET_WORKFLOWS: usize = 16;
+/// The workflow StartWorkflowRun starts (no start trigger: its runs complete at once).
+const START_WORKFLOW: &str = "bench-start";
+/// Pre-signed requests in a pool.
+const POOL: usize = 256;
+
+/// The measured operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// GetWorkflow of one of 16 workflows without runs.
+    GetWorkflow,
+    /// ListWorkflows (one page, 17 names).
+    ListWorkflows,
+    /// CreateWorkflow with a new name each time (signed as sent).
+    CreateWorkflow,
+    /// StartWorkflowRun of a workflow without a start trigger.
+    StartWorkflowRun,
+}
+
+impl Op {
+    /// Every measured operation, in measurement order.
+    pub const ALL: [Op; 4] = [
+        Op::GetWorkflow,
+        Op::ListWorkflows,
+        Op::CreateWorkflow,
+        Op::StartWorkflowRun,
+    ];
+
+    /// The Glue operation name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::GetWorkflow => "GetWorkflow",
+            Op::ListWorkflows => "ListWorkflows",
+            Op::CreateWorkflow => "CreateWorkflow",
+            Op::StartWorkflowRun => "StartWorkflowRun",
+        }
+    }
+
+    /// The request source for one measurement; `tag` keeps created names unique.
+    pub fn source(self, signer: &Signer, tag: &str) -> Result<Source> {
+        let body = |value: serde_json::Value| serde_json::to_vec(&value).unwrap_or_default();
+        Ok(match self {
+            Op::GetWorkflow => {
+                let bodies: Vec<Vec<u8>> = (0..GET_WORKFLOWS)
+                    .map(|i| body(json!({ "Name": get_name(i) })))
+                    .collect();
+                Source::presigned(signer, self.name(), &bodies, POOL)?
+            }
+            Op::ListWorkflows => Source::presigned(signer, self.name(), &[body(json!({}))], POOL)?,
+            Op::StartWorkflowRun => Source::presigned(
+                signer,
+                self.name(),
+                &[body(json!({ "Name": START_WORKFLOW }))],
+                POOL,
+            )?,
+            Op::CreateWorkflow => {
+                let tag = tag.to_string();
+                Source::Generate {
+                    signer: signer.clone(),
+                    operation: self.name(),
+                    body: Box::new(move |i| body(json!({ "Name": format!("bench-{tag}-{i}") }))),
+                }
+            }
+        })
+    }
+}
+
+fn get_name(i: usize) -> String {
+    format!("bench-get-{i:02}")
+}
+
+/// Creates the workflows the measured operations use.
+pub async fn setup(server: &Server) -> Result<()> {
+    setup_at(server.addr).await
+}
+
+/// Creates the workflows the measured operations use on the server at `addr`.
+pub async fn setup_at(addr: std::net::SocketAddr) -> Result<()> {
+    let mut conn = Conn::new(addr);
+    for i in 0..GET_WORKFLOWS {
+        glue::create_workflow(&mut conn, &get_name(i)).await?;
+    }
+    glue::create_workflow(&mut conn, START_WORKFLOW).await?;
+    Ok(())
+}
+
+/// Warms up, then measures `op` on `connections` connections for the section duration.
+pub async fn measure(
+    ctx: &Ctx,
+    server: &Server,
+    op: Op,
+    connections: usize,
+) -> Result<LoadResult> {
+    warm_up(ctx, server, op, connections).await?;
+    measure_only(ctx, server, op, connections).await
+}
+
+/// Sends `op` on `connections` connections for the warm-up time, unrecorded.
+pub async fn warm_up(ctx: &Ctx, server: &Server, op: Op, connections: usize) -> Result<()> {
+    let signer = Signer::new(server.addr);
+    let warm = op.source(&signer, &format!("{}-c{connections}-warm", server.name))?;
+    load::run(
+        server.addr,
+        warm,
+        Plan::timed(connections, ctx.warmup),
+        None,
+    )
+    .await?
+    .ensure_clean(op.name())
+}
+
+/// Measures `op` on `connections` connections for the section duration.
+pub async fn measure_only(
+    ctx: &Ctx,
+    server: &Server,
+    op: Op,
+    connections: usize,
+) -> Result<LoadResult> {
+    let signer = Signer::new(server.addr);
+    let source = op.source(&signer, &format!("{}-c{connections}", server.name))?;
+    let result = load::run(
+        server.addr,
+        source,
+        Plan::timed(connections, ctx.duration),
+        Some(server.pid()),
+    )
+    .await?;
+    result.ensure_clean(&format!("{} on {}", op.name(), server.name))?;
+    eprintln!(
+        "  {} {:<16} {:>2} conns: {:>8} req/s  p50 {}  p99 {}",
+        server.name,
+        op.name(),
+        connections,
+        rate(result.rate()),
+        ms(result.quantile_ms(0.5)),
+        ms(result.quantile_ms(0.99))
+    );
+    Ok(result)
+}
+
+/// Runs the section.
+pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
+    report.section("API throughput and latency (Weir vs moto_server)");
+    report.note(
+        "Closed loop: each of N keep-alive HTTP/1.1 connections is a task that sends its next \
+         request when the previous answer has been read. Every request is a complete SigV4 \
+         request (content-type;host;x-amz-date;x-amz-target, body hash): GetWorkflow, \
+         ListWorkflows and StartWorkflowRun from a pool of 256 requests signed at the start \
+         of each measurement, CreateWorkflow signed when sent (each has a new name). \
+         GetWorkflow reads 16 workflows in turn (no runs, no graph); ListWorkflows lists 17 \
+         names (one page); StartWorkflowRun starts a workflow **with no start trigger** (the \
+         run completes at once; Weir commits it durably, moto keeps it in memory). \
+         Latency in ms from send to last body byte (HDR histogram). `gen CPU` and `server \
+         CPU` are the generator's and the server's CPU time over the measurement, in % of \
+         one core (the machine has 2 cores shared by generator and server).",
+    );
+    let weir = Server::weir(&ctx.weir, &ctx.data_dir("api"))?;
+    let moto = match &ctx.moto {
+        Some(bin) => Some(Server::moto(bin, &ctx.work.join("moto-api.log"))?),
+        None => None,
+    };
+    setup(&weir).await?;
+    if let Some(moto) = &moto {
+        setup(moto).await?;
+    }
+    let mut table = Table::new(&[
+        "operation",
+        "conns",
+        "Weir req/s",
+        "p50",
+        "p99",
+        "moto req/s",
+        "p50",
+        "p99",
+        "Weir/moto",
+        "gen CPU",
+        "Weir CPU",
+        "moto CPU",
+    ]);
+    let mut peaks: Vec<(Op, f64, Option<f64>)> = Vec::new();
+    for op in Op::ALL {
+        let (mut weir_peak, mut moto_peak) = (0f64, None::<f64>);
+        for connections in CONNECTIONS {
+            let w = measure(ctx, &weir, op, connections).await?;
+            let m = match &moto {
+                Some(moto) => Some(measure(ctx, moto, op, connections).await?),
+                None => None,
+            };
+            weir_peak = weir_peak.max(w.rate());
+            if let Some(m) = &m {
+                moto_peak = Some(moto_peak.unwrap_or(0.0).max(m.rate()));
+            }
+            let dash = || "–".to_string();
+            table.row(vec![
+                op.name().into(),
+                connections.to_string(),
+                rate(w.rate()),
+                ms(w.quantile_ms(0.5)),
+                ms(w.quantile_ms(0.99)),
+                m.as_ref().map_or_else(dash, |m| rate(m.rate())),
+                m.as_ref().map_or_else(dash, |m| ms(m.quantile_ms(0.5))),
+                m.as_ref().map_or_else(dash, |m| ms(m.quantile_ms(0.99))),
+                m.as_ref()
+                    .map_or_else(dash, |m| format!("{:.1}×", w.rate() / m.rate())),
+                pct(w.client_cpu_pct()),
+                w.server_cpu_pct().map_or_else(dash, pct),
+                m.as_ref()
+                    .and_then(LoadResult::server_cpu_pct)
+                    .map_or_else(dash, pct),
+            ]);
+        }
+        peaks.push((op, weir_peak, moto_peak));
+    }
+    report.table(&table);
+    let mut peak_table = Table::new(&["operation", "Weir peak req/s", "moto peak req/s", "ratio"]);
+    for (op, weir_peak, moto_peak) in &peaks {
+        peak_table.row(vec![
+            op.name().into(),
+            rate(*weir_peak),
+            moto_peak.map_or_else(|| "–".into(), rate),
+            moto_peak.map_or_else(|| "–".into(), |m| format!("{:.1}×", weir_peak / m)),
+        ]);
+    }
+    report.note("\nPeak over the three connection counts:");
+    report.table(&peak_table);
+    if let Some((_, get_peak, moto_get)) = peaks.iter().find(|(op, ..)| *op == Op::GetWorkflow) {
+        report.check(
+            "GetWorkflow peak throughput",
+            format!("{} req/s", rate(*get_peak)),
+            "≥ 20,000 req/s",
+            *get_peak >= 20_000.0,
+        );
+        if let Some(moto_get) = moto_get {
+            let ratio = get_peak / moto_get;
+            report.check(
+                "GetWorkflow peak, Weir/moto",
+                format!("{ratio:.1}× ({} vs {} req/s)", rate(*get_peak), rate(*moto_get)),
+                "≥ 100×",
+                ratio >= 100.0,
+            );
+        }
+    }
+    ctx.observe_memory(&weir, "api: after the API load (≈ tens of thousands of runs)");
+    weir.stop()?;
+    if let Some(moto) = moto {
+        moto.stop()?;
+    }
+    generator_ceiling(ctx, report).await
+}
+
+/// The generator against a trivial endpoint: how fast it can go at all.
+async fn generator_ceiling(ctx: &Ctx, report: &mut Report) -> Result<()> {
+    let echo = Server::echo()?;
+    let mut table = Table::new(&["conns", "req/s", "p50", "p99", "gen CPU", "echo CPU"]);
+    for connections in CONNECTIONS {
+        let result = measure(ctx, &echo, Op::GetWorkflow, connections).await?;
+        table.row(vec![
+            connections.to_string(),
+            rate(result.rate()),
+            ms(result.quantile_ms(0.5)),
+            ms(result.quantile_ms(0.99)),
+            pct(result.client_cpu_pct()),
+            result.server_cpu_pct().map_or_else(|| "–".into(), pct),
+        ]);
+    }
+    report.note(
+        "\nGenerator ceiling: the same pre-signed GetWorkflow requests against a trivial \
+         endpoint (`weir-bench echo-server`, hyper, answers `200 {}`), on the same machine. \
+         The generator runs on one runtime thread, so it uses at most one core; where it \
+         shows far more req/s here than against a server, the server, not the generator, \
+         limited that figure.",
+    );
+    report.table(&table);
+    echo.stop()
+}

@@ -1,0 +1,459 @@
+//! Scale: GetWorkflow(IncludeGraph) on 1,000-job graphs, GetWorkflowRuns pages over a
+//! growing history, 1,000 concurrent runs of a one-job workflow, memory around them.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::client::Conn;
+use crate::glue::{self, MAX_JOB_ACTIONS, quantile};
+use crate::load::{self, Plan, Source};
+use crate::procfs::mib;
+use crate::report::{Report, Table, ms, rate, thousands};
+use crate::servers::Server;
+
+/// Samples per latency figure.
+const SAMPLES: usize = 30;
+/// Page size of the history walk.
+const PAGE: u64 = 100;
+/// Connections of bulk creation.
+const BULK_CONNECTIONS: usize = 64;
+/// Bound on the concurrent-runs phase.
+const BURST_LIMIT: Duration = Duration::from_secs(240);
+/// Bound on building the run history (all sizes together).
+const HISTORY_BUDGET: Duration = Duration::from_secs(240);
+
+/// Runs the section.
+pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
+    report.section("Scale");
+    let data_dir = ctx.data_dir("scale");
+    let script = glue::noop_script(&ctx.work.join("scripts"))?;
+    let weir = Server::weir(&ctx.weir, &data_dir)?;
+    let mut conn = Conn::new(weir.addr);
+
+    graphs(ctx, report, &weir, &mut conn, &script).await?;
+    history(ctx, report, &weir, &mut conn).await?;
+    concurrent_runs(ctx, report, &weir, &mut conn, &script).await?;
+
+    // At rest on the same data after a restart: what the stored state alone costs.
+    weir.stop()?;
+    let weir = Server::weir(&ctx.weir, &data_dir)?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stored = ctx.sizes.history.last().copied().unwrap_or(0);
+    ctx.observe_memory(
+        &weir,
+        &format!(
+            "scale: restarted, at rest, {} stored runs + {} jobs",
+            thousands(stored + ctx.sizes.concurrent_runs),
+            thousands(ctx.sizes.graph_jobs as u64 + 1)
+        ),
+    );
+    weir.stop()
+}
+
+/// The two large graphs and GetWorkflow(IncludeGraph) on them.
+async fn graphs(
+    ctx: &mut Ctx,
+    report: &mut Report,
+    weir: &Server,
+    conn: &mut Conn,
+    script: &std::path::Path,
+) -> Result<()> {
+    let n = ctx.sizes.graph_jobs;
+    let jobs: Vec<String> = (1..=n).map(|i| format!("job-{i:04}")).collect();
+    let names = jobs.clone();
+    let script = script.to_path_buf();
+    let created = glue::bulk(
+        weir.addr,
+        "CreateJob",
+        n as u64,
+        16,
+        move |i| glue::job_body(&names[i as usize], &script, None),
+        Some(weir.pid()),
+    )
+    .await?;
+    eprintln!("  created {n} jobs at {} /s", rate(created.rate()));
+
+    // Fan-out/fan-in: start → seed; ceil((n-2)/50) triggers (seed SUCCEEDED) start the
+    // n-2 middle jobs, 50 each; one AND trigger over the n-2 starts the last job.
+    glue::create_workflow(conn, "wide").await?;
+    glue::start_trigger(conn, "wide", "wide-start", &jobs[..1]).await?;
+    let middle = &jobs[1..n - 1];
+    let mut triggers = 2;
+    for (i, batch) in middle.chunks(MAX_JOB_ACTIONS).enumerate() {
+        let body = glue::conditional_body("wide", &format!("wide-out{:02}", i + 1), &jobs[..1], batch);
+        conn.call("CreateTrigger", body).await?;
+        triggers += 1;
+    }
+    let body = glue::conditional_body("wide", "wide-join", middle, &jobs[n - 1..]);
+    conn.call("CreateTrigger", body).await?;
+    let wide_nodes = n + triggers;
+
+    // Chain: start → job-0001, then job(i) SUCCEEDED → job(i+1): n jobs, n triggers.
+    glue::create_workflow(conn, "chain").await?;
+    glue::start_trigger(conn, "chain", "chain-start", &jobs[..1]).await?;
+    let mut create_latency = Vec::with_capacity(n);
+    for i in 1..n {
+        let body = glue::conditional_body(
+            "chain",
+            &format!("chain-t{:04}", i + 1),
+            &jobs[i - 1..i],
+            &jobs[i..=i],
+        );
+        let answer = conn.call_raw("CreateTrigger", &body).await?;
+        answer.json()?;
+        create_latency.push(answer.latency.as_secs_f64() * 1000.0);
+    }
+    let chain_nodes = 2 * n;
+
+    let mut table = Table::new(&[
+        "workflow",
+        "shape",
+        "nodes",
+        "edges",
+        "answer size",
+        "GetWorkflow(IncludeGraph) p50",
+        "p99",
+    ]);
+    for (workflow, shape, expected) in [
+        (
+            "wide",
+            format!(
+                "start → 1 job → {} triggers → {} jobs → AND trigger → 1 job",
+                triggers - 2,
+                n - 2
+            ),
+            wide_nodes,
+        ),
+        (
+            "chain",
+            format!("start → job → trigger → job … ({n} jobs, {n} triggers)"),
+            chain_nodes,
+        ),
+    ] {
+        let body = json!({ "Name": workflow, "IncludeGraph": true });
+        let mut latencies = Vec::with_capacity(SAMPLES);
+        let mut size = 0;
+        let mut counts = (0, 0);
+        for _ in 0..SAMPLES {
+            let answer = conn.call_raw("GetWorkflow", &body).await?;
+            let value = answer.json()?;
+            latencies.push(answer.latency.as_secs_f64() * 1000.0);
+            size = answer.body.len();
+            let graph = &value["Workflow"]["Graph"];
+            counts = (
+                graph["Nodes"].as_array().map_or(0, Vec::len),
+                graph["Edges"].as_array().map_or(0, Vec::len),
+            );
+        }
+        if counts.0 != expected {
+            bail!("{workflow}: the graph has {} nodes, expected {expected}", counts.0);
+        }
+        table.row(vec![
+            workflow.into(),
+            shape,
+            counts.0.to_string(),
+            counts.1.to_string(),
+            format!("{:.0} KiB", size as f64 / 1024.0),
+            ms(quantile(&latencies, 0.5)),
+            ms(quantile(&latencies, 0.99)),
+        ]);
+    }
+    report.note(&format!(
+        "**Large graphs.** {} pythonshell jobs; two workflows over them (shapes below; Weir \
+         allows at most 50 job actions per trigger, as AWS does). GetWorkflow with \
+         IncludeGraph=true, {SAMPLES} sequential calls on one connection.",
+        thousands(n as u64)
+    ));
+    report.table(&table);
+    let head = quantile(&create_latency[..create_latency.len().min(100)], 0.5);
+    let tail = quantile(&create_latency[create_latency.len().saturating_sub(100)..], 0.5);
+    report.note(&format!(
+        "\nCreating the chain's triggers one by one: CreateTrigger p50 {} for the first 100, \
+         {} for the last 100 (each CreateTrigger re-reads the workflow's triggers for the \
+         one-start-trigger and cycle checks).",
+        ms(head),
+        ms(tail)
+    ));
+    ctx.observe_memory(weir, "scale: after building the 1,000-job graphs");
+    Ok(())
+}
+
+/// GetWorkflowRuns first and last page at each history size.
+async fn history(ctx: &mut Ctx, report: &mut Report, weir: &Server, conn: &mut Conn) -> Result<()> {
+    glue::create_workflow(conn, "history").await?;
+    let mut table = Table::new(&[
+        "stored runs",
+        "insert rate",
+        "pages",
+        "page 1 p50",
+        "page 1 p99",
+        "last page p50",
+        "last page p99",
+        "whole walk",
+        "1,000-run page p50",
+        "GetWorkflow p50",
+    ]);
+    let mut stored = 0u64;
+    let mut first_pages = Vec::new();
+    let mut last_pages = Vec::new();
+    let budget_end = Instant::now() + HISTORY_BUDGET;
+    let mut cut_short = None;
+    for &size in &ctx.sizes.history.clone() {
+        let left = budget_end.saturating_duration_since(Instant::now());
+        let inserted = glue::bulk_within(
+            weir.addr,
+            "StartWorkflowRun",
+            size - stored,
+            BULK_CONNECTIONS,
+            |_| json!({ "Name": "history" }),
+            Some(weir.pid()),
+            left,
+        )
+        .await?;
+        stored += inserted.ok;
+        eprintln!(
+            "  history: {} runs stored ({} runs/s)",
+            thousands(stored),
+            rate(inserted.rate())
+        );
+        if stored < size {
+            cut_short = Some((size, inserted.rate()));
+        }
+        let first = json!({ "Name": "history", "MaxResults": PAGE });
+        let page1 = repeat(conn, "GetWorkflowRuns", &first).await?;
+        // Walk every page to the end.
+        let walk_started = Instant::now();
+        let mut token: Option<String> = None;
+        let mut pages = 0;
+        let mut seen = 0u64;
+        let last_body = loop {
+            let mut body = first.clone();
+            if let Some(token) = &token {
+                body["NextToken"] = json!(token);
+            }
+            let answer = conn.call("GetWorkflowRuns", body.clone()).await?;
+            pages += 1;
+            seen += answer["Runs"].as_array().map_or(0, |r| r.len() as u64);
+            match answer["NextToken"].as_str() {
+                Some(next) => token = Some(next.to_string()),
+                None => break body,
+            }
+        };
+        let walk = walk_started.elapsed().as_secs_f64() * 1000.0;
+        if seen != stored {
+            bail!("the walk over GetWorkflowRuns saw {seen} runs, {stored} are stored");
+        }
+        let last = repeat(conn, "GetWorkflowRuns", &last_body).await?;
+        let big_page = repeat(conn, "GetWorkflowRuns", &json!({ "Name": "history" })).await?;
+        let get = repeat(conn, "GetWorkflow", &json!({ "Name": "history" })).await?;
+        table.row(vec![
+            thousands(stored),
+            format!("{}/s", rate(inserted.rate())),
+            pages.to_string(),
+            ms(quantile(&page1, 0.5)),
+            ms(quantile(&page1, 0.99)),
+            ms(quantile(&last, 0.5)),
+            ms(quantile(&last, 0.99)),
+            ms(walk),
+            ms(quantile(&big_page, 0.5)),
+            ms(quantile(&get, 0.5)),
+        ]);
+        first_pages.push(quantile(&page1, 0.5));
+        last_pages.push(quantile(&last, 0.5));
+        if cut_short.is_some() {
+            break;
+        }
+    }
+    report.note(&format!(
+        "\n**Run history.** One workflow without a start trigger; its runs are created with \
+         StartWorkflowRun on {BULK_CONNECTIONS} connections (each run completes at once; \
+         `insert rate` is that phase's rate). Pages of GetWorkflowRuns with MaxResults={PAGE}: \
+         page 1, then every page following NextToken to the end; page 1 and the last page are \
+         then requested {SAMPLES} times each (a token may be redeemed again). `1,000-run page` \
+         is GetWorkflowRuns without MaxResults (the default and maximum page, 1,000 runs); \
+         `GetWorkflow` includes the LastRun lookup."
+    ));
+    report.table(&table);
+    if let Some((size, last_rate)) = cut_short {
+        report.note(&format!(
+            "\n**The history stopped at {} runs, short of {}:** building it has a budget of \
+             {} s (to keep the suite bounded) and StartWorkflowRun had slowed to {} runs/s. \
+             See BENCHMARKS.md for the profiled cause.",
+            thousands(stored),
+            thousands(size),
+            HISTORY_BUDGET.as_secs(),
+            rate(last_rate)
+        ));
+        report.check(
+            "run history built to the largest size",
+            format!("{} runs in {} s", thousands(stored), HISTORY_BUDGET.as_secs()),
+            &format!("{} runs", thousands(size)),
+            false,
+        );
+    }
+    let base = first_pages.first().copied().unwrap_or(f64::NAN);
+    let worst = first_pages
+        .iter()
+        .chain(&last_pages)
+        .copied()
+        .fold(0.0, f64::max);
+    let flat = worst <= (2.0 * base).max(base + 1.0);
+    report.check(
+        "GetWorkflowRuns page latency vs history size",
+        format!(
+            "page 1 at {}: {}; worst first/last page up to {}: {}",
+            thousands(ctx.sizes.history[0]),
+            ms(base),
+            thousands(stored),
+            ms(worst)
+        ),
+        "flat (worst ≤ 2× page 1 at the smallest size, or within 1 ms)",
+        flat,
+    );
+    ctx.observe_memory(
+        weir,
+        &format!("scale: after storing {} runs", thousands(stored)),
+    );
+    Ok(())
+}
+
+/// Latencies (ms) of `SAMPLES` sequential calls.
+async fn repeat(conn: &mut Conn, operation: &str, body: &Value) -> Result<Vec<f64>> {
+    let mut latencies = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        let answer = conn.call_raw(operation, body).await?;
+        answer.json().with_context(|| format!("{operation} {body}"))?;
+        latencies.push(answer.latency.as_secs_f64() * 1000.0);
+    }
+    Ok(latencies)
+}
+
+/// Many concurrent runs of a one-job workflow, started at once, to all COMPLETED.
+async fn concurrent_runs(
+    ctx: &mut Ctx,
+    report: &mut Report,
+    weir: &Server,
+    conn: &mut Conn,
+    script: &std::path::Path,
+) -> Result<()> {
+    let n = ctx.sizes.concurrent_runs;
+    conn.call(
+        "CreateJob",
+        glue::job_body("burst-job", script, Some(n as u32)),
+    )
+    .await?;
+    glue::create_workflow(conn, "burst").await?;
+    glue::start_trigger(conn, "burst", "burst-start", &["burst-job".to_string()]).await?;
+    let rss_before = weir.rss_kib()?;
+    let started = Instant::now();
+    let signer = crate::client::Signer::new(weir.addr);
+    let body = serde_json::to_vec(&json!({ "Name": "burst" }))?;
+    let source = Source::presigned(&signer, "StartWorkflowRun", &[body], 256)?;
+    let starts = load::run(
+        weir.addr,
+        source,
+        Plan::counted(BULK_CONNECTIONS, n, BURST_LIMIT),
+        Some(weir.pid()),
+    )
+    .await?;
+    starts.ensure_clean("StartWorkflowRun (burst)")?;
+    let all_started = started.elapsed();
+    let mut peak_rss = rss_before;
+    let runs = loop {
+        peak_rss = peak_rss.max(weir.rss_kib().unwrap_or(0));
+        let runs = all_runs(conn, "burst").await?;
+        let done = runs.iter().filter(|r| r["Status"] != "RUNNING").count() as u64;
+        if done >= n {
+            break runs;
+        }
+        if started.elapsed() > BURST_LIMIT {
+            bail!("{done} of {n} burst runs completed after {BURST_LIMIT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let all_done = started.elapsed();
+    let succeeded: i64 = runs
+        .iter()
+        .map(|r| r["Statistics"]["SucceededActions"].as_i64().unwrap_or(0))
+        .sum();
+    if succeeded != n as i64 || runs.iter().any(|r| r["Status"] != "COMPLETED") {
+        bail!("burst: {succeeded} of {n} job runs SUCCEEDED");
+    }
+    let first_start = runs.iter().filter_map(|r| glue::epoch_ms(&r["StartedOn"])).min();
+    let last_done = runs.iter().filter_map(|r| glue::epoch_ms(&r["CompletedOn"])).max();
+    let durations: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| {
+            Some((glue::epoch_ms(&r["CompletedOn"])? - glue::epoch_ms(&r["StartedOn"])?) as f64)
+        })
+        .collect();
+    let mut table = Table::new(&["figure", "value"]);
+    table.row(vec![
+        format!("{} StartWorkflowRun answered (64 connections)", thousands(n)),
+        format!("{} ({} /s)", ms(all_started.as_secs_f64() * 1000.0), rate(starts.rate())),
+    ]);
+    table.row(vec![
+        "all runs COMPLETED, every job run SUCCEEDED (client, 250 ms polling)".into(),
+        ms(all_done.as_secs_f64() * 1000.0),
+    ]);
+    table.row(vec![
+        "first run StartedOn → last run CompletedOn (server)".into(),
+        first_start
+            .zip(last_done)
+            .map_or_else(|| "–".into(), |(a, b)| ms((b - a) as f64)),
+    ]);
+    table.row(vec![
+        "one run's StartedOn → CompletedOn p50 / p99 / max".into(),
+        format!(
+            "{} / {} / {}",
+            ms(quantile(&durations, 0.5)),
+            ms(quantile(&durations, 0.99)),
+            ms(quantile(&durations, 1.0))
+        ),
+    ]);
+    table.row(vec![
+        "server RSS before → peak seen while polling → after".into(),
+        format!(
+            "{} → {} → {}",
+            mib(rss_before),
+            mib(peak_rss),
+            mib(weir.rss_kib()?)
+        ),
+    ]);
+    report.note(&format!(
+        "\n**{} concurrent runs.** Workflow `burst`: start trigger → one pythonshell job \
+         (`pass`) whose ExecutionProperty.MaxConcurrentRuns is {n}. {} StartWorkflowRun calls \
+         on {BULK_CONNECTIONS} connections at once, then GetWorkflowRuns until every run is \
+         COMPLETED. Every run spawns one `sh` + Python process; on 2 cores this is bounded by \
+         process start-up CPU.",
+        thousands(n),
+        thousands(n)
+    ));
+    report.table(&table);
+    ctx.observe_memory(
+        weir,
+        &format!("scale: after {} concurrent runs completed", thousands(n)),
+    );
+    Ok(())
+}
+
+/// Every run of `workflow` (GetWorkflowRuns pages of 1,000, no graphs).
+async fn all_runs(conn: &mut Conn, workflow: &str) -> Result<Vec<Value>> {
+    let mut runs = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = json!({ "Name": workflow });
+        if let Some(token) = &token {
+            body["NextToken"] = json!(token);
+        }
+        let answer = conn.call("GetWorkflowRuns", body).await?;
+        runs.extend(answer["Runs"].as_array().cloned().unwrap_or_default());
+        match answer["NextToken"].as_str() {
+            Some(next) => token = Some(next.to_string()),
+            None => return Ok(runs),
+        }
+    }
+}
