@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+import time
 import zipfile
 
 from blueprint_helpers import (
@@ -274,7 +275,55 @@ def test_colliding_entities_fail_the_run_and_everything_created_is_removed(weir,
     assert glue.list_jobs()["JobNames"] == ["pre"]
 
 
+def test_a_run_interrupted_by_a_crash_fails_after_the_restart(weir, tmp_path):
+    glue = weir.client()
+    started, gate = tmp_path / "started", tmp_path / "gate"
+    wait = f"""\
+    import os, time
+    open({str(started)!r}, "w").close()
+    while not os.path.exists({str(gate)!r}):
+        time.sleep(0.05)
+"""
+    simple_blueprint(glue, weir, "slow", extra_jobs=wait)
+    run_id = glue.start_blueprint_run(BlueprintName="slow", Parameters='{"WorkflowName": "wc"}',
+                                      RoleArn=ROLE)["RunId"]
+    deadline = time.monotonic() + 60
+    while not started.exists():
+        assert time.monotonic() < deadline, "the layout generator never started"
+        time.sleep(0.05)
+    assert glue.get_blueprint_run(BlueprintName="slow", RunId=run_id)["BlueprintRun"]["State"] == "RUNNING"
+    weir.kill9()
+    try:
+        weir.restart()
+        glue = weir.client()
+        run = glue.get_blueprint_run(BlueprintName="slow", RunId=run_id)["BlueprintRun"]
+        assert run["State"] == "FAILED", run
+        assert "Weir stopped while this blueprint run was in progress" in run["ErrorMessage"]
+        expect_error("EntityNotFoundException", glue.get_workflow, Name="wc")
+    finally:
+        gate.write_text("go")  # lets the orphaned generator finish
+    assert run_blueprint(glue, "slow", {"WorkflowName": "after"})["State"] == "SUCCEEDED"
+
+
 # -- updates ----------------------------------------------------------------------------------
+def test_a_blueprint_being_registered_cannot_be_updated_or_run(weir, glue):
+    # A FIFO as the published object keeps the registration waiting until written to.
+    fifo = weir.data_dir / "s3" / "bp" / "pipe.zip"
+    fifo.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(fifo)
+    glue.create_blueprint(Name="busy", BlueprintLocation="s3://bp/pipe.zip")
+    try:
+        assert glue.get_blueprint(Name="busy")["Blueprint"]["Status"] == "CREATING"
+        expect_error("IllegalBlueprintStateException", glue.update_blueprint, Name="busy",
+                     BlueprintLocation="s3://bp/other.zip")
+        expect_error("IllegalBlueprintStateException", glue.start_blueprint_run, BlueprintName="busy",
+                     Parameters="{}", RoleArn=ROLE)
+    finally:
+        open(fifo, "wb").close()  # releases the registration, which finds no regular file
+    failed = wait_blueprint(glue, "busy")
+    assert failed["Status"] == "FAILED" and "s3://bp/pipe.zip" in failed["ErrorMessage"], failed
+
+
 def test_a_failed_update_keeps_the_last_good_definition_for_runs(weir, glue):
     v1 = put_s3(weir, "bp", "v1.zip", layout_archive("simple", SIMPLE_SPEC, simple_layout("v1")))
     first = register(glue, "versions", v1, Description="first")
@@ -358,6 +407,8 @@ def test_get_list_batch_delete_and_run_history(weir, glue):
     assert plain["BlueprintLocation"] == location and plain["CreatedOn"] <= plain["LastModifiedOn"]
     assert "ParameterSpec" not in plain and "BlueprintServiceLocation" not in plain
     assert glue.list_blueprints(Tags={"team": "x"})["Blueprints"] == ["alpha", "gamma"]
+    gamma_arn = "arn:aws:glue:us-east-1:123456789012:blueprint/gamma"
+    assert glue.get_tags(ResourceArn=gamma_arn)["Tags"] == {"team": "x", "env": "p"}
     names, token = [], None
     while True:
         page = glue.list_blueprints(MaxResults=1, **({"NextToken": token} if token else {}))

@@ -712,3 +712,94 @@ def test_run_operations_on_unknown_runs_are_entity_not_found(glue):
         (glue.get_job_runs, {"JobName": "nope"}),
     ):
         expect_error("EntityNotFoundException", call, **kwargs)
+
+
+# -- definitions while a run is in flight ----------------------------------------------------
+def test_triggers_are_frozen_for_a_run_but_jobs_are_not(glue, scripts):
+    """Spec §4.2: a run keeps the trigger definitions it started with; job definitions are
+    read when each job starts."""
+    go = scripts.path("go")
+    create_job(
+        glue,
+        "gate",
+        scripts.write(
+            "gate",
+            f"""
+            append({scripts.path('gate.started')!r}, "started")
+            wait_for_file({go!r})
+            """,
+        ),
+    )
+    create_job(glue, "planned", append_script(scripts, "planned"))
+    create_job(glue, "swapped-in", append_script(scripts, "swapped-in"))
+    glue.create_workflow(Name="frozen")
+    start_trigger(glue, "frozen-start", "frozen", ["gate"])
+    conditional_trigger(glue, "frozen-next", "frozen", [("gate", "SUCCEEDED")], ["planned"])
+
+    run_id = glue.start_workflow_run(Name="frozen")["RunId"]
+    wait_file(scripts.path("gate.started"))
+    # Redirect the trigger to another job, and change the job it currently starts.
+    glue.update_trigger(
+        Name="frozen-next",
+        TriggerUpdate={
+            "Predicate": {
+                "Conditions": [
+                    {"LogicalOperator": "EQUALS", "JobName": "gate", "State": "SUCCEEDED"}
+                ]
+            },
+            "Actions": [{"JobName": "swapped-in"}],
+        },
+    )
+    glue.update_job(
+        JobName="planned",
+        JobUpdate={
+            "Role": "local",
+            "Command": {"Name": "pythonshell", "ScriptLocation": append_script(scripts, "planned-v2")},
+        },
+    )
+    with open(go, "w"):
+        pass
+
+    run = wait_run(glue, "frozen", run_id)
+    assert run["Status"] == "COMPLETED"
+    expect_stats(run, TotalActions=2, SucceededActions=2)
+    assert [r["JobRunState"] for r in node_runs(run, "planned")] == ["SUCCEEDED"]
+    assert "swapped-in" not in {n["Name"] for n in run["Graph"]["Nodes"]}
+    assert lines(scripts.path("swapped-in.log")) == []
+    # The job's new definition was used when it started.
+    assert lines(scripts.path("planned.log")) == []
+    assert len(lines(scripts.path("planned-v2.log"))) == 1
+
+    # The next run uses the updated trigger.
+    os.remove(go)
+    next_id = glue.start_workflow_run(Name="frozen")["RunId"]
+    with open(go, "w"):
+        pass
+    run = wait_run(glue, "frozen", next_id)
+    assert [r["JobRunState"] for r in node_runs(run, "swapped-in")] == ["SUCCEEDED"]
+    assert "planned" not in {n["Name"] for n in run["Graph"]["Nodes"]}
+
+
+def test_errored_node_can_be_resumed_once_the_job_exists_again(glue, scripts):
+    go = scripts.path("go")
+    create_job(glue, "first", scripts.write("first", f"wait_for_file({go!r})"))
+    create_job(glue, "comeback", append_script(scripts, "comeback"))
+    glue.create_workflow(Name="comeback-wf")
+    start_trigger(glue, "cb-start", "comeback-wf", ["first"])
+    conditional_trigger(glue, "cb-next", "comeback-wf", [("first", "SUCCEEDED")], ["comeback"])
+    run_id = glue.start_workflow_run(Name="comeback-wf")["RunId"]
+    glue.delete_job(JobName="comeback")
+    with open(go, "w"):
+        pass
+    run = wait_run(glue, "comeback-wf", run_id)
+    (errored,) = node_runs(run, "comeback")
+    assert errored["JobRunState"] == "ERROR", errored
+
+    create_job(glue, "comeback", append_script(scripts, "comeback"))
+    node = job_node(run, "comeback")["UniqueId"]
+    out = glue.resume_workflow_run(Name="comeback-wf", RunId=run_id, NodeIds=[node])
+    assert out["NodeIds"] == [node]
+    resumed = wait_run(glue, "comeback-wf", out["RunId"])
+    assert resumed["Status"] == "COMPLETED"
+    expect_stats(resumed, TotalActions=2, SucceededActions=2)
+    assert len(lines(scripts.path("comeback.log"))) == 1

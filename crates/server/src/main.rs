@@ -219,6 +219,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(schedules, "armed the schedules of activated triggers");
     }
     tokio::spawn(scheduler.run());
+    match orchestrator.purge_history(retention_ms).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "purged run history past the retention"),
+        Err(error) => tracing::warn!(%error, "could not purge run history"),
+    }
     tokio::spawn(purge_history_hourly(orchestrator.clone(), retention_ms));
     println!("listening on {local}");
     tracing::info!(%local, "weir is serving the AWS Glue API");
@@ -301,9 +306,11 @@ fn parse_region(text: &str) -> Result<String, String> {
     }
 }
 
-/// Purges finished run history past the retention now and then every hour.
+/// Purges finished run history past the retention every hour (start-up purges once
+/// before serving).
 async fn purge_history_hourly(orchestrator: Orchestrator, retention_ms: i64) {
-    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    let hour = std::time::Duration::from_secs(3600);
+    let mut every_hour = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
     loop {
         every_hour.tick().await;
         match orchestrator.purge_history(retention_ms).await {

@@ -170,21 +170,20 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        prop::collection::vec(any::<u8>(), 0..200),
-        Just(Vec::new()),
-        Just(b"{}".to_vec()),
-        prop::collection::btree_map(prop::sample::select(MEMBERS), json_value(), 0..4).prop_map(
-            |members| serde_json::to_vec(&members).expect("json")
-        ),
-        text().prop_map(String::into_bytes),
+        1 => prop::collection::vec(any::<u8>(), 0..200),
+        1 => Just(Vec::new()),
+        1 => Just(b"{}".to_vec()),
+        5 => prop::collection::btree_map(prop::sample::select(MEMBERS), json_value(), 0..4)
+            .prop_map(|members| serde_json::to_vec(&members).expect("json")),
+        1 => text().prop_map(String::into_bytes),
     ]
 }
 
 fn target() -> impl Strategy<Value = Option<String>> {
     prop_oneof![
-        prop::sample::select(OPERATIONS).prop_map(|op| Some(format!("AWSGlue.{op}"))),
-        text().prop_map(Some),
-        Just(None),
+        6 => prop::sample::select(OPERATIONS).prop_map(|op| Some(format!("AWSGlue.{op}"))),
+        1 => text().prop_map(Some),
+        1 => Just(None),
     ]
 }
 
@@ -224,8 +223,15 @@ fn case() -> impl Strategy<Value = Case> {
         prop_oneof![text(), authorization()],
     );
     (
-        prop::sample::select(&["POST", "POST", "POST", "GET", "PUT", "DELETE", "PATCH"][..]),
-        prop_oneof![Just("/".to_string()), Just("/?a=b".to_string()), "/[a-z/]{0,10}"],
+        prop_oneof![
+            8 => Just("POST"),
+            1 => prop::sample::select(&["GET", "PUT", "DELETE", "PATCH"][..]),
+        ],
+        prop_oneof![
+            8 => Just("/".to_string()),
+            1 => Just("/?a=b".to_string()),
+            1 => "/[a-z/]{0,10}",
+        ],
         target(),
         prop::collection::vec(header, 0..6),
         body(),

@@ -85,6 +85,8 @@ pub async fn generate(
         "system_params": {"region": request.region, "accountId": request.account_id},
         "name_suffix": request.name_suffix,
         "output": output,
+        // The driver also stops itself then, should this server be gone by that time.
+        "time_limit_seconds": settings.time_limit.as_secs().max(1) + 5,
     });
     let io = |e: std::io::Error| format!("Could not prepare the layout generator: {e}");
     std::fs::create_dir_all(work).map_err(io)?;

@@ -3,7 +3,8 @@
 Run by the server with the extracted blueprint archive as working directory (and so
 first on ``sys.path``). The request names the layout generator
 (``package.module.function``), the user and system parameters, the name suffix and the
-output file. The generator is called as ``generate_layout(user_params,
+output file, and a time limit after which the driver ends itself (the server kills
+it earlier; this covers a server that stopped meanwhile). The generator is called as ``generate_layout(user_params,
 system_params)``; the ``Workflow`` it returns is written as
 ``Workflow.to_json(name_suffix)`` JSON to the output file. Any exception ends the
 process with its traceback on stderr, which the server reports.
@@ -12,6 +13,7 @@ process with its traceback on stderr, which the server reports.
 import importlib
 import json
 import os
+import signal
 import sys
 
 from awsglue.blueprint.workflow import Workflow
@@ -20,6 +22,10 @@ from awsglue.blueprint.workflow import Workflow
 def main(request_path):
     with open(request_path) as request_file:
         request = json.load(request_file)
+    # The server kills the process group at its time limit; this alarm (default action:
+    # terminate) ends the generator even if the server itself is gone by then.
+    if request.get("time_limit_seconds"):
+        signal.alarm(int(request["time_limit_seconds"]))
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     module_name, _, function_name = request["generator"].rpartition(".")
