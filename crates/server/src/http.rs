@@ -223,7 +223,11 @@ fn scope_of(principal: VerifiedPrincipal) -> Scope {
 }
 
 /// Reads the whole body within the size and time limits of the edge.
-async fn read_body(headers: &HeaderMap, body: Body, limits: &EdgeLimits) -> Result<Bytes, ApiError> {
+async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limits: &EdgeLimits,
+) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::RequestTooLarge(format!(
             "The request body is larger than the limit of {} bytes.",
@@ -384,7 +388,10 @@ impl Activity {
         let at = |ms: u64, limit: Duration| self.opened + Duration::from_millis(ms) + limit;
         let head = self.head_started.load(Ordering::SeqCst);
         if head != NOT_STARTED {
-            Some((at(head, limits.header_read_timeout), "request head too slow"))
+            Some((
+                at(head, limits.header_read_timeout),
+                "request head too slow",
+            ))
         } else {
             let idle = self.idle_since.load(Ordering::SeqCst);
             Some((at(idle, limits.idle_timeout), "idle"))

@@ -219,11 +219,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(schedules, "armed the schedules of activated triggers");
     }
     tokio::spawn(scheduler.run());
-    match orchestrator.purge_history(retention_ms).await {
-        Ok(0) => {}
-        Ok(purged) => tracing::info!(purged, "purged run history past the retention"),
-        Err(error) => tracing::warn!(%error, "could not purge run history"),
-    }
+    purge_history(&orchestrator, retention_ms).await;
     tokio::spawn(purge_history_hourly(orchestrator.clone(), retention_ms));
     println!("listening on {local}");
     tracing::info!(%local, "weir is serving the AWS Glue API");
@@ -250,7 +246,10 @@ fn log_auth_policy(auth: &Authenticator) {
         ),
         (AuthMode::Verify, CredentialSource::File) => {
             let keys = auth.credentials().iter().count();
-            tracing::info!(keys, "verifying SigV4 signatures against the credentials file");
+            tracing::info!(
+                keys,
+                "verifying SigV4 signatures against the credentials file"
+            );
         }
     }
 }
@@ -275,7 +274,9 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{text:?} is not a number of seconds"))?;
     if !(secs > 0.0 && secs <= 86_400.0 * 365.0) {
-        return Err(format!("{text:?} must be more than 0 seconds and at most a year"));
+        return Err(format!(
+            "{text:?} must be more than 0 seconds and at most a year"
+        ));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -313,11 +314,16 @@ async fn purge_history_hourly(orchestrator: Orchestrator, retention_ms: i64) {
     let mut every_hour = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
     loop {
         every_hour.tick().await;
-        match orchestrator.purge_history(retention_ms).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "purged run history past the retention"),
-            Err(error) => tracing::warn!(%error, "could not purge run history"),
-        }
+        purge_history(&orchestrator, retention_ms).await;
+    }
+}
+
+/// Purges finished run history past the retention once, logging the outcome.
+async fn purge_history(orchestrator: &Orchestrator, retention_ms: i64) {
+    match orchestrator.purge_history(retention_ms).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "purged run history past the retention"),
+        Err(error) => tracing::warn!(%error, "could not purge run history"),
     }
 }
 

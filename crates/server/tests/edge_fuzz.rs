@@ -219,7 +219,10 @@ enum Tamper {
 
 fn case() -> impl Strategy<Value = Case> {
     let header = (
-        prop_oneof![prop::sample::select(HEADER_NAMES).prop_map(str::to_owned), "[a-z-]{1,12}"],
+        prop_oneof![
+            prop::sample::select(HEADER_NAMES).prop_map(str::to_owned),
+            "[a-z-]{1,12}"
+        ],
         prop_oneof![text(), authorization()],
     );
     (
@@ -348,8 +351,16 @@ async fn check(app: App, case: &Case) -> Result<(), TestCaseError> {
     prop_assert!(json.is_object());
     if status.as_u16() != 200 {
         let code = json.get("__type").and_then(|t| t.as_str());
-        prop_assert!(code.is_some_and(|c| !c.is_empty()), "no __type: {json} for {case:?}");
-        prop_assert_eq!(code.map(str::to_owned), error_type, "header vs body for {:?}", case);
+        prop_assert!(
+            code.is_some_and(|c| !c.is_empty()),
+            "no __type: {json} for {case:?}"
+        );
+        prop_assert_eq!(
+            code.map(str::to_owned),
+            error_type,
+            "header vs body for {:?}",
+            case
+        );
         let message = json.get("Message").and_then(|m| m.as_str());
         prop_assert!(message.is_some_and(|m| !m.is_empty()), "no Message: {json}");
     }

@@ -184,9 +184,10 @@ impl CredentialRegistry {
                     entry.account_id()
                 )));
             }
-            if entry.session_token().is_some_and(|t| {
-                t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic())
-            }) {
+            if entry
+                .session_token()
+                .is_some_and(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()))
+            {
                 return Err(CredentialsError::Invalid(format!(
                     "the session token of {key} must be non-empty printable ASCII without spaces"
                 )));
@@ -337,7 +338,9 @@ session_token = "bob-token"
             assert_eq!(bob.account_id(), "222222222222");
             assert_eq!(bob.session_token(), Some("bob-token"));
             assert_eq!(
-                registry.for_account("111111111111").map(Credential::access_key_id),
+                registry
+                    .for_account("111111111111")
+                    .map(Credential::access_key_id),
                 Some("AKIDALICE")
             );
             assert!(registry.get("test").is_none());
@@ -381,7 +384,10 @@ session_token = "bob-token"
     fn debug_output_redacts_secrets() {
         let registry = CredentialRegistry::parse(TWO, false).expect("toml");
         let shown = format!("{registry:?}");
-        assert!(!shown.contains("alice-secret") && !shown.contains("bob-token"), "{shown}");
+        assert!(
+            !shown.contains("alice-secret") && !shown.contains("bob-token"),
+            "{shown}"
+        );
         assert!(shown.contains("AKIDALICE"));
     }
 

@@ -276,7 +276,11 @@ mod tests {
         };
         let anonymous = principal(&headers);
         assert_eq!(
-            (anonymous.access_key.as_str(), anonymous.account.as_str(), anonymous.region.as_str()),
+            (
+                anonymous.access_key.as_str(),
+                anonymous.account.as_str(),
+                anonymous.region.as_str()
+            ),
             (ANONYMOUS, "123456789012", "us-east-1")
         );
         headers.insert(
@@ -287,7 +291,10 @@ mod tests {
             ),
         );
         let scoped = principal(&headers);
-        assert_eq!((scoped.access_key.as_str(), scoped.region.as_str()), ("whoever", "eu-north-1"));
+        assert_eq!(
+            (scoped.access_key.as_str(), scoped.region.as_str()),
+            ("whoever", "eu-north-1")
+        );
         headers.insert("authorization", HeaderValue::from_static("garbage"));
         assert_eq!(principal(&headers).region, "us-east-1");
     }

@@ -54,7 +54,8 @@ pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 /// Message of MissingAuthenticationTokenException, as AWS sends it.
 pub const MISSING_TOKEN_MESSAGE: &str = "Missing Authentication Token";
 /// Message of UnrecognizedClientException, as AWS sends it.
-pub const UNRECOGNIZED_CLIENT_MESSAGE: &str = "The security token included in the request is invalid.";
+pub const UNRECOGNIZED_CLIENT_MESSAGE: &str =
+    "The security token included in the request is invalid.";
 /// Message of InvalidSignatureException for a signature mismatch, as AWS sends it.
 pub const SIGNATURE_MISMATCH_MESSAGE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
@@ -455,9 +456,11 @@ fn payload<'a>(request: &SignedRequest<'a>) -> Result<SignableBody<'a>, AuthErro
 pub fn is_region_name(region: &str) -> bool {
     !region.is_empty()
         && region.len() <= 64
-        && region
-            .split('-')
-            .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && region.split('-').all(|g| {
+            !g.is_empty()
+                && g.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// Parses `YYYYMMDD'T'HHMMSS'Z'` (UTC).
@@ -510,9 +513,7 @@ pub fn parse_amz_date(text: &str) -> Result<SystemTime, AuthError> {
 
 /// Formats a time as `YYYYMMDD'T'HHMMSS'Z'` (UTC); times before 1970 print as 1970.
 pub fn format_amz_date(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
     let rest = secs % 86_400;
     let (year, month, day) = civil_from_days(days);
@@ -527,7 +528,9 @@ pub fn format_amz_date(time: SystemTime) -> String {
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
         2 => 28,
         _ => 31,
     }
@@ -539,7 +542,8 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
@@ -568,7 +572,10 @@ fn quote(text: &str) -> Cow<'_, str> {
     if text.chars().count() <= QUOTE_LIMIT {
         Cow::Borrowed(text)
     } else {
-        Cow::Owned(format!("{}...", text.chars().take(QUOTE_LIMIT).collect::<String>()))
+        Cow::Owned(format!(
+            "{}...",
+            text.chars().take(QUOTE_LIMIT).collect::<String>()
+        ))
     }
 }
 

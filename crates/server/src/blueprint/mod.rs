@@ -8,7 +8,8 @@
 //! - Registration copies the archive to `<data-dir>/blueprints/<account>/<region>/<name>/
 //!   <revision>.zip`, where `<revision>` is random per CreateBlueprint/UpdateBlueprint.
 //!   `BlueprintServiceLocation` is the absolute local path of that copy, so later changes
-//!   at `BlueprintLocation` change nothing.
+//!   at `BlueprintLocation` change nothing. Copies of earlier revisions stay until
+//!   DeleteBlueprint removes the folder (a run may still be reading one).
 //! - A blueprint run is a [`Kind::BlueprintRun`] record named `<blueprint>/<run id>` with
 //!   parent = the blueprint, holding a [`StoredRun`]: the wire `BlueprintRun` plus every
 //!   entity the run created so far (committed after each creation, for the rollback).
@@ -27,6 +28,8 @@
 //!   whenever an earlier archive passed the checks; runs use that definition meanwhile.
 //! - The layout generator has [`LAYOUT_TIME_LIMIT`] to finish; then its process group is
 //!   killed and the run fails.
+//! - Work a stop interrupted ([`recovery`]): registrations are redone from
+//!   `BlueprintLocation`; runs are rolled back and end FAILED.
 
 pub mod archive;
 pub mod entities;

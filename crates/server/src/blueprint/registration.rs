@@ -7,7 +7,7 @@
 //! removed).
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use weir_store::Scope;
 
@@ -74,14 +74,13 @@ fn copy_and_check(location: &str, s3_dir: &Path, target: &Path) -> Result<Regist
 
 /// Copies at most [`MAX_COMPRESSED_BYTES`] + 1 bytes (the check then rejects a file
 /// that grew between the size check and the copy).
-fn copy_limited(source: std::fs::File, target: &Path) -> std::io::Result<PathBuf> {
+fn copy_limited(source: std::fs::File, target: &Path) -> std::io::Result<()> {
     if let Some(parent) = target.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let mut output = std::fs::File::create(target)?;
     std::io::copy(&mut source.take(MAX_COMPRESSED_BYTES + 1), &mut output)?;
-    output.sync_all()?;
-    Ok(target.to_path_buf())
+    output.sync_all()
 }
 
 /// Records the outcome; `false` when the revision is no longer current.

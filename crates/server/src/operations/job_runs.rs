@@ -11,6 +11,7 @@ use weir_store::{JobRunRecord, Kind, RunCursor};
 
 use super::{Handle, RequestContext};
 use crate::protocol::ApiError;
+use crate::resources::pagination;
 
 /// Page size of GetJobRuns when MaxResults is absent (the model's maximum).
 const JOB_RUNS_PAGE_MAX: usize = 200;
@@ -84,29 +85,23 @@ impl Handle for GetJobRuns {
                 if tx.get(&scope, Kind::Job, &job)?.is_none() {
                     return Err(ApiError::EntityNotFound(format!("Job {job} not found.")));
                 }
-                let cursor = app
-                    .tokens()
-                    .cursor(&context, input.next_token.as_deref())?
-                    .map(|text| {
-                        let invalid = || ApiError::InvalidInput("Invalid pagination token.".into());
-                        let (started, id) = text.split_once(':').ok_or_else(invalid)?;
-                        Ok::<_, ApiError>(RunCursor {
-                            started_ms: started.parse().map_err(|_| invalid())?,
-                            run_id: id.to_string(),
-                        })
-                    })
-                    .transpose()?;
-                let mut records = tx.list_job_runs(&scope, &job, cursor.as_ref(), limit + 1)?;
-                let more = records.len() > limit;
-                records.truncate(limit);
-                let next_token = match records.last() {
-                    Some(last) if more => Some(
-                        app.tokens()
-                            .issue(&context, &format!("{}:{}", last.started_ms, last.run_id)),
-                    ),
-                    _ => None,
-                };
-                let runs = records.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+                let page = pagination::history_page(
+                    app.tokens(),
+                    &context,
+                    input.next_token.as_deref(),
+                    limit,
+                    |before, n| Ok(tx.list_job_runs(&scope, &job, before, n)?),
+                    |run| RunCursor {
+                        started_ms: run.started_ms,
+                        run_id: run.run_id.clone(),
+                    },
+                )?;
+                let runs = page
+                    .items
+                    .iter()
+                    .map(decode)
+                    .collect::<Result<Vec<_>, _>>()?;
+                let next_token = page.next_token;
                 Ok((runs, next_token))
             })
             .await?;

@@ -18,6 +18,7 @@ use super::{Handle, RequestContext};
 use crate::orchestrator::stored_run::{self, RunKey};
 use crate::orchestrator::{StartOrigin, render};
 use crate::protocol::ApiError;
+use crate::resources::pagination;
 
 /// Page size of GetWorkflowRuns when MaxResults is absent (the model's maximum).
 const RUNS_PAGE_MAX: usize = 1000;
@@ -93,25 +94,23 @@ impl Handle for GetWorkflowRuns {
                         "Entity Not Found: workflow {workflow} does not exist."
                     )));
                 }
-                let cursor = app
-                    .tokens()
-                    .cursor(&context, input.next_token.as_deref())?
-                    .map(|text| parse_cursor(&text))
-                    .transpose()?;
-                let mut records = tx.list_runs(&scope, &workflow, cursor.as_ref(), limit + 1)?;
-                let more = records.len() > limit;
-                records.truncate(limit);
-                let next_token = match records.last() {
-                    Some(last) if more => Some(
-                        app.tokens()
-                            .issue(&context, &format!("{}:{}", last.started_ms, last.run_id)),
-                    ),
-                    _ => None,
-                };
-                let runs = records
+                let page = pagination::history_page(
+                    app.tokens(),
+                    &context,
+                    input.next_token.as_deref(),
+                    limit,
+                    |before, n| Ok(tx.list_runs(&scope, &workflow, before, n)?),
+                    |run| RunCursor {
+                        started_ms: run.started_ms,
+                        run_id: run.run_id.clone(),
+                    },
+                )?;
+                let runs = page
+                    .items
                     .iter()
                     .map(|r| stored_run::decode(r).map(|s| render::workflow_run(&s, include_graph)))
                     .collect::<Result<Vec<_>, _>>()?;
+                let next_token = page.next_token;
                 Ok((runs, next_token))
             })
             .await?;
@@ -120,15 +119,6 @@ impl Handle for GetWorkflowRuns {
             next_token,
         })
     }
-}
-
-fn parse_cursor(text: &str) -> Result<RunCursor, ApiError> {
-    let invalid = || ApiError::InvalidInput("Invalid pagination token.".into());
-    let (started, run_id) = text.split_once(':').ok_or_else(invalid)?;
-    Ok(RunCursor {
-        started_ms: started.parse().map_err(|_| invalid())?,
-        run_id: run_id.to_string(),
-    })
 }
 
 impl Handle for GetWorkflowRunProperties {

@@ -621,7 +621,12 @@ impl Orchestrator {
             ("AWS_DEFAULT_REGION".to_string(), scope.region.clone()),
             ("AWS_REGION".to_string(), scope.region.clone()),
         ];
-        match self.inner.settings.script_credentials.for_account(&scope.account) {
+        match self
+            .inner
+            .settings
+            .script_credentials
+            .for_account(&scope.account)
+        {
             Some(credential) => {
                 env.push((
                     "AWS_ACCESS_KEY_ID".to_string(),

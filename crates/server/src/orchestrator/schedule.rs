@@ -74,23 +74,24 @@ impl Scheduler {
     /// Brings the schedule of one trigger up to date after it was created, changed,
     /// started, stopped (`Some`) or deleted (`None`). Returns whether it is scheduled.
     pub fn refresh(&self, scope: &Scope, name: &str, trigger: Option<&Trigger>) -> bool {
-        let schedule = trigger.filter(|t| is_active_schedule(t)).and_then(|t| {
-            CronSchedule::parse(t.schedule.as_deref().unwrap_or_default()).ok()
-        });
+        let schedule = trigger
+            .filter(|t| is_active_schedule(t))
+            .and_then(|t| CronSchedule::parse(t.schedule.as_deref().unwrap_or_default()).ok());
         let key = (scope.clone(), name.to_string());
         let Ok(mut entries) = self.inner.entries.lock() else {
             return false;
         };
-        let scheduled = match schedule.and_then(|s| s.next_after(clock::now_millis()).map(|n| (s, n))) {
-            Some((schedule, next)) => {
-                entries.insert(key, Entry { schedule, next });
-                true
-            }
-            None => {
-                entries.remove(&key);
-                false
-            }
-        };
+        let scheduled =
+            match schedule.and_then(|s| s.next_after(clock::now_millis()).map(|n| (s, n))) {
+                Some((schedule, next)) => {
+                    entries.insert(key, Entry { schedule, next });
+                    true
+                }
+                None => {
+                    entries.remove(&key);
+                    false
+                }
+            };
         drop(entries);
         self.inner.wake.notify_one();
         scheduled
@@ -152,8 +153,10 @@ impl Scheduler {
             .inner
             .db
             .read(move |tx| {
-                Ok(stored::load::<Trigger>(tx, &read_scope, Kind::Trigger, &read_name)?
-                    .map(|s| s.value))
+                Ok(
+                    stored::load::<Trigger>(tx, &read_scope, Kind::Trigger, &read_name)?
+                        .map(|s| s.value),
+                )
             })
             .await;
         let trigger = match trigger {

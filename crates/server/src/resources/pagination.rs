@@ -127,6 +127,49 @@ pub fn name_page(
     })
 }
 
+/// One page of a newest-first run history and the token for the next page.
+pub struct HistoryPage<R> {
+    /// The items of this page, newest first.
+    pub items: Vec<R>,
+    /// Token for the next (older) page; `None` on the last page.
+    pub next_token: Option<String>,
+}
+
+/// Reads one page of a newest-first history (workflow runs, job runs): `fetch` reads up
+/// to the given number of items strictly older than the cursor, `position` tells where
+/// an item stands. The cursor travels inside the token as `<started ms>:<id>`.
+pub fn history_page<R>(
+    tokens: &PageTokens,
+    context: &str,
+    next_token: Option<&str>,
+    limit: usize,
+    fetch: impl FnOnce(Option<&weir_store::RunCursor>, usize) -> Result<Vec<R>, ApiError>,
+    position: impl Fn(&R) -> weir_store::RunCursor,
+) -> Result<HistoryPage<R>, ApiError> {
+    let invalid = || ApiError::InvalidInput("Invalid pagination token.".into());
+    let cursor = match tokens.cursor(context, next_token)? {
+        Some(text) => {
+            let (started, id) = text.split_once(':').ok_or_else(invalid)?;
+            Some(weir_store::RunCursor {
+                started_ms: started.parse().map_err(|_| invalid())?,
+                run_id: id.to_string(),
+            })
+        }
+        None => None,
+    };
+    let mut items = fetch(cursor.as_ref(), limit + 1)?;
+    let next_token = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| {
+            let at = position(last);
+            tokens.issue(context, &format!("{}:{}", at.started_ms, at.run_id))
+        })
+    } else {
+        None
+    };
+    Ok(HistoryPage { items, next_token })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,7 +75,9 @@ struct Parsed {
 }
 
 fn parse_vector(text: &str) -> Parsed {
-    let (head, body) = text.split_once("\n\n").expect("blank line after the headers");
+    let (head, body) = text
+        .split_once("\n\n")
+        .expect("blank line after the headers");
     let mut lines = head.lines();
     let request_line = lines.next().expect("request line");
     let mut words = request_line.split(' ');
@@ -121,8 +123,8 @@ fn published_aws_vectors_verify() {
             headers: &parsed.headers,
             body: &parsed.body,
         };
-        let principal = verify(&request, &registry, &policy, now)
-            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let principal =
+            verify(&request, &registry, &policy, now).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(principal.access_key, VECTOR_KEY, "{name}");
         assert_eq!(principal.region, "us-east-1", "{name}");
 
@@ -264,25 +266,39 @@ fn verifier_table() {
         ("good", Client::default(), no_tamper, Ok("us-east-1")),
         (
             "any region becomes the request's region",
-            Client { region: "eu-west-3", ..Client::default() },
+            Client {
+                region: "eu-west-3",
+                ..Client::default()
+            },
             no_tamper,
             Ok("eu-west-3"),
         ),
         (
             "four minutes old is within the skew",
-            Client { signed_at: now - minutes(4), ..Client::default() },
+            Client {
+                signed_at: now - minutes(4),
+                ..Client::default()
+            },
             no_tamper,
             Ok("us-east-1"),
         ),
         (
             "four minutes ahead is within the skew",
-            Client { signed_at: now + minutes(4), ..Client::default() },
+            Client {
+                signed_at: now + minutes(4),
+                ..Client::default()
+            },
             no_tamper,
             Ok("us-east-1"),
         ),
         (
             "session token sent and matching",
-            Client { key: "ASIABOB", secret: "bob-secret", token: Some("bob-token"), ..Client::default() },
+            Client {
+                key: "ASIABOB",
+                secret: "bob-secret",
+                token: Some("bob-token"),
+                ..Client::default()
+            },
             no_tamper,
             Ok("us-east-1"),
         ),
@@ -294,15 +310,24 @@ fn verifier_table() {
         ),
         (
             "wrong secret",
-            Client { secret: "not-the-secret", ..Client::default() },
+            Client {
+                secret: "not-the-secret",
+                ..Client::default()
+            },
             no_tamper,
             Err(("InvalidSignatureException", "does not match")),
         ),
         (
             "unknown access key",
-            Client { key: "AKIDNOBODY", ..Client::default() },
+            Client {
+                key: "AKIDNOBODY",
+                ..Client::default()
+            },
             no_tamper,
-            Err(("UnrecognizedClientException", "security token included in the request is invalid")),
+            Err((
+                "UnrecognizedClientException",
+                "security token included in the request is invalid",
+            )),
         ),
         (
             "no Authorization header",
@@ -310,7 +335,10 @@ fn verifier_table() {
             |h, _| {
                 h.remove(AUTHORIZATION_HEADER);
             },
-            Err(("MissingAuthenticationTokenException", "Missing Authentication Token")),
+            Err((
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token",
+            )),
         ),
         (
             "tampered body",
@@ -334,7 +362,10 @@ fn verifier_table() {
         ),
         (
             "twenty minutes old",
-            Client { signed_at: now - minutes(20), ..Client::default() },
+            Client {
+                signed_at: now - minutes(20),
+                ..Client::default()
+            },
             no_tamper,
             Err((
                 "InvalidSignatureException",
@@ -343,7 +374,10 @@ fn verifier_table() {
         ),
         (
             "twenty minutes ahead",
-            Client { signed_at: now + minutes(20), ..Client::default() },
+            Client {
+                signed_at: now + minutes(20),
+                ..Client::default()
+            },
             no_tamper,
             Err((
                 "InvalidSignatureException",
@@ -352,19 +386,31 @@ fn verifier_table() {
         ),
         (
             "scope of another service",
-            Client { service: "s3", ..Client::default() },
+            Client {
+                service: "s3",
+                ..Client::default()
+            },
             no_tamper,
-            Err(("InvalidSignatureException", "Credential should be scoped to correct service: 'glue'.")),
+            Err((
+                "InvalidSignatureException",
+                "Credential should be scoped to correct service: 'glue'.",
+            )),
         ),
         (
             "scope date differs from X-Amz-Date",
             Client::default(),
             |h, _| rewrite_authorization(h, "/20260101/", "/20251231/"),
-            Err(("InvalidSignatureException", "Date in Credential scope does not match")),
+            Err((
+                "InvalidSignatureException",
+                "Date in Credential scope does not match",
+            )),
         ),
         (
             "region that cannot be a region",
-            Client { region: "Not_A_Region", ..Client::default() },
+            Client {
+                region: "Not_A_Region",
+                ..Client::default()
+            },
             no_tamper,
             Err(("InvalidSignatureException", "valid region")),
         ),
@@ -377,8 +423,17 @@ fn verifier_table() {
         (
             "host not signed",
             Client::default(),
-            |h, _| rewrite_authorization(h, "SignedHeaders=content-type;host;", "SignedHeaders=content-type;"),
-            Err(("InvalidSignatureException", "'Host' or ':authority' must be a 'SignedHeader'")),
+            |h, _| {
+                rewrite_authorization(
+                    h,
+                    "SignedHeaders=content-type;host;",
+                    "SignedHeaders=content-type;",
+                )
+            },
+            Err((
+                "InvalidSignatureException",
+                "'Host' or ':authority' must be a 'SignedHeader'",
+            )),
         ),
         (
             "missing X-Amz-Date",
@@ -403,8 +458,17 @@ fn verifier_table() {
         (
             "Authorization without Signature",
             Client::default(),
-            |h, _| set(h, AUTHORIZATION_HEADER, "AWS4-HMAC-SHA256 Credential=AKIDALICE/20260101/us-east-1/glue/aws4_request, SignedHeaders=host"),
-            Err(("IncompleteSignatureException", "requires 'Signature' parameter")),
+            |h, _| {
+                set(
+                    h,
+                    AUTHORIZATION_HEADER,
+                    "AWS4-HMAC-SHA256 Credential=AKIDALICE/20260101/us-east-1/glue/aws4_request, SignedHeaders=host",
+                )
+            },
+            Err((
+                "IncompleteSignatureException",
+                "requires 'Signature' parameter",
+            )),
         ),
         (
             "Authorization of another scheme",
@@ -422,27 +486,47 @@ fn verifier_table() {
             "signature in upper case",
             Client::default(),
             |h, _| {
-                let auth = h.get(AUTHORIZATION_HEADER).and_then(|v| v.to_str().ok()).expect("auth").to_owned();
+                let auth = h
+                    .get(AUTHORIZATION_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .expect("auth")
+                    .to_owned();
                 let (head, sig) = auth.split_once("Signature=").expect("signature");
-                set(h, AUTHORIZATION_HEADER, &format!("{head}Signature={}", sig.to_uppercase()));
+                set(
+                    h,
+                    AUTHORIZATION_HEADER,
+                    &format!("{head}Signature={}", sig.to_uppercase()),
+                );
             },
             Err(("InvalidSignatureException", "does not match")),
         ),
         (
             "session token missing",
-            Client { key: "ASIABOB", secret: "bob-secret", ..Client::default() },
+            Client {
+                key: "ASIABOB",
+                secret: "bob-secret",
+                ..Client::default()
+            },
             no_tamper,
             Err(("UnrecognizedClientException", "invalid")),
         ),
         (
             "session token wrong",
-            Client { key: "ASIABOB", secret: "bob-secret", token: Some("stolen"), ..Client::default() },
+            Client {
+                key: "ASIABOB",
+                secret: "bob-secret",
+                token: Some("stolen"),
+                ..Client::default()
+            },
             no_tamper,
             Err(("UnrecognizedClientException", "invalid")),
         ),
         (
             "session token sent for a key without one",
-            Client { token: Some("bob-token"), ..Client::default() },
+            Client {
+                token: Some("bob-token"),
+                ..Client::default()
+            },
             no_tamper,
             Err(("UnrecognizedClientException", "invalid")),
         ),
@@ -485,7 +569,12 @@ fn verifier_table() {
 
 #[test]
 fn amz_dates_round_trip() {
-    for text in ["19700101T000000Z", "20000229T235959Z", "20260101T000000Z", "21000301T120000Z"] {
+    for text in [
+        "19700101T000000Z",
+        "20000229T235959Z",
+        "20260101T000000Z",
+        "21000301T120000Z",
+    ] {
         let time = parse_amz_date(text).expect(text);
         assert_eq!(format_amz_date(time), text);
     }
@@ -493,7 +582,16 @@ fn amz_dates_round_trip() {
         parse_amz_date("20150830T123600Z"),
         Ok(UNIX_EPOCH + Duration::from_secs(VECTOR_TIME))
     );
-    for bad in ["", "20150830T123600", "20150830 123600Z", "2015083XT123600Z", "21000229T000000Z", "20151330T000000Z", "19691231T235959Z", "２0150830T123600Z"] {
+    for bad in [
+        "",
+        "20150830T123600",
+        "20150830 123600Z",
+        "2015083XT123600Z",
+        "21000229T000000Z",
+        "20151330T000000Z",
+        "19691231T235959Z",
+        "２0150830T123600Z",
+    ] {
         assert!(parse_amz_date(bad).is_err(), "{bad:?}");
     }
 }
@@ -503,7 +601,16 @@ fn region_names() {
     for good in ["us-east-1", "eu-west-3", "us-gov-west-1", "local"] {
         assert!(is_region_name(good), "{good}");
     }
-    for bad in ["", "-", "us--east", "US-EAST-1", "us east", "us/east", "a:b", &"a".repeat(65)] {
+    for bad in [
+        "",
+        "-",
+        "us--east",
+        "US-EAST-1",
+        "us east",
+        "us/east",
+        "a:b",
+        &"a".repeat(65),
+    ] {
         assert!(!is_region_name(bad), "{bad}");
     }
 }
