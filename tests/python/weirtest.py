@@ -18,8 +18,10 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from unittest import mock
 
 import boto3
+import botocore.auth
 import botocore.exceptions
 import pytest
 from botocore.auth import SigV4Auth
@@ -36,6 +38,28 @@ ACCOUNT_ID = "123456789012"
 STARTUP_DEADLINE = 30.0
 SHUTDOWN_DEADLINE = 15.0
 EXCHANGE_DEADLINE = 60.0
+
+
+@dataclass
+class Signer:
+    """How `WeirServer.raw` signs: the development pair, us-east-1, service glue and the
+    current time by default; `when` (an aware datetime) pins the signing time."""
+
+    access_key: str = ACCESS_KEY
+    secret_key: str = SECRET_KEY
+    session_token: str | None = None
+    service: str = "glue"
+    region: str = REGION
+    when: object = None
+
+    def add_auth(self, request: AWSRequest) -> None:
+        credentials = Credentials(self.access_key, self.secret_key, self.session_token)
+        signer = SigV4Auth(credentials, self.service, self.region)
+        if self.when is None:
+            signer.add_auth(request)
+        else:
+            with mock.patch.object(botocore.auth, "get_current_datetime", lambda: self.when):
+                signer.add_auth(request)
 
 
 def workflow_arn(name: str) -> str:
@@ -242,19 +266,45 @@ class WeirServer:
             config=client_config(**config_overrides),
         )
 
-    def raw(self, target: str | None, body: bytes, extra_headers: dict | None = None) -> RawResponse:
+    def client_as(self, access_key: str, secret_key: str, session_token: str | None = None,
+                  region: str = REGION, **config_overrides):
+        """A boto3 Glue client for this server with other credentials (no retries)."""
+        return boto3.session.Session().client(
+            "glue",
+            endpoint_url=self.endpoint,
+            region_name=region,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            aws_session_token=session_token,
+            config=client_config(**config_overrides),
+        )
+
+    def raw(self, target: str | None, body: bytes, extra_headers: dict | None = None, *,
+            signer: Signer | None = Signer(), tamper_headers: dict | None = None,
+            tamper_body: bytes | None = None) -> RawResponse:
         """POST / with the given X-Amz-Target (none if None) and raw body, SigV4-signed
         the way botocore signs, over a plain socket. The body is sent while the response
-        is read, so an early answer (e.g. 413 before the body is consumed) is seen."""
+        is read, so an early answer (e.g. 413 before the body is consumed) is seen.
+
+        `signer=None` sends no Authorization; `tamper_headers` replace or add headers
+        and `tamper_body` replaces the body after signing."""
         headers = {"Content-Type": "application/x-amz-json-1.1"}
         if target is not None:
             headers["X-Amz-Target"] = target
         headers.update(extra_headers or {})
         request = AWSRequest(method="POST", url=self.endpoint + "/", data=body, headers=headers)
-        SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "glue", REGION).add_auth(request)
+        if signer is not None:
+            signer.add_auth(request)
+        sent = {k: v for k, v in request.headers.items()}
+        for name, value in (tamper_headers or {}).items():
+            for existing in [k for k in sent if k.lower() == name.lower()]:
+                del sent[existing]
+            sent[name] = value
+        if tamper_body is not None:
+            body = tamper_body
 
         lines = ["POST / HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines += [f"{k}: {v}" for k, v in request.headers.items()]
+        lines += [f"{k}: {v}" for k, v in sent.items()]
         lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
         payload = "\r\n".join(lines).encode("utf-8") + body
         return _exchange(self.host, self.port, payload)
@@ -360,9 +410,10 @@ def aws_executable() -> str:
     return found
 
 
-def run_aws_cli(endpoint: str, *args: str):
+def run_aws_cli(endpoint: str, *args: str, env: dict | None = None):
     """Runs `aws <args> --endpoint-url ... --region ... --output json`; returns parsed JSON
-    (None for empty output) or raises CliError carrying the exit code and stderr."""
+    (None for empty output) or raises CliError carrying the exit code and stderr.
+    `env` adds or overrides environment variables (e.g. other credentials)."""
     command = [
         aws_executable(),
         *args,
@@ -377,7 +428,7 @@ def run_aws_cli(endpoint: str, *args: str):
         "--cli-connect-timeout",
         "5",
     ]
-    env = dict(os.environ, AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard")
+    env = dict(os.environ, AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard", **(env or {}))
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     if done.returncode != 0:
         raise CliError(done.returncode, done.stderr, done.stdout)

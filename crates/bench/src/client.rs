@@ -147,6 +147,13 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The error code (`__type`) of a failed call.
+    pub fn json_type(&self) -> Option<String> {
+        let value: Value = serde_json::from_slice(&self.body).ok()?;
+        let raw = value["__type"].as_str()?;
+        Some(raw.rsplit('#').next().unwrap_or(raw).to_string())
+    }
+
     /// The body as JSON, or an error naming the `__type` when the call failed.
     pub fn json(&self) -> Result<Value> {
         let value: Value = serde_json::from_slice(&self.body).with_context(|| {

@@ -21,6 +21,18 @@ pub async fn create_workflow(conn: &mut Conn, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// CreateWorkflow `name` unless it exists.
+pub async fn ensure_workflow(conn: &mut Conn, name: &str) -> Result<()> {
+    let answer = conn
+        .call_raw("CreateWorkflow", &json!({ "Name": name }))
+        .await?;
+    if answer.status.is_success() || answer.json_type().as_deref() == Some("AlreadyExistsException")
+    {
+        return Ok(());
+    }
+    answer.json().map(drop)
+}
+
 /// The CreateJob body of a pythonshell job running `script`.
 pub fn job_body(name: &str, script: &Path, max_concurrent_runs: Option<u32>) -> Value {
     let mut body = json!({
@@ -104,7 +116,10 @@ pub async fn bulk(
     let limit = Duration::from_secs(600);
     let result = bulk_within(addr, operation, count, connections, body, server_pid, limit).await?;
     if result.ok < count {
-        bail!("{operation}: only {} of {count} done in {limit:?}", result.ok);
+        bail!(
+            "{operation}: only {} of {count} done in {limit:?}",
+            result.ok
+        );
     }
     Ok(result)
 }
@@ -209,7 +224,11 @@ pub fn job_runs(run: &Value) -> Result<Vec<JobRunTimes>> {
         if node["Type"] != "JOB" {
             continue;
         }
-        for job_run in node["JobDetails"]["JobRuns"].as_array().into_iter().flatten() {
+        for job_run in node["JobDetails"]["JobRuns"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             out.push(JobRunTimes {
                 job: job_run["JobName"].as_str().unwrap_or("").to_string(),
                 started: epoch_ms(&job_run["StartedOn"]).context("a job run has no StartedOn")?,

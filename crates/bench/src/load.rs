@@ -268,7 +268,9 @@ async fn worker(
             }
             Err(error) => {
                 result.errors += 1;
-                result.first_error.get_or_insert_with(|| format!("{error:#}"));
+                result
+                    .first_error
+                    .get_or_insert_with(|| format!("{error:#}"));
                 sender = connect(addr).await?;
             }
         }

@@ -229,6 +229,12 @@ async fn run(args: RunArgs) -> Result<bool> {
             Section::Scale => sections::scale::run(&mut ctx, &mut report).await,
             Section::Memory => sections::memory::run(&mut ctx, &mut report).await,
         };
+        if let Err(error) = &result {
+            eprintln!(
+                "weir-bench: section {section:?} failed: {error:#} (root cause: {:?})",
+                error.root_cause()
+            );
+        }
         result.with_context(|| format!("section {section:?}"))?;
         eprintln!(
             "weir-bench: section {section:?} took {:.0} s",
@@ -261,8 +267,16 @@ async fn load_only(
     if setup {
         sections::api::setup_at(addr).await?;
     }
-    let tag = format!("load-{}", std::process::id());
-    let source = op.source(&client::Signer::new(addr), &tag)?;
+    // StartWorkflowRun starts `bench-start-load` (created when missing); CreateWorkflow
+    // names are unique per invocation.
+    let tag = if op == Op::StartWorkflowRun {
+        let workflow = sections::api::start_workflow("load");
+        glue::ensure_workflow(&mut client::Conn::new(addr), &workflow).await?;
+        "load".to_string()
+    } else {
+        format!("load-{}", std::process::id())
+    };
+    let source = op.source(&client::Signer::new(addr), &tag, false)?;
     let plan = load::Plan::timed(connections, Duration::from_secs_f64(duration_secs));
     let result = load::run(addr, source, plan, None).await?;
     println!(

@@ -105,8 +105,8 @@ impl Report {
             "load average at start".into(),
             machine.load_at_start.clone(),
         ]);
-        table.row(vec!["command".into(), format!("`{command}`")]);
         report.emit(&table.markdown());
+        report.emit(&format!("\nCommand:\n\n```\n{command}\n```\n"));
         report
     }
 
@@ -182,7 +182,7 @@ pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

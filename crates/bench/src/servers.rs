@@ -56,8 +56,8 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log);
-        let mut child = spawn(&mut cmd)
-            .with_context(|| format!("starting {}", command.bin.display()))?;
+        let mut child =
+            spawn(&mut cmd).with_context(|| format!("starting {}", command.bin.display()))?;
         let stdout = child.stdout.take().context("weir stdout")?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -165,7 +165,10 @@ impl Server {
         }
         let _ = child.kill();
         child.wait()?;
-        bail!("{} did not stop within {STOP_GRACE:?} of SIGTERM", self.name)
+        bail!(
+            "{} did not stop within {STOP_GRACE:?} of SIGTERM",
+            self.name
+        )
     }
 
     fn wait_listening(&mut self) -> Result<()> {

@@ -161,25 +161,36 @@ async fn exchange_request(addr: SocketAddr, request: &RawRequest) -> Result<RawR
     let host = addr.to_string();
     let mut headers: Vec<(String, String)> = vec![
         ("host".to_string(), host.clone()),
-        ("content-type".to_string(), "application/x-amz-json-1.1".to_string()),
+        (
+            "content-type".to_string(),
+            "application/x-amz-json-1.1".to_string(),
+        ),
     ];
     if let Some(target) = &request.target {
         headers.push(("x-amz-target".to_string(), target.clone()));
     }
     headers.extend(request.headers.iter().cloned());
     if let Some(signer) = &request.signer {
-        let borrowed: Vec<(&str, String)> =
-            headers.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let borrowed: Vec<(&str, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
         let signed = signer.sign(&host, &borrowed, &request.body)?;
         headers.extend(signed);
     }
     for (name, value) in &request.headers_after_signing {
-        match headers.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+        match headers
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
             Some(slot) => slot.1 = value.clone(),
             None => headers.push((name.clone(), value.clone())),
         }
     }
-    let body: &[u8] = request.body_after_signing.as_deref().unwrap_or(&request.body);
+    let body: &[u8] = request
+        .body_after_signing
+        .as_deref()
+        .unwrap_or(&request.body);
 
     let mut head = String::from("POST / HTTP/1.1\r\n");
     for (k, v) in &headers {

@@ -31,7 +31,9 @@ async fn the_development_pair_works_and_other_keys_do_not() {
     let server = WeirServer::start().unwrap();
     let glue = server.client();
     ok(glue.create_workflow().name("mine").send().await);
-    let names = ok(glue.list_workflows().send().await).workflows.unwrap_or_default();
+    let names = ok(glue.list_workflows().send().await)
+        .workflows
+        .unwrap_or_default();
     assert_eq!(names, vec!["mine".to_string()]);
 
     let wrong_secret = server.client_with(ACCESS_KEY, "not-the-secret", None, REGION);
@@ -39,7 +41,10 @@ async fn the_development_pair_works_and_other_keys_do_not() {
         wrong_secret.list_workflows().send().await,
         "InvalidSignatureException",
     );
-    assert_eq!(aws_sdk_glue::error::ProvideErrorMetadata::message(&err), Some(MISMATCH));
+    assert_eq!(
+        aws_sdk_glue::error::ProvideErrorMetadata::message(&err),
+        Some(MISMATCH)
+    );
 
     let unknown = server.client_with("AKIDNOBODY", "whatever", None, REGION);
     let err = expect_error(
@@ -63,7 +68,12 @@ async fn the_development_pair_works_and_other_keys_do_not() {
 async fn raw_requests_get_the_right_error_for_each_defect() {
     let server = WeirServer::start().unwrap();
     let ok_response = raw(&server, list_workflows()).await;
-    assert_eq!(ok_response.status, 200, "{:?}", String::from_utf8_lossy(&ok_response.body));
+    assert_eq!(
+        ok_response.status,
+        200,
+        "{:?}",
+        String::from_utf8_lossy(&ok_response.body)
+    );
 
     let unsigned = RawRequest {
         signer: None,
@@ -107,7 +117,10 @@ async fn raw_requests_get_the_right_error_for_each_defect() {
     let response = raw(&server, old).await;
     response.assert_error(Some("InvalidSignatureException"), &[400]);
     let text = message(&response);
-    assert!(text.starts_with("Signature expired: ") && text.contains(" is now earlier than "), "{text}");
+    assert!(
+        text.starts_with("Signature expired: ") && text.contains(" is now earlier than "),
+        "{text}"
+    );
     assert!(text.ends_with(" - 5 min.)"), "{text}");
 
     let future = RawRequest {
@@ -141,12 +154,19 @@ async fn raw_requests_get_the_right_error_for_each_defect() {
         .assert_error(Some("IncompleteSignatureException"), &[400]);
 
     let garbage = RawRequest {
-        headers_after_signing: vec![("authorization".into(), "AWS4-HMAC-SHA256 Credential=test".into())],
+        headers_after_signing: vec![(
+            "authorization".into(),
+            "AWS4-HMAC-SHA256 Credential=test".into(),
+        )],
         ..list_workflows()
     };
     let response = raw(&server, garbage).await;
     response.assert_error(Some("IncompleteSignatureException"), &[400]);
-    assert!(message(&response).contains("requires 'Signature' parameter"), "{}", message(&response));
+    assert!(
+        message(&response).contains("requires 'Signature' parameter"),
+        "{}",
+        message(&response)
+    );
 
     let wrong_secret = RawRequest {
         signer: Some(Signer::with_keys(ACCESS_KEY, "wrong")),
@@ -176,14 +196,28 @@ async fn a_configured_session_token_is_required_and_must_match() {
     let path = file.path().to_str().unwrap().to_owned();
     let server = WeirServer::start_with_args(&["--credentials", &path]).unwrap();
 
-    let good = server.client_with("ASIAWEIRTEMP", "temp-secret", Some("the-session-token"), REGION);
+    let good = server.client_with(
+        "ASIAWEIRTEMP",
+        "temp-secret",
+        Some("the-session-token"),
+        REGION,
+    );
     ok(good.create_workflow().name("temp").send().await);
     let without = server.client_with("ASIAWEIRTEMP", "temp-secret", None, REGION);
-    expect_error(without.list_workflows().send().await, "UnrecognizedClientException");
+    expect_error(
+        without.list_workflows().send().await,
+        "UnrecognizedClientException",
+    );
     let wrong = server.client_with("ASIAWEIRTEMP", "temp-secret", Some("stolen"), REGION);
-    expect_error(wrong.list_workflows().send().await, "UnrecognizedClientException");
+    expect_error(
+        wrong.list_workflows().send().await,
+        "UnrecognizedClientException",
+    );
     // With a credentials file, the development pair is not accepted.
-    expect_error(server.client().list_workflows().send().await, "UnrecognizedClientException");
+    expect_error(
+        server.client().list_workflows().send().await,
+        "UnrecognizedClientException",
+    );
 
     let tags = ok(good
         .get_tags()
@@ -199,9 +233,13 @@ async fn the_region_of_the_credential_scope_is_the_region_of_the_request() {
     let east = server.client();
     let west = server.client_with(ACCESS_KEY, "test", None, "eu-west-3");
     ok(west.create_workflow().name("in-paris").send().await);
-    let in_west = ok(west.list_workflows().send().await).workflows.unwrap_or_default();
+    let in_west = ok(west.list_workflows().send().await)
+        .workflows
+        .unwrap_or_default();
     assert_eq!(in_west, vec!["in-paris".to_string()]);
-    let in_east = ok(east.list_workflows().send().await).workflows.unwrap_or_default();
+    let in_east = ok(east.list_workflows().send().await)
+        .workflows
+        .unwrap_or_default();
     assert!(in_east.is_empty(), "{in_east:?}");
     expect_error(
         east.get_workflow().name("in-paris").send().await,
@@ -230,10 +268,17 @@ async fn no_auth_accepts_anything_in_the_default_account() {
         ..RawRequest::new(Some("AWSGlue.CreateWorkflow"), br#"{"Name":"anon"}"#)
     };
     let response = raw(&server, unsigned).await;
-    assert_eq!(response.status, 200, "{}", String::from_utf8_lossy(&response.body));
+    assert_eq!(
+        response.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
     // Any key and secret; the region of the scope is used, the account is the default.
     let stranger = server.client_with("AKIDSTRANGER", "nonsense", None, REGION);
-    let names = ok(stranger.list_workflows().send().await).workflows.unwrap_or_default();
+    let names = ok(stranger.list_workflows().send().await)
+        .workflows
+        .unwrap_or_default();
     assert_eq!(names, vec!["anon".to_string()]);
     ok(stranger
         .get_tags()
@@ -254,7 +299,10 @@ fn a_network_address_without_credentials_is_refused_at_startup() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("refusing to listen on 0.0.0.0:0"), "{stderr}");
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--credentials"), "{stderr}");
     assert!(String::from_utf8_lossy(&output.stdout).is_empty());
 }

@@ -35,23 +35,49 @@ fn arn(account: &str, kind: &str, name: &str) -> String {
 #[tokio::test]
 async fn workflows_and_their_tags_are_private_to_an_account() {
     let (_server, alice, bob) = two_account_server();
-    ok(alice.create_workflow().name("shared-name").tags("owner", "alice").send().await);
+    ok(alice
+        .create_workflow()
+        .name("shared-name")
+        .tags("owner", "alice")
+        .send()
+        .await);
     ok(alice.create_workflow().name("alice-only").send().await);
     // The same name in another account is another workflow.
-    ok(bob.create_workflow().name("shared-name").description("bob's").send().await);
+    ok(bob
+        .create_workflow()
+        .name("shared-name")
+        .description("bob's")
+        .send()
+        .await);
 
-    let alice_list = ok(alice.list_workflows().send().await).workflows.unwrap_or_default();
+    let alice_list = ok(alice.list_workflows().send().await)
+        .workflows
+        .unwrap_or_default();
     let mut alice_list = alice_list;
     alice_list.sort();
-    assert_eq!(alice_list, vec!["alice-only".to_string(), "shared-name".to_string()]);
-    let bob_list = ok(bob.list_workflows().send().await).workflows.unwrap_or_default();
+    assert_eq!(
+        alice_list,
+        vec!["alice-only".to_string(), "shared-name".to_string()]
+    );
+    let bob_list = ok(bob.list_workflows().send().await)
+        .workflows
+        .unwrap_or_default();
     assert_eq!(bob_list, vec!["shared-name".to_string()]);
 
-    let bobs = ok(bob.get_workflow().name("shared-name").send().await).workflow.unwrap();
+    let bobs = ok(bob.get_workflow().name("shared-name").send().await)
+        .workflow
+        .unwrap();
     assert_eq!(bobs.description(), Some("bob's"));
-    expect_error(bob.get_workflow().name("alice-only").send().await, "EntityNotFoundException");
     expect_error(
-        bob.update_workflow().name("alice-only").description("mine now").send().await,
+        bob.get_workflow().name("alice-only").send().await,
+        "EntityNotFoundException",
+    );
+    expect_error(
+        bob.update_workflow()
+            .name("alice-only")
+            .description("mine now")
+            .send()
+            .await,
         "EntityNotFoundException",
     );
     expect_error(
@@ -70,20 +96,41 @@ async fn workflows_and_their_tags_are_private_to_an_account() {
 
     // Tags: Alice's ARN is unknown to Bob; Bob's own ARN of the same name is his.
     let alice_arn = arn(ALICE.2, "workflow", "shared-name");
-    expect_error(bob.get_tags().resource_arn(&alice_arn).send().await, "EntityNotFoundException");
     expect_error(
-        bob.tag_resource().resource_arn(&alice_arn).tags_to_add("owner", "bob").send().await,
+        bob.get_tags().resource_arn(&alice_arn).send().await,
         "EntityNotFoundException",
     );
     expect_error(
-        bob.untag_resource().resource_arn(&alice_arn).tags_to_remove("owner").send().await,
+        bob.tag_resource()
+            .resource_arn(&alice_arn)
+            .tags_to_add("owner", "bob")
+            .send()
+            .await,
         "EntityNotFoundException",
     );
-    let alice_tags = ok(alice.get_tags().resource_arn(&alice_arn).send().await).tags.unwrap_or_default();
+    expect_error(
+        bob.untag_resource()
+            .resource_arn(&alice_arn)
+            .tags_to_remove("owner")
+            .send()
+            .await,
+        "EntityNotFoundException",
+    );
+    let alice_tags = ok(alice.get_tags().resource_arn(&alice_arn).send().await)
+        .tags
+        .unwrap_or_default();
     assert_eq!(alice_tags.get("owner").map(String::as_str), Some("alice"));
     let bob_arn = arn(BOB.2, "workflow", "shared-name");
-    ok(bob.tag_resource().resource_arn(&bob_arn).tags_to_add("owner", "bob").send().await);
-    expect_error(alice.get_tags().resource_arn(&bob_arn).send().await, "EntityNotFoundException");
+    ok(bob
+        .tag_resource()
+        .resource_arn(&bob_arn)
+        .tags_to_add("owner", "bob")
+        .send()
+        .await);
+    expect_error(
+        alice.get_tags().resource_arn(&bob_arn).send().await,
+        "EntityNotFoundException",
+    );
 
     // Deleting in one account leaves the other's workflow alone (DeleteWorkflow of an
     // unknown name succeeds, as in AWS).
@@ -114,16 +161,25 @@ async fn jobs_and_triggers_are_private_to_an_account() {
         .send()
         .await);
 
-    expect_error(bob.get_job().job_name("etl").send().await, "EntityNotFoundException");
+    expect_error(
+        bob.get_job().job_name("etl").send().await,
+        "EntityNotFoundException",
+    );
     assert!(ok(bob.list_job_names_compat().await).is_empty());
     let jobs = ok(bob.get_jobs().send().await);
     assert!(jobs.jobs().is_empty(), "{jobs:?}");
     let batch = ok(bob.batch_get_jobs().job_names("etl").send().await);
     assert!(batch.jobs().is_empty());
     assert_eq!(batch.jobs_not_found(), ["etl".to_string()]);
-    expect_error(bob.start_job_run().job_name("etl").send().await, "EntityNotFoundException");
+    expect_error(
+        bob.start_job_run().job_name("etl").send().await,
+        "EntityNotFoundException",
+    );
 
-    expect_error(bob.get_trigger().name("go").send().await, "EntityNotFoundException");
+    expect_error(
+        bob.get_trigger().name("go").send().await,
+        "EntityNotFoundException",
+    );
     let triggers = ok(bob.list_triggers().send().await);
     assert!(triggers.trigger_names().is_empty(), "{triggers:?}");
     let triggers = ok(bob.get_triggers().send().await);
@@ -131,22 +187,43 @@ async fn jobs_and_triggers_are_private_to_an_account() {
     let batch = ok(bob.batch_get_triggers().trigger_names("go").send().await);
     assert!(batch.triggers().is_empty());
     assert_eq!(batch.triggers_not_found(), ["go".to_string()]);
-    expect_error(bob.start_trigger().name("go").send().await, "EntityNotFoundException");
+    expect_error(
+        bob.start_trigger().name("go").send().await,
+        "EntityNotFoundException",
+    );
 
     for (kind, name) in [("job", "etl"), ("trigger", "go")] {
         let foreign = arn(ALICE.2, kind, name);
-        expect_error(bob.get_tags().resource_arn(&foreign).send().await, "EntityNotFoundException");
         expect_error(
-            bob.tag_resource().resource_arn(&foreign).tags_to_add("k", "v").send().await,
+            bob.get_tags().resource_arn(&foreign).send().await,
+            "EntityNotFoundException",
+        );
+        expect_error(
+            bob.tag_resource()
+                .resource_arn(&foreign)
+                .tags_to_add("k", "v")
+                .send()
+                .await,
             "EntityNotFoundException",
         );
         ok(alice.get_tags().resource_arn(&foreign).send().await);
     }
 
     // Bob may use the same names for his own resources.
-    ok(bob.create_job().name("etl").role("role").command(command).send().await);
-    let alice_job = ok(alice.get_job().job_name("etl").send().await).job.unwrap();
-    assert_eq!(alice_job.command().and_then(|c| c.name()), Some("pythonshell"));
+    ok(bob
+        .create_job()
+        .name("etl")
+        .role("role")
+        .command(command)
+        .send()
+        .await);
+    let alice_job = ok(alice.get_job().job_name("etl").send().await)
+        .job
+        .unwrap();
+    assert_eq!(
+        alice_job.command().and_then(|c| c.name()),
+        Some("pythonshell")
+    );
     let names = ok(alice.list_job_names_compat().await);
     assert_eq!(names, vec!["etl".to_string()]);
 }
@@ -155,14 +232,19 @@ async fn jobs_and_triggers_are_private_to_an_account() {
 trait ListJobNames {
     async fn list_job_names_compat(
         &self,
-    ) -> Result<Vec<String>, weir_conformance::SdkError<aws_sdk_glue::operation::list_jobs::ListJobsError>>;
+    ) -> Result<
+        Vec<String>,
+        weir_conformance::SdkError<aws_sdk_glue::operation::list_jobs::ListJobsError>,
+    >;
 }
 
 impl ListJobNames for aws_sdk_glue::Client {
     async fn list_job_names_compat(
         &self,
-    ) -> Result<Vec<String>, weir_conformance::SdkError<aws_sdk_glue::operation::list_jobs::ListJobsError>>
-    {
+    ) -> Result<
+        Vec<String>,
+        weir_conformance::SdkError<aws_sdk_glue::operation::list_jobs::ListJobsError>,
+    > {
         self.list_jobs()
             .send()
             .await

@@ -16,8 +16,6 @@ use crate::servers::Server;
 pub const CONNECTIONS: [usize; 3] = [1, 16, 64];
 /// Workflows GetWorkflow reads in turn.
 const GET_WORKFLOWS: usize = 16;
-/// The workflow StartWorkflowRun starts (no start trigger: its runs complete at once).
-const START_WORKFLOW: &str = "bench-start";
 /// Pre-signed requests in a pool.
 const POOL: usize = 256;
 
@@ -30,7 +28,8 @@ pub enum Op {
     ListWorkflows,
     /// CreateWorkflow with a new name each time (signed as sent).
     CreateWorkflow,
-    /// StartWorkflowRun of a workflow without a start trigger.
+    /// StartWorkflowRun of a workflow without a start trigger (a new workflow for each
+    /// measurement, so every measurement starts from the same, short, history).
     StartWorkflowRun,
 }
 
@@ -53,8 +52,9 @@ impl Op {
         }
     }
 
-    /// The request source for one measurement; `tag` keeps created names unique.
-    pub fn source(self, signer: &Signer, tag: &str) -> Result<Source> {
+    /// The request source for one measurement: `tag` names the measurement (its
+    /// StartWorkflowRun workflow and created workflows), `warm` the warm-up before it.
+    pub fn source(self, signer: &Signer, tag: &str, warm: bool) -> Result<Source> {
         let body = |value: serde_json::Value| serde_json::to_vec(&value).unwrap_or_default();
         Ok(match self {
             Op::GetWorkflow => {
@@ -67,11 +67,15 @@ impl Op {
             Op::StartWorkflowRun => Source::presigned(
                 signer,
                 self.name(),
-                &[body(json!({ "Name": START_WORKFLOW }))],
+                &[body(json!({ "Name": start_workflow(tag) }))],
                 POOL,
             )?,
             Op::CreateWorkflow => {
-                let tag = tag.to_string();
+                let tag = if warm {
+                    format!("{tag}-warm")
+                } else {
+                    tag.to_string()
+                };
                 Source::Generate {
                     signer: signer.clone(),
                     operation: self.name(),
@@ -86,6 +90,12 @@ fn get_name(i: usize) -> String {
     format!("bench-get-{i:02}")
 }
 
+/// The workflow StartWorkflowRun starts in measurement `tag` (no start trigger: its
+/// runs complete at once).
+pub fn start_workflow(tag: &str) -> String {
+    format!("bench-start-{tag}")
+}
+
 /// Creates the workflows the measured operations use.
 pub async fn setup(server: &Server) -> Result<()> {
     setup_at(server.addr).await
@@ -95,27 +105,26 @@ pub async fn setup(server: &Server) -> Result<()> {
 pub async fn setup_at(addr: std::net::SocketAddr) -> Result<()> {
     let mut conn = Conn::new(addr);
     for i in 0..GET_WORKFLOWS {
-        glue::create_workflow(&mut conn, &get_name(i)).await?;
+        glue::ensure_workflow(&mut conn, &get_name(i)).await?;
     }
-    glue::create_workflow(&mut conn, START_WORKFLOW).await?;
     Ok(())
 }
 
 /// Warms up, then measures `op` on `connections` connections for the section duration.
-pub async fn measure(
-    ctx: &Ctx,
-    server: &Server,
-    op: Op,
-    connections: usize,
-) -> Result<LoadResult> {
+pub async fn measure(ctx: &Ctx, server: &Server, op: Op, connections: usize) -> Result<LoadResult> {
     warm_up(ctx, server, op, connections).await?;
     measure_only(ctx, server, op, connections).await
 }
 
-/// Sends `op` on `connections` connections for the warm-up time, unrecorded.
+/// Sends `op` on `connections` connections for the warm-up time, unrecorded (and
+/// creates the workflow a StartWorkflowRun measurement starts).
 pub async fn warm_up(ctx: &Ctx, server: &Server, op: Op, connections: usize) -> Result<()> {
     let signer = Signer::new(server.addr);
-    let warm = op.source(&signer, &format!("{}-c{connections}-warm", server.name))?;
+    let tag = tag(server, connections);
+    if op == Op::StartWorkflowRun {
+        glue::ensure_workflow(&mut Conn::new(server.addr), &start_workflow(&tag)).await?;
+    }
+    let warm = op.source(&signer, &tag, true)?;
     load::run(
         server.addr,
         warm,
@@ -134,7 +143,7 @@ pub async fn measure_only(
     connections: usize,
 ) -> Result<LoadResult> {
     let signer = Signer::new(server.addr);
-    let source = op.source(&signer, &format!("{}-c{connections}", server.name))?;
+    let source = op.source(&signer, &tag(server, connections), false)?;
     let result = load::run(
         server.addr,
         source,
@@ -155,6 +164,10 @@ pub async fn measure_only(
     Ok(result)
 }
 
+fn tag(server: &Server, connections: usize) -> String {
+    format!("{}-c{connections}", server.name)
+}
+
 /// Runs the section.
 pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     report.section("API throughput and latency (Weir vs moto_server)");
@@ -164,9 +177,10 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
          request (content-type;host;x-amz-date;x-amz-target, body hash): GetWorkflow, \
          ListWorkflows and StartWorkflowRun from a pool of 256 requests signed at the start \
          of each measurement, CreateWorkflow signed when sent (each has a new name). \
-         GetWorkflow reads 16 workflows in turn (no runs, no graph); ListWorkflows lists 17 \
-         names (one page); StartWorkflowRun starts a workflow **with no start trigger** (the \
-         run completes at once; Weir commits it durably, moto keeps it in memory). \
+         GetWorkflow reads 16 workflows in turn (no runs, no graph); ListWorkflows lists the 16 \
+         names (+ 1 workflow of the StartWorkflowRun measurement; one page); StartWorkflowRun \
+         starts a workflow **with no start trigger** (the run completes at once; Weir commits \
+         it durably, moto keeps it in memory), a new workflow for each measurement. \
          Latency in ms from send to last body byte (HDR histogram). `gen CPU` and `server \
          CPU` are the generator's and the server's CPU time over the measurement, in % of \
          one core (the machine has 2 cores shared by generator and server).",
@@ -251,13 +265,20 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
             let ratio = get_peak / moto_get;
             report.check(
                 "GetWorkflow peak, Weir/moto",
-                format!("{ratio:.1}× ({} vs {} req/s)", rate(*get_peak), rate(*moto_get)),
+                format!(
+                    "{ratio:.1}× ({} vs {} req/s)",
+                    rate(*get_peak),
+                    rate(*moto_get)
+                ),
                 "≥ 100×",
                 ratio >= 100.0,
             );
         }
     }
-    ctx.observe_memory(&weir, "api: after the API load (≈ tens of thousands of runs)");
+    ctx.observe_memory(
+        &weir,
+        "api: after the API load (≈ tens of thousands of runs)",
+    );
     weir.stop()?;
     if let Some(moto) = moto {
         moto.stop()?;

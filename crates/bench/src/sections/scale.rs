@@ -14,6 +14,8 @@ use crate::procfs::mib;
 use crate::report::{Report, Table, ms, rate, thousands};
 use crate::servers::Server;
 
+/// Most conditions in one trigger predicate (the botocore model's limit).
+const MAX_CONDITIONS: usize = 500;
 /// Samples per latency figure.
 const SAMPLES: usize = 30;
 /// Page size of the history walk.
@@ -76,20 +78,59 @@ async fn graphs(
     .await?;
     eprintln!("  created {n} jobs at {} /s", rate(created.rate()));
 
-    // Fan-out/fan-in: start → seed; ceil((n-2)/50) triggers (seed SUCCEEDED) start the
-    // n-2 middle jobs, 50 each; one AND trigger over the n-2 starts the last job.
+    // Fan-out/fan-in: start → seed; triggers on seed SUCCEEDED start the middle jobs,
+    // 50 each; AND triggers (at most 500 conditions each, the model's limit) join them
+    // into join jobs, and a last AND trigger starts the final job (a middle of at most
+    // 500 jobs is joined into the final job directly).
+    let joins = if n - 2 <= MAX_CONDITIONS {
+        0
+    } else {
+        (n - 2).div_ceil(MAX_CONDITIONS + 1)
+    };
+    let middle_count = n - 2 - joins;
+    let middle = &jobs[1..1 + middle_count];
+    let join_jobs = &jobs[1 + middle_count..n - 1];
     glue::create_workflow(conn, "wide").await?;
     glue::start_trigger(conn, "wide", "wide-start", &jobs[..1]).await?;
-    let middle = &jobs[1..n - 1];
-    let mut triggers = 2;
+    let mut triggers = 1;
     for (i, batch) in middle.chunks(MAX_JOB_ACTIONS).enumerate() {
-        let body = glue::conditional_body("wide", &format!("wide-out{:02}", i + 1), &jobs[..1], batch);
+        let body =
+            glue::conditional_body("wide", &format!("wide-out{:02}", i + 1), &jobs[..1], batch);
         conn.call("CreateTrigger", body).await?;
         triggers += 1;
     }
-    let body = glue::conditional_body("wide", "wide-join", middle, &jobs[n - 1..]);
-    conn.call("CreateTrigger", body).await?;
+    let fan_triggers = triggers - 1;
+    if joins == 0 {
+        let body = glue::conditional_body("wide", "wide-final", middle, &jobs[n - 1..]);
+        conn.call("CreateTrigger", body).await?;
+        triggers += 1;
+    } else {
+        for (k, chunk) in middle.chunks(middle_count.div_ceil(joins)).enumerate() {
+            let body = glue::conditional_body(
+                "wide",
+                &format!("wide-join{}", k + 1),
+                chunk,
+                &join_jobs[k..=k],
+            );
+            conn.call("CreateTrigger", body).await?;
+            triggers += 1;
+        }
+        let body = glue::conditional_body("wide", "wide-final", join_jobs, &jobs[n - 1..]);
+        conn.call("CreateTrigger", body).await?;
+        triggers += 1;
+    }
     let wide_nodes = n + triggers;
+    let wide_shape = if joins == 0 {
+        format!(
+            "start → 1 job → {fan_triggers} triggers → {middle_count} jobs → AND trigger → 1 job"
+        )
+    } else {
+        format!(
+            "start → 1 job → {fan_triggers} triggers → {middle_count} jobs → {joins} AND \
+             triggers ({} conditions each) → {joins} jobs → AND trigger → 1 job",
+            middle_count.div_ceil(joins)
+        )
+    };
 
     // Chain: start → job-0001, then job(i) SUCCEEDED → job(i+1): n jobs, n triggers.
     glue::create_workflow(conn, "chain").await?;
@@ -118,15 +159,7 @@ async fn graphs(
         "p99",
     ]);
     for (workflow, shape, expected) in [
-        (
-            "wide",
-            format!(
-                "start → 1 job → {} triggers → {} jobs → AND trigger → 1 job",
-                triggers - 2,
-                n - 2
-            ),
-            wide_nodes,
-        ),
+        ("wide", wide_shape, wide_nodes),
         (
             "chain",
             format!("start → job → trigger → job … ({n} jobs, {n} triggers)"),
@@ -149,7 +182,10 @@ async fn graphs(
             );
         }
         if counts.0 != expected {
-            bail!("{workflow}: the graph has {} nodes, expected {expected}", counts.0);
+            bail!(
+                "{workflow}: the graph has {} nodes, expected {expected}",
+                counts.0
+            );
         }
         table.row(vec![
             workflow.into(),
@@ -163,13 +199,17 @@ async fn graphs(
     }
     report.note(&format!(
         "**Large graphs.** {} pythonshell jobs; two workflows over them (shapes below; Weir \
-         allows at most 50 job actions per trigger, as AWS does). GetWorkflow with \
+         allows at most 50 job actions per trigger, as AWS does, and the model at most 500 \
+         conditions per predicate). GetWorkflow with \
          IncludeGraph=true, {SAMPLES} sequential calls on one connection.",
         thousands(n as u64)
     ));
     report.table(&table);
     let head = quantile(&create_latency[..create_latency.len().min(100)], 0.5);
-    let tail = quantile(&create_latency[create_latency.len().saturating_sub(100)..], 0.5);
+    let tail = quantile(
+        &create_latency[create_latency.len().saturating_sub(100)..],
+        0.5,
+    );
     report.note(&format!(
         "\nCreating the chain's triggers one by one: CreateTrigger p50 {} for the first 100, \
          {} for the last 100 (each CreateTrigger re-reads the workflow's triggers for the \
@@ -177,7 +217,13 @@ async fn graphs(
         ms(head),
         ms(tail)
     ));
-    ctx.observe_memory(weir, "scale: after building the 1,000-job graphs");
+    ctx.observe_memory(
+        weir,
+        &format!(
+            "scale: after building the {}-job graphs",
+            thousands(n as u64)
+        ),
+    );
     Ok(())
 }
 
@@ -195,7 +241,9 @@ async fn history(ctx: &mut Ctx, report: &mut Report, weir: &Server, conn: &mut C
         "whole walk",
         "1,000-run page p50",
         "GetWorkflow p50",
+        "server RSS",
     ]);
+    let mut rss = Vec::new();
     let mut stored = 0u64;
     let mut first_pages = Vec::new();
     let mut last_pages = Vec::new();
@@ -260,7 +308,9 @@ async fn history(ctx: &mut Ctx, report: &mut Report, weir: &Server, conn: &mut C
             ms(walk),
             ms(quantile(&big_page, 0.5)),
             ms(quantile(&get, 0.5)),
+            mib(weir.rss_kib()?),
         ]);
+        rss.push(weir.rss_kib()?);
         first_pages.push(quantile(&page1, 0.5));
         last_pages.push(quantile(&last, 0.5));
         if cut_short.is_some() {
@@ -289,7 +339,11 @@ async fn history(ctx: &mut Ctx, report: &mut Report, weir: &Server, conn: &mut C
         ));
         report.check(
             "run history built to the largest size",
-            format!("{} runs in {} s", thousands(stored), HISTORY_BUDGET.as_secs()),
+            format!(
+                "{} runs in {} s",
+                thousands(stored),
+                HISTORY_BUDGET.as_secs()
+            ),
             &format!("{} runs", thousands(size)),
             false,
         );
@@ -313,6 +367,20 @@ async fn history(ctx: &mut Ctx, report: &mut Report, weir: &Server, conn: &mut C
         "flat (worst ≤ 2× page 1 at the smallest size, or within 1 ms)",
         flat,
     );
+    if let (Some(&small), Some(&large)) = (rss.first(), rss.last()) {
+        report.check(
+            "server RSS vs stored history",
+            format!(
+                "{} at {} runs, {} at {} runs",
+                mib(small),
+                thousands(ctx.sizes.history[0]),
+                mib(large),
+                thousands(stored)
+            ),
+            "flat (≤ 1.5× or within 16 MiB of the smallest size)",
+            large as f64 <= (1.5 * small as f64).max(small as f64 + 16.0 * 1024.0),
+        );
+    }
     ctx.observe_memory(
         weir,
         &format!("scale: after storing {} runs", thousands(stored)),
@@ -325,7 +393,9 @@ async fn repeat(conn: &mut Conn, operation: &str, body: &Value) -> Result<Vec<f6
     let mut latencies = Vec::with_capacity(SAMPLES);
     for _ in 0..SAMPLES {
         let answer = conn.call_raw(operation, body).await?;
-        answer.json().with_context(|| format!("{operation} {body}"))?;
+        answer
+            .json()
+            .with_context(|| format!("{operation} {body}"))?;
         latencies.push(answer.latency.as_secs_f64() * 1000.0);
     }
     Ok(latencies)
@@ -382,8 +452,14 @@ async fn concurrent_runs(
     if succeeded != n as i64 || runs.iter().any(|r| r["Status"] != "COMPLETED") {
         bail!("burst: {succeeded} of {n} job runs SUCCEEDED");
     }
-    let first_start = runs.iter().filter_map(|r| glue::epoch_ms(&r["StartedOn"])).min();
-    let last_done = runs.iter().filter_map(|r| glue::epoch_ms(&r["CompletedOn"])).max();
+    let first_start = runs
+        .iter()
+        .filter_map(|r| glue::epoch_ms(&r["StartedOn"]))
+        .min();
+    let last_done = runs
+        .iter()
+        .filter_map(|r| glue::epoch_ms(&r["CompletedOn"]))
+        .max();
     let durations: Vec<f64> = runs
         .iter()
         .filter_map(|r| {
@@ -392,8 +468,15 @@ async fn concurrent_runs(
         .collect();
     let mut table = Table::new(&["figure", "value"]);
     table.row(vec![
-        format!("{} StartWorkflowRun answered (64 connections)", thousands(n)),
-        format!("{} ({} /s)", ms(all_started.as_secs_f64() * 1000.0), rate(starts.rate())),
+        format!(
+            "{} StartWorkflowRun answered (64 connections)",
+            thousands(n)
+        ),
+        format!(
+            "{} ({} /s)",
+            ms(all_started.as_secs_f64() * 1000.0),
+            rate(starts.rate())
+        ),
     ]);
     table.row(vec![
         "all runs COMPLETED, every job run SUCCEEDED (client, 250 ms polling)".into(),

@@ -69,7 +69,13 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
             .await?;
     }
     glue::create_workflow(&mut conn, "fan100").await?;
-    glue::start_trigger(&mut conn, "fan100", "fan100-start", std::slice::from_ref(&seed)).await?;
+    glue::start_trigger(
+        &mut conn,
+        "fan100",
+        "fan100-start",
+        std::slice::from_ref(&seed),
+    )
+    .await?;
     for (i, batch) in fan.chunks(MAX_JOB_ACTIONS).enumerate() {
         let body = glue::conditional_body(
             "fan100",
@@ -110,7 +116,13 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         chain_walls.push(server_wall);
         chain_client.push(client_wall);
     }
-    table.row(row("chain of 40", &chain_walls, &chain_client, &chain_gaps, &chain_jobs));
+    table.row(row(
+        "chain of 40",
+        &chain_walls,
+        &chain_client,
+        &chain_gaps,
+        &chain_jobs,
+    ));
 
     let mut join_gaps = Vec::new();
     let mut out_gaps = Vec::new();
@@ -201,7 +213,10 @@ async fn run_once(conn: &mut Conn, workflow: &str) -> Result<(serde_json::Value,
 fn times(run: &serde_json::Value, jobs: usize) -> Result<(f64, Vec<JobRunTimes>)> {
     let runs = glue::job_runs(run)?;
     if runs.len() != jobs || runs.iter().any(|r| r.state != "SUCCEEDED") {
-        let states: Vec<String> = runs.iter().map(|r| format!("{} {}", r.job, r.state)).collect();
+        let states: Vec<String> = runs
+            .iter()
+            .map(|r| format!("{} {}", r.job, r.state))
+            .collect();
         bail!(
             "expected {jobs} SUCCEEDED job runs, found {}: {states:?}",
             runs.len()

@@ -228,7 +228,14 @@ mod tests {
     fn startup_policy_table() {
         use AuthMode::{Disabled, Verify};
         use CredentialSource::{Development, File};
-        let cases: &[(&str, bool, bool, Option<(AuthMode, CredentialSource)>)] = &[
+        // (listen, credentials file?, --no-auth?, expected mode and source or refusal)
+        type Case = (
+            &'static str,
+            bool,
+            bool,
+            Option<(AuthMode, CredentialSource)>,
+        );
+        let cases: &[Case] = &[
             ("127.0.0.1:0", false, false, Some((Verify, Development))),
             ("[::1]:0", false, false, Some((Verify, Development))),
             ("0.0.0.0:5599", false, false, None),
