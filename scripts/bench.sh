@@ -18,6 +18,7 @@
 #      127.0.0.1 only, measures, prints every figure beside its target and the peer's,
 #      and writes the report to target/bench/report-<UTC time>.md (BENCH_OUT overrides).
 #
+# BENCH_SKIP_BUILD=1 skips step 1 and uses the release binaries already built.
 # The run (step 3) is bounded by BENCH_TIME_LIMIT seconds (default 900 = 15 minutes);
 # every server it started dies with it. Pythonshell jobs run with the interpreter behind
 # $PYTHON (default python3), resolved to its real path.
@@ -49,8 +50,12 @@ command -v cargo >/dev/null || die "cargo not found"
 command -v "$PYTHON" >/dev/null || die "$PYTHON not found"
 
 # --- build ---------------------------------------------------------------------------------
-step "cargo build --release -p weir -p weir-bench"
-cargo build --release -p weir -p weir-bench || die "the release build failed"
+if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
+    step "using the release binaries already built (BENCH_SKIP_BUILD=1)"
+else
+    step "cargo build --release -p weir -p weir-bench"
+    cargo build --release -p weir -p weir-bench || die "the release build failed"
+fi
 TARGET_DIR="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps \
     | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')}"
 WEIR="$TARGET_DIR/release/weir"

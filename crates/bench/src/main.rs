@@ -230,10 +230,7 @@ async fn run(args: RunArgs) -> Result<bool> {
             Section::Memory => sections::memory::run(&mut ctx, &mut report).await,
         };
         if let Err(error) = &result {
-            eprintln!(
-                "weir-bench: section {section:?} failed: {error:#} (root cause: {:?})",
-                error.root_cause()
-            );
+            eprintln!("weir-bench: section {section:?} failed: {error:#}");
         }
         result.with_context(|| format!("section {section:?}"))?;
         eprintln!(

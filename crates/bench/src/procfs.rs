@@ -19,6 +19,18 @@ pub fn self_cpu() -> Duration {
 
 /// CPU time (user + system, all threads, not children) of process `pid` so far.
 pub fn cpu_time(pid: u32) -> Result<Duration> {
+    stat_ticks(pid, 11)
+}
+
+/// CPU time of the children process `pid` has waited for (cutime + cstime): for Weir,
+/// its job processes (each `sh` supervisor waits for its Python).
+pub fn children_cpu_time(pid: u32) -> Result<Duration> {
+    stat_ticks(pid, 13)
+}
+
+/// The sum of the two clock-tick fields at `index` and `index + 1` (counted after the
+/// command name) of `/proc/<pid>/stat`.
+fn stat_ticks(pid: u32, index: usize) -> Result<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .with_context(|| format!("reading /proc/{pid}/stat"))?;
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
@@ -28,10 +40,10 @@ pub fn cpu_time(pid: u32) -> Result<Duration> {
         .context("malformed /proc/<pid>/stat")?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields
-        .get(11)
-        .zip(fields.get(12))
+        .get(index)
+        .zip(fields.get(index + 1))
         .and_then(|(u, s)| Some(u.parse::<u64>().ok()? + s.parse::<u64>().ok()?))
-        .context("no utime/stime in /proc/<pid>/stat")?;
+        .context("no CPU times in /proc/<pid>/stat")?;
     // SAFETY: sysconf has no memory effects.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
     Ok(Duration::from_nanos(ticks * 1_000_000_000 / hz))

@@ -65,7 +65,12 @@ struct Edge {
 pub fn router(app: App) -> Router {
     let in_flight = Arc::new(Semaphore::new(app.config().limits.max_in_flight));
     Router::new()
-        .route("/", any(api))
+        .route(
+            "/",
+            any(api).layer(axum::middleware::from_fn(crate::metrics::track)),
+        )
+        .merge(crate::console::routes().with_state(app.clone()))
+        .merge(crate::metrics::routes().with_state(app.clone()))
         .fallback(fallback)
         .with_state(Edge { app, in_flight })
 }

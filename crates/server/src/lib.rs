@@ -13,6 +13,11 @@
 //!   commits, then executes effects (launch/kill processes, timers); crash recovery.
 //! - [`runner`]: job processes in their own process groups, logs, exit status files.
 //! - [`app`], [`db`]: shared state and the bridge to the blocking store.
+//! - [`crawler`]: crawls (schema inference over the local S3 stand-in), crawl
+//!   history, and the Data Catalog they write.
+//! - [`console`]: a read-only HTML console (`/console`) of the default scope, for
+//!   local and development use.
+//! - [`metrics`]: Prometheus counters and histograms, served at `/metrics`.
 //!
 //! Wire shapes come from `weir_model` (generated from the AWS model), persistence from
 //! `weir_store`, orchestration decisions from `weir_engine`.
@@ -21,8 +26,11 @@ pub mod app;
 pub mod auth;
 pub mod blueprint;
 pub mod config;
+pub mod console;
+pub mod crawler;
 pub mod db;
 pub mod http;
+pub mod metrics;
 pub mod operations;
 pub mod orchestrator;
 pub mod protocol;

@@ -5,7 +5,8 @@
 //! # Registry
 //! One process-wide [`Metrics`] registry lives behind a `OnceLock` ([`Metrics::global`]);
 //! the free functions ([`record_request`], [`job_run_finished`], …) record into it, so
-//! call sites need no handle. A [`Metrics`] value is also cheap to clone (an `Arc`
+//! call sites need no handle; [`track`] is the middleware that records every API
+//! request. A [`Metrics`] value is also cheap to clone (an `Arc`
 //! inside) and can be created on its own, which is what the unit tests do.
 //!
 //! # Families
@@ -31,8 +32,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use axum::Router;
+use axum::extract::Request;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{HeaderValue, header};
@@ -41,6 +45,7 @@ use weir_model::operations::ALL_OPERATIONS;
 
 use crate::app::App;
 use crate::orchestrator::stored_run::STANDALONE_PREFIX;
+use crate::protocol::{ERROR_TYPE_HEADER, TARGET_PREFIX};
 
 /// Content type of the Prometheus text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -201,96 +206,99 @@ impl Metrics {
 
     /// Everything recorded so far, in the Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let mut out = String::new();
         let series = self.series();
-        family(
-            &mut out,
-            "weir_api_requests_total",
+        let load = |n: &AtomicU64| n.load(Ordering::Relaxed) as f64;
+        let mut w = Exposition::default();
+        w.family(
+            REQUESTS,
             "counter",
-            "API requests by operation and error code (none = success).",
+            "API requests by operation and error code.",
         );
         for ((operation, code), n) in &series.requests {
-            sample(
-                &mut out,
-                "weir_api_requests_total",
-                &[("operation", operation), ("error_code", code)],
-                *n as f64,
-            );
+            let labels = [("operation", operation.as_str()), ("error_code", code)];
+            w.sample(REQUESTS, "", &labels, *n as f64);
         }
-        family(
-            &mut out,
-            "weir_api_request_duration_seconds",
-            "histogram",
-            "API request latency by operation.",
-        );
+        w.family(LATENCY, "histogram", "API request latency by operation.");
         for (operation, histogram) in &series.latency {
-            let name = "weir_api_request_duration_seconds";
             let mut cumulative = 0u64;
             for (i, count) in histogram.buckets.iter().enumerate() {
                 cumulative += count;
                 let le = LATENCY_BUCKETS
                     .get(i)
-                    .map_or_else(|| "+Inf".to_string(), |b| format_float(*b));
-                sample(
-                    &mut out,
-                    &format!("{name}_bucket"),
-                    &[("operation", operation), ("le", &le)],
-                    cumulative as f64,
-                );
+                    .map_or("+Inf".into(), |b| format_float(*b));
+                let labels = [("operation", operation.as_str()), ("le", &le)];
+                w.sample(LATENCY, "_bucket", &labels, cumulative as f64);
             }
             let labels = [("operation", operation.as_str())];
-            sample(&mut out, &format!("{name}_sum"), &labels, histogram.sum);
-            sample(
-                &mut out,
-                &format!("{name}_count"),
-                &labels,
-                histogram.count as f64,
-            );
+            w.sample(LATENCY, "_sum", &labels, histogram.sum);
+            w.sample(LATENCY, "_count", &labels, histogram.count as f64);
         }
-        let in_flight = self.inner.in_flight.load(Ordering::Relaxed);
-        family(
-            &mut out,
-            "weir_api_requests_in_flight",
-            "gauge",
-            "API requests being served.",
-        );
-        sample(&mut out, "weir_api_requests_in_flight", &[], in_flight as f64);
-        let started = self.inner.job_runs_started.load(Ordering::Relaxed);
-        family(
-            &mut out,
-            "weir_job_runs_started_total",
+        let in_flight = self.inner.in_flight.load(Ordering::Relaxed) as f64;
+        w.family(IN_FLIGHT, "gauge", "API requests being served.");
+        w.sample(IN_FLIGHT, "", &[], in_flight);
+        w.family(JOBS_STARTED, "counter", "Job run processes started.");
+        w.sample(JOBS_STARTED, "", &[], load(&self.inner.job_runs_started));
+        w.family(
+            JOBS_FINISHED,
             "counter",
-            "Job run processes started.",
-        );
-        sample(&mut out, "weir_job_runs_started_total", &[], started as f64);
-        labelled(
-            &mut out,
-            "weir_job_runs_finished_total",
             "Job runs finished, by final state.",
-            "state",
-            &series.job_runs_finished,
         );
-        let started = self.inner.workflow_runs_started.load(Ordering::Relaxed);
-        family(
-            &mut out,
-            "weir_workflow_runs_started_total",
-            "counter",
-            "Workflow runs started.",
-        );
-        sample(
-            &mut out,
-            "weir_workflow_runs_started_total",
+        for (state, n) in &series.job_runs_finished {
+            w.sample(JOBS_FINISHED, "", &[("state", state)], *n as f64);
+        }
+        w.family(RUNS_STARTED, "counter", "Workflow runs started.");
+        w.sample(
+            RUNS_STARTED,
+            "",
             &[],
-            started as f64,
+            load(&self.inner.workflow_runs_started),
         );
-        labelled(
-            &mut out,
-            "weir_workflow_runs_finished_total",
-            "Workflow runs finished, by final status.",
-            "status",
-            &series.workflow_runs_finished,
+        w.family(
+            RUNS_FINISHED,
+            "counter",
+            "Workflow runs finished, by status.",
         );
-        out
+        for (status, n) in &series.workflow_runs_finished {
+            w.sample(RUNS_FINISHED, "", &[("status", status)], *n as f64);
+        }
+        w.0
+    }
+}
+
+const REQUESTS: &str = "weir_api_requests_total";
+const LATENCY: &str = "weir_api_request_duration_seconds";
+const IN_FLIGHT: &str = "weir_api_requests_in_flight";
+const JOBS_STARTED: &str = "weir_job_runs_started_total";
+const JOBS_FINISHED: &str = "weir_job_runs_finished_total";
+const RUNS_STARTED: &str = "weir_workflow_runs_started_total";
+const RUNS_FINISHED: &str = "weir_workflow_runs_finished_total";
+
+/// The text being exposed.
+#[derive(Default)]
+struct Exposition(String);
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.0, "# HELP {name} {}", escape_help(help));
+        let _ = writeln!(self.0, "# TYPE {name} {kind}");
+    }
+
+    /// One sample line: `name{suffix}{labels} value`.
+    fn sample(&mut self, name: &str, suffix: &str, labels: &[(&str, &str)], value: f64) {
+        let out = &mut self.0;
+        out.push_str(name);
+        out.push_str(suffix);
+        if !labels.is_empty() {
+            out.push('{');
+            for (i, (key, value)) in labels.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let _ = write!(out, "{key}=\"{}\"", escape_label(value));
+            }
+            out.push('}');
+        }
+        let _ = writeln!(out, " {}", format_float(value));
     }
 }
 
@@ -313,33 +321,6 @@ fn sanitize_code(code: &str) -> &str {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
     if plain { code } else { "other" }
-}
-
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-fn labelled(out: &mut String, name: &str, help: &str, label: &str, map: &BTreeMap<String, u64>) {
-    family(out, name, "counter", help);
-    for (value, n) in map {
-        sample(out, name, &[(label, value)], *n as f64);
-    }
-}
-
-fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
-    out.push_str(name);
-    if !labels.is_empty() {
-        out.push('{');
-        for (i, (key, value)) in labels.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let _ = write!(out, "{key}=\"{}\"", escape_label(value));
-        }
-        out.push('}');
-    }
-    let _ = writeln!(out, " {}", format_float(value));
 }
 
 /// A sample value as Prometheus reads it (Go `ParseFloat` syntax).
@@ -416,6 +397,31 @@ pub fn run_finished(workflow: &str, status: &str) {
     if !workflow.starts_with(STANDALONE_PREFIX) {
         workflow_run_finished(status);
     }
+}
+
+/// Middleware for the API route: counts the request in flight while it is served, then
+/// records it with its operation (from `X-Amz-Target`; `unknown` when there is none
+/// or it names no Glue operation), its error code (from `x-amzn-ErrorType`, which the
+/// edge sets on every error answer) and its duration.
+///
+/// `Router::new().route("/", any(api).layer(axum::middleware::from_fn(metrics::track)))`
+pub async fn track(request: Request, next: Next) -> Response {
+    let _in_flight = request_started();
+    let started = Instant::now();
+    let operation = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .unwrap_or("unknown")
+        .to_string();
+    let response = next.run(request).await;
+    let error_code = response
+        .headers()
+        .get(ERROR_TYPE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    record_request(&operation, error_code, started.elapsed().as_secs_f64());
+    response
 }
 
 /// `GET /metrics`: the global registry in the Prometheus text format.
@@ -498,16 +504,10 @@ mod tests {
         let m = Metrics::new();
         let a = m.request_started();
         let b = m.request_started();
-        assert_eq!(
-            line(&m.render(), "weir_api_requests_in_flight "),
-            Some("2")
-        );
+        assert_eq!(line(&m.render(), "weir_api_requests_in_flight "), Some("2"));
         drop(a);
         drop(b);
-        assert_eq!(
-            line(&m.render(), "weir_api_requests_in_flight "),
-            Some("0")
-        );
+        assert_eq!(line(&m.render(), "weir_api_requests_in_flight "), Some("0"));
         m.job_run_started();
         m.job_run_finished("SUCCEEDED");
         m.job_run_finished("FAILED");
@@ -574,10 +574,7 @@ mod tests {
         run_finished(&format!("{STANDALONE_PREFIX}job"), "TEST_STANDALONE");
         run_finished("wf", "TEST_WORKFLOW");
         let after = Metrics::global().series().workflow_runs_finished.clone();
-        assert_eq!(
-            after.get("TEST_STANDALONE"),
-            before.get("TEST_STANDALONE")
-        );
+        assert_eq!(after.get("TEST_STANDALONE"), before.get("TEST_STANDALONE"));
         assert!(after.get("TEST_WORKFLOW").copied().unwrap_or(0) >= 1);
     }
 }

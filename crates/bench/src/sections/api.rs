@@ -24,7 +24,7 @@ const POOL: usize = 256;
 pub enum Op {
     /// GetWorkflow of one of 16 workflows without runs.
     GetWorkflow,
-    /// ListWorkflows (one page, 17 names).
+    /// ListWorkflows (in the API section: one page of the 16 names).
     ListWorkflows,
     /// CreateWorkflow with a new name each time (signed as sent).
     CreateWorkflow,
@@ -178,7 +178,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
          ListWorkflows and StartWorkflowRun from a pool of 256 requests signed at the start \
          of each measurement, CreateWorkflow signed when sent (each has a new name). \
          GetWorkflow reads 16 workflows in turn (no runs, no graph); ListWorkflows lists the 16 \
-         names (+ 1 workflow of the StartWorkflowRun measurement; one page); StartWorkflowRun \
+         names (one page, no NextToken); StartWorkflowRun \
          starts a workflow **with no start trigger** (the run completes at once; Weir commits \
          it durably, moto keeps it in memory), a new workflow for each measurement. \
          Latency in ms from send to last body byte (HDR histogram). `gen CPU` and `server \

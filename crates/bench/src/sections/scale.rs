@@ -10,7 +10,7 @@ use super::Ctx;
 use crate::client::Conn;
 use crate::glue::{self, MAX_JOB_ACTIONS, quantile};
 use crate::load::{self, Plan, Source};
-use crate::procfs::mib;
+use crate::procfs::{self, mib};
 use crate::report::{Report, Table, ms, rate, thousands};
 use crate::servers::Server;
 
@@ -36,14 +36,13 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     let mut conn = Conn::new(weir.addr);
 
     graphs(ctx, report, &weir, &mut conn, &script).await?;
-    history(ctx, report, &weir, &mut conn).await?;
+    let stored = history(ctx, report, &weir, &mut conn).await?;
     concurrent_runs(ctx, report, &weir, &mut conn, &script).await?;
 
     // At rest on the same data after a restart: what the stored state alone costs.
     weir.stop()?;
     let weir = Server::weir(&ctx.weir, &data_dir)?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let stored = ctx.sizes.history.last().copied().unwrap_or(0);
     ctx.observe_memory(
         &weir,
         &format!(
@@ -227,8 +226,14 @@ async fn graphs(
     Ok(())
 }
 
-/// GetWorkflowRuns first and last page at each history size.
-async fn history(ctx: &mut Ctx, report: &mut Report, weir: &Server, conn: &mut Conn) -> Result<()> {
+/// GetWorkflowRuns first and last page at each history size; returns how many runs the
+/// history reached.
+async fn history(
+    ctx: &mut Ctx,
+    report: &mut Report,
+    weir: &Server,
+    conn: &mut Conn,
+) -> Result<u64> {
     glue::create_workflow(conn, "history").await?;
     let mut table = Table::new(&[
         "stored runs",
@@ -385,7 +390,7 @@ async fn history(ctx: &mut Ctx, report: &mut Report, weir: &Server, conn: &mut C
         weir,
         &format!("scale: after storing {} runs", thousands(stored)),
     );
-    Ok(())
+    Ok(stored)
 }
 
 /// Latencies (ms) of `SAMPLES` sequential calls.
@@ -418,6 +423,8 @@ async fn concurrent_runs(
     glue::create_workflow(conn, "burst").await?;
     glue::start_trigger(conn, "burst", "burst-start", &["burst-job".to_string()]).await?;
     let rss_before = weir.rss_kib()?;
+    let server_cpu_before = procfs::cpu_time(weir.pid())?;
+    let jobs_cpu_before = procfs::children_cpu_time(weir.pid())?;
     let started = Instant::now();
     let signer = crate::client::Signer::new(weir.addr);
     let body = serde_json::to_vec(&json!({ "Name": "burst" }))?;
@@ -445,6 +452,8 @@ async fn concurrent_runs(
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     let all_done = started.elapsed();
+    let server_cpu = procfs::cpu_time(weir.pid())?.saturating_sub(server_cpu_before);
+    let jobs_cpu = procfs::children_cpu_time(weir.pid())?.saturating_sub(jobs_cpu_before);
     let succeeded: i64 = runs
         .iter()
         .map(|r| r["Statistics"]["SucceededActions"].as_i64().unwrap_or(0))
@@ -495,6 +504,17 @@ async fn concurrent_runs(
             ms(quantile(&durations, 0.5)),
             ms(quantile(&durations, 0.99)),
             ms(quantile(&durations, 1.0))
+        ),
+    ]);
+    table.row(vec![
+        "CPU time: Weir itself / its job processes (sh + Python), over that wall time".into(),
+        format!(
+            "{:.1} s / {:.1} s (the machine has {} cores: {:.1} core-s available)",
+            server_cpu.as_secs_f64(),
+            jobs_cpu.as_secs_f64(),
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            all_done.as_secs_f64()
+                * std::thread::available_parallelism().map_or(0, |n| n.get()) as f64
         ),
     ]);
     table.row(vec![

@@ -164,8 +164,13 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         &fan_jobs,
     ));
     report.table(&table);
+    let each: Vec<String> = join_gaps.iter().map(|g| format!("{g:.0} ms")).collect();
     report.note(&format!(
-        "\nThe 100 fanned-out jobs ran from the first StartedOn to the last CompletedOn in \
+        "\nJoin gap of each fan-out run: {}.",
+        each.join(", ")
+    ));
+    report.note(&format!(
+        "The 100 fanned-out jobs ran from the first StartedOn to the last CompletedOn in \
          {} (p50 over runs): 100 Python processes on {} cores.",
         ms(quantile(&fan_spans, 0.5)),
         std::thread::available_parallelism().map_or(0, |n| n.get())

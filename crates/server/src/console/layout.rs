@@ -91,9 +91,10 @@ pub fn layout(node_count: usize, edges: &[(usize, usize)]) -> Layout {
             count * size + (count - 1) * gap
         }
     };
+    let margins = if n == 0 { 0 } else { 2 * MARGIN };
     Layout {
-        width: 2 * MARGIN + span(depth as u32, NODE_WIDTH, COLUMN_GAP),
-        height: 2 * MARGIN + span(rows, NODE_HEIGHT, ROW_GAP),
+        width: margins + span(depth as u32, NODE_WIDTH, COLUMN_GAP),
+        height: margins + span(rows, NODE_HEIGHT, ROW_GAP),
         layer,
         layers,
         x,
@@ -283,7 +284,16 @@ mod tests {
     #[test]
     fn diamond_layers_follow_depth() {
         // T1 -> J1 -> T2 -> {J2, J3} -> T3 -> J4, plus a long edge J1 -> T3.
-        let edges = [(0, 1), (1, 2), (2, 3), (2, 4), (3, 5), (4, 5), (5, 6), (1, 5)];
+        let edges = [
+            (0, 1),
+            (1, 2),
+            (2, 3),
+            (2, 4),
+            (3, 5),
+            (4, 5),
+            (5, 6),
+            (1, 5),
+        ];
         let l = layout(7, &edges);
         check(7, &edges, &l);
         assert_eq!(l.layer, vec![0, 1, 2, 3, 3, 4, 5]);

@@ -5,7 +5,9 @@
 //! implementing [`Handle`], in the file of its resource.
 
 mod blueprints;
+mod catalog;
 mod crawlers;
+mod crawls;
 mod job_runs;
 mod jobs;
 mod runs;
@@ -115,4 +117,20 @@ served_operations! {
     StartBlueprintRun,
     GetBlueprintRun,
     GetBlueprintRuns,
+    CreateDatabase,
+    UpdateDatabase,
+    DeleteDatabase,
+    GetDatabase,
+    GetDatabases,
+    CreateTable,
+    UpdateTable,
+    DeleteTable,
+    GetTable,
+    GetTables,
+    BatchDeleteTable,
+    GetPartitions,
+    StartCrawler,
+    StopCrawler,
+    ListCrawls,
+    GetCrawlerMetrics,
 }

@@ -15,7 +15,7 @@ use weir_engine::{
     Action, CrawlEnded, CrawlOutcome, Effect, JobEnded, JobFacts, JobOutcome, JobRunState, Millis,
     StartJob, TriggerKind, TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
 };
-use weir_model::shapes::{Crawler, Job, Workflow};
+use weir_model::shapes::{Job, Workflow};
 use weir_store::{Kind, Scope, Transaction};
 
 use crate::db::Db;
@@ -137,6 +137,7 @@ impl Orchestrator {
                 commit_new(tx, &scope, stored)
             })
             .await?;
+        crate::metrics::workflow_run_started();
         self.after_commit(&key, effects, deadline);
         Ok(run_id)
     }
@@ -304,6 +305,7 @@ impl Orchestrator {
                 Ok((new_key, effects, deadline, resumed.node_ids))
             })
             .await?;
+        crate::metrics::workflow_run_started();
         self.after_commit(&new_key, effects, deadline);
         Ok((run_id, restarted))
     }
@@ -432,6 +434,7 @@ impl Orchestrator {
             }
             Effect::RunFinished { status } => {
                 tracing::info!(workflow = %key.workflow, run = %key.run_id, status = status.as_str(), "run finished");
+                crate::metrics::run_finished(&key.workflow, status.as_str());
             }
         }
     }
@@ -515,7 +518,10 @@ impl Orchestrator {
             })
             .await;
         match result {
-            Ok(Some(launch)) => self.supervise(key, launch),
+            Ok(Some(launch)) => {
+                crate::metrics::job_run_started();
+                self.supervise(key, launch);
+            }
             Ok(None) => {}
             Err(error) => tracing::error!(%error, "could not launch a job run"),
         }
@@ -531,6 +537,7 @@ impl Orchestrator {
             let result = me
                 .transition(key, move |_, stored| {
                     ignore_stale(stored.run.handle_job_ended(clock::now_millis(), &id, ended));
+                    crate::metrics::job_attempt_ended(stored.run.job_run(&id));
                     Ok(())
                 })
                 .await;
@@ -538,28 +545,79 @@ impl Orchestrator {
         });
     }
 
-    /// Crawls are not available yet: the crawl is confirmed and ends FAILED with a
-    /// message saying so (never SUCCEEDED without having crawled).
+    /// Runs the crawl of a crawler node with [`crate::crawler`] (spec §7): the crawl is
+    /// claimed (a crawler already crawling makes this crawl FAILED with
+    /// "Crawler with name <n> has already started"), run on a blocking thread, then
+    /// confirmed and ended in one engine transition. While it runs, the run is watched:
+    /// once the engine no longer wants it (KillCrawl of a stopped run), the crawl is
+    /// cancelled. The confirmation comes last, so after a restart the engine re-issues
+    /// the crawl and it runs again.
     async fn crawl(self, key: RunKey, crawler: String, crawl_id: String) {
-        let scope = key.scope.clone();
+        use crate::crawler::lifecycle::{self, Claim, Ended};
+
+        /// Whether the run still waits for this crawl (true when unknown).
+        async fn wanted(db: &Db, key: &RunKey, crawl_id: &str) -> bool {
+            let (key, id) = (key.clone(), crawl_id.to_string());
+            db.read(move |tx| {
+                let stored = stored_run::load(tx, &key)?;
+                Ok(stored
+                    .run
+                    .crawl(&id)
+                    .is_some_and(|c| c.state == weir_engine::CrawlState::Running))
+            })
+            .await
+            .unwrap_or(true)
+        }
+
+        let db = self.inner.db.clone();
+        if !wanted(&db, &key, &crawl_id).await {
+            return;
+        }
+        let claim =
+            lifecycle::claim(&db, key.scope.clone(), crawler.clone(), crawl_id.clone()).await;
+        let ended = match claim {
+            Ok(Claim::Duplicate) => return,
+            Ok(Claim::Missing) => None,
+            Ok(Claim::Busy(message)) => Some(Ended::Failed(message)),
+            Ok(Claim::Started(job)) => {
+                let (watch_db, watch_key, id) = (db.clone(), key.clone(), crawl_id.clone());
+                let watcher = tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+                    loop {
+                        tick.tick().await;
+                        if !wanted(&watch_db, &watch_key, &id).await {
+                            crate::crawler::cancel(&id);
+                            break;
+                        }
+                    }
+                });
+                let s3_root = self.inner.runner.s3_root().to_path_buf();
+                let ended = lifecycle::run(db.clone(), key.scope.clone(), *job, s3_root).await;
+                watcher.abort();
+                Some(ended)
+            }
+            Err(error) => Some(Ended::Failed(format!("The crawl could not start: {error}"))),
+        };
         let result = self
-            .transition(key, move |tx, stored| {
+            .transition(key, move |_, stored| {
                 let now = clock::now_millis();
-                if stored::load::<Crawler>(tx, &scope, Kind::Crawler, &crawler)?.is_none() {
+                let Some(ended) = ended else {
                     ignore_stale(stored.run.handle_crawler_missing(
                         now,
                         &crawl_id,
                         format!("Crawler {crawler} does not exist."),
                     ));
                     return Ok(());
-                }
+                };
                 ignore_stale(stored.run.handle_crawl_started(now, &crawl_id));
+                let (outcome, error_message) = match ended {
+                    Ended::Succeeded => (CrawlOutcome::Succeeded, None),
+                    Ended::Failed(message) => (CrawlOutcome::Failed, Some(message)),
+                    Ended::Cancelled => (CrawlOutcome::Cancelled, None),
+                };
                 let ended = CrawlEnded {
-                    outcome: CrawlOutcome::Failed,
-                    error_message: Some(
-                        "Crawling is not available in this version of Weir; the crawl did not run."
-                            .into(),
-                    ),
+                    outcome,
+                    error_message,
                     ended_at: now,
                 };
                 ignore_stale(stored.run.handle_crawl_ended(now, &crawl_id, ended));

@@ -149,6 +149,11 @@ impl Runner {
         })
     }
 
+    /// The local directory standing in for S3 (crawls read their targets there).
+    pub fn s3_root(&self) -> &Path {
+        &self.config.s3_root
+    }
+
     /// Directory of the shipped Python helpers.
     pub fn python_lib(&self) -> PathBuf {
         self.config.data_dir.join("python")

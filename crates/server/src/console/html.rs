@@ -1,0 +1,213 @@
+//! HTML building blocks of the console: escaping, URL path segments, timestamps and
+//! the page frame. Every string that did not come from this file goes through
+//! [`escape`] (text and attribute values alike) or [`segment`] (URL paths).
+
+use std::fmt::Write as _;
+
+/// Escapes `text` for HTML text and double- or single-quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes `text` as one URL path segment: everything but RFC 3986 unreserved
+/// characters is encoded, so `/`, `?`, `#` and `%` cannot change the path.
+pub fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// `text` cut to at most `max` characters, with an ellipsis when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// An epoch-milliseconds time as `YYYY-MM-DD HH:MM:SS` UTC; `—` when absent.
+pub fn time(millis: Option<i64>) -> String {
+    let Some(millis) = millis else {
+        return "—".to_string();
+    };
+    let secs = millis.div_euclid(1000);
+    let (days, of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A link to `href` (already built from [`segment`]s) showing `text` (escaped here).
+pub fn link(href: &str, text: &str) -> String {
+    format!("<a href=\"{}\">{}</a>", escape(href), escape(text))
+}
+
+/// A `<span class="status …">` badge for a run status or job-run state.
+pub fn badge(state: Option<&str>) -> String {
+    match state {
+        Some(state) => format!(
+            "<span class=\"badge {}\">{}</span>",
+            super::svg::state_class(Some(state)),
+            escape(state)
+        ),
+        None => "<span class=\"badge notrun\">—</span>".to_string(),
+    }
+}
+
+/// A whole page: `title` (escaped here), breadcrumb links `(href, text)` (the last
+/// one is the current page), and `body` (trusted HTML built by the console). With
+/// `refresh`, the browser reloads the page every few seconds (runs in progress).
+pub fn page(title: &str, crumbs: &[(String, String)], body: &str, refresh: bool) -> String {
+    let mut nav = String::new();
+    for (i, (href, text)) in crumbs.iter().enumerate() {
+        if i > 0 {
+            nav.push_str(" / ");
+        }
+        if i + 1 == crumbs.len() {
+            let _ = write!(nav, "<span>{}</span>", escape(text));
+        } else {
+            nav.push_str(&link(href, text));
+        }
+    }
+    let refresh = if refresh {
+        "<meta http-equiv=\"refresh\" content=\"5\">\n"
+    } else {
+        ""
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         {refresh}<title>{} — Weir</title>\n<style>{CSS}</style>\n</head>\n<body>\n\
+         <header><a class=\"brand\" href=\"/console\">Weir</a> <nav>{nav}</nav></header>\n\
+         <main>\n<h1>{}</h1>\n{body}\n</main>\n<footer>Read-only console of the default \
+         account and region, for local and development use. The AWS Glue API is the \
+         authenticated interface.</footer>\n</body>\n</html>\n",
+        escape(title),
+        escape(title),
+    )
+}
+
+/// The console's style sheet (inline; the pages load nothing else).
+const CSS: &str = "
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
+header{background:#24292f;color:#fff;padding:.6rem 1rem}header a{color:#fff}
+header .brand{font-weight:700;margin-right:1rem;text-decoration:none}
+header nav span{color:#d0d7de}main{padding:1rem 1.5rem}h1{font-size:1.4rem;word-break:break-all}
+h2{font-size:1.1rem;margin-top:1.5rem}
+table{border-collapse:collapse;background:#fff;margin:.5rem 0}
+th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-align:top;font-size:.9rem}
+th{background:#eaeef2}td.msg{max-width:40rem;white-space:pre-wrap;word-break:break-word}
+code{font-size:.85rem}.muted{color:#656d76}
+footer{color:#656d76;font-size:.8rem;padding:1rem 1.5rem}
+.graph{overflow:auto;background:#fff;border:1px solid #d0d7de;max-height:80vh}
+.badge{padding:.1rem .4rem;border-radius:.6rem;border:1px solid #8c959f;font-size:.8rem}
+.node rect{stroke:#57606a;stroke-width:1.2}
+.node text{font-size:12px;fill:#1f2328}.node text.kind{font-size:10px;fill:#57606a}
+.node.trigger rect{fill:#fff8c5;stroke:#9a6700}.node.static rect{fill:#ddf4ff}
+.edge{fill:none;stroke:#57606a;stroke-width:1.3}#arrow path{fill:#57606a}
+.succeeded,.node.succeeded rect{background:#aceebb;fill:#aceebb}
+.failed,.node.failed rect{background:#ffc1c0;fill:#ffc1c0}
+.timeout,.node.timeout rect{background:#ffc680;fill:#ffc680}
+.running,.node.running rect{background:#a8d1ff;fill:#a8d1ff}
+.stopped,.node.stopped rect{background:#d0d7de;fill:#d0d7de}
+.notrun,.node.notrun rect{background:#fff;fill:#fff}
+.legend span{margin-right:.4rem}
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup_and_quotes() {
+        assert_eq!(
+            escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        assert_eq!(escape("plain ünïcode"), "plain ünïcode");
+        assert_eq!(escape("&amp;"), "&amp;amp;");
+        let hostile = "\"><img src=x onerror=alert(1)>";
+        let attr = format!("<a title=\"{}\">", escape(hostile));
+        assert!(!attr.contains("\"><img"));
+        assert_eq!(
+            link("/x?a=1&b=2", "<b>"),
+            "<a href=\"/x?a=1&amp;b=2\">&lt;b&gt;</a>"
+        );
+    }
+
+    #[test]
+    fn page_escapes_title_and_crumbs() {
+        let crumbs = [
+            ("/console".to_string(), "<home>".to_string()),
+            ("/here".to_string(), "a&b".to_string()),
+        ];
+        let html = page("<t>", &crumbs, "<p>body</p>", false);
+        assert!(html.contains("<title>&lt;t&gt; — Weir</title>"));
+        assert!(html.contains("&lt;home&gt;</a>"));
+        assert!(html.contains("<span>a&amp;b</span>"));
+        assert!(html.contains("<p>body</p>"));
+        assert!(!html.contains("http-equiv"));
+        assert!(page("t", &[], "", true).contains("http-equiv=\"refresh\""));
+    }
+
+    #[test]
+    fn segments_cannot_escape_the_path() {
+        assert_eq!(segment("wf-1_a.b~"), "wf-1_a.b~");
+        assert_eq!(segment("a/../b?c#d%"), "a%2F..%2Fb%3Fc%23d%25");
+        assert_eq!(segment("é "), "%C3%A9%20");
+    }
+
+    #[test]
+    fn times_are_utc() {
+        assert_eq!(time(None), "—");
+        assert_eq!(time(Some(0)), "1970-01-01 00:00:00");
+        assert_eq!(time(Some(951_782_400_000)), "2000-02-29 00:00:00");
+        assert_eq!(time(Some(1_700_000_000_999)), "2023-11-14 22:13:20");
+        assert_eq!(time(Some(-1)), "1969-12-31 23:59:59");
+    }
+
+    #[test]
+    fn truncation_counts_characters() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("ééééééé", 4), "ééé…");
+    }
+}

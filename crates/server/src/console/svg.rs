@@ -1,0 +1,270 @@
+//! Draws a wire [`WorkflowGraph`] (static, from `resources::graph`, or of a run, from
+//! `orchestrator::render`) as inline SVG with the layout of [`super::layout`].
+//!
+//! Every node is a `<g class="node {trigger|job|crawler} {state}">`; on a run graph the
+//! state class is that of the node's latest attempt ([`state_class`]), on a static
+//! graph it is `static`. Colours come from the page's style sheet.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use weir_model::shapes::{Node, WorkflowGraph};
+
+use super::html::{escape, truncate};
+use super::layout::{self, NODE_HEIGHT, NODE_WIDTH};
+
+/// Characters of a node name shown in its box (the full name is in its tooltip).
+const LABEL_CHARS: usize = 26;
+
+/// What is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A workflow's static graph: no states.
+    Static,
+    /// A run's graph: job and crawler nodes coloured by their latest attempt, and
+    /// linked to that attempt's row (`#<job run id>`) in the page.
+    Run,
+}
+
+/// The CSS class of a job-run state or crawl state (also used for run statuses):
+/// `succeeded`, `failed` (FAILED, ERROR), `timeout`, `running` (also STARTING,
+/// WAITING), `stopped` (also STOPPING, CANCELLED, EXPIRED) or `notrun` (no attempt).
+pub fn state_class(state: Option<&str>) -> &'static str {
+    match state {
+        Some("SUCCEEDED" | "COMPLETED") => "succeeded",
+        Some("FAILED" | "ERROR") => "failed",
+        Some("TIMEOUT") => "timeout",
+        Some("RUNNING" | "STARTING" | "WAITING") => "running",
+        Some("STOPPED" | "STOPPING" | "CANCELLED" | "CANCELLING" | "EXPIRED") => "stopped",
+        _ => "notrun",
+    }
+}
+
+/// The latest attempt of a job or crawler node: (state, job run id).
+pub fn latest_attempt(node: &Node) -> (Option<&str>, Option<&str>) {
+    if let Some(job_run) = node
+        .job_details
+        .as_ref()
+        .and_then(|d| d.job_runs.as_ref())
+        .and_then(|runs| runs.last())
+    {
+        return (job_run.job_run_state.as_deref(), job_run.id.as_deref());
+    }
+    let crawl = node
+        .crawler_details
+        .as_ref()
+        .and_then(|d| d.crawls.as_ref())
+        .and_then(|crawls| crawls.last());
+    (crawl.and_then(|c| c.state.as_deref()), None)
+}
+
+/// The graph as an `<svg>` element; a short note instead when it has no nodes.
+pub fn render(graph: &WorkflowGraph, mode: Mode) -> String {
+    let nodes: &[Node] = graph.nodes.as_deref().unwrap_or_default();
+    if nodes.is_empty() {
+        return "<p class=\"muted\">The graph is empty: no trigger belongs to this \
+                workflow.</p>"
+            .to_string();
+    }
+    let index: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| n.unique_id.as_deref().map(|id| (id, i)))
+        .collect();
+    let edges: Vec<(usize, usize)> = graph
+        .edges
+        .iter()
+        .flatten()
+        .filter_map(|e| {
+            let source = index.get(e.source_id.as_deref()?)?;
+            let destination = index.get(e.destination_id.as_deref()?)?;
+            Some((*source, *destination))
+        })
+        .collect();
+    let layout = layout::layout(nodes.len(), &edges);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"workflow-graph\" \
+         width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\">\n\
+         <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
+         markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
+         <path d=\"M0,0 L10,5 L0,10 z\"/></marker></defs>\n",
+        w = layout.width,
+        h = layout.height,
+    );
+    let half = NODE_HEIGHT / 2;
+    for &(s, d) in &edges {
+        let (x1, y1) = (layout.x[s] + NODE_WIDTH, layout.y[s] + half);
+        let (x2, y2) = (layout.x[d], layout.y[d] + half);
+        let bend = (x2.abs_diff(x1) / 2).max(30);
+        let _ = writeln!(
+            out,
+            "<path class=\"edge\" d=\"M{x1},{y1} C{},{y1} {},{y2} {x2},{y2}\" \
+             marker-end=\"url(#arrow)\"/>",
+            x1 + bend,
+            x2.saturating_sub(bend),
+        );
+    }
+    for (i, node) in nodes.iter().enumerate() {
+        node_svg(&mut out, node, mode, layout.x[i], layout.y[i]);
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn node_svg(out: &mut String, node: &Node, mode: Mode, x: u32, y: u32) {
+    let name = node.name.as_deref().unwrap_or_default();
+    let kind = match node.r#type.as_deref() {
+        Some("TRIGGER") => "trigger",
+        Some("CRAWLER") => "crawler",
+        _ => "job",
+    };
+    let (state, job_run_id) = latest_attempt(node);
+    let (class, tooltip) = match (kind, mode) {
+        ("trigger", _) => ("", String::new()),
+        (_, Mode::Static) => ("static", String::new()),
+        (_, Mode::Run) => (
+            state_class(state),
+            format!(" — {}", state.unwrap_or("not run")),
+        ),
+    };
+    let link = match (mode, job_run_id) {
+        (Mode::Run, Some(id)) => Some(format!("#{}", escape(id))),
+        _ => None,
+    };
+    if let Some(href) = &link {
+        let _ = write!(out, "<a href=\"{href}\">");
+    }
+    let radius = if kind == "trigger" { 16 } else { 4 };
+    let classes = if class.is_empty() {
+        format!("node {kind}")
+    } else {
+        format!("node {kind} {class}")
+    };
+    let _ = write!(
+        out,
+        "<g class=\"{classes}\" data-name=\"{name_attr}\">\
+         <title>{kind} {name_text}{tooltip}</title>\
+         <rect x=\"{x}\" y=\"{y}\" width=\"{NODE_WIDTH}\" height=\"{NODE_HEIGHT}\" \
+         rx=\"{radius}\"/>\
+         <text class=\"kind\" x=\"{tx}\" y=\"{ky}\">{kind}</text>\
+         <text x=\"{tx}\" y=\"{ny}\">{label}</text></g>",
+        name_attr = escape(name),
+        name_text = escape(name),
+        tooltip = escape(&tooltip),
+        tx = x + 10,
+        ky = y + 16,
+        ny = y + 34,
+        label = escape(&truncate(name, LABEL_CHARS)),
+    );
+    if link.is_some() {
+        out.push_str("</a>");
+    }
+    out.push('\n');
+}
+
+/// A legend of the state colours of run graphs.
+pub fn legend() -> String {
+    let mut out = String::from("<p class=\"legend\">");
+    for (class, text) in [
+        ("succeeded", "succeeded"),
+        ("failed", "failed / error"),
+        ("timeout", "timeout"),
+        ("running", "running"),
+        ("stopped", "stopped"),
+        ("notrun", "not run"),
+    ] {
+        let _ = write!(out, "<span class=\"badge {class}\">{text}</span>");
+    }
+    out.push_str("</p>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weir_model::shapes::{Edge, JobNodeDetails, JobRun};
+
+    fn node(kind: &str, name: &str, states: &[&str]) -> Node {
+        Node {
+            r#type: Some(kind.into()),
+            name: Some(name.into()),
+            unique_id: Some(format!("id-{name}")),
+            job_details: (!states.is_empty()).then(|| JobNodeDetails {
+                job_runs: Some(
+                    states
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| JobRun {
+                            id: Some(format!("jr_{name}{i}")),
+                            job_run_state: Some(s.to_string()),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn edge(s: &str, d: &str) -> Edge {
+        Edge {
+            source_id: Some(format!("id-{s}")),
+            destination_id: Some(format!("id-{d}")),
+        }
+    }
+
+    fn graph() -> WorkflowGraph {
+        WorkflowGraph {
+            nodes: Some(vec![
+                node("TRIGGER", "start", &[]),
+                node("JOB", "extract<&>", &["FAILED", "SUCCEEDED"]),
+                node("JOB", "load", &["TIMEOUT"]),
+                node("JOB", "never", &[]),
+            ]),
+            edges: Some(vec![
+                edge("start", "extract<&>"),
+                edge("extract<&>", "load"),
+                edge("missing", "load"),
+            ]),
+        }
+    }
+
+    #[test]
+    fn run_graph_colours_nodes_by_latest_attempt() {
+        let svg = render(&graph(), Mode::Run);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("class=\"node job succeeded\" data-name=\"extract&lt;&amp;&gt;\""));
+        assert!(svg.contains("class=\"node job timeout\" data-name=\"load\""));
+        assert!(svg.contains("class=\"node job notrun\" data-name=\"never\""));
+        assert!(svg.contains("class=\"node trigger\" data-name=\"start\""));
+        assert!(svg.contains("<a href=\"#jr_load0\">"));
+        assert!(!svg.contains("extract<&>"), "names are escaped");
+        // Two drawable edges; the one naming an unknown node is skipped.
+        assert_eq!(svg.matches("class=\"edge\"").count(), 2);
+    }
+
+    #[test]
+    fn static_graph_has_no_states() {
+        let svg = render(&graph(), Mode::Static);
+        assert_eq!(svg.matches("class=\"node job static\"").count(), 3);
+        assert!(!svg.contains("<a href"));
+        assert!(render(&WorkflowGraph::default(), Mode::Static).contains("empty"));
+    }
+
+    #[test]
+    fn state_classes() {
+        for (state, class) in [
+            (Some("SUCCEEDED"), "succeeded"),
+            (Some("FAILED"), "failed"),
+            (Some("ERROR"), "failed"),
+            (Some("TIMEOUT"), "timeout"),
+            (Some("RUNNING"), "running"),
+            (Some("STOPPED"), "stopped"),
+            (None, "notrun"),
+        ] {
+            assert_eq!(state_class(state), class);
+        }
+    }
+}
