@@ -225,12 +225,13 @@ impl Runner {
         }
     }
 
-    /// Kills the attempt's whole process group. Returns `false` when no live process
-    /// is known for it; the kill is then remembered and honoured by [`Runner::run`].
-    pub fn kill(&self, job_run_id: &str) -> bool {
+    /// Kills the attempt's whole process group. A kill for a process not known yet
+    /// (not spawned, or not re-attached after a restart) is remembered and honoured by
+    /// [`Runner::run`], which then reports the attempt STOPPED.
+    pub fn kill(&self, job_run_id: &str) {
         let pgid = {
             let Ok(mut live) = self.live.lock() else {
-                return false;
+                return;
             };
             match live.get_mut(job_run_id) {
                 Some(process) => {
@@ -241,12 +242,11 @@ impl Runner {
                     if let Ok(mut kills) = self.early_kills.lock() {
                         kills.insert(job_run_id.to_string());
                     }
-                    return false;
+                    return;
                 }
             }
         };
         kill_group(pgid);
-        true
     }
 
     async fn spawn_and_wait(&self, launch: &Launch) -> JobEnded {
