@@ -22,6 +22,8 @@
 //! Wire shapes come from `weir_model` (generated from the AWS model), persistence from
 //! `weir_store`, orchestration decisions from `weir_engine`.
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod auth;
 pub mod blueprint;

@@ -10,6 +10,8 @@
 //! committed (SQLite in WAL mode with `synchronous=FULL`), so a caller that answers a
 //! client after `write` returned never acknowledges a change that a crash could lose.
 
+#![warn(missing_docs)]
+
 mod error;
 mod migrations;
 mod sqlite;
