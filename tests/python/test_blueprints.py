@@ -194,7 +194,8 @@ def test_a_blueprint_creates_the_expected_workflow_which_then_runs(weir, glue):
     run_id = glue.start_workflow_run(Name="etl")["RunId"]
     finished = wait_run(glue, "etl", run_id)
     assert finished["Status"] == "COMPLETED", finished
-    # Crawls end FAILED in this Weir; `load` waits for exactly that.
+    # The crawler has a JDBC target, which Weir cannot crawl, so the crawl FAILS;
+    # `load` waits for exactly that.
     expect_stats(finished, TotalActions=4, SucceededActions=3, FailedActions=1)
 
 

@@ -374,3 +374,22 @@ def test_stopping_the_run_cancels_its_crawl(slow_weir):
     c = wait_ready(glue, "big")
     assert c["LastCrawl"]["Status"] == "CANCELLED"
     assert glue.list_crawls(CrawlerName="big")["Crawls"][0]["State"] == "STOPPED"
+
+
+def test_a_crawl_interrupted_by_a_restart_is_failed(slow_weir):
+    glue = slow_weir.client()
+    big_tree(slow_weir, files=20)
+    crawler(glue, "big", path="s3://big/")
+    glue.start_crawler(Name="big")
+    slow_weir.kill9()
+    slow_weir.restart()  # without the delay hook: crawls run at full speed now
+    glue = slow_weir.client()
+    interrupted = glue.list_crawls(CrawlerName="big")["Crawls"]
+    assert [c["State"] for c in interrupted] == ["FAILED"]
+    assert "interrupted" in interrupted[0]["ErrorMessage"]
+    glue.start_crawler(Name="big")  # the stale RUNNING state does not block a new crawl
+    c = wait_ready(glue, "big", runs=2)
+    assert c["LastCrawl"]["Status"] == "SUCCEEDED"
+    states = [x["State"] for x in glue.list_crawls(CrawlerName="big")["Crawls"]]
+    assert states == ["COMPLETED", "FAILED"]
+    assert [t["Name"] for t in glue.get_tables(DatabaseName="lakedb")["TableList"]] == ["t"]

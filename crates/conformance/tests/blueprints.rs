@@ -28,8 +28,9 @@ const SPEC: &str = r#"{
     "Tables": {"type": "String", "collection": true, "defaultValue": []}
 }"#;
 
-/// A chain: a → b, a → crawler c, (b SUCCEEDED and c FAILED) → d. Crawls end FAILED in
-/// this Weir, so d runs and the workflow completes.
+/// A chain: a → b, a → crawler c, (b SUCCEEDED and c FAILED) → d. Crawler c names no
+/// database and its bucket does not exist, so its crawl FAILS, d runs and the workflow
+/// completes.
 const CHAIN: &str = r#"
 from awsglue.blueprint.crawler import Crawler
 from awsglue.blueprint.job import Job

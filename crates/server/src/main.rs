@@ -193,7 +193,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     orchestrator.set_endpoint(format!("http://{callback}"));
     let retention_ms = i64::from(config.retention_days) * 86_400_000;
     let scheduler = Scheduler::new(orchestrator.clone(), db.clone());
-    let app = App::new(config, db, orchestrator.clone(), scheduler.clone())
+    let app = App::new(config, db.clone(), orchestrator.clone(), scheduler.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let recovered = orchestrator
         .recover()
@@ -201,6 +201,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("recovering runs: {e}"))?;
     if recovered > 0 {
         tracing::info!(runs = recovered, "resumed the runs that were active");
+    }
+    let crawls = weir::crawler::lifecycle::settle_interrupted(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("settling interrupted crawls: {e}"))?;
+    if crawls > 0 {
+        tracing::info!(crawls, "marked the crawls a stop interrupted as failed");
     }
     let blueprint_work = weir::blueprint::recovery::recover(&app)
         .await

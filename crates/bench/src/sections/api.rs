@@ -275,10 +275,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
             );
         }
     }
-    ctx.observe_memory(
-        &weir,
-        "api: after the API load (≈ tens of thousands of runs)",
-    );
+    ctx.observe_memory(&weir, "api: after the API load");
     weir.stop()?;
     if let Some(moto) = moto {
         moto.stop()?;

@@ -412,6 +412,7 @@ impl Orchestrator {
                 tokio::spawn(async move { me.crawl(key, crawler_name, crawl_id).await });
             }
             Effect::KillCrawl { crawl_id, .. } => {
+                crate::crawler::cancel(&crawl_id);
                 tokio::spawn(async move {
                     let result = me
                         .transition(key, move |_, stored| {
