@@ -37,8 +37,11 @@ const CALL_DEADLINE: Duration = Duration::from_secs(120);
 /// Signs Glue requests for one server address.
 #[derive(Clone)]
 pub struct Signer {
+    /// The static test credentials.
     identity: Identity,
+    /// `host` header value (`ip:port`).
     host: String,
+    /// `http://ip:port/`, the URI that is signed.
     uri: String,
 }
 
@@ -46,7 +49,9 @@ pub struct Signer {
 /// and body. Cheap to turn into an [`http::Request`] again and again.
 #[derive(Clone)]
 pub struct Signed {
+    /// Every header to send, signature included.
     headers: HeaderMap,
+    /// The exact body that was hashed.
     body: Bytes,
 }
 
@@ -181,8 +186,11 @@ impl Answer {
 /// A control-plane client on one keep-alive connection: signs each call when it is
 /// made (as an SDK does) and reconnects when the server closed the connection.
 pub struct Conn {
+    /// Server address.
     addr: SocketAddr,
+    /// Signs each call.
     signer: Signer,
+    /// The open connection, if any.
     sender: Option<SendRequest<Full<Bytes>>>,
 }
 

@@ -91,6 +91,7 @@ pub fn conditional_body(workflow: &str, name: &str, after: &[String], jobs: &[St
     })
 }
 
+/// Trigger actions starting `jobs`.
 fn actions(jobs: &[String]) -> Vec<Value> {
     jobs.iter().map(|job| json!({ "JobName": job })).collect()
 }

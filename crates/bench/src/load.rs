@@ -53,6 +53,7 @@ impl Source {
         Ok(Source::Cycle(pool))
     }
 
+    /// Request number `index` of the run.
     fn request(&self, index: u64) -> Result<Request<Full<Bytes>>> {
         match self {
             Source::Cycle(pool) => Ok(pool[(index % pool.len() as u64) as usize].to_request()),
@@ -152,17 +153,27 @@ impl LoadResult {
     }
 }
 
+/// What the connection tasks of one run share.
 struct Shared {
+    /// The requests.
     source: Source,
+    /// Index of the next request to send.
     next: AtomicU64,
+    /// Stop after this many requests.
     count: Option<u64>,
+    /// Stop sending at this instant.
     deadline: Option<Instant>,
 }
 
+/// What one connection task measured.
 struct WorkerResult {
+    /// Requests answered 2xx.
     ok: u64,
+    /// Requests that failed.
     errors: u64,
+    /// The first failure.
     first_error: Option<String>,
+    /// Latencies, microseconds.
     histogram: Histogram<u64>,
 }
 
@@ -223,6 +234,7 @@ pub async fn run(
     })
 }
 
+/// One connection: sends requests back to back until the plan says stop.
 async fn worker(
     addr: SocketAddr,
     mut sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,

@@ -47,12 +47,15 @@ use crate::servers::WeirCommand;
     name = "weir-bench",
     about = "Weir's benchmark suite: API throughput, node-transition latency and scale, side by side with moto_server"
 )]
+/// The command line.
 struct Cli {
+    /// What to do.
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
+/// The subcommands.
 enum Command {
     /// Runs the suite (all sections, or the ones named) and prints the report.
     Run(RunArgs),
@@ -85,6 +88,7 @@ enum Command {
 }
 
 #[derive(clap::Args)]
+/// Options of `weir-bench run`.
 struct RunArgs {
     /// Sections to run, in the order given (default: all).
     #[arg(value_enum)]
@@ -144,6 +148,7 @@ enum Section {
     Memory,
 }
 
+/// Every section, in the default order.
 const ALL_SECTIONS: [Section; 5] = [
     Section::Api,
     Section::Durability,
@@ -184,6 +189,7 @@ fn main() -> Result<()> {
     }
 }
 
+/// `weir-bench run`: every section asked for; `true` when every target was met.
 async fn run(args: RunArgs) -> Result<bool> {
     let command_line = std::env::args().collect::<Vec<_>>().join(" ");
     let temp;
@@ -255,6 +261,10 @@ async fn load_only(
     setup: bool,
 ) -> Result<()> {
     use sections::api::Op;
+    anyhow::ensure!(
+        addr.ip().is_loopback(),
+        "weir-bench only sends load to loopback addresses, not {addr}"
+    );
     let op = match op {
         LoadOp::GetWorkflow => Op::GetWorkflow,
         LoadOp::ListWorkflows => Op::ListWorkflows,
@@ -294,6 +304,10 @@ async fn load_only(
 
 /// Serves `200 {}` on every connection until killed.
 async fn echo_server(listen: SocketAddr) -> Result<()> {
+    anyhow::ensure!(
+        listen.ip().is_loopback(),
+        "the echo server listens on loopback addresses only, not {listen}"
+    );
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("listening on {}", listener.local_addr()?);
     loop {

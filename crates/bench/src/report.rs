@@ -12,7 +12,9 @@ use crate::procfs::Machine;
 /// A table of figures.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
+    /// Column titles.
     header: Vec<String>,
+    /// Cells, row by row.
     rows: Vec<Vec<String>>,
 }
 
@@ -87,7 +89,9 @@ pub struct Check {
 /// Everything one run of the suite measured.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Everything printed so far (Markdown).
     text: String,
+    /// Every figure checked against its target.
     checks: Vec<Check>,
 }
 
@@ -166,6 +170,7 @@ impl Report {
         Ok(())
     }
 
+    /// Prints `text` and keeps it for the file.
     fn emit(&mut self, text: &str) {
         print!("{text}");
         self.text.push_str(text);

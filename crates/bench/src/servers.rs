@@ -28,6 +28,7 @@ pub struct Server {
     pub name: &'static str,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The process (taken when it is stopped).
     child: Option<Child>,
 }
 
@@ -171,6 +172,7 @@ impl Server {
         )
     }
 
+    /// Waits until the server accepts TCP connections (or exits, or time runs out).
     fn wait_listening(&mut self) -> Result<()> {
         let deadline = Instant::now() + START_DEADLINE;
         loop {
@@ -190,6 +192,7 @@ impl Server {
         }
     }
 
+    /// SIGKILL and reap.
     fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -204,6 +207,7 @@ impl Drop for Server {
     }
 }
 
+/// Spawns `cmd` so that it is killed when this process dies.
 fn spawn(cmd: &mut Command) -> std::io::Result<Child> {
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {

@@ -70,7 +70,7 @@ impl App {
         &self.inner.orchestrator
     }
 
-    /// Runs `body` in a read transaction on a blocking thread.
+    /// Runs `body` in a read transaction (see [`Db::read`]).
     pub async fn read<R: Send + 'static>(
         &self,
         body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,

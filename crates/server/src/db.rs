@@ -1,5 +1,8 @@
-//! The bridge from async code to the blocking store: every transaction runs on a
-//! blocking thread, and a write returns only after its commit.
+//! The bridge from async code to the blocking store. Reads are short indexed lookups
+//! on pooled WAL readers that never wait for the writer, so they run inline on the
+//! async worker (a hop to the blocking pool would cost more than the read). Writes wait
+//! for the writer lock and an fsync, so they run on the blocking pool; a write returns
+//! only after its commit.
 
 use std::sync::Arc;
 
@@ -24,15 +27,12 @@ impl Db {
         self.store.as_ref()
     }
 
-    /// Runs `body` in a read transaction on a blocking thread.
+    /// Runs `body` in a read transaction (one consistent snapshot), inline.
     pub async fn read<R: Send + 'static>(
         &self,
         body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.read(body))
-            .await
-            .map_err(|e| ApiError::Internal(format!("read task failed: {e}")))?
+        self.store.read(body)
     }
 
     /// Runs `body` in a durable write transaction on a blocking thread; returns after

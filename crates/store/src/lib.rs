@@ -71,13 +71,14 @@ pub trait Transaction {
         before: Option<&RunCursor>,
         limit: usize,
     ) -> StoreResult<Vec<RunRecord>>;
-    /// Runs of `workflow` whose status is one of `statuses`.
-    fn runs_in_status(
+    /// Number of runs of `workflow` whose status is one of `statuses` (indexed: cost
+    /// does not grow with the workflow's history).
+    fn count_runs_in_status(
         &mut self,
         scope: &Scope,
         workflow: &str,
         statuses: &[&str],
-    ) -> StoreResult<Vec<RunRecord>>;
+    ) -> StoreResult<u64>;
     /// Every run, in any scope, whose status is one of `statuses` (crash recovery).
     fn all_runs_in_status(&mut self, statuses: &[&str]) -> StoreResult<Vec<(Scope, RunRecord)>>;
     /// Deletes every run of `workflow` (the workflow itself was deleted).
@@ -100,13 +101,15 @@ pub trait Transaction {
         before: Option<&RunCursor>,
         limit: usize,
     ) -> StoreResult<Vec<JobRunRecord>>;
-    /// Job runs of `job` whose state is one of `states`.
-    fn job_runs_in_state(
+    /// Number of job runs of `job` whose state is one of `states`, not counting the
+    /// job run `except` (indexed: cost does not grow with the job's history).
+    fn count_job_runs_in_state(
         &mut self,
         scope: &Scope,
         job: &str,
         states: &[&str],
-    ) -> StoreResult<Vec<JobRunRecord>>;
+        except: Option<&str>,
+    ) -> StoreResult<u64>;
     /// Every job run, in any scope, whose state is one of `states` (crash recovery).
     fn all_job_runs_in_state(&mut self, states: &[&str])
     -> StoreResult<Vec<(Scope, JobRunRecord)>>;

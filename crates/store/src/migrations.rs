@@ -53,6 +53,11 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 2: indexes that keep concurrency checks independent of history size.
+    r#"
+    CREATE INDEX workflow_runs_by_status ON workflow_runs (account, region, workflow, status);
+    CREATE INDEX job_runs_by_state ON job_runs (account, region, job, state);
+    "#,
 ];
 
 /// Brings the database schema up to the newest version, one transaction per step.

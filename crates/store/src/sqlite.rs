@@ -15,8 +15,11 @@ use crate::{
     Transaction,
 };
 
-/// Number of reader connections kept open.
+/// Reader connections opened at start.
 const READERS: usize = 4;
+/// Most idle reader connections kept for reuse (each keeps its prepared statements, so
+/// a reader is never opened and dropped per request under load).
+const MAX_IDLE_READERS: usize = 64;
 
 /// SQLite-backed store living in one file inside the data directory.
 pub struct SqliteStore {
@@ -63,7 +66,7 @@ impl SqliteStore {
 
     fn return_reader(&self, conn: Connection) {
         if let Ok(mut pool) = self.readers.lock()
-            && pool.len() < READERS
+            && pool.len() < MAX_IDLE_READERS
         {
             pool.push(conn);
         }
@@ -84,14 +87,19 @@ impl Store for SqliteStore {
         &self,
         body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        let mut conn = self.take_reader()?;
+        let conn = self.take_reader()?;
+        // BEGIN/COMMIT through cached statements: a read transaction (one consistent
+        // WAL snapshot) costs no SQL parsing.
         let result = (|| {
-            let tx = conn.transaction()?;
-            let mut handle = SqliteTx { tx: &tx };
-            body(&mut handle)?;
-            tx.finish()?;
-            Ok(())
+            conn.prepare_cached("BEGIN")?.execute([])?;
+            let mut handle = SqliteTx { conn: &conn };
+            let outcome = body(&mut handle);
+            conn.prepare_cached("COMMIT")?.execute([])?;
+            outcome
         })();
+        if result.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
         self.return_reader(conn);
         result
     }
@@ -105,7 +113,7 @@ impl Store for SqliteStore {
             .lock()
             .map_err(|_| StoreError::Internal("writer poisoned".into()))?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut handle = SqliteTx { tx: &tx };
+        let mut handle = SqliteTx { conn: &tx };
         body(&mut handle)?;
         tx.commit()?;
         Ok(())
@@ -114,7 +122,8 @@ impl Store for SqliteStore {
 
 /// A transaction on one connection.
 struct SqliteTx<'a> {
-    tx: &'a rusqlite::Transaction<'a>,
+    /// The connection, inside an open transaction.
+    conn: &'a Connection,
 }
 
 fn tags_to_text(tags: &BTreeMap<String, String>) -> String {
@@ -202,7 +211,7 @@ fn status_list(statuses: &[&str]) -> String {
 
 impl Transaction for SqliteTx<'_> {
     fn get(&mut self, scope: &Scope, kind: Kind, name: &str) -> StoreResult<Option<Record>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT name, parent, doc, tags FROM resources
              WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4",
         )?;
@@ -215,7 +224,7 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn insert(&mut self, scope: &Scope, kind: Kind, record: &Record) -> StoreResult<bool> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "INSERT INTO resources (account, region, kind, name, doc, tags, parent)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         )?;
@@ -232,7 +241,7 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn update(&mut self, scope: &Scope, kind: Kind, record: &Record) -> StoreResult<bool> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "UPDATE resources SET doc = ?5, tags = ?6, parent = ?7
              WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4",
         )?;
@@ -249,7 +258,7 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn delete(&mut self, scope: &Scope, kind: Kind, name: &str) -> StoreResult<bool> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "DELETE FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4",
         )?;
         Ok(stmt.execute(params![scope.account, scope.region, kind.as_str(), name])? == 1)
@@ -262,7 +271,7 @@ impl Transaction for SqliteTx<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<Record>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT name, parent, doc, tags FROM resources
              WHERE account = ?1 AND region = ?2 AND kind = ?3 AND (?4 IS NULL OR name > ?4)
              ORDER BY name LIMIT ?5",
@@ -286,8 +295,8 @@ impl Transaction for SqliteTx<'_> {
         kind: Kind,
         parent: &str,
     ) -> StoreResult<Vec<Record>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT name, parent, doc, tags FROM resources
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, parent, doc, tags FROM resources INDEXED BY resources_by_parent
              WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4 ORDER BY name",
         )?;
         let rows = stmt.query_map(
@@ -298,7 +307,7 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn list_all(&mut self, kind: Kind) -> StoreResult<Vec<(Scope, Record)>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT name, parent, doc, tags, account, region FROM resources WHERE kind = ?1",
         )?;
         let rows = stmt.query_map(params![kind.as_str()], |row| {
@@ -314,7 +323,7 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn count(&mut self, scope: &Scope, kind: Kind) -> StoreResult<u64> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT COUNT(*) FROM resources WHERE account = ?1 AND region = ?2 AND kind = ?3",
         )?;
         let n: i64 = stmt.query_row(params![scope.account, scope.region, kind.as_str()], |r| {
@@ -324,7 +333,7 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn put_run(&mut self, scope: &Scope, run: &RunRecord) -> StoreResult<()> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "INSERT INTO workflow_runs (account, region, workflow, run_id, started_ms, status, doc)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (account, region, workflow, run_id)
@@ -348,7 +357,7 @@ impl Transaction for SqliteTx<'_> {
         workflow: &str,
         run_id: &str,
     ) -> StoreResult<Option<RunRecord>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
              WHERE account = ?1 AND region = ?2 AND workflow = ?3 AND run_id = ?4",
         )?;
@@ -367,40 +376,61 @@ impl Transaction for SqliteTx<'_> {
         before: Option<&RunCursor>,
         limit: usize,
     ) -> StoreResult<Vec<RunRecord>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
-             WHERE account = ?1 AND region = ?2 AND workflow = ?3
-               AND (?4 IS NULL OR started_ms < ?4 OR (started_ms = ?4 AND run_id < ?5))
-             ORDER BY started_ms DESC, run_id DESC LIMIT ?6",
-        )?;
-        let rows = stmt.query_map(
-            params![
-                scope.account,
-                scope.region,
-                workflow,
-                before.map(|c| c.started_ms),
-                before.map(|c| c.run_id.as_str()),
-                limit as i64
-            ],
-            run_from_row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // Two statements, so that each is a plain index range: the first page has no
+        // cursor parameter, later pages bound the range with a row value (an `OR` of
+        // the two would make SQLite walk from the newest run down to the cursor).
+        let rows = match before {
+            None => {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
+                     WHERE account = ?1 AND region = ?2 AND workflow = ?3
+                     ORDER BY started_ms DESC, run_id DESC LIMIT ?4",
+                )?;
+                stmt.query_map(
+                    params![scope.account, scope.region, workflow, limit as i64],
+                    run_from_row,
+                )?
+                .collect::<Result<_, _>>()?
+            }
+            Some(cursor) => {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
+                     WHERE account = ?1 AND region = ?2 AND workflow = ?3
+                       AND (started_ms, run_id) < (?4, ?5)
+                     ORDER BY started_ms DESC, run_id DESC LIMIT ?6",
+                )?;
+                stmt.query_map(
+                    params![
+                        scope.account,
+                        scope.region,
+                        workflow,
+                        cursor.started_ms,
+                        cursor.run_id,
+                        limit as i64
+                    ],
+                    run_from_row,
+                )?
+                .collect::<Result<_, _>>()?
+            }
+        };
+        Ok(rows)
     }
 
-    fn runs_in_status(
+    fn count_runs_in_status(
         &mut self,
         scope: &Scope,
         workflow: &str,
         statuses: &[&str],
-    ) -> StoreResult<Vec<RunRecord>> {
+    ) -> StoreResult<u64> {
         let sql = format!(
-            "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
+            "SELECT COUNT(*) FROM workflow_runs INDEXED BY workflow_runs_by_status
              WHERE account = ?1 AND region = ?2 AND workflow = ?3 AND status IN ({})",
             status_list(statuses)
         );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![scope.account, scope.region, workflow], run_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let n: i64 =
+            stmt.query_row(params![scope.account, scope.region, workflow], |r| r.get(0))?;
+        Ok(n as u64)
     }
 
     fn all_runs_in_status(&mut self, statuses: &[&str]) -> StoreResult<Vec<(Scope, RunRecord)>> {
@@ -409,7 +439,7 @@ impl Transaction for SqliteTx<'_> {
              WHERE status IN ({})",
             status_list(statuses)
         );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 Scope {
@@ -423,14 +453,14 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn delete_runs(&mut self, scope: &Scope, workflow: &str) -> StoreResult<u64> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "DELETE FROM workflow_runs WHERE account = ?1 AND region = ?2 AND workflow = ?3",
         )?;
         Ok(stmt.execute(params![scope.account, scope.region, workflow])? as u64)
     }
 
     fn put_job_run(&mut self, scope: &Scope, run: &JobRunRecord) -> StoreResult<()> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "INSERT INTO job_runs
                  (account, region, job, run_id, started_ms, state, owner_workflow, owner_run_id, doc)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -457,7 +487,7 @@ impl Transaction for SqliteTx<'_> {
         job: &str,
         run_id: &str,
     ) -> StoreResult<Option<JobRunRecord>> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc FROM job_runs
              WHERE account = ?1 AND region = ?2 AND job = ?3 AND run_id = ?4",
         )?;
@@ -476,40 +506,62 @@ impl Transaction for SqliteTx<'_> {
         before: Option<&RunCursor>,
         limit: usize,
     ) -> StoreResult<Vec<JobRunRecord>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc FROM job_runs
-             WHERE account = ?1 AND region = ?2 AND job = ?3
-               AND (?4 IS NULL OR started_ms < ?4 OR (started_ms = ?4 AND run_id < ?5))
-             ORDER BY started_ms DESC, run_id DESC LIMIT ?6",
-        )?;
-        let rows = stmt.query_map(
-            params![
-                scope.account,
-                scope.region,
-                job,
-                before.map(|c| c.started_ms),
-                before.map(|c| c.run_id.as_str()),
-                limit as i64
-            ],
-            job_run_from_row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // Two statements, for the same reason as `list_runs`.
+        let rows = match before {
+            None => {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc
+                     FROM job_runs WHERE account = ?1 AND region = ?2 AND job = ?3
+                     ORDER BY started_ms DESC, run_id DESC LIMIT ?4",
+                )?;
+                stmt.query_map(
+                    params![scope.account, scope.region, job, limit as i64],
+                    job_run_from_row,
+                )?
+                .collect::<Result<_, _>>()?
+            }
+            Some(cursor) => {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc
+                     FROM job_runs WHERE account = ?1 AND region = ?2 AND job = ?3
+                       AND (started_ms, run_id) < (?4, ?5)
+                     ORDER BY started_ms DESC, run_id DESC LIMIT ?6",
+                )?;
+                stmt.query_map(
+                    params![
+                        scope.account,
+                        scope.region,
+                        job,
+                        cursor.started_ms,
+                        cursor.run_id,
+                        limit as i64
+                    ],
+                    job_run_from_row,
+                )?
+                .collect::<Result<_, _>>()?
+            }
+        };
+        Ok(rows)
     }
 
-    fn job_runs_in_state(
+    fn count_job_runs_in_state(
         &mut self,
         scope: &Scope,
         job: &str,
         states: &[&str],
-    ) -> StoreResult<Vec<JobRunRecord>> {
+        except: Option<&str>,
+    ) -> StoreResult<u64> {
         let sql = format!(
-            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc FROM job_runs
-             WHERE account = ?1 AND region = ?2 AND job = ?3 AND state IN ({})",
+            "SELECT COUNT(*) FROM job_runs INDEXED BY job_runs_by_state
+             WHERE account = ?1 AND region = ?2 AND job = ?3 AND state IN ({})
+               AND (?4 IS NULL OR run_id <> ?4)",
             status_list(states)
         );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![scope.account, scope.region, job], job_run_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let n: i64 = stmt.query_row(params![scope.account, scope.region, job, except], |r| {
+            r.get(0)
+        })?;
+        Ok(n as u64)
     }
 
     fn all_job_runs_in_state(
@@ -521,7 +573,7 @@ impl Transaction for SqliteTx<'_> {
              FROM job_runs WHERE state IN ({})",
             status_list(states)
         );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 Scope {
@@ -536,11 +588,11 @@ impl Transaction for SqliteTx<'_> {
 
     fn purge_runs_before(&mut self, cutoff_ms: i64, live: &[&str]) -> StoreResult<u64> {
         let live = status_list(live);
-        let runs = self.tx.execute(
+        let runs = self.conn.execute(
             &format!("DELETE FROM workflow_runs WHERE started_ms < ?1 AND status NOT IN ({live})"),
             params![cutoff_ms],
         )?;
-        let job_runs = self.tx.execute(
+        let job_runs = self.conn.execute(
             &format!("DELETE FROM job_runs WHERE started_ms < ?1 AND state NOT IN ({live})"),
             params![cutoff_ms],
         )?;
@@ -549,13 +601,13 @@ impl Transaction for SqliteTx<'_> {
 
     fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>> {
         let mut stmt = self
-            .tx
+            .conn
             .prepare_cached("SELECT value FROM meta WHERE key = ?1")?;
         Ok(stmt.query_row(params![key], |r| r.get(0)).optional()?)
     }
 
     fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()> {
-        let mut stmt = self.tx.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )?;

@@ -166,9 +166,9 @@ fn runs_page_newest_first(store: &dyn Store) {
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].run_id, "wr_0");
     let active = store
-        .read(|tx| tx.runs_in_status(&s, "wf", &["RUNNING", "STOPPING"]))
+        .read(|tx| tx.count_runs_in_status(&s, "wf", &["RUNNING", "STOPPING"]))
         .expect("active");
-    assert_eq!(active.len(), 2);
+    assert_eq!(active, 2);
     let everywhere = store
         .read(|tx| tx.all_runs_in_status(&["RUNNING"]))
         .expect("all");
@@ -208,9 +208,13 @@ fn job_runs_and_meta(store: &dyn Store) {
         .expect("present");
     assert_eq!(got.state, "SUCCEEDED", "a put replaces the state");
     let running = store
-        .read(|tx| tx.job_runs_in_state(&s, "j", &["RUNNING"]))
+        .read(|tx| tx.count_job_runs_in_state(&s, "j", &["RUNNING", "SUCCEEDED"], None))
         .expect("running");
-    assert!(running.is_empty());
+    assert_eq!(running, 1);
+    let others = store
+        .read(|tx| tx.count_job_runs_in_state(&s, "j", &["SUCCEEDED"], Some("jr_1")))
+        .expect("others");
+    assert_eq!(others, 0, "the excepted job run is not counted");
     assert_eq!(
         store
             .read(|tx| tx.list_job_runs(&s, "j", None, 10))

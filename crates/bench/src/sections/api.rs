@@ -86,6 +86,7 @@ impl Op {
     }
 }
 
+/// Name of the `i`-th workflow GetWorkflow reads.
 fn get_name(i: usize) -> String {
     format!("bench-get-{i:02}")
 }
@@ -164,6 +165,7 @@ pub async fn measure_only(
     Ok(result)
 }
 
+/// Names one measurement (server and connection count).
 fn tag(server: &Server, connections: usize) -> String {
     format!("{}-c{connections}", server.name)
 }

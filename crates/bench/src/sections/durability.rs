@@ -113,11 +113,14 @@ fn fsync_latency(path: &Path, samples: usize) -> Result<(f64, f64)> {
 
 /// `perf stat` counting a process's fsync and fdatasync calls; `None` without perf.
 struct SyscallCounter {
+    /// The `perf stat` process.
     child: Child,
+    /// Where perf writes its counts (CSV).
     output: PathBuf,
 }
 
 impl SyscallCounter {
+    /// Attaches perf to process `pid`.
     fn start(pid: u32) -> Option<Self> {
         let output = std::env::temp_dir().join(format!("weir-bench-perf-{pid}.csv"));
         let child = Command::new("perf")

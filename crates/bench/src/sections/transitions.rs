@@ -190,6 +190,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     weir.stop()
 }
 
+/// A table row: wall times, gap quantiles and the job runs' own p50.
 fn row(name: &str, walls: &[f64], client: &[f64], gaps: &[f64], jobs: &[f64]) -> Vec<String> {
     vec![
         name.to_string(),
@@ -232,6 +233,7 @@ fn times(run: &serde_json::Value, jobs: usize) -> Result<(f64, Vec<JobRunTimes>)
     Ok(((completed - started) as f64, runs))
 }
 
+/// The job run of `job` in `runs`.
 fn find<'a>(runs: &'a [JobRunTimes], job: &str) -> Result<&'a JobRunTimes> {
     runs.iter()
         .find(|r| r.job == job)

@@ -109,13 +109,13 @@ impl Orchestrator {
                     .value;
                 let triggers = graph::member_triggers(tx, &scope, &workflow)?;
                 let snapshot = stored_run::snapshot(&workflow, &triggers)?;
-                let mut run_properties = definition.default_run_properties.unwrap_or_default();
+                let mut run_properties = definition
+                    .default_run_properties
+                    .clone()
+                    .unwrap_or_default();
                 run_properties.extend(properties);
                 let now = clock::now_millis();
-                let active = tx.runs_in_status(&scope, &workflow, ACTIVE_STATUSES)?.len();
-                let over = definition
-                    .max_concurrent_runs
-                    .is_some_and(|limit| active >= limit.max(0) as usize);
+                let over = at_run_limit(tx, &scope, &workflow, &definition)?;
                 let message = format!("Concurrent runs exceeded for workflow: {workflow}.");
                 let run = match (over, origin) {
                     (true, StartOrigin::Api) => {
@@ -160,9 +160,12 @@ impl Orchestrator {
                     .or_not_found(|| "Failed to start job run due to missing metadata.".into())?
                     .value;
                 let limit = job_concurrency(&definition);
-                let busy = tx
-                    .job_runs_in_state(&scope, &job, &["STARTING", "RUNNING", "STOPPING"])?
-                    .len();
+                let busy = tx.count_job_runs_in_state(
+                    &scope,
+                    &job,
+                    &["STARTING", "RUNNING", "STOPPING"],
+                    None,
+                )?;
                 if busy >= limit {
                     return Err(ApiError::ConcurrentRunsExceeded(format!(
                         "Concurrent runs exceeded for {job}"
@@ -278,13 +281,7 @@ impl Orchestrator {
                             )
                         })?
                         .value;
-                let active = tx
-                    .runs_in_status(&key.scope, &key.workflow, ACTIVE_STATUSES)?
-                    .len();
-                if definition
-                    .max_concurrent_runs
-                    .is_some_and(|limit| active >= limit.max(0) as usize)
-                {
+                if at_run_limit(tx, &key.scope, &key.workflow, &definition)? {
                     return Err(ApiError::ConcurrentRunsExceeded(format!(
                         "Concurrent runs exceeded for workflow: {}.",
                         key.workflow
@@ -463,11 +460,12 @@ impl Orchestrator {
                     return Ok(None);
                 };
                 let job = job.value;
-                let running = tx
-                    .job_runs_in_state(&scope, &start.job_name, &["RUNNING", "STOPPING"])?
-                    .into_iter()
-                    .filter(|r| r.run_id != id)
-                    .count();
+                let running = tx.count_job_runs_in_state(
+                    &scope,
+                    &start.job_name,
+                    &["RUNNING", "STOPPING"],
+                    Some(&id),
+                )?;
                 if running >= job_concurrency(&job) {
                     ignore_stale(stored.run.handle_job_rejected(
                         now,
@@ -711,13 +709,28 @@ impl Orchestrator {
     }
 }
 
+/// Whether `workflow` has as many active runs as its MaxConcurrentRuns allows (spec
+/// §4.7); never when it sets no limit (then nothing is counted).
+fn at_run_limit(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    workflow: &str,
+    definition: &Workflow,
+) -> Result<bool, ApiError> {
+    let Some(limit) = definition.max_concurrent_runs else {
+        return Ok(false);
+    };
+    let active = tx.count_runs_in_status(scope, workflow, ACTIVE_STATUSES)?;
+    Ok(active >= limit.max(0) as u64)
+}
+
 /// `ExecutionProperty.MaxConcurrentRuns` of a job (default 1, spec §4.7).
-fn job_concurrency(job: &Job) -> usize {
+fn job_concurrency(job: &Job) -> u64 {
     job.execution_property
         .as_ref()
         .and_then(|e| e.max_concurrent_runs)
         .unwrap_or(1)
-        .max(1) as usize
+        .max(1) as u64
 }
 
 fn launch_of(job_run_id: &str, record: &LaunchRecord) -> Launch {

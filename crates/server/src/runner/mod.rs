@@ -29,6 +29,9 @@ status=$?
 echo $status > "$0/exit.tmp" && mv "$0/exit.tmp" "$0/exit"
 exit $status"#;
 
+/// How much lower than the server's the CPU priority of job processes is.
+const JOB_NICENESS: &str = "5";
+
 /// Marker written just before a spawn; see [`Runner::recover_settled`].
 const LAUNCHING: &str = "launching";
 
@@ -296,8 +299,12 @@ impl Runner {
         std::fs::write(dir.join(LAUNCHING), b"")?;
         let stdout = std::fs::File::create(dir.join("stdout"))?;
         let stderr = std::fs::File::create(dir.join("stderr"))?;
-        let mut command = tokio::process::Command::new("sh");
+        // Jobs run at a lower CPU priority than the server (`nice` execs `sh`, so the
+        // process group id is still the supervisor's pid): a busy job never delays the
+        // orchestration of the others.
+        let mut command = tokio::process::Command::new("nice");
         command
+            .args(["-n", JOB_NICENESS, "sh"])
             .arg("-c")
             .arg(SUPERVISOR)
             .arg(dir)
