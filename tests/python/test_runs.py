@@ -7,8 +7,10 @@ Job scripts are real Python processes started by the server; they leave evidence
 import datetime
 import json
 import os
+import pathlib
 
 from runs_helpers import (  # noqa: F401  (fixtures)
+    SERVER_ARGS,
     create_job,
     conditional_trigger,
     edges,
@@ -25,6 +27,7 @@ from runs_helpers import (  # noqa: F401  (fixtures)
     wait_run,
     weir_args,
 )
+import weirtest
 from weirtest import expect_error
 
 
@@ -803,3 +806,36 @@ def test_errored_node_can_be_resumed_once_the_job_exists_again(glue, scripts):
     assert resumed["Status"] == "COMPLETED"
     expect_stats(resumed, TotalActions=2, SucceededActions=2)
     assert len(lines(scripts.path("comeback.log"))) == 1
+
+
+def test_a_relative_data_dir_still_runs_jobs(tmp_path, monkeypatch, scripts):
+    """`weir serve --data-dir data` (the README's default is relative too): job
+    processes run in their own run directory, so the server must not hand them paths
+    relative to its own working directory."""
+    monkeypatch.chdir(tmp_path)
+    server = weirtest.WeirServer(
+        pathlib.Path("relative-data"), tmp_path / "relative.log", extra_args=SERVER_ARGS
+    )
+    server.start()
+    try:
+        glue = server.client()
+        script = scripts.write(
+            "hello",
+            """
+            from awsglue.utils import getResolvedOptions
+            print("hello", getResolvedOptions(sys.argv, ["JOB_NAME"])["JOB_NAME"])
+            """,
+        )
+        create_job(glue, "hello", script)
+        glue.create_workflow(Name="relative")
+        start_trigger(glue, "relative-start", "relative", ["hello"])
+        run_id = glue.start_workflow_run(Name="relative")["RunId"]
+        run = wait_run(glue, "relative", run_id)
+        [job_run] = node_runs(run, "hello")
+        assert job_run["JobRunState"] == "SUCCEEDED", job_run.get("ErrorMessage")
+        run_dir = tmp_path / "relative-data" / "job-runs" / job_run["Id"]
+        assert (run_dir / "stdout").read_text() == "hello hello\n"
+        # The supervisor's exit-status file is what crash recovery relies on.
+        assert (run_dir / "exit").read_text().strip() == "0"
+    finally:
+        server.stop()

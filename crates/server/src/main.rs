@@ -142,9 +142,19 @@ fn main() -> anyhow::Result<()> {
                 body_read_timeout,
                 ..EdgeLimits::default()
             };
+            // Absolute paths: job processes run with their run directory as working
+            // directory, so a relative data directory would not resolve for them.
+            let data_dir = std::path::absolute(&data_dir)
+                .with_context(|| format!("resolving {}", data_dir.display()))?;
+            let s3_dir = match s3_dir {
+                Some(dir) => {
+                    std::path::absolute(&dir).with_context(|| format!("resolving {}", dir.display()))?
+                }
+                None => data_dir.join("s3"),
+            };
             let config = Config {
                 listen,
-                s3_dir: s3_dir.unwrap_or_else(|| data_dir.join("s3")),
+                s3_dir,
                 data_dir,
                 account: account_id,
                 region,
