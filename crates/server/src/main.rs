@@ -147,9 +147,8 @@ fn main() -> anyhow::Result<()> {
             let data_dir = std::path::absolute(&data_dir)
                 .with_context(|| format!("resolving {}", data_dir.display()))?;
             let s3_dir = match s3_dir {
-                Some(dir) => {
-                    std::path::absolute(&dir).with_context(|| format!("resolving {}", dir.display()))?
-                }
+                Some(dir) => std::path::absolute(&dir)
+                    .with_context(|| format!("resolving {}", dir.display()))?,
                 None => data_dir.join("s3"),
             };
             let config = Config {
