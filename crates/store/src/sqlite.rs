@@ -17,6 +17,8 @@ use crate::{
 
 /// Reader connections opened at start.
 const READERS: usize = 4;
+/// Prepared statements cached per connection (every statement the store uses fits).
+const STATEMENT_CACHE: usize = 64;
 /// Most idle reader connections kept for reuse (each keeps its prepared statements, so
 /// a reader is never opened and dropped per request under load).
 const MAX_IDLE_READERS: usize = 64;
@@ -34,12 +36,14 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) `weir.db` in `data_dir` and migrates it.
     pub fn open(data_dir: &Path) -> StoreResult<Self> {
+        configure_sqlite_once();
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join("weir.db");
         let mut writer = Connection::open(&path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.busy_timeout(std::time::Duration::from_secs(10))?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         migrate(&mut writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
@@ -79,7 +83,29 @@ fn open_reader(path: &Path) -> StoreResult<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
+}
+
+/// Turns off SQLite's process-wide allocation statistics: with them on, every
+/// allocation of every connection takes one global mutex, which serialises concurrent
+/// readers. Must run before SQLite initialises; once per process.
+fn configure_sqlite_once() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int argument, as passed. Called before
+        // any connection of this process is opened; if SQLite were already initialised
+        // the call would return SQLITE_MISUSE and change nothing.
+        let code = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::os::raw::c_int,
+            )
+        };
+        if code != rusqlite::ffi::SQLITE_OK {
+            tracing::debug!(code, "SQLite allocation statistics stay on");
+        }
+    });
 }
 
 impl Store for SqliteStore {
