@@ -50,6 +50,11 @@ impl App {
         })
     }
 
+    /// The store handle, for code shared with the orchestrator (e.g. crawls).
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
     /// The scheduler of SCHEDULED triggers; trigger changes must be reported to it.
     pub fn scheduler(&self) -> &Scheduler {
         &self.inner.scheduler

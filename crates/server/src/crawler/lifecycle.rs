@@ -18,7 +18,8 @@ use weir_store::{Kind, Scope, Transaction};
 use super::runtime::{self, CrawlState, Current, Entry, Runtime};
 use super::scan::{self, FoundTable, ScanError};
 use super::sync::{self, Writer};
-use super::{EPOCH, StoreAccess, cancel, cancel_flag, pause, release, tables};
+use super::{EPOCH, cancel, cancel_flag, pause, release, tables};
+use crate::db::Db;
 use crate::protocol::ApiError;
 use crate::resources::clock;
 use crate::resources::crawler::READY;
@@ -124,8 +125,8 @@ fn settle_stale(crawler: &mut Crawler, runtime: &mut Runtime, now_ms: i64) {
 }
 
 /// Claims a crawl of `name` with id `crawl_id` (module docs).
-pub async fn claim<S: StoreAccess>(
-    store: &S,
+pub async fn claim(
+    store: &Db,
     scope: Scope,
     name: String,
     crawl_id: String,
@@ -176,7 +177,7 @@ pub async fn claim<S: StoreAccess>(
 
 /// Runs a claimed crawl to its end and records the end; returns how it ended.
 /// `s3_root` is the local directory standing in for S3.
-pub async fn run<S: StoreAccess>(store: S, scope: Scope, job: CrawlJob, s3_root: PathBuf) -> Ended {
+pub async fn run(store: Db, scope: Scope, job: CrawlJob, s3_root: PathBuf) -> Ended {
     let flag = cancel_flag(&job.crawl_id);
     let heartbeat = tokio::spawn(heartbeat(store.clone(), scope.clone(), job.clone()));
     let crawler = job.crawler.clone();
@@ -251,8 +252,8 @@ fn crawl(
 /// Records the end of `job` in one transaction: catalog changes on success, crawler
 /// READY with LastCrawl, history entry final. A stop requested meanwhile (STOPPING or
 /// the flag) wins over success.
-async fn finish<S: StoreAccess>(
-    store: &S,
+async fn finish(
+    store: &Db,
     scope: &Scope,
     job: &CrawlJob,
     outcome: Result<Vec<FoundTable>, ScanError>,
@@ -320,7 +321,7 @@ async fn finish<S: StoreAccess>(
 }
 
 /// Refreshes `CrawlElapsedTime` while the crawl runs.
-async fn heartbeat<S: StoreAccess>(store: S, scope: Scope, job: CrawlJob) {
+async fn heartbeat(store: Db, scope: Scope, job: CrawlJob) {
     let mut tick = tokio::time::interval(HEARTBEAT);
     tick.tick().await;
     loop {
@@ -349,8 +350,8 @@ async fn heartbeat<S: StoreAccess>(store: S, scope: Scope, job: CrawlJob) {
 }
 
 /// StartCrawler: claims a crawl with a new id and runs it in the background.
-pub async fn start<S: StoreAccess>(
-    store: S,
+pub async fn start(
+    store: Db,
     scope: Scope,
     name: String,
     s3_root: PathBuf,
@@ -370,7 +371,7 @@ pub async fn start<S: StoreAccess>(
 /// StopCrawler: READY → CrawlerNotRunningException, STOPPING → CrawlerStoppingException,
 /// RUNNING → STOPPING and the crawl is told to stop. A crawl interrupted by a restart
 /// is settled (FAILED) instead.
-pub async fn stop<S: StoreAccess>(store: &S, scope: Scope, name: String) -> Result<(), ApiError> {
+pub async fn stop(store: &Db, scope: Scope, name: String) -> Result<(), ApiError> {
     let stopped = store
         .write(move |tx| {
             let mut stored = load(tx, &scope, &name)?
@@ -407,7 +408,7 @@ pub async fn stop<S: StoreAccess>(store: &S, scope: Scope, name: String) -> Resu
 
 /// Settles every crawl an earlier process left running (call at start-up, after the
 /// orchestrator's recovery re-issued its crawls); returns how many it settled.
-pub async fn settle_interrupted<S: StoreAccess>(store: &S) -> Result<usize, ApiError> {
+pub async fn settle_interrupted(store: &Db) -> Result<usize, ApiError> {
     store
         .write(|tx| {
             let mut settled = 0;

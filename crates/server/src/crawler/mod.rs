@@ -48,16 +48,11 @@ pub mod tables;
 pub mod types;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use weir_store::Transaction;
 
-use crate::app::App;
-use crate::db::Db;
-use crate::protocol::ApiError;
 
 /// Identifies this server process in the runtime documents: a crawl marked running
 /// by another epoch was interrupted by a restart.
@@ -106,47 +101,3 @@ fn pause(flag: &AtomicBool) {
     }
 }
 
-/// Transactions for crawl code that runs both under API requests ([`App`]) and in
-/// the orchestrator ([`Db`]).
-pub trait StoreAccess: Clone + Send + Sync + 'static {
-    /// Runs `body` in a read transaction on a blocking thread.
-    fn read<R: Send + 'static>(
-        &self,
-        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
-    ) -> impl Future<Output = Result<R, ApiError>> + Send;
-    /// Runs `body` in a durable write transaction; returns after the commit.
-    fn write<R: Send + 'static>(
-        &self,
-        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
-    ) -> impl Future<Output = Result<R, ApiError>> + Send;
-}
-
-impl StoreAccess for Db {
-    fn read<R: Send + 'static>(
-        &self,
-        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
-    ) -> impl Future<Output = Result<R, ApiError>> + Send {
-        Db::read(self, body)
-    }
-    fn write<R: Send + 'static>(
-        &self,
-        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
-    ) -> impl Future<Output = Result<R, ApiError>> + Send {
-        Db::write(self, body)
-    }
-}
-
-impl StoreAccess for App {
-    fn read<R: Send + 'static>(
-        &self,
-        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
-    ) -> impl Future<Output = Result<R, ApiError>> + Send {
-        App::read(self, body)
-    }
-    fn write<R: Send + 'static>(
-        &self,
-        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
-    ) -> impl Future<Output = Result<R, ApiError>> + Send {
-        App::write(self, body)
-    }
-}

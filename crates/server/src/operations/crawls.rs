@@ -35,7 +35,7 @@ impl Handle for StartCrawler {
     ) -> Result<StartCrawlerResponse, ApiError> {
         let name = input.name.unwrap_or_default();
         let s3_root = ctx.app.config().s3_dir.clone();
-        lifecycle::start(ctx.app.clone(), ctx.scope.clone(), name, s3_root).await?;
+        lifecycle::start(ctx.app.db().clone(), ctx.scope.clone(), name, s3_root).await?;
         Ok(StartCrawlerResponse::default())
     }
 }
@@ -46,7 +46,7 @@ impl Handle for StopCrawler {
         input: StopCrawlerRequest,
     ) -> Result<StopCrawlerResponse, ApiError> {
         let name = input.name.unwrap_or_default();
-        lifecycle::stop(&ctx.app, ctx.scope.clone(), name).await?;
+        lifecycle::stop(ctx.app.db(), ctx.scope.clone(), name).await?;
         Ok(StopCrawlerResponse::default())
     }
 }
