@@ -52,8 +52,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-
-
 /// Identifies this server process in the runtime documents: a crawl marked running
 /// by another epoch was interrupted by a restart.
 pub static EPOCH: LazyLock<String> = LazyLock::new(|| crate::resources::ids::random_id(""));
@@ -100,4 +98,3 @@ fn pause(flag: &AtomicBool) {
         left -= now;
     }
 }
-

@@ -239,17 +239,11 @@ impl Handle for BatchGetBlueprints {
         let (found, missing) = ctx
             .app
             .read(move |tx| {
-                let mut found = Vec::new();
-                let mut missing = Vec::new();
-                for name in names {
-                    match blueprint::load(tx, &scope, &name)? {
-                        Some((stored, _)) => {
-                            found.push(blueprint::render(&stored, include_blueprint, include_spec))
-                        }
-                        None => missing.push(name),
-                    }
-                }
-                Ok((found, missing))
+                stored::load_each(names, |name| {
+                    Ok(blueprint::load(tx, &scope, name)?.map(|(stored, _)| {
+                        blueprint::render(&stored, include_blueprint, include_spec)
+                    }))
+                })
             })
             .await?;
         Ok(BatchGetBlueprintsResponse {

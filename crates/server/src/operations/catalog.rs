@@ -36,11 +36,19 @@ const CATALOG_PAGE_MAX: usize = 100;
 /// Page size of GetPartitions when MaxResults is absent (the model's maximum).
 const PARTITIONS_PAGE_MAX: usize = 1000;
 
-/// The catalog's account: the caller's, unless CatalogId names another (not found).
-fn catalog(scope: &Scope, catalog_id: Option<&str>, missing: String) -> Result<(), ApiError> {
+/// The (case-folded) database name of a request, after checking its CatalogId: the
+/// catalog is the caller's account; another CatalogId names nothing (not found).
+fn database_in_catalog(
+    scope: &Scope,
+    catalog_id: Option<&str>,
+    database: Option<&str>,
+) -> Result<String, ApiError> {
+    let database = fold(database.unwrap_or_default());
     match catalog_id {
-        Some(id) if id != scope.account => Err(ApiError::EntityNotFound(missing)),
-        _ => Ok(()),
+        Some(id) if id != scope.account => Err(ApiError::EntityNotFound(
+            tables::database_not_found(&database),
+        )),
+        _ => Ok(database),
     }
 }
 
@@ -54,11 +62,10 @@ impl Handle for CreateDatabase {
         input: CreateDatabaseRequest,
     ) -> Result<CreateDatabaseResponse, ApiError> {
         let database_input = input.database_input.unwrap_or_default();
-        let name = fold(database_input.name.as_deref().unwrap_or_default());
-        catalog(
+        let name = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&name),
+            database_input.name.as_deref(),
         )?;
         tables::check_database_name(&name)?;
         let tags = input.tags.unwrap_or_default();
@@ -81,11 +88,10 @@ impl Handle for UpdateDatabase {
         ctx: &RequestContext,
         input: UpdateDatabaseRequest,
     ) -> Result<UpdateDatabaseResponse, ApiError> {
-        let name = fold(input.name.as_deref().unwrap_or_default());
-        catalog(
+        let name = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&name),
+            input.name.as_deref(),
         )?;
         let database_input = input.database_input.unwrap_or_default();
         if fold(database_input.name.as_deref().unwrap_or_default()) != name {
@@ -113,11 +119,10 @@ impl Handle for DeleteDatabase {
         ctx: &RequestContext,
         input: DeleteDatabaseRequest,
     ) -> Result<DeleteDatabaseResponse, ApiError> {
-        let name = fold(input.name.as_deref().unwrap_or_default());
-        catalog(
+        let name = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&name),
+            input.name.as_deref(),
         )?;
         let scope = ctx.scope.clone();
         ctx.app
@@ -139,11 +144,10 @@ impl Handle for GetDatabase {
         ctx: &RequestContext,
         input: GetDatabaseRequest,
     ) -> Result<GetDatabaseResponse, ApiError> {
-        let name = fold(input.name.as_deref().unwrap_or_default());
-        catalog(
+        let name = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&name),
+            input.name.as_deref(),
         )?;
         let scope = ctx.scope.clone();
         let found = ctx
@@ -220,11 +224,10 @@ impl Handle for CreateTable {
         ctx: &RequestContext,
         input: CreateTableRequest,
     ) -> Result<CreateTableResponse, ApiError> {
-        let database = fold(input.database_name.as_deref().unwrap_or_default());
-        catalog(
+        let database = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&database),
+            input.database_name.as_deref(),
         )?;
         let table_input = input.table_input.unwrap_or_default();
         if table_input.name.as_deref().is_none_or(str::is_empty) {
@@ -259,11 +262,10 @@ impl Handle for UpdateTable {
         ctx: &RequestContext,
         input: UpdateTableRequest,
     ) -> Result<UpdateTableResponse, ApiError> {
-        let database = fold(input.database_name.as_deref().unwrap_or_default());
-        catalog(
+        let database = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&database),
+            input.database_name.as_deref(),
         )?;
         let table_input = input.table_input.unwrap_or_default();
         let name = fold(table_input.name.as_deref().unwrap_or_default());
@@ -314,13 +316,12 @@ impl Handle for DeleteTable {
         ctx: &RequestContext,
         input: DeleteTableRequest,
     ) -> Result<DeleteTableResponse, ApiError> {
-        let database = fold(input.database_name.as_deref().unwrap_or_default());
-        let name = fold(input.name.as_deref().unwrap_or_default());
-        catalog(
+        let database = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&database),
+            input.database_name.as_deref(),
         )?;
+        let name = fold(input.name.as_deref().unwrap_or_default());
         let scope = ctx.scope.clone();
         ctx.app
             .write(move |tx| {
@@ -340,11 +341,10 @@ impl Handle for BatchDeleteTable {
         ctx: &RequestContext,
         input: BatchDeleteTableRequest,
     ) -> Result<BatchDeleteTableResponse, ApiError> {
-        let database = fold(input.database_name.as_deref().unwrap_or_default());
-        catalog(
+        let database = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&database),
+            input.database_name.as_deref(),
         )?;
         let names = input.tables_to_delete.unwrap_or_default();
         let scope = ctx.scope.clone();
@@ -378,13 +378,12 @@ impl Handle for GetTable {
         ctx: &RequestContext,
         input: GetTableRequest,
     ) -> Result<GetTableResponse, ApiError> {
-        let database = fold(input.database_name.as_deref().unwrap_or_default());
-        let name = fold(input.name.as_deref().unwrap_or_default());
-        catalog(
+        let database = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&database),
+            input.database_name.as_deref(),
         )?;
+        let name = fold(input.name.as_deref().unwrap_or_default());
         let scope = ctx.scope.clone();
         let found = ctx
             .app
@@ -405,11 +404,10 @@ impl Handle for GetTables {
         ctx: &RequestContext,
         input: GetTablesRequest,
     ) -> Result<GetTablesResponse, ApiError> {
-        let database = fold(input.database_name.as_deref().unwrap_or_default());
-        catalog(
+        let database = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&database),
+            input.database_name.as_deref(),
         )?;
         let pattern = input.expression.as_deref().map(NamePattern::new);
         let limit = limit(input.max_results, CATALOG_PAGE_MAX);
@@ -472,13 +470,12 @@ impl Handle for GetPartitions {
         ctx: &RequestContext,
         input: GetPartitionsRequest,
     ) -> Result<GetPartitionsResponse, ApiError> {
-        let database = fold(input.database_name.as_deref().unwrap_or_default());
-        let name = fold(input.table_name.as_deref().unwrap_or_default());
-        catalog(
+        let database = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
-            tables::database_not_found(&database),
+            input.database_name.as_deref(),
         )?;
+        let name = fold(input.table_name.as_deref().unwrap_or_default());
         let predicate = input
             .expression
             .as_deref()

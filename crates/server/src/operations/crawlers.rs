@@ -155,11 +155,7 @@ impl Handle for GetCrawlers {
     ) -> Result<GetCrawlersResponse, ApiError> {
         let limit = limit(input.max_results, GET_CRAWLERS_MAX);
         let page = page(ctx, "GetCrawlers", input.next_token, limit, BTreeMap::new()).await?;
-        let crawlers = page
-            .records
-            .into_iter()
-            .map(|record| stored::decode::<Crawler>(record).map(|s| s.value))
-            .collect::<Result<Vec<_>, _>>()?;
+        let crawlers = stored::decode_values::<Crawler>(page.records)?;
         Ok(GetCrawlersResponse {
             crawlers: Some(crawlers),
             next_token: page.next_token,
@@ -192,15 +188,9 @@ impl Handle for BatchGetCrawlers {
         let (found, missing) = ctx
             .app
             .read(move |tx| {
-                let mut found = Vec::new();
-                let mut missing = Vec::new();
-                for name in names {
-                    match stored::load::<Crawler>(tx, &scope, Kind::Crawler, &name)? {
-                        Some(crawler) => found.push(crawler.value),
-                        None => missing.push(name),
-                    }
-                }
-                Ok((found, missing))
+                stored::load_each(names, |name| {
+                    Ok(stored::load::<Crawler>(tx, &scope, Kind::Crawler, name)?.map(|s| s.value))
+                })
             })
             .await?;
         Ok(BatchGetCrawlersResponse {

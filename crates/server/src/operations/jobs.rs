@@ -149,11 +149,7 @@ impl Handle for GetJobs {
             BTreeMap::new(),
         )
         .await?;
-        let jobs = page
-            .records
-            .into_iter()
-            .map(|record| stored::decode::<Job>(record).map(|s| s.value))
-            .collect::<Result<Vec<_>, _>>()?;
+        let jobs = stored::decode_values::<Job>(page.records)?;
         Ok(GetJobsResponse {
             jobs: Some(jobs),
             next_token: page.next_token,
@@ -185,15 +181,9 @@ impl Handle for BatchGetJobs {
         let (found, missing) = ctx
             .app
             .read(move |tx| {
-                let mut found = Vec::new();
-                let mut missing = Vec::new();
-                for name in names {
-                    match stored::load::<Job>(tx, &scope, Kind::Job, &name)? {
-                        Some(job) => found.push(job.value),
-                        None => missing.push(name),
-                    }
-                }
-                Ok((found, missing))
+                stored::load_each(names, |name| {
+                    Ok(stored::load::<Job>(tx, &scope, Kind::Job, name)?.map(|s| s.value))
+                })
             })
             .await?;
         Ok(BatchGetJobsResponse {

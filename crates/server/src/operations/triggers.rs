@@ -270,11 +270,7 @@ impl Handle for GetTriggers {
             BTreeMap::new(),
         )
         .await?;
-        let triggers = page
-            .records
-            .into_iter()
-            .map(|record| stored::decode::<Trigger>(record).map(|s| s.value))
-            .collect::<Result<Vec<_>, _>>()?;
+        let triggers = stored::decode_values::<Trigger>(page.records)?;
         Ok(GetTriggersResponse {
             triggers: Some(triggers),
             next_token: page.next_token,
@@ -313,15 +309,9 @@ impl Handle for BatchGetTriggers {
         let (found, missing) = ctx
             .app
             .read(move |tx| {
-                let mut found = Vec::new();
-                let mut missing = Vec::new();
-                for name in names {
-                    match stored::load::<Trigger>(tx, &scope, Kind::Trigger, &name)? {
-                        Some(trigger) => found.push(trigger.value),
-                        None => missing.push(name),
-                    }
-                }
-                Ok((found, missing))
+                stored::load_each(names, |name| {
+                    Ok(stored::load::<Trigger>(tx, &scope, Kind::Trigger, name)?.map(|s| s.value))
+                })
             })
             .await?;
         Ok(BatchGetTriggersResponse {

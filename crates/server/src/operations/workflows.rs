@@ -23,8 +23,8 @@ fn not_found(name: &str) -> String {
     format!("Entity Not Found: workflow {name} does not exist.")
 }
 
-/// Reads a workflow in the form GetWorkflow answers (without its static graph), with
-/// `LastRun` = its most recent run (that run's graph only when `include_graph`).
+/// Reads a workflow in the form GetWorkflow answers: `LastRun` = its most recent run,
+/// and with `include_graph` its static graph and the last run's graph.
 fn load_workflow(
     tx: &mut dyn Transaction,
     scope: &Scope,
@@ -38,6 +38,9 @@ fn load_workflow(
     if let Some(last) = tx.list_runs(scope, name, None, 1)?.first() {
         let run = stored_run::decode(last)?;
         workflow.last_run = Some(render::workflow_run(&run, include_graph));
+    }
+    if include_graph {
+        workflow.graph = Some(graph::load(tx, scope, name)?);
     }
     Ok(Some(workflow))
 }
@@ -142,12 +145,7 @@ impl Handle for GetWorkflow {
         let workflow = ctx
             .app
             .read(move |tx| {
-                let mut workflow = load_workflow(tx, &scope, &name, include_graph)?
-                    .or_not_found(|| not_found(&name))?;
-                if include_graph {
-                    workflow.graph = Some(graph::load(tx, &scope, &name)?);
-                }
-                Ok(workflow)
+                load_workflow(tx, &scope, &name, include_graph)?.or_not_found(|| not_found(&name))
             })
             .await?;
         Ok(GetWorkflowResponse {
@@ -197,20 +195,7 @@ impl Handle for BatchGetWorkflows {
         let (found, missing) = ctx
             .app
             .read(move |tx| {
-                let mut found = Vec::new();
-                let mut missing = Vec::new();
-                for name in names {
-                    match load_workflow(tx, &scope, &name, include_graph)? {
-                        Some(mut workflow) => {
-                            if include_graph {
-                                workflow.graph = Some(graph::load(tx, &scope, &name)?);
-                            }
-                            found.push(workflow)
-                        }
-                        None => missing.push(name),
-                    }
-                }
-                Ok((found, missing))
+                stored::load_each(names, |name| load_workflow(tx, &scope, name, include_graph))
             })
             .await?;
         Ok(BatchGetWorkflowsResponse {

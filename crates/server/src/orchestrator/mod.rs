@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use weir_engine::{
-    Action, CrawlEnded, CrawlOutcome, Effect, JobEnded, JobFacts, JobOutcome, JobRunState, Millis,
-    StartJob, TriggerKind, TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
+    Action, CrawlEnded, CrawlOutcome, Effect, JobAttempt, JobEnded, JobFacts, JobOutcome,
+    JobRunState, Millis, StartJob, TriggerKind, TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
 };
 use weir_model::shapes::{Job, Workflow};
 use weir_store::{Kind, Scope, Transaction};
@@ -373,10 +373,10 @@ impl Orchestrator {
             .db
             .write(move |tx| {
                 let mut stored = stored_run::load(tx, &tx_key)?;
-                let before = stored.clone();
+                let before: Vec<JobAttempt> = stored.attempts().cloned().collect();
                 let result = step(tx, &mut stored)?;
                 let effects = drain(&mut stored.run);
-                stored_run::save(tx, &tx_key.scope, &stored, Some(&before))?;
+                stored_run::save(tx, &tx_key.scope, &stored, &before)?;
                 Ok((result, effects, stored.run.poll_timeout()))
             })
             .await?;
@@ -750,7 +750,7 @@ fn commit_new(
     mut stored: StoredRun,
 ) -> Result<(RunKey, Vec<Effect>, Option<Millis>), ApiError> {
     let effects = drain(&mut stored.run);
-    stored_run::save(tx, scope, &stored, None)?;
+    stored_run::save(tx, scope, &stored, &[])?;
     Ok((stored.key(scope), effects, stored.run.poll_timeout()))
 }
 

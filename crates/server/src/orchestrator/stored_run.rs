@@ -97,13 +97,14 @@ pub fn decode(record: &RunRecord) -> Result<StoredRun, ApiError> {
         .map_err(|e| ApiError::Internal(format!("stored run {} is unreadable: {e}", record.run_id)))
 }
 
-/// Writes a run and brings the `job_runs` rows of every attempt that changed since
-/// `before` up to date, in the caller's transaction.
+/// Writes a run and brings the `job_runs` rows of every attempt that differs from
+/// `before` (the run's attempts when it was loaded; empty for a new run) up to date, in
+/// the caller's transaction.
 pub fn save(
     tx: &mut dyn Transaction,
     scope: &Scope,
     stored: &StoredRun,
-    before: Option<&StoredRun>,
+    before: &[JobAttempt],
 ) -> Result<(), ApiError> {
     let doc = serde_json::to_string(stored)
         .map_err(|e| ApiError::Internal(format!("could not encode a run: {e}")))?;
@@ -117,9 +118,7 @@ pub fn save(
             doc,
         },
     )?;
-    let previous: BTreeMap<&str, &JobAttempt> = before
-        .map(|b| b.attempts().map(|a| (a.id.as_str(), a)).collect())
-        .unwrap_or_default();
+    let previous: BTreeMap<&str, &JobAttempt> = before.iter().map(|a| (a.id.as_str(), a)).collect();
     for attempt in stored.attempts() {
         if is_copied(stored, attempt) || previous.get(attempt.id.as_str()) == Some(&attempt) {
             continue;

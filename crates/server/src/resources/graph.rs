@@ -37,10 +37,7 @@ pub fn member_triggers(
     scope: &Scope,
     workflow: &str,
 ) -> Result<Vec<Trigger>, ApiError> {
-    tx.list_children(scope, Kind::Trigger, workflow)?
-        .into_iter()
-        .map(|record| stored::decode::<Trigger>(record).map(|s| s.value))
-        .collect()
+    stored::decode_values(tx.list_children(scope, Kind::Trigger, workflow)?)
 }
 
 /// Reads the member triggers of `workflow` and derives its graph.

@@ -46,6 +46,14 @@ pub fn decode<T: DeserializeOwned>(record: Record) -> Result<Stored<T>, ApiError
     })
 }
 
+/// Decodes records read from the store into their values (tags and parents dropped).
+pub fn decode_values<T: DeserializeOwned>(records: Vec<Record>) -> Result<Vec<T>, ApiError> {
+    records
+        .into_iter()
+        .map(|record| decode(record).map(|s| s.value))
+        .collect()
+}
+
 /// Encodes a resource for the store.
 pub fn record<T: Serialize>(
     name: &str,
@@ -61,4 +69,21 @@ pub fn record<T: Serialize>(
         doc,
         tags,
     })
+}
+
+/// The BatchGet* split: reads each name with `load`, returning the values found (in
+/// request order) and the names that were not.
+pub fn load_each<T>(
+    names: Vec<String>,
+    mut load: impl FnMut(&str) -> Result<Option<T>, ApiError>,
+) -> Result<(Vec<T>, Vec<String>), ApiError> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for name in names {
+        match load(&name)? {
+            Some(value) => found.push(value),
+            None => missing.push(name),
+        }
+    }
+    Ok((found, missing))
 }
