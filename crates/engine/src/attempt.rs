@@ -136,14 +136,20 @@ impl CrawlOutcome {
 
 /// Job facts the driver read from the job definition when it launched an attempt (jobs are not
 /// frozen, glue-api.md §4.2, so each attempt reads them afresh).
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JobFacts {
     /// `Job.MaxRetries`: retries allowed after a FAILED attempt.
     pub max_retries: u32,
     /// Effective timeout in minutes (action timeout, else the job's, else the default);
     /// `None` = no deadline.
     pub timeout_minutes: Option<u32>,
+    /// How long one timeout minute lasts: [`MINUTE_MS`], unless the driver shortens
+    /// timeouts (a test-only server option).
+    pub minute_ms: Millis,
 }
+
+/// Milliseconds in a minute of job timeout.
+pub const MINUTE_MS: Millis = 60_000;
 
 /// The end of a job attempt as reported by the driver.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

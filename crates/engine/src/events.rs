@@ -9,8 +9,6 @@ use crate::effect::Effect;
 use crate::error::{EventError, StopError};
 use crate::run::{RunStatus, WorkflowRun};
 
-const MINUTE: Millis = 60_000;
-
 impl WorkflowRun {
     fn live_job(&self, id: &str, event: &'static str) -> Result<(usize, usize), EventError> {
         let (ni, ai) = self
@@ -80,7 +78,7 @@ impl WorkflowRun {
             a.state = JobRunState::Running;
             a.deadline = facts
                 .timeout_minutes
-                .map(|m| now.saturating_add(Millis::from(m).saturating_mul(MINUTE)));
+                .map(|m| now.saturating_add(Millis::from(m).saturating_mul(facts.minute_ms)));
         }
         Ok(())
     }

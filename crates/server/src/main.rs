@@ -82,7 +82,7 @@ enum Command {
         #[arg(long, env = "WEIR_PYTHON", default_value = "python3")]
         python: String,
         /// For tests only: how many real milliseconds a job-timeout minute lasts.
-        #[arg(long, env = "WEIR_TIMEOUT_MINUTE_MS", default_value_t = 60_000,
+        #[arg(long, env = "WEIR_TIMEOUT_MINUTE_MS", default_value_t = weir_engine::MINUTE_MS,
               value_parser = clap::value_parser!(i64).range(1..=60_000))]
         timeout_minute_ms: i64,
         /// Days of finished workflow and job run history to keep.

@@ -28,8 +28,6 @@ use stored_run::{LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
 pub const ACTIVE_STATUSES: &[&str] = &["RUNNING", "STOPPING"];
 /// Default job timeout in minutes when neither job nor action sets one (spec §6.1).
 const DEFAULT_TIMEOUT_MINUTES: i32 = 2880;
-/// Real milliseconds in a minute.
-const MINUTE_MS: i64 = 60_000;
 
 /// Who asked for a workflow run; decides what a concurrency overflow does (§4.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -444,6 +442,7 @@ impl Orchestrator {
         let is_workflow = !key.workflow.starts_with(STANDALONE_PREFIX);
         let run_id = key.run_id.clone();
         let workflow = key.workflow.clone();
+        let minute_ms = self.inner.settings.timeout_minute_ms;
         let result = self
             .transition(key.clone(), move |tx, stored| {
                 let now = clock::now_millis();
@@ -483,6 +482,7 @@ impl Orchestrator {
                 let facts = JobFacts {
                     max_retries: job.max_retries.unwrap_or(0).max(0) as u32,
                     timeout_minutes: Some(timeout as u32),
+                    minute_ms,
                 };
                 ignore_stale(stored.run.handle_job_started(now, &id, facts));
                 if stored.run.job_run(&id).map(|a| a.state) == Some(JobRunState::Stopping) {
@@ -625,9 +625,7 @@ impl Orchestrator {
         log_failure("running a crawl", result);
     }
 
-    /// Arms the run's timer for `deadline` (engine time) unless an earlier one is armed.
-    /// With a shortened timeout minute, the real wait is scaled and the engine is told
-    /// the engine-time deadline when it fires.
+    /// Arms the run's timer for `deadline` unless an earlier one is armed.
     fn arm(&self, key: &RunKey, deadline: Millis) {
         {
             let Ok(mut timers) = self.inner.timers.lock() else {
@@ -638,9 +636,7 @@ impl Orchestrator {
             }
             timers.insert(key.clone(), deadline);
         }
-        let now = clock::now_millis();
-        let scale = self.inner.settings.timeout_minute_ms;
-        let wait_ms = ((deadline - now).max(0) as i128 * scale as i128 / MINUTE_MS as i128) as u64;
+        let wait_ms = (deadline - clock::now_millis()).max(0) as u64;
         let me = self.clone();
         let key = key.clone();
         tokio::spawn(async move {
@@ -650,14 +646,9 @@ impl Orchestrator {
             {
                 timers.remove(&key);
             }
-            let fired_at = if scale == MINUTE_MS {
-                clock::now_millis()
-            } else {
-                deadline
-            };
             let result = me
                 .transition(key, move |_, stored| {
-                    stored.run.handle_timeout(fired_at);
+                    stored.run.handle_timeout(clock::now_millis());
                     Ok(())
                 })
                 .await;
