@@ -23,7 +23,7 @@ weirtest.isolate_aws_environment()
 @pytest.fixture
 def weir_args():
     """Extra `weir serve` options for the ``weir`` fixture; none by default. A test module
-    overrides it, e.g. ``@pytest.fixture def weir_args(): return ["--timeout-minute-ms", "1000"]``."""
+    overrides it, e.g. ``@pytest.fixture def weir_args(): return ["--manual-clock", "now"]``."""
     return []
 
 

@@ -29,8 +29,12 @@ RUN_DEADLINE = 90.0
 POLL = 0.05
 
 # Server options for every test module that runs jobs: scripts that import boto3 need
-# an interpreter that has it (the test venv's), and TIMEOUT tests need short minutes.
-SERVER_ARGS = ["--python", sys.executable, "--timeout-minute-ms", "1000"]
+# an interpreter that has it (the test venv's).
+SERVER_ARGS = ["--python", sys.executable]
+# Options for tests of time-dependent behaviour (timeouts, schedules, retention): the
+# server's clock moves only when the test advances it (`WeirServer.advance_clock`).
+MANUAL_CLOCK_ARGS = [*SERVER_ARGS, "--manual-clock", "now"]
+MINUTE_MS = 60_000
 
 TERMINAL_RUN = ("COMPLETED", "STOPPED", "ERROR")
 TERMINAL_JOB = ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR", "EXPIRED")

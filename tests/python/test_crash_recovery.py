@@ -151,36 +151,6 @@ def test_repeated_sigkills_during_one_run(weir, glue, scripts):
     assert_completed_once_each(weir.client(), scripts, log, run_id)
 
 
-def test_timeout_is_rearmed_after_a_crash(weir, glue, scripts):
-    """A job's timeout deadline is persisted: the server is killed while the job runs and
-    restarted; the job still ends TIMEOUT and its process is killed."""
-    pid_file = scripts.path("t.pid")
-    create_job(
-        glue,
-        "t-sleeper",
-        scripts.write(
-            "t-sleeper",
-            f"""
-            write_pid({pid_file!r})
-            time.sleep(60)
-            """,
-        ),
-        Timeout=3,
-    )
-    glue.create_workflow(Name="t-crash")
-    start_trigger(glue, "t-crash-start", "t-crash", ["t-sleeper"])
-    run_id = glue.start_workflow_run(Name="t-crash")["RunId"]
-    pid = int(wait_for(lambda: lines(pid_file), "the pid file")[0])
-    weir.kill9()
-    assert not process_gone(pid), "the job process must outlive the server"
-    weir.restart()
-    glue = weir.client()
-    run = wait_run(glue, "t-crash", run_id)
-    assert run["Status"] == "COMPLETED"
-    expect_stats(run, TotalActions=1, TimeoutActions=1)
-    wait_process_gone(pid)
-
-
 def test_direct_job_run_survives_a_crash(weir, glue, scripts):
     release = scripts.path("release")
     create_job(

@@ -1,7 +1,9 @@
 """Run history retention (spec §4.9): `--retention-days` purges finished runs and their job
-runs at start; the default (90 days) keeps a fresh run."""
+runs at start and every hour of the server's clock; the default (90 days) keeps a fresh
+run."""
 
 from runs_helpers import (  # noqa: F401  (fixtures)
+    MANUAL_CLOCK_ARGS,
     SERVER_ARGS,
     create_job,
     node_runs,
@@ -100,4 +102,23 @@ def test_retention_never_purges_a_running_run(weir, glue, scripts):
         pass
     run = wait_run(glue, "held-wf", run_id)
     assert run["Status"] == "COMPLETED"
-    assert node_runs(run, "held")[0]["JobRunState"] == "SUCCEEDED"
+    assert node_runs(run, "held")[0]["JobRunState"] == "SUCCEEDED", node_runs(run, "held")[0].get("ErrorMessage")
+
+
+def test_the_hourly_purge_removes_runs_once_they_are_past_the_retention(weir, glue, scripts):
+    """On the manual clock: a day's retention keeps a fresh run through the start-up purge
+    and the next hourly ones, and the first hourly purge after a day removes it."""
+    weir.restart(extra_args=[*MANUAL_CLOCK_ARGS, "--retention-days", "1"])
+    glue = weir.client()
+    run_id, job_run_id, direct = finished_run(glue, scripts)
+    hour_ms = 3_600_000
+    weir.advance_clock(23 * hour_ms)
+    assert glue.get_workflow_run(Name="history", RunId=run_id)["Run"]["Status"] == "COMPLETED"
+    weir.advance_clock(2 * hour_ms)
+    wait_for(
+        lambda: gone(glue.get_workflow_run, Name="history", RunId=run_id),
+        "the workflow run to be purged",
+    )
+    expect_error("EntityNotFoundException", glue.get_job_run, JobName="kept", RunId=job_run_id)
+    expect_error("EntityNotFoundException", glue.get_job_run, JobName="kept", RunId=direct)
+    assert glue.get_workflow(Name="history")["Workflow"]["Name"] == "history"

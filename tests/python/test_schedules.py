@@ -1,21 +1,29 @@
 """SCHEDULED triggers fire on their cron schedule while ACTIVATED (spec §5.1).
 
-The finest AWS cron granularity is one minute, so each test waits for at most one
-minute boundary (plus the run) — bounded polling, no timing assertions.
+The server runs on its manual clock: a test moves virtual time past a minute boundary
+instead of waiting for one, then polls (bounded) for the run the firing started.
 """
 
-from runs_helpers import (  # noqa: F401  (weir_args and scripts are fixtures)
+import pytest
+
+from runs_helpers import (  # noqa: F401  (scripts is a fixture)
+    MANUAL_CLOCK_ARGS,
+    MINUTE_MS,
     create_job,
     scripts,
     wait_for,
     wait_run,
-    weir_args,
 )
+
+
+@pytest.fixture
+def weir_args():
+    return list(MANUAL_CLOCK_ARGS)
 
 EVERY_MINUTE = "cron(* * * * ? *)"
 
 
-def test_activated_schedule_starts_workflow_runs(glue, scripts):
+def test_activated_schedule_starts_workflow_runs(weir, glue, scripts):
     marker = scripts.path("ran.txt")
     job = scripts.write("tick", f"append({marker!r}, ARGS['--WORKFLOW_RUN_ID'])")
     create_job(glue, "tick", job)
@@ -29,11 +37,12 @@ def test_activated_schedule_starts_workflow_runs(glue, scripts):
         Actions=[{"JobName": "tick"}],
     )
     assert glue.get_trigger(Name="nightly-start")["Trigger"]["State"] == "ACTIVATED"
+    assert glue.get_workflow_runs(Name="nightly")["Runs"] == [], "fired before its time"
 
+    weir.advance_clock(MINUTE_MS)
     runs = wait_for(
         lambda: glue.get_workflow_runs(Name="nightly")["Runs"],
         "a run started by the schedule",
-        deadline=120,
     )
     run = wait_run(glue, "nightly", runs[0]["WorkflowRunId"])
     assert run["Status"] == "COMPLETED"
@@ -66,10 +75,10 @@ def test_deactivated_schedule_does_not_fire(glue, scripts, weir):
         StartOnCreation=True,
         Actions=[{"JobName": "idle"}],
     )
+    weir.advance_clock(MINUTE_MS)
     wait_for(
         lambda: glue.get_workflow_runs(Name="witness")["Runs"],
         "the witness schedule to fire",
-        deadline=120,
     )
     assert glue.get_workflow_runs(Name="paused")["Runs"] == []
 
@@ -89,8 +98,8 @@ def test_schedules_survive_a_restart(glue, scripts, weir):
     weir.kill9()
     weir.restart()
     glue = weir.client()
+    weir.advance_clock(MINUTE_MS)
     wait_for(
         lambda: glue.get_workflow_runs(Name="durable")["Runs"],
         "the reloaded schedule to fire",
-        deadline=120,
     )

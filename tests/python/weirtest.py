@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from unittest import mock
 
@@ -155,7 +156,7 @@ class WeirServer:
     def __init__(self, data_dir: pathlib.Path, log_path: pathlib.Path, extra_args=()):
         self.data_dir = pathlib.Path(data_dir)
         self.log_path = log_path
-        # Extra `weir serve` options (e.g. ["--timeout-minute-ms", "1000"]), passed on
+        # Extra `weir serve` options (e.g. ["--manual-clock", "now"]), passed on
         # every start; restart(extra_args=...) replaces them.
         self.extra_args: list[str] = [str(a) for a in extra_args]
         self.proc: subprocess.Popen | None = None
@@ -247,6 +248,18 @@ class WeirServer:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+
+    def advance_clock(self, ms: int) -> int:
+        """Moves the manual clock of a server started with `--manual-clock` forward by
+        `ms` milliseconds; returns the clock's new time (ms since the Unix epoch)."""
+        request = urllib.request.Request(
+            self.endpoint + "/_weir/clock",
+            data=json.dumps({"advanceMs": ms}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=EXCHANGE_DEADLINE) as response:
+            return json.load(response)["nowMs"]
 
     def log_text(self) -> str:
         try:

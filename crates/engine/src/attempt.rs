@@ -143,9 +143,6 @@ pub struct JobFacts {
     /// Effective timeout in minutes (action timeout, else the job's, else the default);
     /// `None` = no deadline.
     pub timeout_minutes: Option<u32>,
-    /// How long one timeout minute lasts: [`MINUTE_MS`], unless the driver shortens
-    /// timeouts (a test-only server option).
-    pub minute_ms: Millis,
 }
 
 /// Milliseconds in a minute of job timeout.
@@ -225,6 +222,12 @@ pub struct JobAttempt {
 }
 
 impl JobAttempt {
+    /// Whether the driver confirmed the launch (read the job's facts); an attempt that
+    /// was never confirmed never had a process.
+    pub fn is_confirmed(&self) -> bool {
+        self.max_retries.is_some()
+    }
+
     /// Whether a kill has been requested and not yet confirmed.
     pub fn kill_pending(&self) -> bool {
         !self.state.is_terminal() && (self.state == JobRunState::Stopping || self.timed_out)

@@ -4,7 +4,7 @@
 //! [`EventError`] (leaving the state untouched) instead of panicking on impossible input.
 
 use crate::Millis;
-use crate::attempt::{CrawlEnded, CrawlState, JobEnded, JobFacts, JobRunState};
+use crate::attempt::{CrawlEnded, CrawlState, JobEnded, JobFacts, JobRunState, MINUTE_MS};
 use crate::effect::Effect;
 use crate::error::{EventError, StopError};
 use crate::run::{RunStatus, WorkflowRun};
@@ -78,7 +78,7 @@ impl WorkflowRun {
             a.state = JobRunState::Running;
             a.deadline = facts
                 .timeout_minutes
-                .map(|m| now.saturating_add(Millis::from(m).saturating_mul(facts.minute_ms)));
+                .map(|m| now.saturating_add(Millis::from(m).saturating_mul(MINUTE_MS)));
         }
         Ok(())
     }

@@ -77,7 +77,7 @@
 //!         now += 1_000;
 //!         match effect {
 //!             Effect::StartJob(s) => {
-//!                 run.handle_job_started(now, &s.job_run_id, JobFacts { max_retries: 0, timeout_minutes: s.timeout_minutes, minute_ms: MINUTE_MS }).unwrap();
+//!                 run.handle_job_started(now, &s.job_run_id, JobFacts { max_retries: 0, timeout_minutes: s.timeout_minutes }).unwrap();
 //!                 started.push(s.job_name.clone());
 //!                 let ended = JobEnded { outcome: JobOutcome::Succeeded, error_message: None, ended_at: now };
 //!                 run.handle_job_ended(now, &s.job_run_id, ended).unwrap();

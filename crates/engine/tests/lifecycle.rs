@@ -220,7 +220,6 @@ fn timeout_kills_and_records_timeout() {
     let f = JobFacts {
         max_retries: 5,
         timeout_minutes: s.timeout_minutes,
-        minute_ms: MINUTE_MS,
     };
     run.handle_job_started(t1, &s.job_run_id, f).unwrap();
     assert_eq!(run.poll_timeout(), Some(t1 + 2 * MIN));

@@ -70,6 +70,11 @@ impl App {
         &self.inner.tokens
     }
 
+    /// The server's clock (see [`crate::clock`]).
+    pub fn clock(&self) -> &crate::clock::Clock {
+        self.inner.orchestrator.clock()
+    }
+
     /// The workflow and job run orchestrator.
     pub fn orchestrator(&self) -> &Orchestrator {
         &self.inner.orchestrator

@@ -72,8 +72,6 @@ pub struct Config {
     pub s3_dir: PathBuf,
     /// Python interpreter for `pythonshell` jobs.
     pub python: String,
-    /// Real milliseconds per job-timeout minute (60000; tests may shorten it).
-    pub timeout_minute_ms: i64,
     /// Finished run history older than this many days is purged (spec §4.9).
     pub retention_days: u32,
     /// How requests are authenticated (credentials, `--no-auth`, clock skew).

@@ -27,6 +27,7 @@
 pub mod app;
 pub mod auth;
 pub mod blueprint;
+pub mod clock;
 pub mod config;
 pub mod console;
 pub mod crawler;

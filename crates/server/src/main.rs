@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use weir::app::App;
 use weir::auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
+use weir::clock::Clock;
 use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION, EdgeLimits};
 use weir::db::Db;
 use weir::orchestrator::schedule::Scheduler;
@@ -81,10 +82,11 @@ enum Command {
         /// Python interpreter that runs `pythonshell` jobs.
         #[arg(long, env = "WEIR_PYTHON", default_value = "python3")]
         python: String,
-        /// For tests only: how many real milliseconds a job-timeout minute lasts.
-        #[arg(long, env = "WEIR_TIMEOUT_MINUTE_MS", default_value_t = weir_engine::MINUTE_MS,
-              value_parser = clap::value_parser!(i64).range(1..=60_000))]
-        timeout_minute_ms: i64,
+        /// For tests only: run on a manual clock standing at this time (`now`, or
+        /// milliseconds since the Unix epoch) that moves only when advanced with
+        /// `POST /_weir/clock {"advanceMs": N}`. Loopback listeners only.
+        #[arg(long, env = "WEIR_MANUAL_CLOCK", value_parser = parse_manual_clock)]
+        manual_clock: Option<i64>,
         /// Days of finished workflow and job run history to keep.
         #[arg(long, env = "WEIR_RETENTION_DAYS", default_value_t = 90)]
         retention_days: u32,
@@ -109,7 +111,7 @@ fn main() -> anyhow::Result<()> {
             region,
             s3_dir,
             python,
-            timeout_minute_ms,
+            manual_clock,
             retention_days,
             credentials,
             no_auth,
@@ -135,6 +137,19 @@ fn main() -> anyhow::Result<()> {
                 &region,
             )?;
             log_auth_policy(&auth);
+            if manual_clock.is_some() && !listen.ip().is_loopback() {
+                anyhow::bail!("--manual-clock is for tests and needs a loopback --listen address");
+            }
+            let clock = match manual_clock {
+                Some(start) => {
+                    tracing::warn!(
+                        start,
+                        "running on a MANUAL clock (--manual-clock): time moves only when advanced"
+                    );
+                    Clock::manual(start)
+                }
+                None => Clock::system(),
+            };
             let limits = EdgeLimits {
                 max_in_flight,
                 header_read_timeout,
@@ -158,7 +173,6 @@ fn main() -> anyhow::Result<()> {
                 account: account_id,
                 region,
                 python,
-                timeout_minute_ms,
                 retention_days,
                 auth,
                 limits,
@@ -167,29 +181,36 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?
-                .block_on(serve(config))
+                .block_on(serve(config, clock))
         }
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     let store = weir_store::SqliteStore::open(&config.data_dir)
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
     let db = Db::new(Arc::new(store));
-    let runner = Runner::new(RunnerConfig {
-        data_dir: config.data_dir.clone(),
-        s3_root: config.s3_dir.clone(),
-        python: config.python.clone(),
-    })
+    let runner = Runner::new(
+        RunnerConfig {
+            data_dir: config.data_dir.clone(),
+            s3_root: config.s3_dir.clone(),
+            python: config.python.clone(),
+        },
+        clock.clone(),
+    )
     .context("preparing the job runner")?;
-    let orchestrator = Orchestrator::new(
+    let (orchestrator, driver) = Orchestrator::new(
         db.clone(),
         runner,
+        clock.clone(),
         OrchestratorSettings {
-            timeout_minute_ms: config.timeout_minute_ms,
             script_credentials: config.auth.credentials().clone(),
         },
     );
+    let (stop_driver, driver_stopped) = tokio::sync::oneshot::channel::<()>();
+    let driver = tokio::spawn(driver.run(async {
+        let _ = driver_stopped.await;
+    }));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -211,7 +232,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if recovered > 0 {
         tracing::info!(runs = recovered, "resumed the runs that were active");
     }
-    let crawls = weir::crawler::lifecycle::settle_interrupted(&db)
+    let crawls = weir::crawler::lifecycle::settle_interrupted(&db, &clock)
         .await
         .map_err(|e| anyhow::anyhow!("settling interrupted crawls: {e}"))?;
     if crawls > 0 {
@@ -241,6 +262,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     weir::http::serve(listener, app, shutdown_signal())
         .await
         .context("serving")?;
+    let _ = stop_driver.send(());
+    let _ = driver.await;
     tracing::info!("weir stopped");
     Ok(())
 }
@@ -296,6 +319,19 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Parses `--manual-clock`: `now` or milliseconds since the Unix epoch.
+fn parse_manual_clock(text: &str) -> Result<i64, String> {
+    if text.trim() == "now" {
+        return Ok(Clock::system().now_millis());
+    }
+    match text.trim().parse::<i64>() {
+        Ok(ms) if ms >= 0 => Ok(ms),
+        _ => Err(format!(
+            "{text:?} is neither `now` nor milliseconds since the Unix epoch"
+        )),
+    }
+}
+
 /// Parses `--max-in-flight`: at least 1.
 fn parse_max_in_flight(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
@@ -322,14 +358,16 @@ fn parse_region(text: &str) -> Result<String, String> {
     }
 }
 
-/// Purges finished run history past the retention every hour (start-up purges once
-/// before serving).
+/// Purges finished run history past the retention every hour of the server's clock
+/// (start-up purges once before serving).
 async fn purge_history_hourly(orchestrator: Orchestrator, retention_ms: i64) {
-    let hour = std::time::Duration::from_secs(3600);
-    let mut every_hour = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
+    const HOUR_MS: i64 = 3_600_000;
+    let clock = orchestrator.clock().clone();
+    let mut next = clock.now_millis().saturating_add(HOUR_MS);
     loop {
-        every_hour.tick().await;
+        clock.sleep_until(next).await;
         purge_history(&orchestrator, retention_ms).await;
+        next = next.saturating_add(HOUR_MS).max(clock.now_millis());
     }
 }
 

@@ -16,6 +16,7 @@ use proptest::prelude::*;
 use tower::ServiceExt;
 use weir::app::App;
 use weir::auth::{Authenticator, DEFAULT_MAX_CLOCK_SKEW};
+use weir::clock::Clock;
 use weir::config::{Config, EdgeLimits};
 use weir::db::Db;
 use weir::orchestrator::schedule::Scheduler;
@@ -44,17 +45,21 @@ fn app(dir: &std::path::Path, no_auth: bool) -> App {
     .expect("auth");
     let store = weir_store::SqliteStore::open(&data_dir).expect("store");
     let db = Db::new(std::sync::Arc::new(store));
-    let runner = Runner::new(RunnerConfig {
-        data_dir: data_dir.clone(),
-        s3_root: data_dir.join("s3"),
-        python: "python3".into(),
-    })
+    let clock = Clock::system();
+    let runner = Runner::new(
+        RunnerConfig {
+            data_dir: data_dir.clone(),
+            s3_root: data_dir.join("s3"),
+            python: "python3".into(),
+        },
+        clock.clone(),
+    )
     .expect("runner");
-    let orchestrator = Orchestrator::new(
+    let (orchestrator, _driver) = Orchestrator::new(
         db.clone(),
         runner,
+        clock,
         OrchestratorSettings {
-            timeout_minute_ms: 60_000,
             script_credentials: auth.credentials().clone(),
         },
     );
@@ -65,7 +70,6 @@ fn app(dir: &std::path::Path, no_auth: bool) -> App {
         account: "123456789012".into(),
         region: "us-east-1".into(),
         python: "python3".into(),
-        timeout_minute_ms: 60_000,
         retention_days: 90,
         auth,
         limits: EdgeLimits {

@@ -99,7 +99,6 @@ pub fn facts(max_retries: u32) -> JobFacts {
     JobFacts {
         max_retries,
         timeout_minutes: None,
-        minute_ms: MINUTE_MS,
     }
 }
 

@@ -347,7 +347,6 @@ impl<'a> Sim<'a> {
                 let facts = JobFacts {
                     max_retries: self.fates.max_retries[&item.node],
                     timeout_minutes: (f == Fate::Timeout).then_some(1),
-                    minute_ms: MINUTE_MS,
                 };
                 self.run.handle_job_started(now, &item.id, facts)
             }

@@ -22,7 +22,7 @@ use super::{
 use crate::app::App;
 use crate::operations::RequestContext;
 use crate::protocol::{ApiError, OrApiError};
-use crate::resources::{clock, stored};
+use crate::resources::stored;
 
 /// Checks a StartBlueprintRun request, records the run as RUNNING and starts the work;
 /// returns the run id once the record is committed.
@@ -58,7 +58,7 @@ pub async fn start(
             blueprint_name: Some(blueprint.clone()),
             run_id: Some(run_id.clone()),
             state: Some(run_state::RUNNING.into()),
-            started_on: Some(clock::now()),
+            started_on: Some(ctx.app.clock().now()),
             parameters,
             role_arn,
             ..Default::default()
@@ -114,6 +114,7 @@ impl RunJob {
             .generate_and_create(&work, &extracted, &mut created)
             .await;
         let _ = tokio::fs::remove_dir_all(&extracted).await;
+        let now = self.app.clock().now();
         let result = match outcome {
             Ok(()) => {
                 finish(
@@ -121,9 +122,9 @@ impl RunJob {
                     &self.scope,
                     &self.blueprint,
                     &self.run_id,
-                    |run| {
+                    move |run| {
                         run.wire.state = Some(run_state::SUCCEEDED.into());
-                        run.wire.completed_on = Some(clock::now());
+                        run.wire.completed_on = Some(now);
                     },
                 )
                 .await
@@ -252,9 +253,10 @@ pub async fn roll_back_and_fail(
             failures.push(error);
         }
     }
+    let now = app.clock().now();
     finish(app, scope, blueprint, run_id, move |run| {
         run.wire.state = Some(run_state::FAILED.into());
-        run.wire.completed_on = Some(clock::now());
+        run.wire.completed_on = Some(now);
         if !failures.is_empty() {
             run.wire.rollback_error_message = Some(failures.join("; "));
         }

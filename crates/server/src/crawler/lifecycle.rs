@@ -19,9 +19,9 @@ use super::runtime::{self, CrawlState, Current, Entry, Runtime};
 use super::scan::{self, FoundTable, ScanError};
 use super::sync::{self, Writer};
 use super::{EPOCH, cancel, cancel_flag, pause, release, tables};
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::protocol::ApiError;
-use crate::resources::clock;
 use crate::resources::crawler::READY;
 use crate::resources::stored::{self, Stored};
 
@@ -127,17 +127,18 @@ fn settle_stale(crawler: &mut Crawler, runtime: &mut Runtime, now_ms: i64) {
 /// Claims a crawl of `name` with id `crawl_id` (module docs).
 pub async fn claim(
     store: &Db,
+    clock: &Clock,
     scope: Scope,
     name: String,
     crawl_id: String,
 ) -> Result<Claim, ApiError> {
+    let now = clock.now_millis();
     store
         .write(move |tx| {
             let Some(mut stored) = load(tx, &scope, &name)? else {
                 return Ok(Claim::Missing);
             };
             let mut runtime = runtime::load(tx, &scope, &stored.value)?;
-            let now = clock::now_millis();
             if live(&stored.value, &runtime) {
                 let same = runtime
                     .current
@@ -177,23 +178,28 @@ pub async fn claim(
 
 /// Runs a claimed crawl to its end and records the end; returns how it ended.
 /// `s3_root` is the local directory standing in for S3.
-pub async fn run(store: Db, scope: Scope, job: CrawlJob, s3_root: PathBuf) -> Ended {
+pub async fn run(store: Db, clock: Clock, scope: Scope, job: CrawlJob, s3_root: PathBuf) -> Ended {
     let flag = cancel_flag(&job.crawl_id);
-    let heartbeat = tokio::spawn(heartbeat(store.clone(), scope.clone(), job.clone()));
+    let heartbeat = tokio::spawn(heartbeat(
+        store.clone(),
+        clock.clone(),
+        scope.clone(),
+        job.clone(),
+    ));
     let crawler = job.crawler.clone();
     let scan_flag = flag.clone();
     let outcome = tokio::task::spawn_blocking(move || crawl(&crawler, &s3_root, &scan_flag))
         .await
         .unwrap_or_else(|e| Err(ScanError::Failed(format!("The crawl task failed: {e}"))));
     heartbeat.abort();
-    let ended = match finish(&store, &scope, &job, outcome, flag.clone()).await {
+    let ended = match finish(&store, &clock, &scope, &job, outcome, flag.clone()).await {
         Ok(ended) => ended,
         Err(error) => {
             tracing::error!(%error, crawl = %job.crawl_id, "could not record a crawl's result");
             let failed = Err(ScanError::Failed(format!(
                 "The crawl could not be recorded: {error}"
             )));
-            finish(&store, &scope, &job, failed, flag)
+            finish(&store, &clock, &scope, &job, failed, flag)
                 .await
                 .unwrap_or_else(|e| Ended::Failed(e.to_string()))
         }
@@ -254,11 +260,13 @@ fn crawl(
 /// the flag) wins over success.
 async fn finish(
     store: &Db,
+    clock: &Clock,
     scope: &Scope,
     job: &CrawlJob,
     outcome: Result<Vec<FoundTable>, ScanError>,
     flag: Arc<AtomicBool>,
 ) -> Result<Ended, ApiError> {
+    let now = clock.now();
     let scope = scope.clone();
     let job = job.clone();
     store
@@ -278,7 +286,6 @@ async fn finish(
             }
             let stopping =
                 stored.value.state.as_deref() == Some(STOPPING) || flag.load(Ordering::SeqCst);
-            let now = clock::now();
             let (state, ended, changes) = match outcome {
                 _ if stopping => (CrawlState::Stopped, Ended::Cancelled, None),
                 Err(ScanError::Cancelled) => (CrawlState::Stopped, Ended::Cancelled, None),
@@ -321,13 +328,14 @@ async fn finish(
 }
 
 /// Refreshes `CrawlElapsedTime` while the crawl runs.
-async fn heartbeat(store: Db, scope: Scope, job: CrawlJob) {
+async fn heartbeat(store: Db, clock: Clock, scope: Scope, job: CrawlJob) {
     let mut tick = tokio::time::interval(HEARTBEAT);
     tick.tick().await;
     loop {
         tick.tick().await;
         let scope = scope.clone();
         let job = job.clone();
+        let now = clock.now_millis();
         let result = store
             .write(move |tx| {
                 let name = job.crawler.name.clone().unwrap_or_default();
@@ -336,7 +344,7 @@ async fn heartbeat(store: Db, scope: Scope, job: CrawlJob) {
                 };
                 let runtime = runtime::load(tx, &scope, &stored.value)?;
                 if let Some(current) = runtime.current.filter(|c| c.crawl_id == job.crawl_id) {
-                    let elapsed = (clock::now_millis() - current.started_ms).max(0);
+                    let elapsed = (now - current.started_ms).max(0);
                     stored.value.crawl_elapsed_time = Some(elapsed);
                     save(tx, &scope, &stored)?;
                 }
@@ -352,17 +360,18 @@ async fn heartbeat(store: Db, scope: Scope, job: CrawlJob) {
 /// StartCrawler: claims a crawl with a new id and runs it in the background.
 pub async fn start(
     store: Db,
+    clock: Clock,
     scope: Scope,
     name: String,
     s3_root: PathBuf,
 ) -> Result<(), ApiError> {
     let crawl_id = uuid::Uuid::new_v4().to_string();
-    match claim(&store, scope.clone(), name.clone(), crawl_id).await? {
+    match claim(&store, &clock, scope.clone(), name.clone(), crawl_id).await? {
         Claim::Missing => Err(ApiError::EntityNotFound(missing_message(&name))),
         Claim::Busy(message) => Err(ApiError::CrawlerRunning(message)),
         Claim::Duplicate => Err(ApiError::CrawlerRunning(busy_message(&name))),
         Claim::Started(job) => {
-            tokio::spawn(run(store, scope, *job, s3_root));
+            tokio::spawn(run(store, clock, scope, *job, s3_root));
             Ok(())
         }
     }
@@ -371,7 +380,8 @@ pub async fn start(
 /// StopCrawler: READY → CrawlerNotRunningException, STOPPING → CrawlerStoppingException,
 /// RUNNING → STOPPING and the crawl is told to stop. A crawl interrupted by a restart
 /// is settled (FAILED) instead.
-pub async fn stop(store: &Db, scope: Scope, name: String) -> Result<(), ApiError> {
+pub async fn stop(store: &Db, clock: &Clock, scope: Scope, name: String) -> Result<(), ApiError> {
+    let now = clock.now_millis();
     let stopped = store
         .write(move |tx| {
             let mut stored = load(tx, &scope, &name)?
@@ -383,7 +393,6 @@ pub async fn stop(store: &Db, scope: Scope, name: String) -> Result<(), ApiError
                 )));
             }
             let mut runtime = runtime::load(tx, &scope, &stored.value)?;
-            let now = clock::now_millis();
             if !live(&stored.value, &runtime) {
                 settle_stale(&mut stored.value, &mut runtime, now);
                 save(tx, &scope, &stored)?;
@@ -408,9 +417,10 @@ pub async fn stop(store: &Db, scope: Scope, name: String) -> Result<(), ApiError
 
 /// Settles every crawl an earlier process left running (call at start-up, after the
 /// orchestrator's recovery re-issued its crawls); returns how many it settled.
-pub async fn settle_interrupted(store: &Db) -> Result<usize, ApiError> {
+pub async fn settle_interrupted(store: &Db, clock: &Clock) -> Result<usize, ApiError> {
+    let now = clock.now_millis();
     store
-        .write(|tx| {
+        .write(move |tx| {
             let mut settled = 0;
             for (scope, record) in tx.list_all(Kind::Crawler)? {
                 let mut stored = stored::decode::<Crawler>(record)?;
@@ -421,7 +431,6 @@ pub async fn settle_interrupted(store: &Db) -> Result<usize, ApiError> {
                 if live(&stored.value, &runtime) {
                     continue;
                 }
-                let now = clock::now_millis();
                 settle_stale(&mut stored.value, &mut runtime, now);
                 save(tx, &scope, &stored)?;
                 runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;

@@ -25,7 +25,7 @@ use super::{Handle, RequestContext};
 use crate::blueprint::recovery::{self, Pending};
 use crate::blueprint::{self, StoredBlueprint, StoredRun, registration, run, run_key, status};
 use crate::protocol::{ApiError, OrApiError};
-use crate::resources::{clock, listing, stored, tags};
+use crate::resources::{listing, stored, tags};
 
 /// Page size of ListBlueprints when MaxResults is absent (the model's maximum).
 const LIST_BLUEPRINTS_MAX: usize = 25;
@@ -46,7 +46,7 @@ impl Handle for CreateBlueprint {
         let location = input.blueprint_location.unwrap_or_default();
         let tags = input.tags.unwrap_or_default();
         tags::check(&tags)?;
-        let now = clock::now();
+        let now = ctx.app.clock().now();
         let revision = new_revision();
         let blueprint = StoredBlueprint {
             wire: Blueprint {
@@ -95,6 +95,7 @@ impl Handle for UpdateBlueprint {
         ctx: &RequestContext,
         input: UpdateBlueprintRequest,
     ) -> Result<UpdateBlueprintResponse, ApiError> {
+        let now = ctx.app.clock().now();
         let name = input.name.unwrap_or_default();
         let location = input.blueprint_location.unwrap_or_default();
         let revision = new_revision();
@@ -116,7 +117,7 @@ impl Handle for UpdateBlueprint {
                     wire.description = input.description;
                 }
                 wire.blueprint_location = Some(new_location);
-                wire.last_modified_on = Some(clock::now());
+                wire.last_modified_on = Some(now);
                 wire.status = Some(status::UPDATING.into());
                 wire.error_message = None;
                 blueprint.revision = new_revision;

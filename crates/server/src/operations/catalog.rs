@@ -29,7 +29,7 @@ use crate::crawler::expression::{NamePattern, Predicate};
 use crate::crawler::tables::{self, TableDoc, fold};
 use crate::protocol::{ApiError, OrApiError};
 use crate::resources::pagination::name_page;
-use crate::resources::{clock, stored, tags};
+use crate::resources::{stored, tags};
 
 /// Page size of GetDatabases/GetTables when MaxResults is absent (the model's maximum).
 const CATALOG_PAGE_MAX: usize = 100;
@@ -70,7 +70,8 @@ impl Handle for CreateDatabase {
         tables::check_database_name(&name)?;
         let tags = input.tags.unwrap_or_default();
         tags::check(&tags)?;
-        let database = tables::new_database(database_input, &ctx.scope.account, clock::now());
+        let database =
+            tables::new_database(database_input, &ctx.scope.account, ctx.app.clock().now());
         let scope = ctx.scope.clone();
         let created = ctx
             .app
@@ -88,6 +89,7 @@ impl Handle for UpdateDatabase {
         ctx: &RequestContext,
         input: UpdateDatabaseRequest,
     ) -> Result<UpdateDatabaseResponse, ApiError> {
+        let now = ctx.app.clock().now();
         let name = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
@@ -104,7 +106,7 @@ impl Handle for UpdateDatabase {
         ctx.app
             .write(move |tx| {
                 let current = tables::require_database(tx, &scope, &name)?;
-                let mut database = tables::new_database(database_input, &account, clock::now());
+                let mut database = tables::new_database(database_input, &account, now);
                 database.create_time = current.value.create_time;
                 tables::put_database(tx, &scope, &database, current.tags, false)?;
                 Ok(())
@@ -224,6 +226,7 @@ impl Handle for CreateTable {
         ctx: &RequestContext,
         input: CreateTableRequest,
     ) -> Result<CreateTableResponse, ApiError> {
+        let now = ctx.app.clock().now();
         let database = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
@@ -241,8 +244,7 @@ impl Handle for CreateTable {
             .app
             .write(move |tx| {
                 tables::require_database(tx, &scope, &database)?;
-                let table =
-                    tables::table_from_input(table_input, &database, &account, clock::now(), None);
+                let table = tables::table_from_input(table_input, &database, &account, now, None);
                 let doc = TableDoc {
                     table,
                     partitions: Vec::new(),
@@ -262,6 +264,7 @@ impl Handle for UpdateTable {
         ctx: &RequestContext,
         input: UpdateTableRequest,
     ) -> Result<UpdateTableResponse, ApiError> {
+        let now = ctx.app.clock().now();
         let database = database_in_catalog(
             &ctx.scope,
             input.catalog_id.as_deref(),
@@ -296,7 +299,7 @@ impl Handle for UpdateTable {
                     table_input,
                     &database,
                     &account,
-                    clock::now(),
+                    now,
                     Some(&current.value.table),
                 );
                 let doc = TableDoc {

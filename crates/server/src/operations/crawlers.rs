@@ -22,7 +22,7 @@ use weir_store::Kind;
 use super::{Handle, RequestContext};
 use crate::protocol::{ApiError, OrApiError};
 use crate::resources::pagination::NamePage;
-use crate::resources::{clock, crawler, listing, stored, tags};
+use crate::resources::{crawler, listing, stored, tags};
 
 /// Page size of GetCrawlers when MaxResults is absent (the model's maximum).
 const GET_CRAWLERS_MAX: usize = 1000;
@@ -35,7 +35,7 @@ impl Handle for CreateCrawler {
         input: CreateCrawlerRequest,
     ) -> Result<CreateCrawlerResponse, ApiError> {
         let name = input.name.clone().unwrap_or_default();
-        let (definition, tags) = crawler::create(input, clock::now())?;
+        let (definition, tags) = crawler::create(input, ctx.app.clock().now())?;
         tags::check(&tags)?;
         let record = stored::record(&name, None, &definition, tags)?;
         let scope = ctx.scope.clone();
@@ -55,13 +55,14 @@ impl Handle for UpdateCrawler {
         ctx: &RequestContext,
         input: UpdateCrawlerRequest,
     ) -> Result<UpdateCrawlerResponse, ApiError> {
+        let now = ctx.app.clock().now();
         let name = input.name.clone().unwrap_or_default();
         let scope = ctx.scope.clone();
         ctx.app
             .write(move |tx| {
                 let mut current = stored::load::<Crawler>(tx, &scope, Kind::Crawler, &name)?
                     .or_not_found(|| crawler::not_found(&name))?;
-                crawler::update(&mut current.value, input, clock::now())?;
+                crawler::update(&mut current.value, input, now)?;
                 let record = stored::record(&name, None, &current.value, current.tags)?;
                 tx.update(&scope, Kind::Crawler, &record)?;
                 Ok(())

@@ -21,7 +21,7 @@ use crate::crawler::runtime::{self, Entry};
 use crate::crawler::{EPOCH, lifecycle};
 use crate::protocol::ApiError;
 use crate::resources::pagination::name_page;
-use crate::resources::{clock, stored};
+use crate::resources::stored;
 
 /// ListCrawls page size when MaxResults is absent.
 const LIST_CRAWLS_DEFAULT: usize = 100;
@@ -35,7 +35,14 @@ impl Handle for StartCrawler {
     ) -> Result<StartCrawlerResponse, ApiError> {
         let name = input.name.unwrap_or_default();
         let s3_root = ctx.app.config().s3_dir.clone();
-        lifecycle::start(ctx.app.db().clone(), ctx.scope.clone(), name, s3_root).await?;
+        lifecycle::start(
+            ctx.app.db().clone(),
+            ctx.app.clock().clone(),
+            ctx.scope.clone(),
+            name,
+            s3_root,
+        )
+        .await?;
         Ok(StartCrawlerResponse::default())
     }
 }
@@ -46,7 +53,7 @@ impl Handle for StopCrawler {
         input: StopCrawlerRequest,
     ) -> Result<StopCrawlerResponse, ApiError> {
         let name = input.name.unwrap_or_default();
-        lifecycle::stop(ctx.app.db(), ctx.scope.clone(), name).await?;
+        lifecycle::stop(ctx.app.db(), ctx.app.clock(), ctx.scope.clone(), name).await?;
         Ok(StopCrawlerResponse::default())
     }
 }
@@ -109,6 +116,7 @@ impl Handle for GetCrawlerMetrics {
         ctx: &RequestContext,
         input: GetCrawlerMetricsRequest,
     ) -> Result<GetCrawlerMetricsResponse, ApiError> {
+        let now = ctx.app.clock().now_millis();
         let scope = ctx.scope.clone();
         let app = ctx.app.clone();
         let limit = input
@@ -117,7 +125,6 @@ impl Handle for GetCrawlerMetrics {
         let context = format!("GetCrawlerMetrics/{}/{}", scope.account, scope.region);
         ctx.app
             .read(move |tx| {
-                let now = clock::now_millis();
                 let one = |tx: &mut dyn weir_store::Transaction,
                            crawler: &Crawler|
                  -> Result<CrawlerMetrics, ApiError> {

@@ -20,7 +20,7 @@ use weir_store::Kind;
 use super::{Handle, RequestContext};
 use crate::protocol::{ApiError, OrApiError};
 use crate::resources::pagination::NamePage;
-use crate::resources::{clock, job, listing, stored, tags};
+use crate::resources::{job, listing, stored, tags};
 
 /// Page size of GetJobs and ListJobs when MaxResults is absent (the model's maximum).
 const JOBS_PAGE_MAX: usize = 1000;
@@ -31,7 +31,7 @@ impl Handle for CreateJob {
         input: CreateJobRequest,
     ) -> Result<CreateJobResponse, ApiError> {
         let name = input.name.clone().unwrap_or_default();
-        let (definition, tags) = job::create(input, clock::now())?;
+        let (definition, tags) = job::create(input, ctx.app.clock().now())?;
         tags::check(&tags)?;
         let record = stored::record(&name, None, &definition, tags)?;
         let scope = ctx.scope.clone();
@@ -51,6 +51,7 @@ impl Handle for UpdateJob {
         ctx: &RequestContext,
         input: UpdateJobRequest,
     ) -> Result<UpdateJobResponse, ApiError> {
+        let now = ctx.app.clock().now();
         let name = input.job_name.unwrap_or_default();
         let update = input.job_update.unwrap_or_default();
         let scope = ctx.scope.clone();
@@ -59,7 +60,7 @@ impl Handle for UpdateJob {
             .write(move |tx| {
                 let current = stored::load::<Job>(tx, &scope, Kind::Job, &key)?
                     .or_not_found(|| job::not_found(&key))?;
-                let changed = job::update(&current.value, update, clock::now())?;
+                let changed = job::update(&current.value, update, now)?;
                 let record = stored::record(&key, None, &changed, current.tags)?;
                 tx.update(&scope, Kind::Job, &record)?;
                 Ok(())

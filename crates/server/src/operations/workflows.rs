@@ -14,7 +14,7 @@ use weir_store::{Kind, Scope, Transaction};
 use super::{Handle, RequestContext};
 use crate::orchestrator::{render, stored_run};
 use crate::protocol::{ApiError, OrApiError};
-use crate::resources::{clock, graph, pagination, stored, tags};
+use crate::resources::{graph, pagination, stored, tags};
 
 /// Page size of ListWorkflows when MaxResults is absent (the model's maximum).
 const LIST_WORKFLOWS_MAX: usize = 25;
@@ -53,7 +53,7 @@ impl Handle for CreateWorkflow {
         let name = input.name.unwrap_or_default();
         let tags = input.tags.unwrap_or_default();
         tags::check(&tags)?;
-        let now = clock::now();
+        let now = ctx.app.clock().now();
         let workflow = Workflow {
             name: Some(name.clone()),
             description: input.description,
@@ -83,6 +83,7 @@ impl Handle for UpdateWorkflow {
         ctx: &RequestContext,
         input: UpdateWorkflowRequest,
     ) -> Result<UpdateWorkflowResponse, ApiError> {
+        let now = ctx.app.clock().now();
         let name = input.name.unwrap_or_default();
         let scope = ctx.scope.clone();
         let key = name.clone();
@@ -100,7 +101,7 @@ impl Handle for UpdateWorkflow {
                 if input.max_concurrent_runs.is_some() {
                     workflow.max_concurrent_runs = input.max_concurrent_runs;
                 }
-                workflow.last_modified_on = Some(clock::now());
+                workflow.last_modified_on = Some(now);
                 let record = stored::record(&key, None, &current.value, current.tags)?;
                 tx.update(&scope, Kind::Workflow, &record)?;
                 Ok(())

@@ -1,33 +1,40 @@
 //! The driver around the pure engine: it loads a run, feeds it one event inside a
 //! write transaction, commits the new state together with the job-run rows, and only
-//! then executes the effects the engine asked for (launch or kill processes, arm
-//! timers). Durable before acknowledged; effects after commit; every effect is
-//! idempotent so a restart can re-issue them ([`Orchestrator::recover`]).
+//! then hands the effects the engine asked for (launch or kill processes, arm timers)
+//! to the [`driver`] task, which executes them. Durable before acknowledged; effects
+//! after commit; every effect is idempotent so a restart can re-issue them
+//! ([`Orchestrator::recover`]).
 
+mod crawl;
+pub(crate) mod driver;
+mod launch;
+mod recovery;
 pub mod render;
 pub mod schedule;
 pub mod stored_run;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
+use tokio::sync::mpsc;
 use weir_engine::{
-    Action, CrawlEnded, CrawlOutcome, Effect, JobAttempt, JobEnded, JobFacts, JobOutcome,
-    JobRunState, Millis, StartJob, TriggerKind, TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
+    Action, Effect, JobAttempt, JobOutcome, Millis, TriggerKind, TriggerSnapshot, WorkflowRun,
+    WorkflowSnapshot,
 };
 use weir_model::shapes::{Job, Workflow};
 use weir_store::{Kind, Scope, Transaction};
 
+use crate::clock::Clock;
 use crate::db::Db;
 use crate::protocol::{ApiError, OrApiError};
-use crate::resources::{clock, graph, ids, stored};
-use crate::runner::{Launch, Runner};
-use stored_run::{LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
+use crate::resources::{graph, ids, stored};
+use crate::runner::{KillOutcome, Runner};
+use crawl::CrawlResult;
+use driver::{Driver, Event, Events};
+use stored_run::{RunKey, STANDALONE_PREFIX, StoredRun};
 
 /// Run statuses that occupy a concurrency slot (spec §4.7).
 pub const ACTIVE_STATUSES: &[&str] = &["RUNNING", "STOPPING"];
-/// Default job timeout in minutes when neither job nor action sets one (spec §6.1).
-const DEFAULT_TIMEOUT_MINUTES: i32 = 2880;
 
 /// Who asked for a workflow run; decides what a concurrency overflow does (§4.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,9 +49,6 @@ pub enum StartOrigin {
 /// Settings of the orchestrator.
 #[derive(Debug, Clone)]
 pub struct OrchestratorSettings {
-    /// How many real milliseconds a job-timeout "minute" lasts (60000 by default; tests
-    /// shorten it).
-    pub timeout_minute_ms: i64,
     /// The credentials registry: job scripts of a run get a key pair of the run's
     /// account from it, so their boto3 calls are authenticated like any client's.
     pub script_credentials: std::sync::Arc<crate::auth::CredentialRegistry>,
@@ -59,30 +63,65 @@ pub struct Orchestrator {
 struct Inner {
     db: Db,
     runner: Runner,
+    clock: Clock,
     settings: OrchestratorSettings,
     /// `http://host:port` of this server, known once the listener is bound.
     endpoint: OnceLock<String>,
-    /// The earliest armed timer per run, so each deadline is armed once.
-    timers: Mutex<HashMap<RunKey, Millis>>,
+    /// The driver's inbox.
+    events: Events,
+}
+
+/// The driver task of an [`Orchestrator`]; spawn [`DriverTask::run`] once.
+pub struct DriverTask(Driver);
+
+impl DriverTask {
+    /// Executes effects, fires deadlines and retries failed transitions until
+    /// `shutdown` completes.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        self.0.run(shutdown).await;
+    }
 }
 
 impl Orchestrator {
-    /// An orchestrator over `db` launching processes with `runner`.
-    pub fn new(db: Db, runner: Runner, settings: OrchestratorSettings) -> Self {
-        Self {
+    /// An orchestrator over `db` launching processes with `runner` and reading time
+    /// from `clock`, and its driver task (which must be spawned for runs to move).
+    pub fn new(
+        db: Db,
+        runner: Runner,
+        clock: Clock,
+        settings: OrchestratorSettings,
+    ) -> (Self, DriverTask) {
+        let (events, inbox) = mpsc::unbounded_channel();
+        let orchestrator = Self {
             inner: Arc::new(Inner {
                 db,
                 runner,
+                clock,
                 settings,
                 endpoint: OnceLock::new(),
-                timers: Mutex::new(HashMap::new()),
+                events,
             }),
-        }
+        };
+        let driver = Driver::new(orchestrator.clone(), inbox);
+        (orchestrator, DriverTask(driver))
     }
 
     /// Records the address job scripts use to call back into this server.
     pub fn set_endpoint(&self, endpoint: String) {
         let _ = self.inner.endpoint.set(endpoint);
+    }
+
+    /// The server's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    fn send(&self, event: Event) {
+        // The driver lives as long as the server; after shutdown nothing is executed
+        // any more and recovery re-derives the event at the next start.
+        if self.inner.events.send(event).is_err() {
+            tracing::debug!("the driver has stopped; an event is left to recovery");
+        }
     }
 
     /// Starts a run of `workflow` (spec §4.3): RunProperties = DefaultRunProperties
@@ -96,6 +135,7 @@ impl Orchestrator {
     ) -> Result<String, ApiError> {
         let run_id = ids::random_id("wr_");
         let id = run_id.clone();
+        let now = self.clock().now_millis();
         let (key, effects, deadline) = self
             .inner
             .db
@@ -112,7 +152,6 @@ impl Orchestrator {
                     .clone()
                     .unwrap_or_default();
                 run_properties.extend(properties);
-                let now = clock::now_millis();
                 let over = at_run_limit(tx, &scope, &workflow, &definition)?;
                 let message = format!("Concurrent runs exceeded for workflow: {workflow}.");
                 let run = match (over, origin) {
@@ -136,7 +175,7 @@ impl Orchestrator {
             })
             .await?;
         crate::metrics::workflow_run_started();
-        self.after_commit(&key, effects, deadline);
+        self.committed(key, effects, deadline);
         Ok(run_id)
     }
 
@@ -150,6 +189,7 @@ impl Orchestrator {
         arguments: BTreeMap<String, String>,
         timeout_minutes: Option<i32>,
     ) -> Result<String, ApiError> {
+        let now = self.clock().now_millis();
         let (key, effects, deadline, job_run_id) = self
             .inner
             .db
@@ -183,7 +223,7 @@ impl Orchestrator {
                         }],
                     }],
                 };
-                let run = WorkflowRun::start(snapshot, ids::random_id("wr_"), clock::now_millis())
+                let run = WorkflowRun::start(snapshot, ids::random_id("wr_"), now)
                     .map_err(|e| ApiError::Internal(e.to_string()))?;
                 let stored = StoredRun {
                     run,
@@ -201,14 +241,15 @@ impl Orchestrator {
                 Ok((key, effects, deadline, job_run_id))
             })
             .await?;
-        self.after_commit(&key, effects, deadline);
+        self.committed(key, effects, deadline);
         Ok(job_run_id)
     }
 
     /// StopWorkflowRun (spec §4.5).
     pub async fn stop_workflow_run(&self, key: RunKey) -> Result<(), ApiError> {
-        self.transition(key, |_, stored| {
-            stored.run.handle_stop(clock::now_millis()).map_err(|e| {
+        let now = self.clock().now_millis();
+        self.transition(key, move |_, stored| {
+            stored.run.handle_stop(now).map_err(|e| {
                 ApiError::IllegalWorkflowState(format!(
                     "Workflow run {}: {e}.",
                     stored.run.run_id()
@@ -249,9 +290,7 @@ impl Orchestrator {
         if key.workflow.starts_with(STANDALONE_PREFIX) {
             return self.stop_workflow_run(key).await.map_err(|e| e.to_string());
         }
-        // A kill before the process is known is remembered by the runner and honoured
-        // when the launch reaches it, so the attempt ends STOPPED either way.
-        self.inner.runner.kill(&job_run_id);
+        self.kill_attempt(key, job_run_id);
         Ok(())
     }
 
@@ -265,6 +304,7 @@ impl Orchestrator {
     ) -> Result<(String, Vec<String>), ApiError> {
         let run_id = ids::random_id("wr_");
         let id = run_id.clone();
+        let now = self.clock().now_millis();
         let (new_key, effects, deadline, restarted) = self
             .inner
             .db
@@ -286,8 +326,7 @@ impl Orchestrator {
                     )));
                 }
                 let resumed =
-                    WorkflowRun::resume(&previous.run, id, &node_ids, clock::now_millis())
-                        .map_err(resume_error)?;
+                    WorkflowRun::resume(&previous.run, id, &node_ids, now).map_err(resume_error)?;
                 let stored = StoredRun {
                     run: resumed.run,
                     properties: previous.properties.clone(),
@@ -300,7 +339,7 @@ impl Orchestrator {
             })
             .await?;
         crate::metrics::workflow_run_started();
-        self.after_commit(&new_key, effects, deadline);
+        self.committed(new_key, effects, deadline);
         Ok((run_id, restarted))
     }
 
@@ -317,49 +356,8 @@ impl Orchestrator {
         .await
     }
 
-    /// Crash recovery at start-up: re-attaches to job processes that were running,
-    /// re-issues every effect the persisted runs may still need, re-arms timers.
-    pub async fn recover(&self) -> Result<usize, ApiError> {
-        let runs = self
-            .inner
-            .db
-            .read(|tx| Ok(tx.all_runs_in_status(ACTIVE_STATUSES)?))
-            .await?;
-        let count = runs.len();
-        for (scope, record) in runs {
-            let stored = stored_run::decode(&record)?;
-            let key = stored.key(&scope);
-            for attempt in stored.attempts() {
-                if matches!(attempt.state, JobRunState::Running | JobRunState::Stopping)
-                    && let Some(launch) = stored.launches.get(&attempt.id)
-                {
-                    self.supervise(key.clone(), launch_of(&attempt.id, launch));
-                }
-            }
-            if let Some(deadline) = stored.run.poll_timeout() {
-                self.arm(&key, deadline);
-            }
-            for effect in stored.run.recover() {
-                self.execute(key.clone(), effect);
-            }
-        }
-        Ok(count)
-    }
-
-    /// Deletes workflow and job run history that started more than `retention_ms` ago
-    /// and is finished (spec §4.9); returns how many runs and job runs went.
-    pub async fn purge_history(&self, retention_ms: i64) -> Result<u64, ApiError> {
-        let cutoff = clock::now_millis().saturating_sub(retention_ms);
-        self.inner
-            .db
-            .write(
-                move |tx| Ok(tx.purge_runs_before(cutoff, &["RUNNING", "STOPPING", "STARTING"])?),
-            )
-            .await
-    }
-
-    /// Loads the run, applies `step` to it, commits state + job-run rows, then
-    /// executes the effects and arms the next timer.
+    /// Loads the run, applies `step` to it, commits state + job-run rows, then hands
+    /// the effects and the next deadline to the driver.
     async fn transition<R: Send + 'static>(
         &self,
         key: RunKey,
@@ -378,53 +376,52 @@ impl Orchestrator {
                 Ok((result, effects, stored.run.poll_timeout()))
             })
             .await?;
-        self.after_commit(&key, effects, deadline);
+        self.committed(key, effects, deadline);
         Ok(result)
     }
 
-    fn after_commit(&self, key: &RunKey, effects: Vec<Effect>, deadline: Option<Millis>) {
-        if let Some(deadline) = deadline {
-            self.arm(key, deadline);
+    /// Hands what a committed transition asked for to the driver.
+    fn committed(&self, key: RunKey, effects: Vec<Effect>, deadline: Option<Millis>) {
+        if effects.is_empty() && deadline.is_none() {
+            return;
         }
-        for effect in effects {
-            self.execute(key.clone(), effect);
-        }
+        self.send(Event::Committed {
+            key,
+            effects,
+            deadline,
+        });
     }
 
-    fn execute(&self, key: RunKey, effect: Effect) {
-        let me = self.clone();
+    /// Executes one effect of a committed transition (called by the driver).
+    fn execute(&self, key: &RunKey, effect: Effect) {
         match effect {
             Effect::StartJob(start) => {
-                tokio::spawn(async move { me.launch(key, start).await });
+                if self.inner.runner.reserve(&start.job_run_id) {
+                    self.send(Event::Launch {
+                        key: key.clone(),
+                        start,
+                    });
+                }
             }
-            Effect::KillJob { job_run_id, .. } => {
-                self.inner.runner.kill(&job_run_id);
-            }
+            Effect::KillJob { job_run_id, .. } => self.kill_attempt(key.clone(), job_run_id),
             Effect::StartCrawl {
                 crawler_name,
                 crawl_id,
             } => {
+                let me = self.clone();
+                let key = key.clone();
                 tokio::spawn(async move { me.crawl(key, crawler_name, crawl_id).await });
             }
-            Effect::KillCrawl { crawl_id, .. } => {
+            Effect::KillCrawl {
+                crawler_name,
+                crawl_id,
+            } => {
                 crate::crawler::cancel(&crawl_id);
-                tokio::spawn(async move {
-                    let result = me
-                        .transition(key, move |_, stored| {
-                            let ended = CrawlEnded {
-                                outcome: CrawlOutcome::Cancelled,
-                                error_message: None,
-                                ended_at: clock::now_millis(),
-                            };
-                            ignore_stale(stored.run.handle_crawl_ended(
-                                clock::now_millis(),
-                                &crawl_id,
-                                ended,
-                            ));
-                            Ok(())
-                        })
-                        .await;
-                    log_failure("stopping a crawl", result);
+                self.send(Event::CrawlEnded {
+                    key: key.clone(),
+                    crawl_id,
+                    crawler: crawler_name,
+                    result: CrawlResult::Cancelled,
                 });
             }
             Effect::RunFinished { status } => {
@@ -434,226 +431,107 @@ impl Orchestrator {
         }
     }
 
-    /// Confirms and launches one job attempt: the job must exist (else ERROR), its
-    /// MaxConcurrentRuns must allow it (else FAILED), then it is marked RUNNING with the
-    /// job's current facts and, after the commit, its process is started.
-    async fn launch(self, key: RunKey, start: StartJob) {
-        let scope = key.scope.clone();
-        let is_workflow = !key.workflow.starts_with(STANDALONE_PREFIX);
-        let run_id = key.run_id.clone();
-        let workflow = key.workflow.clone();
-        let minute_ms = self.inner.settings.timeout_minute_ms;
-        let result = self
-            .transition(key.clone(), move |tx, stored| {
-                let now = clock::now_millis();
-                let id = start.job_run_id.clone();
-                if stored.run.job_run(&id).map(|a| a.state) != Some(JobRunState::Starting) {
-                    return Ok(None);
-                }
-                let Some(job) = stored::load::<Job>(tx, &scope, Kind::Job, &start.job_name)? else {
-                    ignore_stale(stored.run.handle_job_missing(
-                        now,
-                        &id,
-                        format!("Job {} does not exist.", start.job_name),
-                    ));
-                    return Ok(None);
-                };
-                let job = job.value;
-                let running = tx.count_job_runs_in_state(
-                    &scope,
-                    &start.job_name,
-                    &["RUNNING", "STOPPING"],
-                    Some(&id),
-                )?;
-                if running >= job_concurrency(&job) {
-                    ignore_stale(stored.run.handle_job_rejected(
-                        now,
-                        &id,
-                        format!("Concurrent runs exceeded for {}", start.job_name),
-                    ));
-                    return Ok(None);
-                }
-                let timeout = start
-                    .timeout_minutes
-                    .map(|t| t as i32)
-                    .or(job.timeout)
-                    .unwrap_or(DEFAULT_TIMEOUT_MINUTES)
-                    .max(1);
-                let facts = JobFacts {
-                    max_retries: job.max_retries.unwrap_or(0).max(0) as u32,
-                    timeout_minutes: Some(timeout as u32),
-                    minute_ms,
-                };
-                ignore_stale(stored.run.handle_job_started(now, &id, facts));
-                if stored.run.job_run(&id).map(|a| a.state) == Some(JobRunState::Stopping) {
-                    let ended = JobEnded {
-                        outcome: JobOutcome::Stopped,
-                        error_message: Some("Job run was stopped before it started.".into()),
-                        ended_at: now,
-                    };
-                    ignore_stale(stored.run.handle_job_ended(now, &id, ended));
-                    return Ok(None);
-                }
-                let command = job.command.clone().unwrap_or_default();
-                let mut arguments = job.default_arguments.clone().unwrap_or_default();
-                arguments.extend(start.arguments.clone());
-                arguments.extend(job.non_overridable_arguments.clone().unwrap_or_default());
-                arguments.insert("--JOB_NAME".into(), start.job_name.clone());
-                arguments.insert("--JOB_RUN_ID".into(), id.clone());
-                if is_workflow {
-                    arguments.insert("--WORKFLOW_NAME".into(), workflow.clone());
-                    arguments.insert("--WORKFLOW_RUN_ID".into(), run_id.clone());
-                }
-                let record = LaunchRecord {
-                    command: command.name.unwrap_or_default(),
-                    script_location: command.script_location.unwrap_or_default(),
-                    arguments,
-                    max_capacity: job.max_capacity,
-                    glue_version: job.glue_version.clone(),
-                };
-                stored.launches.insert(id.clone(), record.clone());
-                Ok(Some(launch_of(&id, &record)))
-            })
-            .await;
-        match result {
-            Ok(Some(launch)) => {
-                crate::metrics::job_run_started();
-                self.supervise(key, launch);
-            }
-            Ok(None) => {}
-            Err(error) => tracing::error!(%error, "could not launch a job run"),
+    /// Stops one attempt: its process if the runner has one (or a launch under way),
+    /// else the attempt is ended STOPPED if it never started (see
+    /// [`Event::KillUnlaunched`]). Every kill is answered by exactly one end.
+    fn kill_attempt(&self, key: RunKey, job_run_id: String) {
+        if self.inner.runner.kill(&job_run_id) == KillOutcome::Unknown {
+            self.send(Event::KillUnlaunched { key, job_run_id });
         }
     }
 
-    /// Runs (or re-attaches to) a launched attempt and reports its end to the engine.
-    fn supervise(&self, key: RunKey, mut launch: Launch) {
-        launch.env = self.script_env(&key.scope);
-        let me = self.clone();
-        tokio::spawn(async move {
-            let ended = me.inner.runner.run(&launch).await;
-            let id = launch.job_run_id.clone();
-            let result = me
-                .transition(key, move |_, stored| {
-                    ignore_stale(stored.run.handle_job_ended(clock::now_millis(), &id, ended));
-                    crate::metrics::job_attempt_ended(stored.run.job_run(&id));
+    /// Applies one event that needs a transition (called in a task of the driver); a
+    /// failure is logged and the event is handed back to the driver to be retried.
+    async fn apply(&self, event: Event, failures: u32) {
+        let result = match event.clone() {
+            Event::Launch { key, start } => self.launch(key, start).await,
+            Event::JobEnded {
+                key,
+                job_run_id,
+                ended,
+            } => {
+                self.transition(key, move |_, stored| {
+                    ignore_stale(
+                        stored
+                            .run
+                            .handle_job_ended(ended.ended_at, &job_run_id, ended),
+                    );
+                    crate::metrics::job_attempt_ended(stored.run.job_run(&job_run_id));
                     Ok(())
                 })
-                .await;
-            log_failure("recording the end of a job run", result);
-        });
+                .await
+            }
+            Event::KillUnlaunched { key, job_run_id } => {
+                self.kill_unlaunched(key, job_run_id).await
+            }
+            Event::Timeout { key } => {
+                let now = self.clock().now_millis();
+                self.transition(key, move |_, stored| {
+                    stored.run.handle_timeout(now);
+                    Ok(())
+                })
+                .await
+            }
+            Event::CrawlEnded {
+                key,
+                crawl_id,
+                crawler,
+                result,
+            } => self.crawl_ended(key, crawl_id, crawler, result).await,
+            Event::Committed { .. } | Event::Retry { .. } => Ok(()),
+        };
+        if let Err(error) = result {
+            tracing::error!(%error, failures, ?event, "a run transition failed; it will be retried");
+            self.send(Event::Retry {
+                event: Box::new(event),
+                failures: failures.saturating_add(1),
+            });
+        }
     }
 
-    /// Runs the crawl of a crawler node with [`crate::crawler`] (spec §7): the crawl is
-    /// claimed (a crawler already crawling makes this crawl FAILED with
-    /// "Crawler with name <n> has already started"), run on a blocking thread, then
-    /// confirmed and ended in one engine transition. While it runs, the run is watched:
-    /// once the engine no longer wants it (KillCrawl of a stopped run), the crawl is
-    /// cancelled. The confirmation comes last, so after a restart the engine re-issues
-    /// the crawl and it runs again.
-    async fn crawl(self, key: RunKey, crawler: String, crawl_id: String) {
-        use crate::crawler::lifecycle::{self, Claim, Ended};
-
-        /// Whether the run still waits for this crawl (true when unknown).
-        async fn wanted(db: &Db, key: &RunKey, crawl_id: &str) -> bool {
-            let (key, id) = (key.clone(), crawl_id.to_string());
-            db.read(move |tx| {
-                let stored = stored_run::load(tx, &key)?;
-                Ok(stored
-                    .run
-                    .crawl(&id)
-                    .is_some_and(|c| c.state == weir_engine::CrawlState::Running))
-            })
-            .await
-            .unwrap_or(true)
-        }
-
-        let db = self.inner.db.clone();
-        if !wanted(&db, &key, &crawl_id).await {
-            return;
-        }
-        let claim =
-            lifecycle::claim(&db, key.scope.clone(), crawler.clone(), crawl_id.clone()).await;
-        let ended = match claim {
-            Ok(Claim::Duplicate) => return,
-            Ok(Claim::Missing) => None,
-            Ok(Claim::Busy(message)) => Some(Ended::Failed(message)),
-            Ok(Claim::Started(job)) => {
-                let (watch_db, watch_key, id) = (db.clone(), key.clone(), crawl_id.clone());
-                let watcher = tokio::spawn(async move {
-                    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
-                    loop {
-                        tick.tick().await;
-                        if !wanted(&watch_db, &watch_key, &id).await {
-                            crate::crawler::cancel(&id);
-                            break;
-                        }
-                    }
-                });
-                let s3_root = self.inner.runner.s3_root().to_path_buf();
-                let ended = lifecycle::run(db.clone(), key.scope.clone(), *job, s3_root).await;
-                watcher.abort();
-                Some(ended)
-            }
-            Err(error) => Some(Ended::Failed(format!("The crawl could not start: {error}"))),
-        };
-        let result = self
+    /// Answers a kill that reached no process: an attempt that never started ends
+    /// STOPPED now; one that did has a launch or an end under way (the kill is passed
+    /// to the runner again, which now knows it, or the end is already reported).
+    async fn kill_unlaunched(&self, key: RunKey, job_run_id: String) -> Result<(), ApiError> {
+        let now = self.clock().now_millis();
+        let id = job_run_id.clone();
+        let confirmed = self
             .transition(key, move |_, stored| {
-                let now = clock::now_millis();
-                let Some(ended) = ended else {
-                    ignore_stale(stored.run.handle_crawler_missing(
-                        now,
-                        &crawl_id,
-                        format!("Crawler {crawler} does not exist."),
-                    ));
-                    return Ok(());
+                let Some(attempt) = stored.run.job_run(&id) else {
+                    return Ok(false);
                 };
-                ignore_stale(stored.run.handle_crawl_started(now, &crawl_id));
-                let (outcome, error_message) = match ended {
-                    Ended::Succeeded => (CrawlOutcome::Succeeded, None),
-                    Ended::Failed(message) => (CrawlOutcome::Failed, Some(message)),
-                    Ended::Cancelled => (CrawlOutcome::Cancelled, None),
-                };
-                let ended = CrawlEnded {
-                    outcome,
-                    error_message,
+                if attempt.state.is_terminal() {
+                    return Ok(false);
+                }
+                if attempt.is_confirmed() {
+                    return Ok(true);
+                }
+                let ended = weir_engine::JobEnded {
+                    outcome: JobOutcome::Stopped,
+                    error_message: Some("Job run was stopped before it started.".into()),
                     ended_at: now,
                 };
-                ignore_stale(stored.run.handle_crawl_ended(now, &crawl_id, ended));
-                Ok(())
+                ignore_stale(stored.run.handle_job_ended(now, &id, ended));
+                crate::metrics::job_attempt_ended(stored.run.job_run(&id));
+                Ok(false)
             })
-            .await;
-        log_failure("running a crawl", result);
+            .await?;
+        if confirmed {
+            self.inner.runner.kill(&job_run_id);
+        }
+        Ok(())
     }
 
-    /// Arms the run's timer for `deadline` unless an earlier one is armed.
-    fn arm(&self, key: &RunKey, deadline: Millis) {
-        {
-            let Ok(mut timers) = self.inner.timers.lock() else {
-                return;
-            };
-            if timers.get(key).is_some_and(|&armed| armed <= deadline) {
-                return;
-            }
-            timers.insert(key.clone(), deadline);
-        }
-        let wait_ms = (deadline - clock::now_millis()).max(0) as u64;
-        let me = self.clone();
-        let key = key.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(wait_ms)).await;
-            if let Ok(mut timers) = me.inner.timers.lock()
-                && timers.get(&key) == Some(&deadline)
-            {
-                timers.remove(&key);
-            }
-            let result = me
-                .transition(key, move |_, stored| {
-                    stored.run.handle_timeout(clock::now_millis());
-                    Ok(())
-                })
-                .await;
-            log_failure("firing a timer", result);
-        });
+    /// Deletes workflow and job run history that started more than `retention_ms` ago
+    /// and is finished (spec §4.9); returns how many runs and job runs went.
+    pub async fn purge_history(&self, retention_ms: i64) -> Result<u64, ApiError> {
+        let cutoff = self.clock().now_millis().saturating_sub(retention_ms);
+        self.inner
+            .db
+            .write(
+                move |tx| Ok(tx.purge_runs_before(cutoff, &["RUNNING", "STOPPING", "STARTING"])?),
+            )
+            .await
     }
 
     /// Directory of the shipped Python helpers (the `awsglue` package).
@@ -724,16 +602,6 @@ fn job_concurrency(job: &Job) -> u64 {
         .max(1) as u64
 }
 
-fn launch_of(job_run_id: &str, record: &LaunchRecord) -> Launch {
-    Launch {
-        job_run_id: job_run_id.to_string(),
-        command: record.command.clone(),
-        script_location: record.script_location.clone(),
-        arguments: record.arguments.clone(),
-        env: Vec::new(),
-    }
-}
-
 /// Stores a new run and returns its key, effects and first deadline.
 fn commit_new(
     tx: &mut dyn Transaction,
@@ -754,12 +622,6 @@ fn drain(run: &mut WorkflowRun) -> Vec<Effect> {
 fn ignore_stale<E: std::fmt::Display>(result: Result<(), E>) {
     if let Err(error) = result {
         tracing::debug!(%error, "ignored a stale engine event");
-    }
-}
-
-fn log_failure<T>(what: &str, result: Result<T, ApiError>) {
-    if let Err(error) = result {
-        tracing::error!(%error, "failed {what}");
     }
 }
 

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::sync::Notify;
 use weir_engine::Millis;
@@ -17,7 +16,7 @@ use super::{Orchestrator, StartOrigin};
 use crate::db::Db;
 use crate::protocol::ApiError;
 use crate::resources::cron::CronSchedule;
-use crate::resources::{clock, stored};
+use crate::resources::stored;
 
 /// Keeps the due times of every active schedule and fires them.
 #[derive(Clone)]
@@ -81,17 +80,19 @@ impl Scheduler {
         let Ok(mut entries) = self.inner.entries.lock() else {
             return false;
         };
-        let scheduled =
-            match schedule.and_then(|s| s.next_after(clock::now_millis()).map(|n| (s, n))) {
-                Some((schedule, next)) => {
-                    entries.insert(key, Entry { schedule, next });
-                    true
-                }
-                None => {
-                    entries.remove(&key);
-                    false
-                }
-            };
+        let scheduled = match schedule.and_then(|s| {
+            s.next_after(self.inner.orchestrator.clock().now_millis())
+                .map(|n| (s, n))
+        }) {
+            Some((schedule, next)) => {
+                entries.insert(key, Entry { schedule, next });
+                true
+            }
+            None => {
+                entries.remove(&key);
+                false
+            }
+        };
         drop(entries);
         self.inner.wake.notify_one();
         scheduled
@@ -99,6 +100,7 @@ impl Scheduler {
 
     /// The timer loop: sleeps until the earliest firing (or a change), fires what is due.
     pub async fn run(self) {
+        let clock = self.inner.orchestrator.clock().clone();
         loop {
             let earliest = self
                 .inner
@@ -109,14 +111,13 @@ impl Scheduler {
             match earliest {
                 None => self.inner.wake.notified().await,
                 Some(at) => {
-                    let wait = (at - clock::now_millis()).max(0) as u64;
                     tokio::select! {
-                        () = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                        () = clock.sleep_until(at) => {}
                         () = self.inner.wake.notified() => continue,
                     }
                 }
             }
-            for (scope, name) in self.take_due(clock::now_millis()) {
+            for (scope, name) in self.take_due(clock.now_millis()) {
                 let me = self.clone();
                 tokio::spawn(async move { me.fire(scope, name).await });
             }

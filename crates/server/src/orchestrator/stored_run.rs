@@ -21,7 +21,7 @@ use crate::protocol::ApiError;
 pub const STANDALONE_PREFIX: &str = "\u{0}job\u{0}";
 
 /// Identifies one run in the store.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RunKey {
     /// Owner of the run.
     pub scope: Scope,

@@ -2,7 +2,6 @@
 //! pagination, plus one module per resource with its stored form and rules.
 
 pub mod arn;
-pub mod clock;
 pub mod crawler;
 pub mod cron;
 pub mod graph;

@@ -1,44 +1,41 @@
-//! Job processes: launch, supervise, kill, and account for them across restarts.
+//! Job processes: launch, supervise, stop, and account for them across restarts.
 //!
-//! Each attempt gets a run directory `<data>/job-runs/<job run id>/`. The process is
-//! started through a tiny `sh` supervisor in its own process group; the supervisor
-//! writes `pid` before starting the script and `exit` (atomically, by rename) after
-//! it ends, so a restarted server can tell an attempt that never started (no `pid`)
-//! from one that finished while it was down (`exit`) or is still running (live pid).
+//! Each attempt gets a run directory `<data>/job-runs/<job run id>/` and runs through
+//! the launcher in [`process`]: a supervisor in its own process group whose identity
+//! is recorded durably before the script may run, and which records the exit status.
 //!
-//! **Cancellation contract:** [`Runner::run`] may be dropped at any time without
-//! killing the process (it keeps running and is recovered later); only
-//! [`Runner::kill`] stops a process, always its whole process group.
+//! Per attempt the runner keeps one [`Slot`], entered before anything is spawned and
+//! changed under one lock: `Launching` (a kill that arrives now is remembered and the
+//! script never runs) → `Running` (a kill signals the process group). So a kill is
+//! never lost between the launch and the spawn.
+//!
+//! **Stopping:** a kill sends SIGTERM to the whole process group, then SIGKILL after
+//! [`STOP_GRACE`] if anything of the group is still alive.
+//!
+//! **Cancellation contract:** the futures returned here may be dropped at any time
+//! without killing the process (it keeps running and is recovered later); only
+//! [`Runner::kill`] stops a process.
 
 pub mod locations;
+pub mod process;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use weir_engine::{JobEnded, JobOutcome, Millis};
 
-use crate::resources::clock;
-
-/// The `sh` supervisor: `$0` is the run directory, the rest the command to run.
-const SUPERVISOR: &str = r#"echo $$ > "$0/pid.tmp" && mv "$0/pid.tmp" "$0/pid"
-"$@"
-status=$?
-echo $status > "$0/exit.tmp" && mv "$0/exit.tmp" "$0/exit"
-exit $status"#;
+use crate::clock::Clock;
+use process::Identity;
 
 /// How much lower than the server's the CPU priority of job processes is.
 const JOB_NICENESS: &str = "5";
 
-/// Marker written just before a spawn; see [`Runner::recover_settled`].
-const LAUNCHING: &str = "launching";
+/// How long a stopped job's process group has between SIGTERM and SIGKILL.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
 
-/// How long a started supervisor may take to write its `pid` file.
-const LAUNCH_GRACE: Duration = Duration::from_secs(2);
-
-/// How often a recovered (not our child) process is checked for completion.
+/// How often a re-attached process (not our child) is checked for completion.
 const RECOVERED_POLL: Duration = Duration::from_millis(50);
 
 /// The shipped Python helpers (the `awsglue` package subset), written to the data
@@ -106,36 +103,62 @@ pub struct Launch {
 
 /// What a restarted server finds in a run directory.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Recovered {
-    /// The process was never started: start it now.
+pub enum Found {
+    /// No recorded start: the script never ran (the launch protocol guarantees it), so
+    /// it may be started now.
     NeverStarted,
-    /// The process ended with this status while the server was down.
+    /// The script ended with this status while the server was down.
     Exited(i32),
-    /// The process is still running with this pid (its process group id).
-    Running(i32),
-    /// The process started but left no exit status and is gone.
+    /// The very process that was started is still running.
+    Running(Identity),
+    /// It started, left no exit status and is gone (or its pid now names a stranger).
     Lost,
 }
 
-/// Launches and supervises job processes.
-pub struct Runner {
-    config: RunnerConfig,
-    /// Live processes by job run id: process group id and whether a kill was sent.
-    live: Mutex<HashMap<String, LiveProcess>>,
-    /// Kills that arrived before the process was known (not yet spawned or not yet
-    /// re-attached after a restart); [`Runner::run`] honours them instead of starting.
-    early_kills: Mutex<HashSet<String>>,
+/// The per-attempt state the runner keeps while it is responsible for an attempt.
+#[derive(Debug, Clone)]
+enum Slot {
+    /// Reserved for a launch that has not spawned the script yet.
+    Launching {
+        /// A kill arrived: the script must not be started.
+        kill_requested: bool,
+    },
+    /// The supervisor runs (as our child, or re-attached after a restart).
+    Running {
+        /// Who it is; its pid is the process group id.
+        identity: Identity,
+        /// A kill was sent: its end is reported STOPPED.
+        killed: bool,
+    },
 }
 
-#[derive(Debug, Clone, Copy)]
-struct LiveProcess {
-    pgid: i32,
-    killed: bool,
+/// What [`Runner::kill`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KillOutcome {
+    /// The process group was signalled; the attempt's end will be reported as usual.
+    Signalled,
+    /// A launch is under way; it will not start the script and reports STOPPED.
+    Deferred,
+    /// The runner is not responsible for this attempt: nothing was done.
+    Unknown,
+}
+
+/// Launches and supervises job processes; cheap to clone.
+#[derive(Clone)]
+pub struct Runner {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: RunnerConfig,
+    clock: Clock,
+    /// Every attempt this runner is responsible for, by job run id.
+    slots: Mutex<HashMap<String, Slot>>,
 }
 
 impl Runner {
     /// Prepares the runner: writes the shipped Python helpers.
-    pub fn new(config: RunnerConfig) -> std::io::Result<Self> {
+    pub fn new(config: RunnerConfig, clock: Clock) -> std::io::Result<Self> {
         let lib = config.data_dir.join("python");
         for (path, text) in PYTHON_FILES {
             let target = lib.join(path);
@@ -146,115 +169,122 @@ impl Runner {
         }
         std::fs::create_dir_all(config.data_dir.join("job-runs"))?;
         Ok(Self {
-            config,
-            live: Mutex::new(HashMap::new()),
-            early_kills: Mutex::new(HashSet::new()),
+            inner: Arc::new(Inner {
+                config,
+                clock,
+                slots: Mutex::new(HashMap::new()),
+            }),
         })
     }
 
     /// The local directory standing in for S3 (crawls read their targets there).
     pub fn s3_root(&self) -> &Path {
-        &self.config.s3_root
+        &self.inner.config.s3_root
     }
 
     /// Directory of the shipped Python helpers.
     pub fn python_lib(&self) -> PathBuf {
-        self.config.data_dir.join("python")
+        self.inner.config.data_dir.join("python")
     }
 
     /// The run directory of an attempt (holds `stdout`, `stderr`, `pid`, `exit`).
     pub fn run_dir(&self, job_run_id: &str) -> PathBuf {
-        self.config.data_dir.join("job-runs").join(job_run_id)
+        self.inner.config.data_dir.join("job-runs").join(job_run_id)
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
+        // The slot table is consistent after every statement, so a panic elsewhere
+        // while it was held leaves nothing half-done: recover the guard.
+        self.inner
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes responsibility for launching `job_run_id`. `false` if the runner already
+    /// is responsible for it (a repeated start effect): then nothing must be launched.
+    pub fn reserve(&self, job_run_id: &str) -> bool {
+        let mut slots = self.slots();
+        if slots.contains_key(job_run_id) {
+            return false;
+        }
+        slots.insert(
+            job_run_id.to_owned(),
+            Slot::Launching {
+                kill_requested: false,
+            },
+        );
+        true
+    }
+
+    /// Gives up a reservation whose launch was decided against (the attempt ended
+    /// before it started).
+    pub fn release(&self, job_run_id: &str) {
+        let mut slots = self.slots();
+        if matches!(slots.get(job_run_id), Some(Slot::Launching { .. })) {
+            slots.remove(job_run_id);
+        }
     }
 
     /// What the run directory says about an attempt after a restart.
-    pub fn recover(&self, job_run_id: &str) -> Recovered {
+    pub fn inspect(&self, job_run_id: &str) -> Found {
         let dir = self.run_dir(job_run_id);
-        if let Some(status) = read_int(&dir.join("exit")) {
-            return Recovered::Exited(status);
+        if let Some(status) = process::read_exit(&dir) {
+            return Found::Exited(status);
         }
-        match read_int(&dir.join("pid")) {
-            None => Recovered::NeverStarted,
-            Some(pid) if process_alive(pid) => Recovered::Running(pid),
-            Some(_) => {
-                // The exit file may have been renamed in between.
-                read_int(&dir.join("exit")).map_or(Recovered::Lost, Recovered::Exited)
-            }
+        if !dir.join(process::PID_FILE).exists() {
+            return Found::NeverStarted;
         }
-    }
-
-    /// Runs an attempt to its end and reports how it ended. Idempotent by job run id:
-    /// an attempt whose directory shows it already started is re-attached, not
-    /// started again.
-    pub async fn run(&self, launch: &Launch) -> JobEnded {
-        let killed_early = self
-            .early_kills
-            .lock()
-            .is_ok_and(|mut kills| kills.remove(&launch.job_run_id));
-        if killed_early {
-            if let Recovered::Running(pid) = self.recover(&launch.job_run_id) {
-                kill_group(pid);
-            }
-            return ended(JobOutcome::Stopped, "Job run was stopped.");
-        }
-        match self.recover_settled(&launch.job_run_id).await {
-            Recovered::NeverStarted => self.spawn_and_wait(launch).await,
-            Recovered::Exited(status) => self.ended_with_status(&launch.job_run_id, status),
-            Recovered::Running(pid) => self.wait_recovered(&launch.job_run_id, pid).await,
-            Recovered::Lost => ended(
-                JobOutcome::Failed,
-                "The job process ended while Weir was not running and left no exit status.",
-            ),
+        match Identity::read(&dir) {
+            Some(identity) if process::abandoned(&dir, identity.pid) => Found::NeverStarted,
+            Some(identity) if identity.is_alive() => Found::Running(identity),
+            // The exit file may have been renamed in between.
+            _ => process::read_exit(&dir).map_or(Found::Lost, Found::Exited),
         }
     }
 
-    /// Like [`Runner::recover`], but when a spawn was begun (`launching` marker) and no
-    /// `pid` is there yet, waits briefly for the supervisor's first act before
-    /// concluding the process never started — so a crash between spawn and `pid`
-    /// cannot lead to a second launch.
-    async fn recover_settled(&self, job_run_id: &str) -> Recovered {
-        let dir = self.run_dir(job_run_id);
-        let mut waited = Duration::ZERO;
-        loop {
-            let found = self.recover(job_run_id);
-            if found != Recovered::NeverStarted
-                || !dir.join(LAUNCHING).exists()
-                || waited >= LAUNCH_GRACE
-            {
-                return found;
-            }
-            tokio::time::sleep(RECOVERED_POLL).await;
-            waited += RECOVERED_POLL;
-        }
-    }
-
-    /// Kills the attempt's whole process group. A kill for a process not known yet
-    /// (not spawned, or not re-attached after a restart) is remembered and honoured by
-    /// [`Runner::run`], which then reports the attempt STOPPED.
-    pub fn kill(&self, job_run_id: &str) {
-        let pgid = {
-            let Ok(mut live) = self.live.lock() else {
-                return;
-            };
-            match live.get_mut(job_run_id) {
-                Some(process) => {
-                    process.killed = true;
-                    process.pgid
+    /// Stops an attempt: signals its process group if it runs, or makes a launch under
+    /// way end STOPPED without starting the script.
+    pub fn kill(&self, job_run_id: &str) -> KillOutcome {
+        let identity = {
+            let mut slots = self.slots();
+            match slots.get_mut(job_run_id) {
+                Some(Slot::Launching { kill_requested }) => {
+                    *kill_requested = true;
+                    return KillOutcome::Deferred;
                 }
-                None => {
-                    if let Ok(mut kills) = self.early_kills.lock() {
-                        kills.insert(job_run_id.to_string());
-                    }
-                    return;
+                Some(Slot::Running { identity, killed }) => {
+                    *killed = true;
+                    identity.clone()
                 }
+                None => return KillOutcome::Unknown,
             }
         };
-        kill_group(pgid);
+        process::signal_group(&identity, libc::SIGTERM);
+        let runner = self.clone();
+        let id = job_run_id.to_owned();
+        tokio::spawn(async move {
+            tokio::time::sleep(STOP_GRACE).await;
+            if runner.slots().contains_key(&id) || identity.is_alive() {
+                process::signal_group(&identity, libc::SIGKILL);
+            }
+        });
+        KillOutcome::Signalled
     }
 
-    async fn spawn_and_wait(&self, launch: &Launch) -> JobEnded {
+    /// Runs a reserved attempt to its end and reports how it ended. The script starts
+    /// only if no kill arrived before the supervisor was released.
+    pub async fn run(&self, launch: &Launch) -> JobEnded {
+        let id = &launch.job_run_id;
+        let ended = self.launch_and_wait(launch).await;
+        self.slots().remove(id);
+        ended
+    }
+
+    async fn launch_and_wait(&self, launch: &Launch) -> JobEnded {
+        let id = &launch.job_run_id;
         if launch.command != "pythonshell" {
-            return ended(
+            return self.ended(
                 JobOutcome::Failed,
                 &format!(
                     "Command '{}' is not supported by this Weir: only pythonshell jobs run locally.",
@@ -262,31 +292,89 @@ impl Runner {
                 ),
             );
         }
-        let script = match locations::resolve(&launch.script_location, &self.config.s3_root) {
-            Ok(path) => path,
-            Err(message) => return ended(JobOutcome::Failed, &message),
+        let script = match locations::resolve(&launch.script_location, self.s3_root()) {
+            Ok(path) if path.is_file() => path,
+            Ok(path) => {
+                return self.ended(
+                    JobOutcome::Failed,
+                    &format!(
+                        "Script {} not found (resolved to {}).",
+                        launch.script_location,
+                        path.display()
+                    ),
+                );
+            }
+            Err(message) => return self.ended(JobOutcome::Failed, &message),
         };
-        if !script.is_file() {
-            return ended(
-                JobOutcome::Failed,
-                &format!(
-                    "Script {} not found (resolved to {}).",
-                    launch.script_location,
-                    script.display()
-                ),
-            );
-        }
-        let dir = self.run_dir(&launch.job_run_id);
-        let child = match self.spawn(launch, &script, &dir) {
-            Ok(child) => child,
+        let dir = self.run_dir(id);
+        let pending = match self.spawn(launch, &script, &dir) {
+            Ok(pending) => pending,
             Err(error) => {
-                return ended(
+                return self.ended(
                     JobOutcome::Failed,
                     &format!("Could not start the job process: {error}"),
                 );
             }
         };
-        self.supervise_child(&launch.job_run_id, child).await
+        // Decide under the slot lock: a kill that came first wins and the script never
+        // runs; otherwise the slot becomes Running before any kill can look at it.
+        let go = {
+            let mut slots = self.slots();
+            match slots.get(id) {
+                Some(Slot::Launching {
+                    kill_requested: false,
+                }) => {
+                    slots.insert(
+                        id.clone(),
+                        Slot::Running {
+                            identity: pending.identity().clone(),
+                            killed: false,
+                        },
+                    );
+                    true
+                }
+                _ => false,
+            }
+        };
+        if !go {
+            pending.abandon().await;
+            return self.ended(
+                JobOutcome::Stopped,
+                "Job run was stopped before it started.",
+            );
+        }
+        let pgid = pending.identity().pid;
+        let mut child = match pending.release(&dir) {
+            Ok(child) => child,
+            Err(error) => {
+                process::signal_child_group(pgid, libc::SIGKILL);
+                return self.ended(
+                    JobOutcome::Failed,
+                    &format!("Could not start the job process: {error}"),
+                );
+            }
+        };
+        let status = child.wait().await;
+        if self.was_killed(id) {
+            return self.ended(JobOutcome::Stopped, "Job run was stopped.");
+        }
+        match status {
+            Ok(status) => match status.code() {
+                Some(code) => self.ended_with_status(id, code),
+                None => {
+                    use std::os::unix::process::ExitStatusExt;
+                    let signal = status.signal().unwrap_or_default();
+                    self.ended(
+                        JobOutcome::Failed,
+                        &format!("The job process was killed by signal {signal}."),
+                    )
+                }
+            },
+            Err(error) => self.ended(
+                JobOutcome::Failed,
+                &format!("Could not wait for the job process: {error}"),
+            ),
+        }
     }
 
     fn spawn(
@@ -294,125 +382,90 @@ impl Runner {
         launch: &Launch,
         script: &Path,
         dir: &Path,
-    ) -> std::io::Result<tokio::process::Child> {
-        std::fs::create_dir_all(dir)?;
-        std::fs::write(dir.join(LAUNCHING), b"")?;
-        let stdout = std::fs::File::create(dir.join("stdout"))?;
-        let stderr = std::fs::File::create(dir.join("stderr"))?;
-        // Jobs run at a lower CPU priority than the server (`nice` execs `sh`, so the
-        // process group id is still the supervisor's pid): a busy job never delays the
-        // orchestration of the others.
-        let mut command = tokio::process::Command::new("nice");
-        command
-            .args(["-n", JOB_NICENESS, "sh"])
-            .arg("-c")
-            .arg(SUPERVISOR)
-            .arg(dir)
-            .arg(&self.config.python)
-            .arg("-u")
-            .arg(script);
-        for (key, value) in &launch.arguments {
-            command.arg(key).arg(value);
-        }
+    ) -> std::io::Result<process::Pending> {
         let mut python_path = self.python_lib().into_os_string();
         if let Some(existing) = std::env::var_os("PYTHONPATH") {
             python_path.push(":");
             python_path.push(existing);
         }
-        command
-            .env("PYTHONPATH", python_path)
-            .envs(launch.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .process_group(0)
-            .kill_on_drop(false);
-        command.spawn()
-    }
-
-    async fn supervise_child(
-        &self,
-        job_run_id: &str,
-        mut child: tokio::process::Child,
-    ) -> JobEnded {
-        let pgid = child.id().map_or(0, |id| id as i32);
-        if let Ok(mut live) = self.live.lock() {
-            live.insert(
-                job_run_id.to_string(),
-                LiveProcess {
-                    pgid,
-                    killed: false,
-                },
-            );
-        }
-        let status = child.wait().await;
-        let killed = self.forget(job_run_id);
-        if killed {
-            return ended(JobOutcome::Stopped, "Job run was stopped.");
-        }
-        match status {
-            Ok(status) => match status.code() {
-                Some(code) => self.ended_with_status(job_run_id, code),
-                None => {
-                    use std::os::unix::process::ExitStatusExt;
-                    let signal = status.signal().unwrap_or_default();
-                    ended(
-                        JobOutcome::Failed,
-                        &format!("The job process was killed by signal {signal}."),
-                    )
-                }
-            },
-            Err(error) => ended(
-                JobOutcome::Failed,
-                &format!("Could not wait for the job process: {error}"),
-            ),
-        }
-    }
-
-    async fn wait_recovered(&self, job_run_id: &str, pid: i32) -> JobEnded {
-        if let Ok(mut live) = self.live.lock() {
-            live.insert(
-                job_run_id.to_string(),
-                LiveProcess {
-                    pgid: pid,
-                    killed: false,
-                },
-            );
-        }
-        let dir = self.run_dir(job_run_id);
-        loop {
-            if let Some(status) = read_int(&dir.join("exit")) {
-                let killed = self.forget(job_run_id);
-                if killed {
-                    return ended(JobOutcome::Stopped, "Job run was stopped.");
-                }
-                return self.ended_with_status(job_run_id, status);
+        // Jobs run at a lower CPU priority than the server: a busy job never delays
+        // the orchestration of the others.
+        process::spawn(dir, JOB_NICENESS, &self.inner.config.python, |command| {
+            command.arg("-u").arg(script);
+            for (key, value) in &launch.arguments {
+                command.arg(key).arg(value);
             }
-            if !process_alive(pid) {
-                let killed = self.forget(job_run_id);
-                if let Some(status) = read_int(&dir.join("exit")) {
-                    return self.ended_with_status(job_run_id, status);
+            command
+                .env("PYTHONPATH", python_path)
+                .envs(launch.env.iter().map(|(k, v)| (k, v)));
+        })
+    }
+
+    /// Takes responsibility for a process found running after a restart: from now on
+    /// a kill signals it. Follow with [`Runner::wait_adopted`].
+    pub fn adopt(&self, job_run_id: &str, identity: Identity) {
+        self.slots().insert(
+            job_run_id.to_owned(),
+            Slot::Running {
+                identity,
+                killed: false,
+            },
+        );
+    }
+
+    /// Waits for the end of an adopted process (it is not our child: its run directory
+    /// and identity are polled) and reports how it ended.
+    pub async fn wait_adopted(&self, job_run_id: &str, identity: Identity) -> JobEnded {
+        let dir = self.run_dir(job_run_id);
+        let ended = loop {
+            if let Some(status) = process::read_exit(&dir) {
+                break if self.was_killed(job_run_id) {
+                    self.ended(JobOutcome::Stopped, "Job run was stopped.")
+                } else {
+                    self.ended_with_status(job_run_id, status)
+                };
+            }
+            if !identity.is_alive() {
+                if let Some(status) = process::read_exit(&dir) {
+                    break self.ended_with_status(job_run_id, status);
                 }
-                if killed {
-                    return ended(JobOutcome::Stopped, "Job run was stopped.");
-                }
-                return ended(
-                    JobOutcome::Failed,
-                    "The job process ended without leaving an exit status.",
-                );
+                break if self.was_killed(job_run_id) {
+                    self.ended(JobOutcome::Stopped, "Job run was stopped.")
+                } else if process::abandoned(&dir, identity.pid) {
+                    self.ended(
+                        JobOutcome::Failed,
+                        "Weir stopped while it was launching the job process; it never ran.",
+                    )
+                } else {
+                    self.ended(
+                        JobOutcome::Failed,
+                        "The job process ended without leaving an exit status.",
+                    )
+                };
             }
             tokio::time::sleep(RECOVERED_POLL).await;
+        };
+        self.slots().remove(job_run_id);
+        ended
+    }
+
+    /// How an attempt found [`Found::Exited`] or [`Found::Lost`] after a restart ended.
+    pub fn settled_while_down(&self, job_run_id: &str, found: &Found) -> Option<JobEnded> {
+        match found {
+            Found::Exited(status) => Some(self.ended_with_status(job_run_id, *status)),
+            Found::Lost => Some(self.ended(
+                JobOutcome::Failed,
+                "The job process ended while Weir was not running and left no exit status.",
+            )),
+            Found::NeverStarted | Found::Running(_) => None,
         }
     }
 
-    /// Removes a process from the live table; `true` if it had been killed on request.
-    fn forget(&self, job_run_id: &str) -> bool {
-        self.live
-            .lock()
-            .ok()
-            .and_then(|mut live| live.remove(job_run_id))
-            .is_some_and(|p| p.killed)
+    fn was_killed(&self, job_run_id: &str) -> bool {
+        matches!(
+            self.slots().get(job_run_id),
+            Some(Slot::Running { killed: true, .. })
+        )
     }
 
     fn ended_with_status(&self, job_run_id: &str, status: i32) -> JobEnded {
@@ -420,7 +473,7 @@ impl Runner {
             return JobEnded {
                 outcome: JobOutcome::Succeeded,
                 error_message: None,
-                ended_at: clock::now_millis(),
+                ended_at: self.inner.clock.now_millis(),
             };
         }
         let tail = last_line(&self.run_dir(job_run_id).join("stderr"));
@@ -428,20 +481,16 @@ impl Runner {
             Some(line) => format!("Command failed with exit code {status}: {line}"),
             None => format!("Command failed with exit code {status}"),
         };
-        ended(JobOutcome::Failed, &message)
+        self.ended(JobOutcome::Failed, &message)
     }
-}
 
-fn ended(outcome: JobOutcome, message: &str) -> JobEnded {
-    JobEnded {
-        outcome,
-        error_message: Some(message.to_string()),
-        ended_at: clock::now_millis() as Millis,
+    fn ended(&self, outcome: JobOutcome, message: &str) -> JobEnded {
+        JobEnded {
+            outcome,
+            error_message: Some(message.to_string()),
+            ended_at: self.inner.clock.now_millis() as Millis,
+        }
     }
-}
-
-fn read_int(path: &Path) -> Option<i32> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// The last non-empty line of a log file (the exception line of a traceback).
@@ -449,18 +498,4 @@ fn last_line(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
     Some(line.chars().take(1000).collect())
-}
-
-fn process_alive(pid: i32) -> bool {
-    // SAFETY: kill with signal 0 only checks for existence and permission.
-    pid > 0 && unsafe { libc::kill(pid, 0) } == 0
-}
-
-fn kill_group(pgid: i32) {
-    if pgid > 0 {
-        // SAFETY: sends SIGKILL to a process group we started; no memory is involved.
-        unsafe {
-            libc::killpg(pgid, libc::SIGKILL);
-        }
-    }
 }

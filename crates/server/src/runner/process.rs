@@ -1,0 +1,284 @@
+//! The launcher: a supervised process in its own process group whose start is
+//! recorded before it may run, and whose identity survives a restart of Weir.
+//!
+//! Launch protocol (what makes "at most one start per attempt" hold across SIGKILL):
+//! 1. Weir spawns the `sh` supervisor with its stdin on a pipe; the supervisor's first
+//!    act is to wait for the word `go` on that pipe.
+//! 2. Weir writes `pid` (pid, process start time, boot id), fsyncs it and the
+//!    directory, then writes `go`.
+//! 3. Only then does the supervisor run the command; when it ends, the supervisor
+//!    writes `exit` (atomically, by rename).
+//!
+//! If Weir dies before step 2 completes, the pipe closes, the supervisor reads end of
+//! file and exits without running anything: so an attempt whose directory has no
+//! `pid` never ran, and can be started again safely. A `pid` is trusted only when the
+//! process with that id has the same start time and the machine the same boot id, so
+//! a reused pid (after a reboot, or much later) is never adopted or signalled.
+
+use std::io::Write;
+use std::path::Path;
+
+/// The `sh` supervisor: `$0` is the run directory, the rest the command. It waits for
+/// `go`; a TERM sent to the group reaches the command and is deferred in the
+/// supervisor (a handler, not an ignore, so the command keeps the default action), so
+/// the command's status is still recorded.
+const SUPERVISOR: &str = r#"read -r go || { : > "$0/abandoned.$$"; exit 0; }
+[ "$go" = go ] || { : > "$0/abandoned.$$"; exit 0; }
+trap 'true' TERM
+"$@" </dev/null
+status=$?
+echo $status > "$0/exit.tmp" && mv "$0/exit.tmp" "$0/exit"
+exit $status"#;
+
+/// The file that names the supervisor: `<pid> <start time> <boot id>`.
+pub const PID_FILE: &str = "pid";
+/// The file the supervisor writes with the command's exit status.
+pub const EXIT_FILE: &str = "exit";
+/// Whether the supervisor `pid` of `dir` was let go without running its command (it
+/// then writes `abandoned.<its pid>`).
+pub fn abandoned(dir: &Path, pid: i32) -> bool {
+    dir.join(format!("abandoned.{pid}")).exists()
+}
+
+/// Who a recorded process is: enough to tell it from a later process with the same id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Process id, which is also the process group id of the supervised group.
+    pub pid: i32,
+    /// Start time of the process in clock ticks after boot (`/proc/<pid>/stat` field 22).
+    pub start_time: u64,
+    /// `/proc/sys/kernel/random/boot_id` of the machine it ran on.
+    pub boot_id: String,
+}
+
+impl Identity {
+    /// The identity of the live process `pid`, if it exists.
+    pub fn of(pid: i32) -> Option<Self> {
+        Some(Self {
+            pid,
+            start_time: start_time(pid)?,
+            boot_id: boot_id()?,
+        })
+    }
+
+    /// Parses the content of a `pid` file; `None` for anything else (including the
+    /// bare pid older releases wrote, which cannot be verified).
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut fields = text.split_whitespace();
+        let pid = fields.next()?.parse().ok()?;
+        let start_time = fields.next()?.parse().ok()?;
+        let boot_id = fields.next()?.to_owned();
+        fields.next().is_none().then_some(Self {
+            pid,
+            start_time,
+            boot_id,
+        })
+    }
+
+    /// Reads and parses a run directory's `pid` file.
+    pub fn read(dir: &Path) -> Option<Self> {
+        Self::parse(&std::fs::read_to_string(dir.join(PID_FILE)).ok()?)
+    }
+
+    /// Whether this exact process still exists (same pid, start time and boot).
+    pub fn is_alive(&self) -> bool {
+        Self::of(self.pid).is_some_and(|now| &now == self)
+    }
+
+    fn render(&self) -> String {
+        format!("{} {} {}\n", self.pid, self.start_time, self.boot_id)
+    }
+}
+
+/// A spawned supervisor that has not been allowed to run its command yet.
+pub struct Pending {
+    child: tokio::process::Child,
+    identity: Identity,
+}
+
+impl Pending {
+    /// The identity of the supervisor (and id of its process group).
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// Records the identity durably in `dir`, then lets the command run. Returns the
+    /// running child to wait on. Synchronous on purpose: no cancellation point lies
+    /// between the record and the `go` (a pipe takes three bytes without blocking).
+    pub fn release(mut self, dir: &Path) -> std::io::Result<tokio::process::Child> {
+        write_durably(dir, PID_FILE, self.identity.render().as_bytes())?;
+        let stdin = self
+            .child
+            .stdin
+            .take()
+            .ok_or_else(|| std::io::Error::other("the supervisor has no stdin pipe"))?;
+        let mut pipe = std::fs::File::from(stdin.into_owned_fd()?);
+        pipe.write_all(b"go\n")?;
+        drop(pipe);
+        Ok(self.child)
+    }
+
+    /// Lets the supervisor go without running its command, and reaps it.
+    pub async fn abandon(mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait().await;
+    }
+}
+
+/// Spawns the supervisor for `command` in `dir`, in its own process group, waiting for
+/// [`Pending::release`]. `configure` adds the command's arguments and environment.
+pub fn spawn(
+    dir: &Path,
+    niceness: &str,
+    program: &str,
+    configure: impl FnOnce(&mut tokio::process::Command),
+) -> std::io::Result<Pending> {
+    std::fs::create_dir_all(dir)?;
+    let stdout = std::fs::File::create(dir.join("stdout"))?;
+    let stderr = std::fs::File::create(dir.join("stderr"))?;
+    // `nice` execs `sh`, so the process group id is the supervisor's pid.
+    let mut command = tokio::process::Command::new("nice");
+    command
+        .args(["-n", niceness, "sh", "-c", SUPERVISOR])
+        .arg(dir)
+        .arg(program);
+    configure(&mut command);
+    command
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
+        .process_group(0)
+        .kill_on_drop(false);
+    let child = command.spawn()?;
+    let pid = child
+        .id()
+        .and_then(|id| i32::try_from(id).ok())
+        .ok_or_else(|| std::io::Error::other("the supervisor has no process id"))?;
+    let identity = Identity::of(pid).ok_or_else(|| {
+        std::io::Error::other(format!("cannot read the identity of process {pid}"))
+    })?;
+    Ok(Pending { child, identity })
+}
+
+/// Reads the exit status the supervisor recorded in `dir`.
+pub fn read_exit(dir: &Path) -> Option<i32> {
+    std::fs::read_to_string(dir.join(EXIT_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Sends `signal` to the process group of `identity` if that exact process group
+/// leader still exists; `false` when it is gone (nothing was signalled).
+pub fn signal_group(identity: &Identity, signal: i32) -> bool {
+    if identity.pid <= 0 || !identity.is_alive() {
+        return false;
+    }
+    // SAFETY: killpg only sends a signal to a process group whose leader we verified
+    // to be the process we started; no memory is involved.
+    unsafe { libc::killpg(identity.pid, signal) == 0 }
+}
+
+/// Sends `signal` to the process group `pgid` of a child we have not reaped yet (its
+/// id cannot have been reused while it is unreaped).
+pub fn signal_child_group(pgid: i32, signal: i32) {
+    if pgid > 0 {
+        // SAFETY: as above; the group leader is our own unreaped child.
+        unsafe {
+            libc::killpg(pgid, signal);
+        }
+    }
+}
+
+/// Writes `name` in `dir` so that it survives a crash of the machine: temporary file,
+/// fsync, rename, fsync of the directory.
+fn write_durably(dir: &Path, name: &str, content: &[u8]) -> std::io::Result<()> {
+    let temporary = dir.join(format!("{name}.tmp"));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(content)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, dir.join(name))?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may contain anything; the
+    // fields after the last ')' start at field 3, so start time (22) is the 20th.
+    let (_, after_name) = stat.rsplit_once(')')?;
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn boot_id() -> Option<String> {
+    Some(
+        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .ok()?
+            .trim()
+            .to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_identity_matches_only_the_same_process() {
+        let me = Identity::of(std::process::id() as i32).expect("own identity");
+        assert!(me.is_alive());
+        let parsed = Identity::parse(&me.render()).expect("round trip");
+        assert_eq!(parsed, me);
+        let reused = Identity {
+            start_time: me.start_time + 1,
+            ..me.clone()
+        };
+        assert!(!reused.is_alive(), "same pid, other start time: a stranger");
+        let other_boot = Identity {
+            boot_id: "another-boot".into(),
+            ..me.clone()
+        };
+        assert!(!other_boot.is_alive(), "same pid, other boot: a stranger");
+        assert!(!signal_group(&reused, 0), "a stranger is never signalled");
+    }
+
+    #[test]
+    fn a_bare_pid_from_an_older_release_is_not_an_identity() {
+        assert_eq!(Identity::parse("4242\n"), None);
+        assert_eq!(Identity::parse("4242 17 boot extra"), None);
+        assert_eq!(Identity::parse(""), None);
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_supervisor_never_runs_its_command() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let marker = dir.path().join("ran");
+        let pending = spawn(dir.path(), "0", "sh", |c| {
+            c.arg("-c").arg(format!("touch {}", marker.display()));
+        })
+        .expect("spawn");
+        let pid = pending.identity().pid;
+        pending.abandon().await;
+        assert!(!marker.exists(), "the command ran without go");
+        assert!(abandoned(dir.path(), pid));
+        assert!(!dir.path().join(PID_FILE).exists());
+        assert_eq!(read_exit(dir.path()), None);
+    }
+
+    #[tokio::test]
+    async fn a_released_supervisor_records_its_identity_before_the_command_runs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pending = spawn(dir.path(), "0", "sh", |c| {
+            c.arg("-c").arg("cat pid > seen-pid; exit 3");
+        })
+        .expect("spawn");
+        let identity = pending.identity().clone();
+        let mut child = pending.release(dir.path()).expect("release");
+        let status = child.wait().await.expect("wait");
+        assert_eq!(status.code(), Some(3));
+        assert_eq!(read_exit(dir.path()), Some(3));
+        let seen = std::fs::read_to_string(dir.path().join("seen-pid")).expect("seen");
+        assert_eq!(Identity::parse(&seen), Some(identity));
+    }
+}
