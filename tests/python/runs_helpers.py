@@ -233,6 +233,23 @@ def wait_process_gone(pid: int, deadline: float = 20.0) -> None:
     wait_for(lambda: process_gone(pid), f"process {pid} to be gone", deadline)
 
 
+def job_processes(directory: pathlib.Path) -> list[int]:
+    """Processes whose command line names a script of `directory`."""
+    found = []
+    needle = str(directory).encode()
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in cmdline and state not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found
+
+
 # -- graphs -------------------------------------------------------------------------------
 def nodes_by_name(run: dict, node_type: str = "JOB") -> dict:
     return {n["Name"]: n for n in run["Graph"]["Nodes"] if n["Type"] == node_type}

@@ -346,6 +346,12 @@ impl Runner {
         let pgid = pending.identity().pid;
         let mut child = match pending.release(&dir) {
             Ok(child) => child,
+            // A kill that came between the slot turning Running and the release may
+            // have ended the supervisor already: then the pipe is closed.
+            Err(_) if self.was_killed(id) => {
+                process::signal_child_group(pgid, libc::SIGKILL);
+                return self.ended(JobOutcome::Stopped, "Job run was stopped.");
+            }
             Err(error) => {
                 process::signal_child_group(pgid, libc::SIGKILL);
                 return self.ended(
