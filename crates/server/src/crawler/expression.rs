@@ -17,8 +17,8 @@ pub struct NamePattern {
 }
 
 impl NamePattern {
-    /// Compiles `expression`.
-    pub fn new(expression: &str) -> Self {
+    /// Compiles `expression`; one too long to compile is InvalidInputException.
+    pub fn new(expression: &str) -> Result<Self, ApiError> {
         let alternatives = expression
             .split('|')
             .map(|alternative| {
@@ -40,10 +40,12 @@ impl NamePattern {
                         _ => glob.push(c),
                     }
                 }
-                Glob::new(&glob)
+                Glob::new(&glob).map_err(|e| {
+                    ApiError::InvalidInput(format!("Unsupported table name expression: {e}"))
+                })
             })
-            .collect();
-        NamePattern { alternatives }
+            .collect::<Result<_, _>>()?;
+        Ok(NamePattern { alternatives })
     }
 
     /// Whether `name` matches one alternative.
@@ -245,12 +247,13 @@ mod tests {
 
     #[test]
     fn name_patterns() {
-        let p = NamePattern::new("sales*|cust.mers");
+        let p = NamePattern::new("sales*|cust.mers").expect("valid");
         assert!(p.matches("sales_2024"));
         assert!(p.matches("Customers"));
         assert!(!p.matches("events"));
-        assert!(NamePattern::new(".*vent.*").matches("events"));
-        assert!(!NamePattern::new("event").matches("events"));
+        let valid = |e: &str| NamePattern::new(e).expect("valid");
+        assert!(valid(".*vent.*").matches("events"));
+        assert!(!valid("event").matches("events"));
     }
 
     #[test]
