@@ -117,6 +117,7 @@ def test_no_targets_is_invalid_input(glue, targets):
         ({"Schedule": "every day at noon"}, "schedule"),
         ({"Schedule": "cron(0 12 * * * *)"}, "schedule"),  # neither day field is '?'
         ({"Schedule": "cron(0 25 * * ? *)"}, "schedule"),
+        ({"Schedule": "cron(0 9 ? * 3#1,6#3 *)"}, "only one expression"),  # one '#' at most
         ({"SchemaChangePolicy": {"UpdateBehavior": "OVERWRITE"}}, "updateBehavior"),
         ({"TablePrefix": "p" * 129}, "tablePrefix"),
     ],
