@@ -1,7 +1,8 @@
 """The Data Catalog through boto3 (server: operations/catalog.rs, crawler/tables.rs,
 crawler/expression.rs): databases and tables with AWS's errors, lowercased names,
 timestamps, versions and pagination; BatchDeleteTable's Errors; DeleteDatabase taking
-its tables along; GetPartitions on a table without partitions."""
+its tables along; GetPartitions on a table without partitions, and expressions nested
+too deeply refused."""
 
 import datetime
 
@@ -181,3 +182,19 @@ def test_delete_database_deletes_its_tables(glue):
 @pytest.mark.parametrize("bad", ["a/b"])
 def test_database_names_with_slashes_are_refused(glue, bad):
     expect_error("InvalidInputException", glue.create_database, DatabaseInput={"Name": bad})
+
+
+@pytest.mark.parametrize("expression", [
+    "(" * 1018 + "year='2024'" + ")" * 1018,  # once overflowed the stack and killed the server
+    "NOT " * 500 + "year='2024'",
+])
+def test_deeply_nested_partition_expressions_are_refused(glue, expression):
+    assert len(expression) <= 2048, "within the model's Expression limit"
+    glue.create_database(DatabaseInput={"Name": "lake"})
+    glue.create_table(DatabaseName="lake", TableInput=table_input(
+        "events", PartitionKeys=[{"Name": "year", "Type": "string"}]))
+    err = expect_error("InvalidInputException", glue.get_partitions,
+                       DatabaseName="lake", TableName="events", Expression=expression)
+    assert "nest" in err.response["Error"]["Message"]
+    shallow = "(" * 60 + "year='2024'" + ")" * 60
+    assert glue.get_partitions(DatabaseName="lake", TableName="events", Expression=shallow)["Partitions"] == []

@@ -112,9 +112,12 @@ def test_no_targets_is_invalid_input(glue, targets):
     [
         ({"Targets": {"S3Targets": [{"Exclusions": ["x"]}]}}, "S3 target path"),
         ({"Targets": {"JdbcTargets": [{"Path": "db/%"}]}}, "JDBC target"),
+        ({"Targets": {"S3Targets": [{"Path": "s3://b/p", "Exclusions": ["{" * 40 + "}" * 40]}]}},
+         "exclusion pattern"),
         ({"Schedule": "every day at noon"}, "schedule"),
         ({"Schedule": "cron(0 12 * * * *)"}, "schedule"),  # neither day field is '?'
         ({"Schedule": "cron(0 25 * * ? *)"}, "schedule"),
+        ({"Schedule": "cron(0 9 ? * 3#1,6#3 *)"}, "only one expression"),  # one '#' at most
         ({"SchemaChangePolicy": {"UpdateBehavior": "OVERWRITE"}}, "updateBehavior"),
         ({"TablePrefix": "p" * 129}, "tablePrefix"),
     ],

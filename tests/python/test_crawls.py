@@ -256,6 +256,23 @@ def test_list_crawls_filters_and_pages(weir, glue):
     assert "NextToken" not in second
 
 
+@pytest.mark.parametrize("value", [
+    "2024-01-01T00:00:00\u00e9:abc",  # a 2-byte character where the offset's sign would be
+    "2024-01-01T00:00:00+0\u00e9:0",
+    "2024-01-01T00:00:00.\u00e9",
+    "2024-\u00e9-01",
+    "2024-01-01T25:00:00Z",
+])
+def test_list_crawls_rejects_malformed_times(glue, value):
+    """A malformed time is InvalidInputException naming the value, never a dropped
+    connection (the time parser once sliced inside a multi-byte character)."""
+    crawler(glue)
+    err = expect_error("InvalidInputException", glue.list_crawls, CrawlerName="lake",
+                       Filters=[{"FieldName": "START_TIME", "FilterOperator": "GT", "FieldValue": value}])
+    assert value in err.response["Error"]["Message"]
+    assert glue.list_crawls(CrawlerName="lake")["Crawls"] == []
+
+
 # -- running crawls --------------------------------------------------------------------------
 def test_start_twice_and_stop(slow_weir):
     glue = slow_weir.client()

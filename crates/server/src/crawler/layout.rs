@@ -333,7 +333,12 @@ mod tests {
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(&path, b"x").expect("write");
         }
-        let found = walk(root, &[Glob::new("**.tmp")], &|| false).expect("walk");
+        let found = walk(
+            root,
+            &[Glob::new("**.tmp").expect("valid pattern")],
+            &|| false,
+        )
+        .expect("walk");
         let rels: Vec<String> = found.iter().map(|f| f.rel.join("/")).collect();
         assert_eq!(rels, vec!["t/a.csv".to_string(), "u/v/w.json".to_string()]);
         assert!(matches!(

@@ -1,6 +1,7 @@
 //! One crawl from start to end, for StartCrawler and for workflow crawl effects:
-//! [`claim`] (crawler READY → RUNNING, history entry), [`run`] (scan on a blocking
-//! thread, then one transaction with the catalog changes and the crawl's end), and
+//! [`claim`] (crawler READY → RUNNING, history entry), [`run`] (scan and plan the
+//! catalog changes on a blocking thread, then one transaction applying them with the
+//! crawl's end), and
 //! [`stop`] (RUNNING → STOPPING, then the crawl's flag is raised).
 //!
 //! A crawler marked RUNNING/STOPPING by another server process (an earlier Weir that
@@ -12,12 +13,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use weir_model::Timestamp;
 use weir_model::shapes::Crawler;
-use weir_store::{Kind, Scope, Transaction};
+use weir_store::{Kind, Scope, Store, StoreExt, Transaction};
 
 use super::runtime::{self, CrawlState, Current, Entry, Runtime};
 use super::scan::{self, FoundTable, ScanError};
-use super::sync::{self, Writer};
+use super::sync::{self, Plan, Writer};
 use super::{EPOCH, cancel, cancel_flag, pause, release, tables};
 use crate::clock::Clock;
 use crate::db::Db;
@@ -186,11 +188,15 @@ pub async fn run(store: Db, clock: Clock, scope: Scope, job: CrawlJob, s3_root: 
         scope.clone(),
         job.clone(),
     ));
-    let crawler = job.crawler.clone();
+    let (crawl_job, crawl_store, crawl_scope) = (job.clone(), store.clone(), scope.clone());
+    let now = clock.now();
     let scan_flag = flag.clone();
-    let outcome = tokio::task::spawn_blocking(move || crawl(&crawler, &s3_root, &scan_flag))
-        .await
-        .unwrap_or_else(|e| Err(ScanError::Failed(format!("The crawl task failed: {e}"))));
+    let outcome = tokio::task::spawn_blocking(move || {
+        let found = crawl(&crawl_job.crawler, &s3_root, &scan_flag)?;
+        prepare(crawl_store.store(), &crawl_scope, &crawl_job, found, now)
+    })
+    .await
+    .unwrap_or_else(|e| Err(ScanError::Failed(format!("The crawl task failed: {e}"))));
     heartbeat.abort();
     let ended = match finish(&store, &clock, &scope, &job, outcome, flag.clone()).await {
         Ok(ended) => ended,
@@ -255,15 +261,47 @@ fn crawl(
     scan::scan(&s3, s3_root, &stopped, &|| pause(flag))
 }
 
-/// Records the end of `job` in one transaction: catalog changes on success, crawler
-/// READY with LastCrawl, history entry final. A stop requested meanwhile (STOPPING or
-/// the flag) wins over success.
+/// What a successful scan found, with the catalog changes planned from it.
+struct Findings {
+    found: Vec<FoundTable>,
+    plan: Plan,
+    /// The time the catalog changes carry.
+    now: Timestamp,
+}
+
+/// Plans the catalog changes of `found` (blocking: a read transaction, then decoding,
+/// merging and encoding on the crawl's thread), so that the final write transaction
+/// only applies them.
+fn prepare(
+    store: &dyn Store,
+    scope: &Scope,
+    job: &CrawlJob,
+    found: Vec<FoundTable>,
+    now: Timestamp,
+) -> Result<Findings, ScanError> {
+    let failed = |e: ApiError| ScanError::Failed(format!("The catalog could not be read: {e}"));
+    let writer = Writer {
+        crawler: &job.crawler,
+        crawl_id: &job.crawl_id,
+        account: &scope.account,
+        now,
+    };
+    let basis = store
+        .read(|tx| sync::Basis::read(tx, scope, &job.crawler))
+        .map_err(failed)?;
+    let plan = sync::plan(&writer, basis, &found).map_err(failed)?;
+    Ok(Findings { found, plan, now })
+}
+
+/// Records the end of `job` in one transaction: catalog changes on success (planned
+/// beforehand), crawler READY with LastCrawl, history entry final. A stop requested
+/// meanwhile (STOPPING or the flag) wins over success.
 async fn finish(
     store: &Db,
     clock: &Clock,
     scope: &Scope,
     job: &CrawlJob,
-    outcome: Result<Vec<FoundTable>, ScanError>,
+    outcome: Result<Findings, ScanError>,
     flag: Arc<AtomicBool>,
 ) -> Result<Ended, ApiError> {
     let now = clock.now();
@@ -292,14 +330,14 @@ async fn finish(
                 Err(ScanError::Failed(message)) => {
                     (CrawlState::Failed, Ended::Failed(message), None)
                 }
-                Ok(found) => {
+                Ok(findings) => {
                     let writer = Writer {
                         crawler: &job.crawler,
                         crawl_id: &job.crawl_id,
                         account: &scope.account,
-                        now,
+                        now: findings.now,
                     };
-                    let changes = sync::apply(tx, &scope, &writer, &found)?;
+                    let changes = findings.plan.write(tx, &scope, &writer, &findings.found)?;
                     (
                         CrawlState::Completed,
                         Ended::Succeeded,

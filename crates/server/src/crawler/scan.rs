@@ -139,12 +139,15 @@ pub fn scan(
     for target in targets {
         let path = target.path.as_deref().unwrap_or_default();
         let (local, uri) = resolve(path, s3_root)?;
-        let exclusions: Vec<Glob> = target
+        let exclusions = target
             .exclusions
             .iter()
             .flatten()
-            .map(|p| Glob::new(p))
-            .collect();
+            .map(|p| {
+                Glob::new(p)
+                    .map_err(|e| ScanError::Failed(format!("Invalid exclusion pattern: {e}")))
+            })
+            .collect::<Result<Vec<Glob>, _>>()?;
         let root_name = uri.rsplit('/').next().unwrap_or("table").to_string();
         let groups = if local.is_file() {
             let size = std::fs::metadata(&local).map(|m| m.len()).unwrap_or(0);

@@ -1,5 +1,7 @@
 //! Writing a crawl's findings into the Data Catalog, following the crawler's
-//! SchemaChangePolicy, in the crawl's final transaction.
+//! SchemaChangePolicy. The changes are planned outside the crawl's final transaction
+//! ([`plan`], from a [`Basis`] read before) and that transaction only applies them
+//! ([`Plan::write`]), planning again only if the catalog changed in between.
 //!
 //! - The crawler's database is created when missing (as Glue does).
 //! - A new table is created (`TablesCreated`) with its partitions.
@@ -10,23 +12,26 @@
 //!   Statistics alone (object count, size) changing is not a schema change.
 //! - New partitions are always added (SchemaChangePolicy does not affect them);
 //!   partitions whose folder vanished are removed only with `DELETE_FROM_DATABASE`.
+//!   A table's partitions are kept in values order; merging is linear in their number.
 //! - A table this crawler wrote earlier (`UPDATED_BY_CRAWLER` = its name) and did not
 //!   find now is deleted (`DELETE_FROM_DATABASE`), marked with a
 //!   `DEPRECATED_BY_CRAWLER` = epoch-milliseconds parameter (`DEPRECATE_IN_DATABASE`,
 //!   the default), or left (`LOG`); the first two count as `TablesDeleted`. A
 //!   deprecated table that reappears is updated and loses the mark.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::Hash;
 
 use weir_model::Timestamp;
 use weir_model::shapes::{
     Column, Crawler, Database, DatabaseInput, Partition, SerDeInfo, StorageDescriptor, Table,
 };
-use weir_store::Scope;
+use weir_store::{Kind, Record, Scope, Transaction};
 
 use super::scan::{Format, FoundTable};
 use super::tables::{self, TableDoc};
 use crate::protocol::ApiError;
+use crate::resources::stored::{self, Stored};
 
 /// Table parameter naming the crawler that last wrote the table.
 pub const UPDATED_BY: &str = "UPDATED_BY_CRAWLER";
@@ -63,25 +68,73 @@ pub struct Writer<'a> {
     pub now: Timestamp,
 }
 
-/// Applies `found` to the crawler's database (module docs) and counts the changes.
-pub fn apply(
-    tx: &mut dyn weir_store::Transaction,
-    scope: &Scope,
-    writer: &Writer<'_>,
-    found: &[FoundTable],
-) -> Result<Changes, ApiError> {
+/// The crawler's database as the catalog held it when a crawl's changes were planned:
+/// whether it existed and its table records. A [`Plan`] is applied only while the
+/// catalog still matches its basis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Basis {
+    database: String,
+    exists: bool,
+    tables: Vec<Record>,
+}
+
+impl Basis {
+    /// Reads the crawler's database (its folded DatabaseName) and the records of its
+    /// tables.
+    pub fn read(
+        tx: &mut dyn Transaction,
+        scope: &Scope,
+        crawler: &Crawler,
+    ) -> Result<Basis, ApiError> {
+        let database = tables::fold(crawler.database_name.as_deref().unwrap_or_default());
+        tables::check_database_name(&database)?;
+        Ok(Basis {
+            exists: tx.get(scope, Kind::Database, &database)?.is_some(),
+            tables: tx.list_children(scope, Kind::Table, &database)?,
+            database,
+        })
+    }
+}
+
+/// One store change of a [`Plan`], encoded already.
+#[derive(Debug)]
+enum Write {
+    Insert(Kind, Record),
+    Update(Kind, Record),
+    Delete(Kind, String),
+}
+
+/// A crawl's catalog changes, computed by [`plan`] from a [`Basis`] outside the write
+/// transaction, so that [`Plan::write`] only checks the basis and applies them.
+#[derive(Debug)]
+pub struct Plan {
+    basis: Basis,
+    writes: Vec<Write>,
+    changes: Changes,
+}
+
+/// Plans writing `found` into the catalog described by `basis` (module docs): decodes
+/// the tables, merges partitions and encodes the new documents, without the store.
+pub fn plan(writer: &Writer<'_>, basis: Basis, found: &[FoundTable]) -> Result<Plan, ApiError> {
     let crawler = writer.crawler;
     let name = crawler.name.clone().unwrap_or_default();
-    let database = tables::fold(crawler.database_name.as_deref().unwrap_or_default());
-    tables::check_database_name(&database)?;
-    if tables::load_database(tx, scope, &database)?.is_none() {
+    let database = basis.database.clone();
+    let mut writes = Vec::new();
+    if !basis.exists {
         let input = DatabaseInput {
             name: Some(database.clone()),
             ..Default::default()
         };
         let created: Database = tables::new_database(input, writer.account, writer.now);
-        tables::put_database(tx, scope, &created, BTreeMap::new(), true)?;
+        let record = tables::database_record(&created, BTreeMap::new())?;
+        writes.push(Write::Insert(Kind::Database, record));
     }
+    // The tables by store key (`<database>/<table>`), kept current as the plan goes.
+    let mut catalog: BTreeMap<String, Stored<TableDoc>> = basis
+        .tables
+        .iter()
+        .map(|record| Ok((record.name.clone(), stored::decode(record.clone())?)))
+        .collect::<Result<_, ApiError>>()?;
     let policy = crawler.schema_change_policy.clone().unwrap_or_default();
     let update = policy.update_behavior.as_deref() != Some("LOG");
     let delete = policy
@@ -90,18 +143,29 @@ pub fn apply(
         .unwrap_or_else(|| "DEPRECATE_IN_DATABASE".into());
     let prefix = tables::fold(crawler.table_prefix.as_deref().unwrap_or_default());
     let mut changes = Changes::default();
-    let mut seen = Vec::new();
+    let mut seen = HashSet::new();
     for table in found {
-        let fresh = build(writer, &database, &format!("{prefix}{}", table.name), table);
+        let mut fresh = build(writer, &database, &format!("{prefix}{}", table.name), table);
         let table_name = fresh.table.name.clone().unwrap_or_default();
-        seen.push(table_name.clone());
-        let Some(existing) = tables::load_table(tx, scope, &database, &table_name)? else {
+        let key = tables::table_key(&database, &table_name);
+        seen.insert(table_name);
+        let Some(existing) = catalog.get_mut(&key) else {
+            let partitions = std::mem::take(&mut fresh.partitions);
+            let merged = merge_partitions(Vec::new(), partitions, false, |p| &p.values);
+            fresh.partitions = merged.partitions;
             changes.tables_created += 1;
-            changes.partitions_added += fresh.partitions.len() as u32;
-            tables::put_table(tx, scope, &database, &fresh, BTreeMap::new(), true)?;
+            changes.partitions_added += merged.added;
+            let record = tables::table_record(&database, &fresh, BTreeMap::new())?;
+            writes.push(Write::Insert(Kind::Table, record));
+            let created = Stored {
+                value: fresh,
+                tags: BTreeMap::new(),
+                parent: Some(database.clone()),
+            };
+            catalog.insert(key, created);
             continue;
         };
-        let mut doc = existing.value;
+        let doc = &mut existing.value;
         let changed = fingerprint(&doc.table) != fingerprint(&fresh.table)
             || param(&doc.table, DEPRECATED_BY).is_some();
         if changed && update {
@@ -109,19 +173,23 @@ pub fn apply(
             changes.tables_updated += 1;
         }
         let before = doc.partitions.len();
-        let (added, removed) = merge_partitions(
-            &mut doc.partitions,
+        let merged = merge_partitions(
+            std::mem::take(&mut doc.partitions),
             fresh.partitions,
             delete == "DELETE_FROM_DATABASE",
+            |p| &p.values,
         );
+        let (added, removed) = (merged.added, merged.removed);
+        doc.partitions = merged.partitions;
         changes.partitions_added += added;
         changes.partitions_deleted += removed;
         if (changed && update) || added > 0 || removed > 0 || before != doc.partitions.len() {
-            tables::put_table(tx, scope, &database, &doc, existing.tags, false)?;
+            let record = tables::table_record(&database, doc, existing.tags.clone())?;
+            writes.push(Write::Update(Kind::Table, record));
         }
     }
-    for stored in tables::list_tables(tx, scope, &database)? {
-        let mut doc = stored.value;
+    for (key, stored) in &mut catalog {
+        let doc = &mut stored.value;
         let table_name = doc.table.name.clone().unwrap_or_default();
         let ours = param(&doc.table, UPDATED_BY) == Some(name.as_str());
         if !ours || seen.contains(&table_name) || param(&doc.table, DEPRECATED_BY).is_some() {
@@ -129,7 +197,7 @@ pub fn apply(
         }
         match delete.as_str() {
             "DELETE_FROM_DATABASE" => {
-                tables::delete_table(tx, scope, &database, &table_name)?;
+                writes.push(Write::Delete(Kind::Table, key.clone()));
                 changes.tables_deleted += 1;
             }
             "DEPRECATE_IN_DATABASE" => {
@@ -138,13 +206,47 @@ pub fn apply(
                     .parameters
                     .get_or_insert_with(BTreeMap::new)
                     .insert(DEPRECATED_BY.into(), stamp);
-                tables::put_table(tx, scope, &database, &doc, stored.tags, false)?;
+                let record = tables::table_record(&database, doc, stored.tags.clone())?;
+                writes.push(Write::Update(Kind::Table, record));
                 changes.tables_deleted += 1;
             }
             _ => {}
         }
     }
-    Ok(changes)
+    Ok(Plan {
+        basis,
+        writes,
+        changes,
+    })
+}
+
+impl Plan {
+    /// Applies the plan in the write transaction `tx` and returns what changed. If the
+    /// catalog no longer matches the plan's basis (a catalog call in between), the plan
+    /// is first made again, inside `tx`, from the current catalog (`writer` and `found`
+    /// as given to [`plan`]).
+    pub fn write(
+        self,
+        tx: &mut dyn Transaction,
+        scope: &Scope,
+        writer: &Writer<'_>,
+        found: &[FoundTable],
+    ) -> Result<Changes, ApiError> {
+        let current = Basis::read(tx, scope, writer.crawler)?;
+        let plan = if current == self.basis {
+            self
+        } else {
+            plan(writer, current, found)?
+        };
+        for write in plan.writes {
+            match write {
+                Write::Insert(kind, record) => tx.insert(scope, kind, &record)?,
+                Write::Update(kind, record) => tx.update(scope, kind, &record)?,
+                Write::Delete(kind, name) => tx.delete(scope, kind, &name)?,
+            };
+        }
+        Ok(plan.changes)
+    }
 }
 
 fn param<'t>(table: &'t Table, key: &str) -> Option<&'t str> {
@@ -192,28 +294,87 @@ fn merged(current: &Table, mut fresh: Table, now: Timestamp) -> Table {
     }
 }
 
+/// A table's partitions after a crawl, and how many were added and removed.
+#[derive(Debug)]
+struct MergedPartitions<T> {
+    partitions: Vec<T>,
+    added: u32,
+    removed: u32,
+}
+
 /// Adds the partitions of `found` missing from `current` and, when `remove`, drops the
-/// ones not found; returns (added, removed).
-fn merge_partitions(
-    current: &mut Vec<Partition>,
-    found: Vec<Partition>,
+/// ones not found; partitions are identified by `key`, and the result is in key order.
+///
+/// Linear in the partitions (plus sorting the added ones): both sides are indexed by
+/// key in hash sets, and the added partitions are merged into the kept ones, which
+/// are already in key order (a table written before that was guaranteed is sorted
+/// once).
+fn merge_partitions<T, K: Hash + Eq + Ord>(
+    current: Vec<T>,
+    found: Vec<T>,
     remove: bool,
-) -> (u32, u32) {
-    let found_values: Vec<Option<Vec<String>>> = found.iter().map(|p| p.values.clone()).collect();
+    key: impl Fn(&T) -> &K,
+) -> MergedPartitions<T> {
+    let (keep, fresh): (Vec<bool>, Vec<bool>) = {
+        let found_keys: HashSet<&K> = if remove {
+            found.iter().map(&key).collect()
+        } else {
+            HashSet::new()
+        };
+        let keep = current
+            .iter()
+            .map(|p| !remove || found_keys.contains(key(p)))
+            .collect();
+        let mut known: HashSet<&K> = current.iter().map(&key).collect();
+        let fresh = found.iter().map(|p| known.insert(key(p))).collect();
+        (keep, fresh)
+    };
     let before = current.len();
-    if remove {
-        current.retain(|p| found_values.contains(&p.values));
+    let kept: Vec<T> = current
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(p, keep)| keep.then_some(p))
+        .collect();
+    let mut added: Vec<T> = found
+        .into_iter()
+        .zip(fresh)
+        .filter_map(|(p, fresh)| fresh.then_some(p))
+        .collect();
+    let counts = (added.len(), before - kept.len());
+    added.sort_by(|a, b| key(a).cmp(key(b)));
+    let partitions = if kept.is_sorted_by(|a, b| key(a) <= key(b)) {
+        merge_sorted(kept, added, &key)
+    } else {
+        let mut all = kept;
+        all.extend(added);
+        all.sort_by(|a, b| key(a).cmp(key(b)));
+        all
+    };
+    MergedPartitions {
+        partitions,
+        added: u32::try_from(counts.0).unwrap_or(u32::MAX),
+        removed: u32::try_from(counts.1).unwrap_or(u32::MAX),
     }
-    let removed = (before - current.len()) as u32;
-    let mut added = 0;
-    for partition in found {
-        if !current.iter().any(|p| p.values == partition.values) {
-            current.push(partition);
-            added += 1;
-        }
+}
+
+/// Merges two lists in `key` order into one; on equal keys `first`'s item comes first.
+fn merge_sorted<T, K: Ord>(first: Vec<T>, second: Vec<T>, key: &impl Fn(&T) -> &K) -> Vec<T> {
+    let mut out = Vec::with_capacity(first.len() + second.len());
+    let mut first = first.into_iter().peekable();
+    let mut second = second.into_iter().peekable();
+    loop {
+        let from_first = match (first.peek(), second.peek()) {
+            (Some(a), Some(b)) => key(a) <= key(b),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return out,
+        };
+        out.extend(if from_first {
+            first.next()
+        } else {
+            second.next()
+        });
     }
-    current.sort_by(|a, b| a.values.cmp(&b.values));
-    (added, removed)
 }
 
 /// The catalog form of a found table.
@@ -363,5 +524,253 @@ fn serde(library: &str, parameters: &[(&str, &str)]) -> SerDeInfo {
                 .collect(),
         ),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::cmp::Ordering;
+    use std::hash::{Hash, Hasher};
+
+    thread_local! {
+        /// Key comparisons and hashes made on this thread.
+        static KEY_OPERATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn count() {
+        KEY_OPERATIONS.with(|n| n.set(n.get() + 1));
+    }
+
+    /// A partition key that counts every comparison and hash made with it.
+    #[derive(Debug, Clone)]
+    struct Counted(Vec<String>);
+
+    impl PartialEq for Counted {
+        fn eq(&self, other: &Self) -> bool {
+            count();
+            self.0 == other.0
+        }
+    }
+    impl Eq for Counted {}
+    impl PartialOrd for Counted {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Counted {
+        fn cmp(&self, other: &Self) -> Ordering {
+            count();
+            self.0.cmp(&other.0)
+        }
+    }
+    impl Hash for Counted {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            count();
+            self.0.hash(state);
+        }
+    }
+
+    /// A partition `year=…/day=…`, tagged with where it came from.
+    fn partition(i: usize, origin: &'static str) -> (Counted, &'static str) {
+        (
+            Counted(vec![
+                format!("{}", 2000 + i / 1000),
+                format!("{:03}", i % 1000),
+            ]),
+            origin,
+        )
+    }
+
+    #[test]
+    fn twenty_thousand_partitions_merge_in_linear_key_operations() {
+        const N: usize = 20_000;
+        // Stored: partitions 0..N (in order); found: N/2..3N/2, shuffled by a stride.
+        let current: Vec<_> = (0..N).map(|i| partition(i, "stored")).collect();
+        let found: Vec<_> = (0..N)
+            .map(|i| partition(N / 2 + (i * 7_919) % N, "found"))
+            .collect();
+        for remove in [false, true] {
+            KEY_OPERATIONS.with(|n| n.set(0));
+            let merged = merge_partitions(current.clone(), found.clone(), remove, |p| &p.0);
+            let operations = KEY_OPERATIONS.with(Cell::get);
+            // Hashing each key a few times and sorting the N/2 new ones; the quadratic
+            // merge needed about N²/2 = 2·10^8.
+            assert!(operations < 16 * 2 * N, "{operations} key operations");
+            let first = if remove { N / 2 } else { 0 };
+            let expected: Vec<_> = (first..N)
+                .map(|i| partition(i, "stored"))
+                .chain((N..N + N / 2).map(|i| partition(i, "found")))
+                .collect();
+            let keys = |v: &[(Counted, &str)]| -> Vec<(Vec<String>, String)> {
+                v.iter()
+                    .map(|(k, o)| (k.0.clone(), o.to_string()))
+                    .collect()
+            };
+            assert_eq!(
+                keys(&merged.partitions),
+                keys(&expected),
+                "remove: {remove}"
+            );
+            assert_eq!(merged.added, (N / 2) as u32);
+            assert_eq!(merged.removed, if remove { (N / 2) as u32 } else { 0 });
+        }
+    }
+
+    #[test]
+    fn duplicates_among_the_found_partitions_are_added_once() {
+        let current = vec![partition(1, "stored"), partition(3, "stored")];
+        let found = vec![
+            partition(2, "found"),
+            partition(3, "found"),
+            partition(2, "again"),
+        ];
+        let merged = merge_partitions(current, found, true, |p| &p.0);
+        let origins: Vec<_> = merged.partitions.iter().map(|p| p.1).collect();
+        assert_eq!(origins, ["found", "stored"]);
+        assert_eq!((merged.added, merged.removed), (1, 1));
+    }
+
+    // -- planning outside the write transaction ----------------------------------------
+
+    use super::super::scan::FoundPartition;
+    use weir_model::shapes::SchemaChangePolicy;
+    use weir_store::{SqliteStore, StoreExt};
+
+    fn scope() -> Scope {
+        Scope {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn crawler(delete: &str) -> Crawler {
+        Crawler {
+            name: Some("lake".into()),
+            database_name: Some("db".into()),
+            role: Some("arn:aws:iam::123456789012:role/Crawl".into()),
+            schema_change_policy: Some(SchemaChangePolicy {
+                update_behavior: Some("UPDATE_IN_DATABASE".into()),
+                delete_behavior: Some(delete.into()),
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// A table `sales` partitioned by `day`, with one partition per number.
+    fn found(days: impl Iterator<Item = usize>) -> Vec<FoundTable> {
+        vec![FoundTable {
+            name: "sales".into(),
+            location: "s3://lake/sales/".into(),
+            format: Format::Json,
+            header: false,
+            quoted: false,
+            columns: Vec::new(),
+            partition_keys: vec!["day".into()],
+            partitions: days
+                .map(|d| FoundPartition {
+                    values: vec![format!("{d:05}")],
+                    location: format!("s3://lake/sales/day={d:05}/"),
+                })
+                .collect(),
+            objects: 1,
+            size: 1,
+            records: 1,
+        }]
+    }
+
+    fn writer<'a>(crawler: &'a Crawler, scope: &'a Scope) -> Writer<'a> {
+        Writer {
+            crawler,
+            crawl_id: "crawl",
+            account: &scope.account,
+            now: Timestamp::from_millis(1_700_000_000_000),
+        }
+    }
+
+    /// Plans `found` in a read transaction, then applies the plan in a write one.
+    fn crawl(store: &SqliteStore, crawler: &Crawler, found: &[FoundTable]) -> Changes {
+        let scope = scope();
+        let writer = writer(crawler, &scope);
+        let basis = store
+            .read(|tx| Basis::read(tx, &scope, crawler))
+            .expect("read");
+        let plan = plan(&writer, basis, found).expect("plan");
+        store
+            .write(|tx| plan.write(tx, &scope, &writer, found))
+            .expect("write")
+    }
+
+    fn stored(store: &SqliteStore) -> TableDoc {
+        store
+            .read(|tx| tables::load_table(tx, &scope(), "db", "sales"))
+            .expect("read")
+            .expect("table")
+            .value
+    }
+
+    fn days(doc: &TableDoc) -> Vec<String> {
+        let values = doc.partitions.iter().filter_map(|p| p.values.as_ref());
+        values.flat_map(|v| v.iter().cloned()).collect()
+    }
+
+    #[test]
+    fn twenty_thousand_partitions_are_merged_by_a_plan_the_writer_only_applies() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("store");
+        let crawler = crawler("DELETE_FROM_DATABASE");
+        let first = crawl(&store, &crawler, &found(0..20_000));
+        assert_eq!((first.tables_created, first.partitions_added), (1, 20_000));
+        // The second crawl finds 10 000 of them and 10 000 new ones (in reverse order).
+        let again = found((10_000..30_000).rev());
+        let scope = scope();
+        let writer = writer(&crawler, &scope);
+        let basis = store
+            .read(|tx| Basis::read(tx, &scope, &crawler))
+            .expect("read");
+        let plan = plan(&writer, basis, &again).expect("plan");
+        assert!(
+            matches!(&plan.writes[..], [Write::Update(Kind::Table, record)] if record.name == "db/sales"),
+            "one encoded table record to write: {:?}",
+            plan.writes.len()
+        );
+        let changes = store
+            .write(|tx| plan.write(tx, &scope, &writer, &again))
+            .expect("write");
+        assert_eq!(
+            (changes.partitions_added, changes.partitions_deleted),
+            (10_000, 10_000)
+        );
+        let expected: Vec<String> = (10_000..30_000).map(|d| format!("{d:05}")).collect();
+        assert_eq!(days(&stored(&store)), expected);
+    }
+
+    #[test]
+    fn a_catalog_change_between_plan_and_write_is_planned_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("store");
+        let crawler = crawler("DEPRECATE_IN_DATABASE");
+        crawl(&store, &crawler, &found(0..3));
+        let again = found(1..5);
+        let scope = scope();
+        let writer = writer(&crawler, &scope);
+        let basis = store
+            .read(|tx| Basis::read(tx, &scope, &crawler))
+            .expect("read");
+        let plan = plan(&writer, basis, &again).expect("plan");
+        // An UpdateTable between the plan and the write.
+        let mut edited = stored(&store);
+        edited.table.description = Some("edited meanwhile".into());
+        store
+            .write(|tx| tables::put_table(tx, &scope, "db", &edited, BTreeMap::new(), false))
+            .expect("edit");
+        let changes = store
+            .write(|tx| plan.write(tx, &scope, &writer, &again))
+            .expect("write");
+        assert_eq!(changes.partitions_added, 2);
+        let doc = stored(&store);
+        assert_eq!(doc.table.description.as_deref(), Some("edited meanwhile"));
+        assert_eq!(days(&doc), ["00000", "00001", "00002", "00003", "00004"]);
     }
 }

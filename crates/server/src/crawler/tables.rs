@@ -17,7 +17,7 @@ use weir_model::Timestamp;
 use weir_model::shapes::{
     DataLakePrincipal, Database, DatabaseInput, Partition, PrincipalPermissions, Table, TableInput,
 };
-use weir_store::{Kind, Scope, Transaction};
+use weir_store::{Kind, Record, Scope, Transaction};
 
 use crate::protocol::{ApiError, OrApiError};
 use crate::resources::stored::{self, Stored};
@@ -162,13 +162,36 @@ pub fn put_database(
     tags: BTreeMap<String, String>,
     insert: bool,
 ) -> Result<bool, ApiError> {
-    let name = database.name.clone().unwrap_or_default();
-    let record = stored::record(&name, None, database, tags)?;
+    let record = database_record(database, tags)?;
     Ok(if insert {
         tx.insert(scope, Kind::Database, &record)?
     } else {
         tx.update(scope, Kind::Database, &record)?
     })
+}
+
+/// The store record of a database.
+pub fn database_record(
+    database: &Database,
+    tags: BTreeMap<String, String>,
+) -> Result<Record, ApiError> {
+    let name = database.name.clone().unwrap_or_default();
+    stored::record(&name, None, database, tags)
+}
+
+/// The store record of a table of `database`.
+pub fn table_record(
+    database: &str,
+    doc: &TableDoc,
+    tags: BTreeMap<String, String>,
+) -> Result<Record, ApiError> {
+    let name = doc.table.name.clone().unwrap_or_default();
+    stored::record(
+        &table_key(database, &name),
+        Some(database.to_string()),
+        doc,
+        tags,
+    )
 }
 
 /// The table `name` of `database` (both folded), if it exists.
@@ -190,13 +213,7 @@ pub fn put_table(
     tags: BTreeMap<String, String>,
     insert: bool,
 ) -> Result<bool, ApiError> {
-    let name = doc.table.name.clone().unwrap_or_default();
-    let record = stored::record(
-        &table_key(database, &name),
-        Some(database.to_string()),
-        doc,
-        tags,
-    )?;
+    let record = table_record(database, doc, tags)?;
     Ok(if insert {
         tx.insert(scope, Kind::Table, &record)?
     } else {

@@ -412,7 +412,11 @@ impl Handle for GetTables {
             input.catalog_id.as_deref(),
             input.database_name.as_deref(),
         )?;
-        let pattern = input.expression.as_deref().map(NamePattern::new);
+        let pattern = input
+            .expression
+            .as_deref()
+            .map(NamePattern::new)
+            .transpose()?;
         let limit = limit(input.max_results, CATALOG_PAGE_MAX);
         let context = format!(
             "GetTables/{}/{}/{database}",

@@ -5,7 +5,8 @@
 //! `CRAWL_ID` and `STATE` take `EQ`/`NE`; `START_TIME`, `END_TIME` and `DPU_HOUR` take
 //! every operator. Times are epoch milliseconds, epoch seconds (values below 10^11,
 //! fractions allowed) or ISO 8601 (`2024-05-01`, `2024-05-01T10:00:00Z`, with
-//! fraction or `±hh:mm` offset). A crawl without an end never matches an `END_TIME`
+//! fraction or `±hh:mm` offset); a malformed or impossible time (`2023-02-30`, `24:00`)
+//! is InvalidInputException. A crawl without an end never matches an `END_TIME`
 //! filter; `DPUHour` is not reported and compares as 0.
 
 use weir_model::operations::{GetCrawlerMetrics, ListCrawls, StartCrawler, StopCrawler};
@@ -20,6 +21,7 @@ use super::{Handle, RequestContext};
 use crate::crawler::runtime::{self, Entry};
 use crate::crawler::{EPOCH, lifecycle};
 use crate::protocol::ApiError;
+use crate::resources::calendar::{days_from_civil, days_in_month};
 use crate::resources::pagination::name_page;
 use crate::resources::stored;
 
@@ -226,7 +228,12 @@ impl Filter {
         let value = filter.field_value.unwrap_or_default();
         let equality = matches!(operator, Operator::Eq | Operator::Ne);
         let time = |v: &str| {
-            parse_time(v).ok_or_else(|| invalid(format!("Invalid time value for {field}: {v}")))
+            parse_time(v).ok_or_else(|| {
+                invalid(format!(
+                    "Invalid time value for {field}: {v}. Use epoch milliseconds, epoch \
+                     seconds or ISO 8601 (2024-05-01T10:00:00Z)."
+                ))
+            })
         };
         let field = match field.as_str() {
             "CRAWL_ID" | "STATE" if !equality => {
@@ -263,81 +270,93 @@ impl Filter {
     }
 }
 
-/// Epoch milliseconds of a filter time (module docs).
+/// Epoch milliseconds of a filter time (module docs); `None` when it is malformed or
+/// out of range.
 fn parse_time(value: &str) -> Option<i64> {
     let v = value.trim();
     if let Ok(n) = v.parse::<i64>() {
-        return Some(if n.abs() < 100_000_000_000 {
+        return Some(if n.unsigned_abs() < 100_000_000_000 {
             n * 1000
         } else {
             n
         });
     }
-    if let Ok(x) = v.parse::<f64>() {
-        return x.is_finite().then(|| (x * 1000.0).round() as i64);
+    if let Ok(seconds) = v.parse::<f64>() {
+        let ms = (seconds * 1000.0).round();
+        // Beyond ±9·10^18 ms the value is not an i64 (and not a date anyone means).
+        return (ms.is_finite() && ms.abs() < 9.0e18).then_some(ms as i64);
     }
-    let b = v.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let s = v.get(r)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+    parse_iso(v.as_bytes())
+}
+
+/// `YYYY-MM-DD`, optionally followed by `THH:MM:SS` (`T`, `t` or a space), a fraction
+/// of a second and `Z` or `±hh:mm`. The grammar is ASCII, so the text is read as
+/// bytes: no offset can fall inside a multi-byte character.
+fn parse_iso(b: &[u8]) -> Option<i64> {
+    let (date, time) = b.split_at_checked(10)?;
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *date else {
         return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    };
+    let (year, month, day) = (
+        number(&[y0, y1, y2, y3])?,
+        number(&[m0, m1])?,
+        number(&[d0, d1])?,
+    );
+    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
         return None;
     }
     let mut ms = days_from_civil(year, month, day) * 86_400_000;
-    if b.len() == 10 {
-        return Some(ms);
-    }
-    if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 19 || b[13] != b':' || b[16] != b':' {
+    let Some((clock, mut rest)) = time.split_at_checked(9) else {
+        return time.is_empty().then_some(ms);
+    };
+    let [b'T' | b't' | b' ', h0, h1, b':', n0, n1, b':', s0, s1] = *clock else {
+        return None;
+    };
+    let (hours, minutes, seconds) = (number(&[h0, h1])?, number(&[n0, n1])?, number(&[s0, s1])?);
+    if hours > 23 || minutes > 59 || seconds > 59 {
         return None;
     }
-    ms += (num(11..13)? * 3600 + num(14..16)? * 60 + num(17..19)?) * 1000;
-    let mut rest = &v[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        let text = format!("{:0<3}", &fraction[..digits.min(3)]);
-        ms += text.parse::<i64>().ok()?;
-        rest = &fraction[digits..];
+    ms += (hours * 3600 + minutes * 60 + seconds) * 1000;
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let digits = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        let (digits, after) = fraction.split_at(digits);
+        if digits.is_empty() {
+            return None;
+        }
+        ms += digits
+            .iter()
+            .chain(b"00")
+            .take(3)
+            .fold(0, |acc, d| acc * 10 + i64::from(d - b'0'));
+        rest = after;
     }
-    match rest {
-        "" | "Z" | "z" => Some(ms),
-        offset
-            if offset.len() == 6 && matches!(&offset[..1], "+" | "-") && &offset[3..4] == ":" =>
-        {
-            let hours: i64 = offset[1..3].parse().ok()?;
-            let minutes: i64 = offset[4..6].parse().ok()?;
+    match *rest {
+        [] | [b'Z' | b'z'] => Some(ms),
+        [sign @ (b'+' | b'-'), h0, h1, b':', m0, m1] => {
+            let (hours, minutes) = (number(&[h0, h1])?, number(&[m0, m1])?);
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
             let shift = (hours * 60 + minutes) * 60_000;
-            Some(if offset.starts_with('+') {
-                ms - shift
-            } else {
-                ms + shift
-            })
+            Some(if sign == b'+' { ms - shift } else { ms + shift })
         }
         _ => None,
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// The value of a short run of ASCII digits (`None` if any byte is not a digit).
+fn number(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0, |acc, d| {
+        d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crawler::runtime::CrawlState;
+    use crate::resources::calendar;
+    use proptest::prelude::*;
 
     fn filter(field: &str, op: &str, value: &str) -> Result<Filter, ApiError> {
         Filter::parse(CrawlsFilter {
@@ -364,6 +383,92 @@ mod tests {
         );
         assert_eq!(parse_time("yesterday"), None);
         assert_eq!(parse_time("2023-13-01"), None);
+        assert_eq!(parse_time("2023-02-29"), None);
+        assert_eq!(parse_time("2023-11-14T24:00:00Z"), None);
+        assert_eq!(parse_time("2023-11-14T22:13:20.Z"), None);
+        assert_eq!(parse_time("2023-11-14T22:13:20+02:60"), None);
+        assert_eq!(parse_time("1e300"), None);
+    }
+
+    #[test]
+    fn malformed_times_are_rejected_without_panicking() {
+        // The first two once panicked: a slice inside 'é'.
+        for value in [
+            "2024-01-01T00:00:00\u{e9}:abc",
+            "2024-01-01T00:00:00+0\u{e9}:0",
+            "2024-01-01T00:00:00.\u{e9}",
+            "2024-\u{e9}-01",
+        ] {
+            let err = filter("START_TIME", "GT", value).expect_err(value);
+            assert_eq!(err.code(), "InvalidInputException", "{value}");
+            assert!(err.to_string().contains(value), "{err}");
+        }
+        // Once `i64::MIN.abs()`, an overflow.
+        assert_eq!(parse_time("-9223372036854775808"), Some(i64::MIN));
+    }
+
+    /// ISO 8601 text of `ms` shown at UTC offset `offset_min`, with `fraction` digits.
+    fn iso(ms: i64, offset_min: i64, fraction: usize) -> String {
+        let local = ms + offset_min * 60_000;
+        let (y, m, d) = calendar::civil_from_days(local.div_euclid(86_400_000));
+        let of_day = local.rem_euclid(86_400_000);
+        let (h, mi, s) = (of_day / 3_600_000, of_day / 60_000 % 60, of_day / 1000 % 60);
+        let millis = format!("{:03}", of_day % 1000);
+        let fraction = match fraction {
+            0 => String::new(),
+            n => format!(".{:0<n$}", &millis[..n.min(3)]),
+        };
+        let zone = match offset_min {
+            0 => "Z".to_string(),
+            o => format!(
+                "{}{:02}:{:02}",
+                if o < 0 { '-' } else { '+' },
+                o.abs() / 60,
+                o.abs() % 60
+            ),
+        };
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}{fraction}{zone}")
+    }
+
+    /// 0001-01-02 to 9999-12-30: any offset keeps the local date four digits long.
+    const FIRST_MS: i64 = -62_135_510_400_000;
+    const LAST_MS: i64 = 253_402_128_000_000;
+
+    proptest! {
+        #[test]
+        fn time_parser_never_panics(text in "\\PC{0,40}") {
+            let _ = parse_time(&text);
+        }
+
+        #[test]
+        fn time_parser_never_panics_near_the_grammar(
+            text in "[0-9T:.+\\-Zz \u{e9}\u{1F600}]{0,32}"
+        ) {
+            let _ = parse_time(&text);
+        }
+
+        #[test]
+        fn valid_times_round_trip(
+            ms in FIRST_MS..LAST_MS,
+            offset_min in -(23 * 60 + 59)..=(23 * 60 + 59i64),
+            digits in 0usize..=6,
+        ) {
+            // The text keeps `digits` digits of the fraction: milliseconds beyond are lost.
+            let unit = 10i64.pow(3 - digits.min(3) as u32);
+            let shown = ms - ms.rem_euclid(unit);
+            prop_assert_eq!(parse_time(&iso(ms, offset_min, digits)), Some(shown));
+            if ms.unsigned_abs() >= 100_000_000_000 {
+                prop_assert_eq!(parse_time(&ms.to_string()), Some(ms));
+            }
+            let seconds = ms.div_euclid(1000);
+            if seconds.unsigned_abs() < 100_000_000_000 {
+                prop_assert_eq!(parse_time(&seconds.to_string()), Some(seconds * 1000));
+                if ms >= 0 {
+                    let text = format!("{seconds}.{:03}", ms % 1000);
+                    prop_assert_eq!(parse_time(&text), Some(ms));
+                }
+            }
+        }
     }
 
     #[test]

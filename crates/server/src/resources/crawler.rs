@@ -19,6 +19,7 @@ use weir_model::shapes::{
     LineageConfiguration, RecrawlPolicy, Schedule, SchemaChangePolicy, UpdateCrawlerRequest,
 };
 
+use crate::crawler::glob::Glob;
 use crate::protocol::ApiError;
 use crate::resources::cron;
 
@@ -139,6 +140,12 @@ fn check_targets(targets: &CrawlerTargets) -> Result<(), ApiError> {
     let empty = |s: &Option<String>| s.as_deref().is_none_or(str::is_empty);
     if targets.s3_targets.iter().flatten().any(|t| empty(&t.path)) {
         return invalid("S3 target path cannot be null or empty.");
+    }
+    let exclusions = targets.s3_targets.iter().flatten();
+    for pattern in exclusions.flat_map(|t| t.exclusions.iter().flatten()) {
+        Glob::new(pattern).map_err(|e| {
+            ApiError::InvalidInput(format!("Invalid S3 target exclusion pattern: {e}"))
+        })?;
     }
     if targets
         .jdbc_targets
@@ -264,6 +271,17 @@ mod tests {
             create(bad, now()).expect_err("cron").code(),
             "InvalidInputException"
         );
+        let excluding = |pattern: String| {
+            let mut req = request();
+            if let Some(targets) = req.targets.as_mut().and_then(|t| t.s3_targets.as_mut()) {
+                targets[0].exclusions = Some(vec!["**.tmp".into(), pattern]);
+            }
+            create(req, now())
+        };
+        assert!(excluding("{a,b}".repeat(40)).is_ok());
+        let absurd = excluding("{".repeat(40) + &"}".repeat(40)).expect_err("too deep");
+        assert_eq!(absurd.code(), "InvalidInputException");
+        assert!(excluding("x".repeat(5000)).is_err());
         let mut good = request();
         good.schedule = Some("cron(0 12 * * ? *)".into());
         let (crawler, _) = create(good, now()).expect("valid");

@@ -16,12 +16,14 @@
 //! Exactly one of day-of-month and day-of-week must be `?`. `L` alone is the last day of
 //! the month (day-of-month) or Saturday (day-of-week); `LW` the last weekday of the month;
 //! `15W` the weekday nearest the 15th (not leaving the month); `6L` the last Friday; `2#3`
-//! the third Monday. A range whose start exceeds its end wraps around (`FRI-MON`).
+//! the third Monday, and then the field's only expression (`3#1,6#3` is refused, as
+//! EventBridge documents). A range whose start exceeds its end wraps around (`FRI-MON`).
 //!
 //! Not enforced: Glue's documented refusal of schedules that fire more often than every
 //! five minutes — a local server is expected to run fast schedules in tests.
 
 use crate::protocol::ApiError;
+use crate::resources::calendar::{civil_from_days, days_from_civil, days_in_month};
 
 /// Last year an AWS cron expression may name.
 const MAX_YEAR: i64 = 2199;
@@ -54,7 +56,8 @@ enum DaySpec {
     Week {
         days: Set,
         last_of: Vec<i64>,
-        nth: Vec<(i64, i64)>,
+        /// `day#n`, which is then the field's only expression.
+        nth: Option<(i64, i64)>,
     },
 }
 
@@ -187,7 +190,7 @@ impl CronSchedule {
                 let wd = weekday(y, m, d);
                 days.contains(wd)
                     || (last_of.contains(&wd) && d + 7 > dim)
-                    || nth.iter().any(|&(w, n)| w == wd && (d - 1) / 7 + 1 == n)
+                    || nth.is_some_and(|(w, n)| w == wd && (d - 1) / 7 + 1 == n)
             }
         }
     }
@@ -220,16 +223,26 @@ fn parse_day_of_month(field: &str) -> Result<DaySpec, String> {
 }
 
 fn parse_day_of_week(field: &str) -> Result<DaySpec, String> {
+    if let Some((day, n)) = field.split_once('#') {
+        if field.contains(',') {
+            return Err(format!(
+                "With '#', the day-of-week field may hold only one expression, not '{field}'."
+            ));
+        }
+        let day = number(day, "day-of-week", 1, 7, DAY_NAMES)?;
+        let n = number(n, "day-of-week '#'", 1, 5, &[])?;
+        return Ok(DaySpec::Week {
+            days: Set::empty(7),
+            last_of: Vec::new(),
+            nth: Some((day, n)),
+        });
+    }
     let mut plain = Vec::new();
-    let (mut last_of, mut nth) = (Vec::new(), Vec::new());
+    let mut last_of = Vec::new();
     for item in field.split(',') {
         let upper = item.to_ascii_uppercase();
         if upper == "L" {
             plain.push("7");
-        } else if let Some((day, n)) = upper.split_once('#') {
-            let day = number(day, "day-of-week", 1, 7, DAY_NAMES)?;
-            let n = number(n, "day-of-week '#'", 1, 5, &[])?;
-            nth.push((day, n));
         } else if let Some(day) = upper.strip_suffix('L') {
             last_of.push(number(day, "day-of-week", 1, 7, DAY_NAMES)?);
         } else {
@@ -241,7 +254,11 @@ fn parse_day_of_week(field: &str) -> Result<DaySpec, String> {
     } else {
         parse_set(&plain.join(","), "day-of-week", 1, 7, DAY_NAMES)?
     };
-    Ok(DaySpec::Week { days, last_of, nth })
+    Ok(DaySpec::Week {
+        days,
+        last_of,
+        nth: None,
+    })
 }
 
 /// Parses a comma-separated list of `*`, `n`, `a-b`, each optionally with `/step`.
@@ -298,47 +315,6 @@ fn number(text: &str, what: &str, min: i64, max: i64, names: &[&str]) -> Result<
     Ok(value)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day count since 1970-01-01 (inverse of [`days_from_civil`]).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 /// Day of the week, 1 = Sunday … 7 = Saturday (1970-01-01 was a Thursday).
 fn weekday(y: i64, m: i64, d: i64) -> i64 {
     (days_from_civil(y, m, d) + 4).rem_euclid(7) + 1
@@ -359,6 +335,7 @@ fn nearest_weekday_to(y: i64, m: i64, n: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn at(y: i64, m: i64, d: i64, h: i64, mi: i64) -> i64 {
         (days_from_civil(y, m, d) * 1440 + h * 60 + mi) * 60_000
@@ -369,15 +346,9 @@ mod tests {
     }
 
     #[test]
-    fn calendar_helpers_round_trip() {
-        for days in [-1, 0, 59, 365, 11_016, 19_782, 84_000] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
+    fn weekdays() {
         assert_eq!(weekday(1970, 1, 1), 5, "Thursday");
         assert_eq!(weekday(2024, 2, 29), 5, "Thursday");
-        assert_eq!(days_in_month(2024, 2), 29);
-        assert_eq!(days_in_month(2100, 2), 28);
     }
 
     #[test]
@@ -421,6 +392,10 @@ mod tests {
             "cron(0/0 12 * * ? *)",
             "cron(15 12 ? * 2#6 *)",
             "cron(x 12 * * ? *)",
+            // '#' allows one expression in day-of-week only (EventBridge's own example).
+            "cron(0 9 ? * 3#1,6#3 *)",
+            "cron(0 9 ? * 3#1,MON *)",
+            "cron(0 9 ? * FRI,2#2 *)",
         ] {
             let err = parse_schedule(expr).expect_err(expr);
             assert_eq!(err.code(), "InvalidInputException", "{expr}");
@@ -488,5 +463,183 @@ mod tests {
             next("cron(0 0 1 1 ? 2020)", -5_000_000_000_000),
             Some(at(2020, 1, 1, 0, 0))
         );
+    }
+
+    /// A cron field as AWS reads it and as croner (Quartz weekdays) reads it.
+    #[derive(Debug, Clone)]
+    struct Field {
+        aws: String,
+        croner: String,
+    }
+
+    impl Field {
+        fn same(text: String) -> Self {
+            Field {
+                aws: text.clone(),
+                croner: text,
+            }
+        }
+    }
+
+    /// One list item with values within `min..=max` of a field whose whole range is
+    /// `first..=last`: `n`, `a-b`, `n/step`, `a-b/step`, `*/step` (ranges never wrap:
+    /// croner does not wrap them). `names` spells values by name on the AWS side;
+    /// croner gets steps as explicit ranges (its `*` of years starts at year 1, AWS's
+    /// at 1970).
+    fn item(
+        (min, max): (i64, i64),
+        (first, last): (i64, i64),
+        names: &'static [&'static str],
+    ) -> impl Strategy<Value = Field> {
+        let value = move |v: i64, named: bool| match usize::try_from(v - first) {
+            Ok(i) if named && i < names.len() => names[i].to_string(),
+            _ => v.to_string(),
+        };
+        (
+            min..=max,
+            min..=max,
+            1..=(max - min).max(1),
+            0..5u8,
+            any::<bool>(),
+        )
+            .prop_map(move |(a, b, step, kind, named)| {
+                let (a, b) = (a.min(b), a.max(b));
+                let (aws, croner) = match kind {
+                    0 => (value(a, named), a.to_string()),
+                    1 => (
+                        format!("{}-{}", value(a, named), value(b, named)),
+                        format!("{a}-{b}"),
+                    ),
+                    2 => (format!("{a}/{step}"), format!("{a}-{last}/{step}")),
+                    3 => (format!("{a}-{b}/{step}"), format!("{a}-{b}/{step}")),
+                    _ => (format!("*/{step}"), format!("{first}-{last}/{step}")),
+                };
+                Field { aws, croner }
+            })
+    }
+
+    /// `*` or a list of one to three items (arguments as for [`item`]).
+    fn field(
+        values: (i64, i64),
+        whole: (i64, i64),
+        names: &'static [&'static str],
+    ) -> impl Strategy<Value = Field> {
+        prop_oneof![
+            1 => Just(Field::same("*".into())),
+            3 => prop::collection::vec(item(values, whole, names), 1..=3).prop_map(|items| Field {
+                aws: items.iter().map(|f| f.aws.as_str()).collect::<Vec<_>>().join(","),
+                croner: items.iter().map(|f| f.croner.as_str()).collect::<Vec<_>>().join(","),
+            }),
+        ]
+    }
+
+    fn plain(min: i64, max: i64, names: &'static [&'static str]) -> impl Strategy<Value = Field> {
+        field((min, max), (min, max), names)
+    }
+
+    /// Day-of-month and day-of-week, one of them `?`: plain fields, `L`, `LW`, `nW`,
+    /// `nL`, `n#k`.
+    fn days() -> impl Strategy<Value = (Field, Field)> {
+        let any_day = || Field::same("?".into());
+        prop_oneof![
+            plain(1, 31, &[]).prop_map(move |dom| (dom, any_day())),
+            prop_oneof![Just("L".to_string()), Just("LW".to_string())]
+                .prop_map(move |dom| (Field::same(dom), any_day())),
+            prop_oneof![1..=31i64, Just(1), 28..=31i64]
+                .prop_map(move |n| (Field::same(format!("{n}W")), any_day())),
+            plain(1, 7, DAY_NAMES).prop_map(move |dow| (any_day(), dow)),
+            (1..=7i64).prop_map(move |n| (any_day(), Field::same(format!("{n}L")))),
+            (1..=7i64, 1..=5i64)
+                .prop_map(move |(n, k)| (any_day(), Field::same(format!("{n}#{k}")))),
+        ]
+    }
+
+    /// Years: values near the search window, steps over AWS's whole range.
+    fn years() -> impl Strategy<Value = Field> {
+        field((2024, 2034), (MIN_YEAR, MAX_YEAR), &[])
+    }
+
+    /// An AWS expression and the croner pattern (seconds and year fields) it means.
+    fn expression() -> impl Strategy<Value = (String, String)> {
+        (
+            plain(0, 59, &[]),
+            plain(0, 23, &[]),
+            days(),
+            plain(1, 12, MONTH_NAMES),
+            years(),
+        )
+            .prop_map(|(minutes, hours, (dom, dow), months, years)| {
+                let aws = format!(
+                    "cron({} {} {} {} {} {})",
+                    minutes.aws, hours.aws, dom.aws, months.aws, dow.aws, years.aws
+                );
+                let croner = format!(
+                    "0 {} {} {} {} {} {}",
+                    minutes.croner,
+                    hours.croner,
+                    dom.croner,
+                    months.croner,
+                    dow.croner,
+                    years.croner
+                );
+                (aws, croner)
+            })
+    }
+
+    /// croner's next firing strictly after `after_ms`, in epoch milliseconds.
+    fn croner_next(cron: &croner::Cron, after_ms: i64) -> Option<i64> {
+        let after = chrono::DateTime::from_timestamp_millis(after_ms)?.naive_utc();
+        let next = cron.find_next_occurrence(&after, false).ok()?;
+        Some(next.and_utc().timestamp_millis())
+    }
+
+    proptest! {
+        // Cheap cases; `W`, `L` and `#` need many to meet their edge months.
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn next_firings_agree_with_croner(
+            (aws, pattern) in expression(),
+            after_ms in at(2020, 1, 1, 0, 0)..at(2034, 1, 1, 0, 0),
+        ) {
+            let ours = CronSchedule::parse(&aws).map_err(|e| TestCaseError::fail(format!("{aws}: {e}")))?;
+            let theirs = croner::parser::CronParser::builder()
+                .seconds(croner::parser::Seconds::Required)
+                .year(croner::parser::Year::Required)
+                .alternative_weekdays(true)
+                .build()
+                .parse(&pattern)
+                .map_err(|e| TestCaseError::fail(format!("{pattern}: {e}")))?;
+            let mut after = after_ms;
+            for _ in 0..6 {
+                let expected = croner_next(&theirs, after)
+                    .filter(|&t| t < at(MAX_YEAR + 1, 1, 1, 0, 0));
+                let next = ours.next_after(after);
+                prop_assert_eq!(next, expected, "{} / {} after {}", aws, pattern, after);
+                let Some(next) = next else { break };
+                after = next;
+            }
+        }
+
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_strings_never_panic(text in "\\PC{0,60}", after in any::<i64>()) {
+            if let Ok(schedule) = CronSchedule::parse(&text) {
+                let _ = schedule.next_after(after);
+            }
+        }
+
+        #[test]
+        fn cron_like_strings_never_panic(
+            fields in prop::collection::vec("[0-9A-Z*?/,#LW-]{1,8}", 0..8),
+            after in any::<i64>(),
+        ) {
+            let text = format!("cron({})", fields.join(" "));
+            if let Ok(schedule) = CronSchedule::parse(&text) {
+                let _ = schedule.next_after(after);
+            }
+        }
     }
 }

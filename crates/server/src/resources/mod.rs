@@ -2,6 +2,7 @@
 //! pagination, plus one module per resource with its stored form and rules.
 
 pub mod arn;
+pub mod calendar;
 pub mod crawler;
 pub mod cron;
 pub mod graph;
