@@ -12,11 +12,12 @@
 //! outlives the time limit has its whole process group killed.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+
+use crate::runner::process;
 
 /// Largest layout output read back, in bytes.
 const MAX_OUTPUT_BYTES: u64 = 16 * 1024 * 1024;
@@ -91,42 +92,38 @@ pub async fn generate(
     let io = |e: std::io::Error| format!("Could not prepare the layout generator: {e}");
     std::fs::create_dir_all(work).map_err(io)?;
     std::fs::write(&request_path, document.to_string()).map_err(io)?;
-    let stdout = std::fs::File::create(work.join("stdout")).map_err(io)?;
     let stderr_path = work.join("stderr");
-    let stderr = std::fs::File::create(&stderr_path).map_err(io)?;
-
     let mut python_path = settings.python_lib.clone().into_os_string();
     if let Some(existing) = std::env::var_os("PYTHONPATH") {
         python_path.push(":");
         python_path.push(existing);
     }
-    let mut child = tokio::process::Command::new(&settings.python)
-        .arg("-u")
-        .arg("-m")
-        .arg("awsglue.blueprint._driver")
-        .arg(&request_path)
-        .env("PYTHONPATH", python_path)
-        .envs(settings.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr)
-        .process_group(0)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            format!(
-                "Could not start the layout generator ({}): {e}",
-                settings.python
-            )
-        })?;
-    let pgid = child.id().and_then(|id| i32::try_from(id).ok());
+    // The same launcher as job runs: own process group, identity recorded first.
+    let launch_error = |e: std::io::Error| {
+        format!(
+            "Could not start the layout generator ({}): {e}",
+            settings.python
+        )
+    };
+    let pending = process::spawn(work, "0", &settings.python, |command| {
+        command
+            .arg("-u")
+            .arg("-m")
+            .arg("awsglue.blueprint._driver")
+            .arg(&request_path)
+            .env("PYTHONPATH", python_path)
+            .envs(settings.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(root);
+    })
+    .map_err(launch_error)?;
+    let pgid = pending.identity().pid;
+    let mut child = pending.release(work).map_err(launch_error)?;
     let status = match tokio::time::timeout(settings.time_limit, child.wait()).await {
         Ok(status) => {
             status.map_err(|e| format!("Could not wait for the layout generator: {e}"))?
         }
         Err(_) => {
-            kill_group(pgid);
+            process::signal_child_group(pgid, libc::SIGKILL);
             let _ = child.wait().await;
             return Err(format!(
                 "The layout generator did not finish within {} seconds and was stopped.",
@@ -135,7 +132,7 @@ pub async fn generate(
         }
     };
     // Whatever the generator left running in its group goes with it.
-    kill_group(pgid);
+    process::signal_child_group(pgid, libc::SIGKILL);
     if !status.success() {
         let tail = traceback_tail(&stderr_path);
         let how = status.code().map_or_else(
@@ -179,15 +176,6 @@ fn traceback_tail(path: &Path) -> Option<String> {
     } else {
         tail
     })
-}
-
-fn kill_group(pgid: Option<i32>) {
-    if let Some(pgid) = pgid.filter(|p| *p > 0) {
-        // SAFETY: SIGKILL to the process group this module started; no memory involved.
-        unsafe {
-            libc::killpg(pgid, libc::SIGKILL);
-        }
-    }
 }
 
 #[cfg(test)]

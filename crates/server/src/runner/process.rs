@@ -125,8 +125,9 @@ impl Pending {
     }
 }
 
-/// Spawns the supervisor for `command` in `dir`, in its own process group, waiting for
-/// [`Pending::release`]. `configure` adds the command's arguments and environment.
+/// Spawns the supervisor for `program` in `dir` (its records and `stdout`/`stderr`, and
+/// the working directory unless `configure` sets another), in its own process group,
+/// waiting for [`Pending::release`]. `configure` adds the arguments and environment.
 pub fn spawn(
     dir: &Path,
     niceness: &str,
@@ -141,10 +142,10 @@ pub fn spawn(
     command
         .args(["-n", niceness, "sh", "-c", SUPERVISOR])
         .arg(dir)
-        .arg(program);
+        .arg(program)
+        .current_dir(dir);
     configure(&mut command);
     command
-        .current_dir(dir)
         .stdin(std::process::Stdio::piped())
         .stdout(stdout)
         .stderr(stderr)
@@ -181,11 +182,12 @@ pub fn signal_group(identity: &Identity, signal: i32) -> bool {
     unsafe { libc::killpg(identity.pid, signal) == 0 }
 }
 
-/// Sends `signal` to the process group `pgid` of a child we have not reaped yet (its
-/// id cannot have been reused while it is unreaped).
+/// Sends `signal` to the process group `pgid` of a child this process started and is
+/// still waiting for, or has just reaped: its group id could only name a stranger's
+/// group if every member had ended and the id been reused in between.
 pub fn signal_child_group(pgid: i32, signal: i32) {
     if pgid > 0 {
-        // SAFETY: as above; the group leader is our own unreaped child.
+        // SAFETY: as above; the group is one this process started.
         unsafe {
             libc::killpg(pgid, signal);
         }
