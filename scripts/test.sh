@@ -3,7 +3,8 @@
 #
 #   1. creates/updates the Python virtualenv .venv from tests/python/requirements.txt
 #      (boto3, botocore, the AWS CLI, pytest — pinned),
-#   2. builds the whole workspace (the `weir` binary and every test target),
+#   2. checks formatting (cargo fmt) and lints (cargo clippy -D warnings), builds the
+#      whole workspace (the `weir` binary and every test target),
 #   3. runs the Rust tests with cargo-nextest (installed if missing), including the
 #      aws-sdk-glue conformance tests in crates/conformance,
 #   4. runs the Python tests (boto3 + AWS CLI) in tests/python against target/.../weir.
@@ -74,7 +75,16 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     cargo install --locked cargo-nextest || die "cargo install --locked cargo-nextest failed"
 fi
 
-# --- build -------------------------------------------------------------------------------
+# --- format, lints, build --------------------------------------------------------------------
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    step "installing rustfmt and clippy"
+    rustup component add rustfmt clippy || die "cargo fmt/clippy missing and rustup could not add them"
+fi
+step "cargo fmt --all --check"
+cargo fmt --all --check || die "the code is not formatted: run cargo fmt --all"
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings || die "clippy found problems"
+
 step "cargo build --workspace --all-targets"
 cargo build --workspace --all-targets || die "the workspace does not build"
 
