@@ -10,6 +10,12 @@ import pytest
 
 from weirtest import ACCOUNT_ID, REGION, expect_error
 
+
+@pytest.fixture
+def weir_args():
+    """A manual clock: updates are made distinct in time by advancing it, not by sleeping."""
+    return ["--manual-clock", "now"]
+
 ROLE = "arn:aws:iam::123456789012:role/GlueCrawlerRole"
 S3 = {"S3Targets": [{"Path": "s3://data-bucket/raw/"}]}
 
@@ -27,16 +33,17 @@ def get_crawler(glue, name: str) -> dict:
     return glue.get_crawler(Name=name)["Crawler"]
 
 
-def now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+def now(weir) -> datetime.datetime:
+    """The server's (manual) clock: timestamps it writes read exactly this."""
+    return datetime.datetime.fromtimestamp(weir.advance_clock(0) / 1000, datetime.timezone.utc)
 
 
 # -- CreateCrawler / GetCrawler --------------------------------------------------------------------
-def test_create_with_required_members_only(glue):
-    before = now() - datetime.timedelta(seconds=2)
+def test_create_with_required_members_only(weir, glue):
+    before = now(weir) - datetime.timedelta(seconds=2)
     make_crawler(glue, "raw")
     crawler = get_crawler(glue, "raw")
-    after = now() + datetime.timedelta(seconds=2)
+    after = now(weir) + datetime.timedelta(seconds=2)
 
     assert crawler["Name"] == "raw"
     assert crawler["Role"] == ROLE
@@ -157,7 +164,7 @@ def test_get_missing_crawler_is_entity_not_found(glue):
 
 
 # -- UpdateCrawler ---------------------------------------------------------------------------------
-def test_update_changes_only_the_given_members(glue):
+def test_update_changes_only_the_given_members(weir, glue):
     make_crawler(
         glue,
         "c",
@@ -168,7 +175,7 @@ def test_update_changes_only_the_given_members(glue):
         Tags={"team": "data"},
     )
     created = get_crawler(glue, "c")
-    time.sleep(0.02)
+    weir.advance_clock(20)
 
     out = glue.update_crawler(Name="c", Description="second")
     assert set(out) == {"ResponseMetadata"}, "UpdateCrawler answers {}"
@@ -183,7 +190,7 @@ def test_update_changes_only_the_given_members(glue):
         assert updated[key] == created[key], key
     assert glue.get_tags(ResourceArn=crawler_arn("c"))["Tags"] == {"team": "data"}
 
-    time.sleep(0.02)
+    weir.advance_clock(20)
     new_targets = {"CatalogTargets": [{"DatabaseName": "src", "Tables": ["t"]}]}
     glue.update_crawler(
         Name="c",

@@ -10,6 +10,12 @@ import pytest
 
 from weirtest import ACCOUNT_ID, REGION, expect_error
 
+
+@pytest.fixture
+def weir_args():
+    """A manual clock: updates are made distinct in time by advancing it, not by sleeping."""
+    return ["--manual-clock", "now"]
+
 ROLE = "arn:aws:iam::123456789012:role/GlueJobRole"
 SCRIPT = "s3://scripts-bucket/etl/main.py"
 
@@ -32,17 +38,18 @@ def get_job(glue, name: str) -> dict:
     return glue.get_job(JobName=name)["Job"]
 
 
-def now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+def now(weir) -> datetime.datetime:
+    """The server's (manual) clock: timestamps it writes read exactly this."""
+    return datetime.datetime.fromtimestamp(weir.advance_clock(0) / 1000, datetime.timezone.utc)
 
 
 # -- CreateJob / GetJob ----------------------------------------------------------------------
-def test_create_with_required_members_only_fills_aws_defaults(glue):
-    before = now() - datetime.timedelta(seconds=2)
+def test_create_with_required_members_only_fills_aws_defaults(weir, glue):
+    before = now(weir) - datetime.timedelta(seconds=2)
     out = glue.create_job(Name="etl", Role=ROLE, Command={"Name": "glueetl", "ScriptLocation": SCRIPT})
     assert out["Name"] == "etl"
     job = get_job(glue, "etl")
-    after = now() + datetime.timedelta(seconds=2)
+    after = now(weir) + datetime.timedelta(seconds=2)
 
     assert job["Name"] == "etl"
     assert job["Role"] == ROLE
@@ -226,7 +233,7 @@ def test_missing_required_members_are_invalid_input(glue_unvalidated):
 
 
 # -- UpdateJob ---------------------------------------------------------------------------------
-def test_update_replaces_the_whole_definition(glue):
+def test_update_replaces_the_whole_definition(weir, glue):
     make_job(
         glue,
         "etl",
@@ -239,7 +246,7 @@ def test_update_replaces_the_whole_definition(glue):
         Tags={"team": "data"},
     )
     created = get_job(glue, "etl")
-    time.sleep(0.02)
+    weir.advance_clock(20)
     out = glue.update_job(
         JobName="etl",
         JobUpdate={
