@@ -44,6 +44,10 @@ impl Db {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.write(body))
             .await
-            .map_err(|e| ApiError::Internal(format!("write task failed: {e}")))?
+            .map_err(|error| {
+                // A panic in `body`: the store rolled the transaction back.
+                tracing::error!(%error, "a write transaction did not complete");
+                ApiError::Internal("An internal error occurred in the storage layer.".into())
+            })?
     }
 }

@@ -134,7 +134,8 @@ pub trait Store: Send + Sync + 'static {
         body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
     ) -> StoreResult<()>;
     /// Runs `body` in a write transaction and commits it durably; if `body` fails,
-    /// nothing it did is kept.
+    /// nothing it did is kept. If `body` panics, the transaction is rolled back, the
+    /// store stays usable for later writes, and the panic continues in the caller.
     fn write_with(
         &self,
         body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
