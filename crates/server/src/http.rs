@@ -13,6 +13,10 @@
 //!    request's [`Scope`]. Nothing past this point sees an unverified request.
 //! 4. **Operation**: `X-Amz-Target` → dispatch → encode.
 //!
+//! A panic anywhere in these steps (a bug) is caught here and answered as a 500
+//! InternalServiceException with the request id, which is also logged; the
+//! connection and the server carry on.
+//!
 //! Connections, in [`serve`]: one hyper HTTP/1.1 connection task per client, with a
 //! watchdog that closes a connection whose request head takes longer than
 //! [`EdgeLimits::header_read_timeout`] or that stays idle longer than
@@ -20,6 +24,7 @@
 //! requests in flight finish.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -32,6 +37,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -83,7 +89,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = app.config().limits.clone();
-    let router = router(app);
+    serve_router(listener, router(app), limits, shutdown).await
+}
+
+/// The connection loop of [`serve`], for any router.
+async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    limits: EdgeLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let mut http1 = hyper::server::conn::http1::Builder::new();
     // The watchdog enforces the head and idle deadlines (hyper's own header timer
     // also runs while a kept-alive connection is idle, so it cannot tell the two apart).
@@ -147,6 +162,35 @@ pub async fn serve(
 
 async fn api(State(edge): State<Edge>, request: Request) -> Response {
     let request_id = ids::request_id();
+    contain_panics(&request_id, handle_api(edge, request, request_id.clone())).await
+}
+
+/// Runs the handling of one request; a panic in it (a bug: client input is never
+/// unwrapped) becomes InternalServiceException with the request id, and is logged with
+/// the request id, instead of tearing down the connection.
+///
+/// Unwind safety: what a handler shares with other requests stays consistent across a
+/// panic — the store rolls a panicked write back, the metrics registry tolerates a
+/// poisoned lock, and semaphore permits are released when dropped.
+async fn contain_panics(request_id: &str, handler: impl Future<Output = Response>) -> Response {
+    match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(no message)");
+            tracing::error!(request_id, panic = message, "a request handler panicked");
+            error_response(
+                request_id,
+                &ApiError::Internal("An internal error occurred.".into()),
+            )
+        }
+    }
+}
+
+async fn handle_api(edge: Edge, request: Request, request_id: String) -> Response {
     if request.method() != Method::POST {
         return not_the_api(&request_id);
     }
@@ -487,5 +531,146 @@ impl AsyncWrite for TrackedStream {
 
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::routing::any;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// Log lines written by the code under test.
+    #[derive(Clone, Default)]
+    struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Logs {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        }
+    }
+
+    /// Reads one HTTP/1.1 response with a `content-length` body: (status, head, body).
+    async fn read_response(stream: &mut TcpStream) -> (u16, String, String) {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let head = text[..end].to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|v| v.trim().parse().ok())
+                    .expect("content-length");
+                if buf.len() >= end + 4 + length {
+                    let status = head[9..12].parse().expect("status");
+                    let body = text[end + 4..end + 4 + length].to_string();
+                    return (status, head, body);
+                }
+            }
+            let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut chunk))
+                .await
+                .expect("an answer in time")
+                .expect("read");
+            assert!(
+                n > 0,
+                "connection closed after {:?}",
+                String::from_utf8_lossy(&buf)
+            );
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_its_request_id_and_the_connection_lives_on() {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        // A current-thread runtime: every task logs through this thread's subscriber.
+        let _logging = tracing::subscriber::set_default(subscriber);
+        let router = Router::new().route(
+            "/",
+            any(|request: Request| async move {
+                let request_id = ids::request_id();
+                let panics = request.uri().query() == Some("panic");
+                contain_panics(&request_id, async {
+                    assert!(!panics, "a bug in an operation");
+                    ok_response(&request_id, b"{}".to_vec())
+                })
+                .await
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_router(
+            listener,
+            router,
+            EdgeLimits::default(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let request = |query: &str| {
+            format!("POST /{query} HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{{}}")
+        };
+        stream
+            .write_all(request("?panic").as_bytes())
+            .await
+            .expect("send");
+        let (status, head, body) = read_response(&mut stream).await;
+        assert_eq!(status, 500, "{head}\n{body}");
+        assert!(
+            head.contains("x-amzn-errortype: internalserviceexception"),
+            "{head}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
+        assert_eq!(json["__type"], "InternalServiceException");
+        let request_id = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-amzn-requestid: "))
+            .expect("a request id")
+            .trim()
+            .to_string();
+        let logged = logs.text();
+        assert!(
+            logged
+                .lines()
+                .any(|l| l.contains("panicked") && l.contains(&request_id)),
+            "the panic is logged with the request id {request_id}: {logged}"
+        );
+        // The same connection serves the next request.
+        stream
+            .write_all(request("").as_bytes())
+            .await
+            .expect("send");
+        let (status, head, body) = read_response(&mut stream).await;
+        assert_eq!(status, 200, "{head}\n{body}");
+        let _ = stop.send(());
+        drop(stream);
+        server.await.expect("server task").expect("served");
     }
 }
