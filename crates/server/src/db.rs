@@ -35,6 +35,15 @@ impl Db {
         self.store.read(body)
     }
 
+    /// Checkpoints the store on a blocking thread (see [`Store::checkpoint`]).
+    pub async fn checkpoint(&self) -> Result<(), ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.checkpoint())
+            .await
+            .map_err(|error| ApiError::Internal(format!("checkpoint task failed: {error}")))?
+            .map_err(ApiError::from)
+    }
+
     /// Runs `body` in a durable write transaction on a blocking thread; returns after
     /// the commit, so the caller may acknowledge the change.
     pub async fn write<R: Send + 'static>(

@@ -140,6 +140,11 @@ pub trait Store: Send + Sync + 'static {
         &self,
         body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
     ) -> StoreResult<()>;
+    /// Moves every committed change into the main database file and empties the
+    /// write-ahead log, so that the database file alone is a complete copy of the store
+    /// (the server calls it on graceful shutdown, after requests drained). Waits for
+    /// the writer; fails if readers keep the log from being emptied.
+    fn checkpoint(&self) -> StoreResult<()>;
 }
 
 /// Typed convenience over [`Store`]: closures that return values and domain errors.

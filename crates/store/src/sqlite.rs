@@ -168,6 +168,22 @@ impl Store for SqliteStore {
         tx.commit()?;
         Ok(())
     }
+
+    fn checkpoint(&self) -> StoreResult<()> {
+        let conn = self.writer();
+        // TRUNCATE waits (busy timeout) for readers, copies the whole log into the
+        // database file, syncs it and truncates the log to zero bytes.
+        let (busy, log_frames, checkpointed): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+        if busy != 0 {
+            return Err(StoreError::Internal(format!(
+                "checkpoint incomplete: {checkpointed} of {log_frames} log frames copied"
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// A transaction on one connection.
