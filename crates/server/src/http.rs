@@ -128,6 +128,7 @@ async fn serve_router(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let open = crate::metrics::connection_opened();
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(TrackedStream {
             inner: stream,
@@ -149,6 +150,7 @@ async fn serve_router(
         let connection = graceful.watch(http1.serve_connection(io, service));
         let limits = limits.clone();
         tokio::spawn(async move {
+            let _open = open;
             tokio::select! {
                 result = connection => {
                     if let Err(error) = result {
@@ -210,6 +212,7 @@ async fn handle_api(edge: Edge, request: Request, request_id: String) -> Respons
         );
         return error_response(&request_id, &ApiError::Throttling(THROTTLED_MESSAGE.into()));
     };
+    let _admitted = crate::metrics::request_admitted();
     let body = match read_body(&parts.headers, body, limits).await {
         Ok(body) => body,
         Err(error) => return error_response(&request_id, &error),
