@@ -1,12 +1,13 @@
 //! Limits of the HTTP edge: an oversized body, a client trickling its body or its
-//! request head, an idle connection and an overload each get their answer (or their
-//! connection closed) while other clients' requests keep succeeding.
+//! request head, an idle connection, an overload and too many connections each get
+//! their answer (or their connection closed) while other clients' requests keep
+//! succeeding.
 //!
 //! No test here measures time. A slow client is one the test holds back (a body short
 //! of its last byte, an unfinished head), so that what the server does meanwhile is
 //! observed with the server's own gauges at `/metrics` (requests admitted, connections
-//! open), never inferred from how long something took. Waiting is polling for a
-//! state, bounded by a generous deadline.
+//! open) or the kernel's accept queue, never inferred from how long something took.
+//! Waiting is polling for a state, bounded by a generous deadline.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -356,4 +357,138 @@ async fn beyond_the_in_flight_bound_requests_are_throttled_not_dropped() {
     }
     let names = workflow_names(&server).await;
     assert_eq!(names, ["held-0", "held-1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shed_request_is_answered_without_waiting_for_its_body() {
+    let server =
+        WeirServer::start_with_args(&["--max-in-flight", "1", "--body-read-timeout", "600"])
+            .unwrap();
+    let held = Held::send(
+        server.addr(),
+        "AWSGlue.CreateWorkflow",
+        br#"{"Name":"held"}"#,
+    )
+    .await;
+    wait_for_metric(server.addr(), "weir_api_requests_admitted", 1.0).await;
+    // Announces a 1 MiB body and sends only its beginning: the answer must not wait for
+    // the rest (the body deadline is longer than the test's patience).
+    let body = vec![b' '; 1024 * 1024];
+    let head = signed_head(server.addr(), "AWSGlue.ListWorkflows", &body, body.len());
+    let stream = TcpStream::connect(server.addr()).await.unwrap();
+    let (mut read, mut write) = stream.into_split();
+    write.write_all(head.as_bytes()).await.unwrap();
+    write.write_all(&body[..16]).await.unwrap();
+    let response = read_response(&mut read).await.expect("an answer");
+    response.assert_error(Some("ThrottlingException"), &[400]);
+    assert_eq!(response.header("connection"), Some("close"));
+    wait_for_close(&mut read).await;
+    let response = held.finish().await;
+    assert_eq!(response.status, 200);
+}
+
+/// Entries waiting in the kernel's accept queue of the IPv4 listener at `addr`: the
+/// `rx_queue` column of its LISTEN line in `/proc/net/tcp`.
+fn accept_queue(addr: SocketAddr) -> u64 {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let local = format!(":{:04X}", addr.port());
+    table
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .find(|cols| cols.len() > 4 && cols[1].ends_with(&local) && cols[3] == "0A")
+        .and_then(|cols| cols[4].split(':').nth(1).map(str::to_owned))
+        .and_then(|rx| u64::from_str_radix(&rx, 16).ok())
+        .expect("the listener's line")
+}
+
+/// Polls the kernel until `addr`'s accept queue holds `want` connections.
+async fn wait_for_accept_queue(addr: SocketAddr, want: u64) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while accept_queue(addr) != want {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the accept queue of {addr} never held {want} (holds {})",
+            accept_queue(addr)
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Sends `GET /metrics` on an open keep-alive connection and reads the answer.
+async fn metrics_on(stream: &mut TcpStream) -> Result<String, String> {
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !is_complete_response(&buf) {
+        match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            Err(_) => return Err("no response in time".into()),
+            Ok(Ok(0)) | Ok(Err(_)) => return Err("connection closed".into()),
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let response = parse_response(&buf).map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&response.body).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_bound_wait_until_one_closes() {
+    let server =
+        WeirServer::start_with_args(&["--max-connections", "2", "--idle-timeout", "600"]).unwrap();
+    let addr = server.addr();
+    // Two kept-alive connections, each served once: both slots are taken.
+    let mut first = TcpStream::connect(addr).await.unwrap();
+    metrics_on(&mut first)
+        .await
+        .expect("first connection served");
+    let mut second = TcpStream::connect(addr).await.unwrap();
+    metrics_on(&mut second)
+        .await
+        .expect("second connection served");
+    // A third client connects (the kernel completes the handshake) and sends a request…
+    let mut third = TcpStream::connect(addr).await.unwrap();
+    third
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // …and is left in the accept queue: the server does not take it.
+    wait_for_accept_queue(addr, 1).await;
+    let text = metrics_on(&mut first).await.expect("first connection");
+    assert_eq!(
+        sample(&text, "weir_http_connections_open"),
+        Some(2.0),
+        "{text}"
+    );
+    let mut probe = [0u8; 1];
+    assert!(
+        matches!(third.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the third connection was answered beyond the bound"
+    );
+    // One of the two closes: the waiting connection is accepted and served.
+    drop(first);
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !is_complete_response(&buf) {
+        let n = tokio::time::timeout_at(deadline, third.read(&mut chunk))
+            .await
+            .expect("the waiting connection is served once a slot is free")
+            .expect("read");
+        assert!(n > 0, "the waiting connection was closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let response = parse_response(&buf).unwrap();
+    assert_eq!(response.status, 200);
+    let text = String::from_utf8_lossy(&response.body);
+    assert_eq!(
+        sample(&text, "weir_http_connections_open"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(accept_queue(addr), 0);
+    metrics_on(&mut second).await.expect("second connection");
 }

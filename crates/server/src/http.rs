@@ -3,8 +3,9 @@
 //!
 //! One request, in [`router`]'s handler, in this order:
 //! 1. **Admission**: a permit of the in-flight bound ([`EdgeLimits::max_in_flight`]);
-//!    without one the request is shed with 400 ThrottlingException "Rate exceeded"
-//!    (its body is drained first, so the client reads the answer instead of a reset).
+//!    without one the request is shed with 400 ThrottlingException "Rate exceeded",
+//!    answered at once without reading its body (a shed request costs no wait for a
+//!    slow or large body); the connection is closed after that answer.
 //! 2. **Body**: read whole, bounded in size (413 RequestEntityTooLargeException) and
 //!    time (400 RequestTimeoutException), so a client trickling a body holds only its
 //!    own connection and permit, and only for a bounded time.
@@ -17,7 +18,9 @@
 //! InternalServiceException with the request id, which is also logged; the
 //! connection and the server carry on.
 //!
-//! Connections, in [`serve`]: one hyper HTTP/1.1 connection task per client, with a
+//! Connections, in [`serve`]: at most [`EdgeLimits::max_connections`] at once — at the
+//! bound the server stops accepting, so further clients wait in the kernel's listen
+//! backlog until a connection closes; one hyper HTTP/1.1 connection task per client, with a
 //! watchdog that closes a connection whose request head takes longer than
 //! [`EdgeLimits::header_read_timeout`] or that stays idle longer than
 //! [`EdgeLimits::idle_timeout`]; on shutdown, no new connections are accepted and
@@ -113,8 +116,19 @@ async fn serve_router(
         .header_read_timeout(None)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // At the bound, stop accepting: further clients wait in the listen backlog (and
+        // beyond it the kernel makes them retry their handshake) rather than being
+        // accepted only to be closed.
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_closed) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => stream,
@@ -128,7 +142,8 @@ async fn serve_router(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let open = crate::metrics::connection_opened();
+        // Dropped in this order when the connection ends: gauge, then the slot.
+        let open = (crate::metrics::connection_opened(), permit);
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(TrackedStream {
             inner: stream,
@@ -205,12 +220,19 @@ async fn handle_api(edge: Edge, request: Request, request_id: String) -> Respons
     let limits = &edge.app.config().limits;
     let (parts, body) = request.into_parts();
     let Ok(_permit) = edge.in_flight.clone().try_acquire_owned() else {
-        drain(body, limits).await;
         tracing::warn!(
             max_in_flight = limits.max_in_flight,
             "shedding a request: too many in flight"
         );
-        return error_response(&request_id, &ApiError::Throttling(THROTTLED_MESSAGE.into()));
+        // The body is not read (hyper takes what already arrived, then stops reading),
+        // so the connection cannot carry another request: say so.
+        drop(body);
+        let mut response =
+            error_response(&request_id, &ApiError::Throttling(THROTTLED_MESSAGE.into()));
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
     };
     let _admitted = crate::metrics::request_admitted();
     let body = match read_body(&parts.headers, body, limits).await {
@@ -322,24 +344,6 @@ async fn read_body(
             limits.body_read_timeout.as_secs_f64()
         ))),
     }
-}
-
-/// Reads and discards a body (bounded like [`read_body`]) so that a shed request's
-/// client receives the answer rather than a reset connection.
-async fn drain(body: Body, limits: &EdgeLimits) {
-    let discard = async {
-        let mut body = body;
-        let mut seen = 0usize;
-        while let Some(Ok(frame)) = body.frame().await {
-            if let Ok(data) = frame.into_data() {
-                seen = seen.saturating_add(data.len());
-                if seen > limits.max_body_bytes {
-                    break;
-                }
-            }
-        }
-    };
-    let _ = tokio::time::timeout(limits.body_read_timeout, discard).await;
 }
 
 async fn fallback() -> Response {
