@@ -7,12 +7,16 @@
 //! * `src/shapes.rs` — one struct per structure shape reachable from the
 //!   [`SERVED_OPERATIONS`], with serde attributes and generated
 //!   `Validate` impls;
-//! * `src/operations.rs` — operation names and the `Operation` trait impls.
+//! * `src/operations.rs` — operation names, the `Operation` trait impls and the
+//!   `with_served_operations!` macro, from which the server writes its dispatch;
+//! * `src/schema.rs` — the input shapes of the served operations as data
+//!   (members, types, constraints), from which the edge fuzzer builds bodies.
 //!
 //! Run `cargo run -p weir-codegen` to regenerate; the test in
 //! `crates/codegen/tests/` fails when the checked-in files are stale.
 
 mod model;
+mod schema;
 mod shapes;
 mod text;
 
@@ -26,7 +30,9 @@ use anyhow::{Context, Result, bail};
 pub use model::Model;
 
 /// Operations Weir serves, grouped by area. This is the single source of the
-/// list; `weir_model::operations::SERVED_OPERATIONS` is generated from it.
+/// list: `weir_model::operations::SERVED_OPERATIONS`, the
+/// `weir_model::with_served_operations!` macro (the server's dispatch) and
+/// `weir_model::schema::INPUTS` (the fuzzer) are generated from it.
 pub const SERVED_OPERATIONS: &[&str] = &[
     // Workflows
     "CreateWorkflow",
@@ -152,9 +158,11 @@ pub fn generate(model_json: &str) -> Result<Vec<(PathBuf, String)>> {
     }
     let shapes_rs = shapes::generate_shapes(&model)?;
     let operations_rs = generate_operations(&model)?;
+    let schema_rs = schema::generate_schema(&model)?;
     Ok(vec![
         (PathBuf::from("src/shapes.rs"), rustfmt(&shapes_rs)?),
         (PathBuf::from("src/operations.rs"), rustfmt(&operations_rs)?),
+        (PathBuf::from("src/schema.rs"), rustfmt(&schema_rs)?),
     ])
 }
 
@@ -194,7 +202,8 @@ fn generate_operations(model: &Model) -> Result<String> {
          //! [`ALL_OPERATIONS`] lists every operation of the Glue model (to tell an\n\
          //! unknown operation from one Weir does not implement); [`SERVED_OPERATIONS`]\n\
          //! lists the ones Weir serves, each with a unit struct implementing\n\
-         //! [`Operation`].\n\n"
+         //! [`Operation`]; [`with_served_operations!`](crate::with_served_operations)\n\
+         //! hands the same list to a macro, so that dispatch tables are written from it.\n\n"
     ));
     out.push_str("use crate::shapes;\n\n");
     let all: BTreeSet<&str> = model.operations.iter().map(|(k, _)| k.as_str()).collect();
@@ -210,6 +219,19 @@ fn generate_operations(model: &Model) -> Result<String> {
         out.push_str(&format!("    {op:?},\n"));
     }
     out.push_str("];\n\n");
+    out.push_str(
+        "/// Invokes `$callback! { CreateWorkflow, UpdateWorkflow, … }` with every served\n\
+         /// operation (the unit structs of [`operations`](crate::operations), in the order\n\
+         /// of [`SERVED_OPERATIONS`]), so that a dispatch table is written from this one list.\n\
+         #[macro_export]\n\
+         macro_rules! with_served_operations {\n\
+         \x20   ($callback:ident) => {\n\
+         \x20       $callback! {\n",
+    );
+    for op in SERVED_OPERATIONS {
+        out.push_str(&format!("            {op},\n"));
+    }
+    out.push_str("        }\n    };\n}\n\n");
     out.push_str(
         "/// A served Glue operation: its wire name and input/output shapes.\n\
          pub trait Operation {\n\

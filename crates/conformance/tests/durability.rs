@@ -140,3 +140,80 @@ async fn a_data_dir_can_be_reopened_by_a_new_process() {
     .unwrap();
     assert_eq!(wf.name(), Some("persisted"));
 }
+
+#[tokio::test]
+async fn after_sigterm_the_database_file_alone_holds_every_change() {
+    let mut server = WeirServer::start().unwrap();
+    ok(server
+        .client()
+        .create_workflow()
+        .name("backed-up")
+        .description("copied with weir.db only")
+        .send()
+        .await);
+    // After a crash, the README says to start and stop Weir once before copying.
+    server.kill9().unwrap();
+    server.restart().unwrap();
+    ok(server
+        .client()
+        .create_workflow()
+        .name("after-the-crash")
+        .send()
+        .await);
+    let status = server.terminate().unwrap();
+    assert!(status.success(), "weir exited with {status} on SIGTERM");
+    // A backup made the way the README says: the stopped server's weir.db, nothing else.
+    let backup = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        server.data_dir().join("weir.db"),
+        backup.path().join("weir.db"),
+    )
+    .unwrap();
+    let restored = WeirServer::start_in(backup.path()).unwrap();
+    let wf = ok(restored
+        .client()
+        .get_workflow()
+        .name("backed-up")
+        .send()
+        .await)
+    .workflow
+    .unwrap();
+    assert_eq!(wf.description(), Some("copied with weir.db only"));
+    ok(restored
+        .client()
+        .get_workflow()
+        .name("after-the-crash")
+        .send()
+        .await);
+}
+
+#[tokio::test]
+async fn a_running_server_is_backed_up_with_the_sqlite3_shell() {
+    if std::process::Command::new("sqlite3")
+        .arg("-version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: no sqlite3 command-line shell on PATH");
+        return;
+    }
+    let server = WeirServer::start().unwrap();
+    ok(server
+        .client()
+        .create_workflow()
+        .name("online")
+        .send()
+        .await);
+    let backup = tempfile::tempdir().unwrap();
+    let target = backup.path().join("weir.db");
+    let output = std::process::Command::new("sqlite3")
+        .arg(server.data_dir().join("weir.db"))
+        .arg(format!(".backup '{}'", target.display()))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "sqlite3 .backup: {output:?}");
+    let restored = WeirServer::start_in(backup.path()).unwrap();
+    ok(restored.client().get_workflow().name("online").send().await);
+    // The original keeps serving.
+    ok(server.client().get_workflow().name("online").send().await);
+}

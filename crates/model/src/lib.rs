@@ -3,8 +3,10 @@
 //! * [`shapes`] — one Rust struct per botocore structure shape reachable from
 //!   the served operations (generated, see `crates/codegen`).
 //! * [`operations`] — the [`operations::Operation`] trait, one unit struct per
-//!   served operation, and the lists of all / served operation names
-//!   (generated).
+//!   served operation, the lists of all / served operation names and the
+//!   [`with_served_operations!`] macro (generated).
+//! * [`schema`] — the input shapes of the served operations as data: members,
+//!   value types and constraints (generated).
 //! * [`Validate`] / [`validate()`] / [`ValidationErrors`] — model-constraint
 //!   checks (`required`, `min`, `max`, `pattern`, `enum`) rendered with the
 //!   AWS/Coral wording (hand-written trait, generated impls).
@@ -17,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod operations;
+pub mod schema;
 pub mod shapes;
 mod timestamp;
 pub mod validate;

@@ -5,7 +5,8 @@
 //! [`ALL_OPERATIONS`] lists every operation of the Glue model (to tell an
 //! unknown operation from one Weir does not implement); [`SERVED_OPERATIONS`]
 //! lists the ones Weir serves, each with a unit struct implementing
-//! [`Operation`].
+//! [`Operation`]; [`with_served_operations!`](crate::with_served_operations)
+//! hands the same list to a macro, so that dispatch tables are written from it.
 
 use crate::shapes;
 
@@ -396,6 +397,85 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "UntagResource",
     "GetTags",
 ];
+
+/// Invokes `$callback! { CreateWorkflow, UpdateWorkflow, … }` with every served
+/// operation (the unit structs of [`operations`](crate::operations), in the order
+/// of [`SERVED_OPERATIONS`]), so that a dispatch table is written from this one list.
+#[macro_export]
+macro_rules! with_served_operations {
+    ($callback:ident) => {
+        $callback! {
+            CreateWorkflow,
+            UpdateWorkflow,
+            DeleteWorkflow,
+            GetWorkflow,
+            ListWorkflows,
+            BatchGetWorkflows,
+            StartWorkflowRun,
+            StopWorkflowRun,
+            ResumeWorkflowRun,
+            GetWorkflowRun,
+            GetWorkflowRuns,
+            GetWorkflowRunProperties,
+            PutWorkflowRunProperties,
+            CreateBlueprint,
+            UpdateBlueprint,
+            DeleteBlueprint,
+            GetBlueprint,
+            ListBlueprints,
+            BatchGetBlueprints,
+            StartBlueprintRun,
+            GetBlueprintRun,
+            GetBlueprintRuns,
+            CreateTrigger,
+            UpdateTrigger,
+            DeleteTrigger,
+            GetTrigger,
+            GetTriggers,
+            ListTriggers,
+            BatchGetTriggers,
+            StartTrigger,
+            StopTrigger,
+            CreateJob,
+            UpdateJob,
+            DeleteJob,
+            GetJob,
+            GetJobs,
+            ListJobs,
+            BatchGetJobs,
+            StartJobRun,
+            GetJobRun,
+            GetJobRuns,
+            BatchStopJobRun,
+            CreateCrawler,
+            UpdateCrawler,
+            DeleteCrawler,
+            GetCrawler,
+            GetCrawlers,
+            ListCrawlers,
+            BatchGetCrawlers,
+            StartCrawler,
+            StopCrawler,
+            ListCrawls,
+            GetCrawlerMetrics,
+            CreateDatabase,
+            UpdateDatabase,
+            DeleteDatabase,
+            GetDatabase,
+            GetDatabases,
+            CreateTable,
+            UpdateTable,
+            DeleteTable,
+            GetTable,
+            GetTables,
+            BatchDeleteTable,
+            GetPartitions,
+            TagResource,
+            UntagResource,
+            GetTags,
+        }
+    };
+}
 
 /// A served Glue operation: its wire name and input/output shapes.
 pub trait Operation {

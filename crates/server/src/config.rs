@@ -19,6 +19,9 @@ pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// Default bound on requests being served at once; beyond it requests are shed with
 /// ThrottlingException.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+/// Default bound on open client connections; beyond it new connections wait in the
+/// listen backlog until one closes.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Default time a client has to send a complete request head once it started one.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
 /// Default time an open connection may stay idle between requests.
@@ -31,6 +34,9 @@ pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct EdgeLimits {
     /// Requests served at once; more are answered ThrottlingException ("Rate exceeded").
     pub max_in_flight: usize,
+    /// Connections served at once; more are not accepted (they wait in the kernel's
+    /// listen backlog) until one closes.
+    pub max_connections: usize,
     /// Time from the first byte of a request head to its end; the connection is closed
     /// when it is exceeded.
     pub header_read_timeout: Duration,
@@ -47,6 +53,7 @@ impl Default for EdgeLimits {
     fn default() -> Self {
         Self {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,

@@ -35,6 +35,15 @@ impl Db {
         self.store.read(body)
     }
 
+    /// Checkpoints the store on a blocking thread (see [`Store::checkpoint`]).
+    pub async fn checkpoint(&self) -> Result<(), ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.checkpoint())
+            .await
+            .map_err(|error| ApiError::Internal(format!("checkpoint task failed: {error}")))?
+            .map_err(ApiError::from)
+    }
+
     /// Runs `body` in a durable write transaction on a blocking thread; returns after
     /// the commit, so the caller may acknowledge the change.
     pub async fn write<R: Send + 'static>(
@@ -44,6 +53,10 @@ impl Db {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.write(body))
             .await
-            .map_err(|e| ApiError::Internal(format!("write task failed: {e}")))?
+            .map_err(|error| {
+                // A panic in `body`: the store rolled the transaction back.
+                tracing::error!(%error, "a write transaction did not complete");
+                ApiError::Internal("An internal error occurred in the storage layer.".into())
+            })?
     }
 }

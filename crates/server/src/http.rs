@@ -3,8 +3,9 @@
 //!
 //! One request, in [`router`]'s handler, in this order:
 //! 1. **Admission**: a permit of the in-flight bound ([`EdgeLimits::max_in_flight`]);
-//!    without one the request is shed with 400 ThrottlingException "Rate exceeded"
-//!    (its body is drained first, so the client reads the answer instead of a reset).
+//!    without one the request is shed with 400 ThrottlingException "Rate exceeded",
+//!    answered at once without reading its body (a shed request costs no wait for a
+//!    slow or large body); the connection is closed after that answer.
 //! 2. **Body**: read whole, bounded in size (413 RequestEntityTooLargeException) and
 //!    time (400 RequestTimeoutException), so a client trickling a body holds only its
 //!    own connection and permit, and only for a bounded time.
@@ -13,13 +14,20 @@
 //!    request's [`Scope`]. Nothing past this point sees an unverified request.
 //! 4. **Operation**: `X-Amz-Target` → dispatch → encode.
 //!
-//! Connections, in [`serve`]: one hyper HTTP/1.1 connection task per client, with a
+//! A panic anywhere in these steps (a bug) is caught here and answered as a 500
+//! InternalServiceException with the request id, which is also logged; the
+//! connection and the server carry on.
+//!
+//! Connections, in [`serve`]: at most [`EdgeLimits::max_connections`] at once — at the
+//! bound the server stops accepting, so further clients wait in the kernel's listen
+//! backlog until a connection closes; one hyper HTTP/1.1 connection task per client, with a
 //! watchdog that closes a connection whose request head takes longer than
 //! [`EdgeLimits::header_read_timeout`] or that stays idle longer than
 //! [`EdgeLimits::idle_timeout`]; on shutdown, no new connections are accepted and
 //! requests in flight finish.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -32,6 +40,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -80,15 +89,30 @@ pub fn router(app: App) -> Router {
         .with_state(Edge { app, in_flight })
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then stops accepting and
-/// lets requests in flight finish.
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting, lets
+/// requests in flight finish and checkpoints the store, so that the database file
+/// alone holds every change (a copy of it is a backup).
 pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = app.config().limits.clone();
-    let router = router(app);
+    serve_router(listener, router(app.clone()), limits, shutdown).await?;
+    match app.db().checkpoint().await {
+        Ok(()) => tracing::info!("checkpointed the store into its database file"),
+        Err(error) => tracing::warn!(%error, "could not checkpoint the store at shutdown"),
+    }
+    Ok(())
+}
+
+/// The connection loop of [`serve`], for any router.
+async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    limits: EdgeLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let mut http1 = hyper::server::conn::http1::Builder::new();
     // The watchdog enforces the head and idle deadlines (hyper's own header timer
     // also runs while a kept-alive connection is idle, so it cannot tell the two apart).
@@ -97,8 +121,19 @@ pub async fn serve(
         .header_read_timeout(None)
         .keep_alive(true);
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // At the bound, stop accepting: further clients wait in the listen backlog (and
+        // beyond it the kernel makes them retry their handshake) rather than being
+        // accepted only to be closed.
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_closed) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => stream,
@@ -112,6 +147,8 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        // Dropped in this order when the connection ends: gauge, then the slot.
+        let open = (crate::metrics::connection_opened(), permit);
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(TrackedStream {
             inner: stream,
@@ -133,6 +170,7 @@ pub async fn serve(
         let connection = graceful.watch(http1.serve_connection(io, service));
         let limits = limits.clone();
         tokio::spawn(async move {
+            let _open = open;
             tokio::select! {
                 result = connection => {
                     if let Err(error) = result {
@@ -152,19 +190,56 @@ pub async fn serve(
 
 async fn api(State(edge): State<Edge>, request: Request) -> Response {
     let request_id = ids::request_id();
+    contain_panics(&request_id, handle_api(edge, request, request_id.clone())).await
+}
+
+/// Runs the handling of one request; a panic in it (a bug: client input is never
+/// unwrapped) becomes InternalServiceException with the request id, and is logged with
+/// the request id, instead of tearing down the connection.
+///
+/// Unwind safety: what a handler shares with other requests stays consistent across a
+/// panic — the store rolls a panicked write back, the metrics registry tolerates a
+/// poisoned lock, and semaphore permits are released when dropped.
+async fn contain_panics(request_id: &str, handler: impl Future<Output = Response>) -> Response {
+    match AssertUnwindSafe(handler).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(no message)");
+            tracing::error!(request_id, panic = message, "a request handler panicked");
+            error_response(
+                request_id,
+                &ApiError::Internal("An internal error occurred.".into()),
+            )
+        }
+    }
+}
+
+async fn handle_api(edge: Edge, request: Request, request_id: String) -> Response {
     if request.method() != Method::POST {
         return not_the_api(&request_id);
     }
     let limits = &edge.app.config().limits;
     let (parts, body) = request.into_parts();
     let Ok(_permit) = edge.in_flight.clone().try_acquire_owned() else {
-        drain(body, limits).await;
         tracing::warn!(
             max_in_flight = limits.max_in_flight,
             "shedding a request: too many in flight"
         );
-        return error_response(&request_id, &ApiError::Throttling(THROTTLED_MESSAGE.into()));
+        // The body is not read (hyper takes what already arrived, then stops reading),
+        // so the connection cannot carry another request: say so.
+        drop(body);
+        let mut response =
+            error_response(&request_id, &ApiError::Throttling(THROTTLED_MESSAGE.into()));
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
     };
+    let _admitted = crate::metrics::request_admitted();
     let body = match read_body(&parts.headers, body, limits).await {
         Ok(body) => body,
         Err(error) => return error_response(&request_id, &error),
@@ -274,24 +349,6 @@ async fn read_body(
             limits.body_read_timeout.as_secs_f64()
         ))),
     }
-}
-
-/// Reads and discards a body (bounded like [`read_body`]) so that a shed request's
-/// client receives the answer rather than a reset connection.
-async fn drain(body: Body, limits: &EdgeLimits) {
-    let discard = async {
-        let mut body = body;
-        let mut seen = 0usize;
-        while let Some(Ok(frame)) = body.frame().await {
-            if let Ok(data) = frame.into_data() {
-                seen = seen.saturating_add(data.len());
-                if seen > limits.max_body_bytes {
-                    break;
-                }
-            }
-        }
-    };
-    let _ = tokio::time::timeout(limits.body_read_timeout, discard).await;
 }
 
 async fn fallback() -> Response {
@@ -492,5 +549,146 @@ impl AsyncWrite for TrackedStream {
 
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::routing::any;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// Log lines written by the code under test.
+    #[derive(Clone, Default)]
+    struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Logs {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        }
+    }
+
+    /// Reads one HTTP/1.1 response with a `content-length` body: (status, head, body).
+    async fn read_response(stream: &mut TcpStream) -> (u16, String, String) {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let head = text[..end].to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .and_then(|v| v.trim().parse().ok())
+                    .expect("content-length");
+                if buf.len() >= end + 4 + length {
+                    let status = head[9..12].parse().expect("status");
+                    let body = text[end + 4..end + 4 + length].to_string();
+                    return (status, head, body);
+                }
+            }
+            let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut chunk))
+                .await
+                .expect("an answer in time")
+                .expect("read");
+            assert!(
+                n > 0,
+                "connection closed after {:?}",
+                String::from_utf8_lossy(&buf)
+            );
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_its_request_id_and_the_connection_lives_on() {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        // A current-thread runtime: every task logs through this thread's subscriber.
+        let _logging = tracing::subscriber::set_default(subscriber);
+        let router = Router::new().route(
+            "/",
+            any(|request: Request| async move {
+                let request_id = ids::request_id();
+                let panics = request.uri().query() == Some("panic");
+                contain_panics(&request_id, async {
+                    assert!(!panics, "a bug in an operation");
+                    ok_response(&request_id, b"{}".to_vec())
+                })
+                .await
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_router(
+            listener,
+            router,
+            EdgeLimits::default(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let request = |query: &str| {
+            format!("POST /{query} HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{{}}")
+        };
+        stream
+            .write_all(request("?panic").as_bytes())
+            .await
+            .expect("send");
+        let (status, head, body) = read_response(&mut stream).await;
+        assert_eq!(status, 500, "{head}\n{body}");
+        assert!(
+            head.contains("x-amzn-errortype: internalserviceexception"),
+            "{head}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&body).expect("JSON body");
+        assert_eq!(json["__type"], "InternalServiceException");
+        let request_id = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-amzn-requestid: "))
+            .expect("a request id")
+            .trim()
+            .to_string();
+        let logged = logs.text();
+        assert!(
+            logged
+                .lines()
+                .any(|l| l.contains("panicked") && l.contains(&request_id)),
+            "the panic is logged with the request id {request_id}: {logged}"
+        );
+        // The same connection serves the next request.
+        stream
+            .write_all(request("").as_bytes())
+            .await
+            .expect("send");
+        let (status, head, body) = read_response(&mut stream).await;
+        assert_eq!(status, 200, "{head}\n{body}");
+        let _ = stop.send(());
+        drop(stream);
+        server.await.expect("server task").expect("served");
     }
 }

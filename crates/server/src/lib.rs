@@ -6,8 +6,8 @@
 //!   credentials registry that maps access keys to accounts.
 //! - [`protocol`]: awsJson1_1 — `X-Amz-Target` resolution, decode + validate with the
 //!   generated model, encode, and [`protocol::ApiError`], the one error mapping.
-//! - [`operations`]: one handler per operation, grouped by resource; the served list
-//!   is written once and generates the dispatch.
+//! - [`operations`]: one handler per operation, grouped by resource; the dispatch is
+//!   generated from the one list of served operations (in `weir-codegen`).
 //! - [`resources`]: domain helpers (ARNs, ids, pagination, tags, stored forms).
 //! - [`orchestrator`]: the driver around `weir_engine` — loads a run, feeds an event,
 //!   commits, then executes effects (launch/kill processes, timers); crash recovery.

@@ -66,6 +66,11 @@ enum Command {
         #[arg(long, env = "WEIR_MAX_IN_FLIGHT", default_value_t = weir::config::DEFAULT_MAX_IN_FLIGHT,
               value_parser = parse_max_in_flight)]
         max_in_flight: usize,
+        /// Connections served at once; further ones wait in the listen backlog until one
+        /// closes.
+        #[arg(long, env = "WEIR_MAX_CONNECTIONS", default_value_t = weir::config::DEFAULT_MAX_CONNECTIONS,
+              value_parser = parse_max_in_flight)]
+        max_connections: usize,
         /// Seconds a client has to finish a request head once it started sending it.
         #[arg(long, env = "WEIR_HEADER_READ_TIMEOUT", default_value = "20", value_parser = parse_seconds)]
         header_read_timeout: Duration,
@@ -117,6 +122,7 @@ fn main() -> anyhow::Result<()> {
             no_auth,
             max_clock_skew,
             max_in_flight,
+            max_connections,
             header_read_timeout,
             idle_timeout,
             body_read_timeout,
@@ -152,6 +158,7 @@ fn main() -> anyhow::Result<()> {
             };
             let limits = EdgeLimits {
                 max_in_flight,
+                max_connections,
                 header_read_timeout,
                 idle_timeout,
                 body_read_timeout,
@@ -332,7 +339,7 @@ fn parse_manual_clock(text: &str) -> Result<i64, String> {
     }
 }
 
-/// Parses `--max-in-flight`: at least 1.
+/// Parses `--max-in-flight` and `--max-connections`: at least 1.
 fn parse_max_in_flight(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),

@@ -15,6 +15,8 @@
 //! | `weir_api_requests_total` | counter | `operation`, `error_code` (`none` on success) |
 //! | `weir_api_request_duration_seconds` | histogram | `operation` |
 //! | `weir_api_requests_in_flight` | gauge | |
+//! | `weir_api_requests_admitted` | gauge | |
+//! | `weir_http_connections_open` | gauge | |
 //! | `weir_job_runs_started_total` | counter | |
 //! | `weir_job_runs_finished_total` | counter | `state` |
 //! | `weir_workflow_runs_started_total` | counter | |
@@ -67,6 +69,8 @@ pub struct Metrics {
 #[derive(Default)]
 struct Inner {
     in_flight: AtomicI64,
+    admitted: AtomicI64,
+    connections: AtomicI64,
     job_runs_started: AtomicU64,
     workflow_runs_started: AtomicU64,
     series: Mutex<Series>,
@@ -130,6 +134,26 @@ impl Drop for InFlight {
     }
 }
 
+/// Decrements the admitted gauge when dropped; see [`Metrics::request_admitted`].
+#[must_use = "the request counts as admitted until the guard is dropped"]
+pub struct Admitted(Metrics);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.inner.admitted.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Decrements the open-connections gauge when dropped; see [`Metrics::connection_opened`].
+#[must_use = "the connection counts as open until the guard is dropped"]
+pub struct OpenConnection(Metrics);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.inner.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl Metrics {
     /// A new, empty registry.
     pub fn new() -> Self {
@@ -156,6 +180,19 @@ impl Metrics {
     pub fn request_started(&self) -> InFlight {
         self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(self.clone())
+    }
+
+    /// Marks a request as holding a slot of the in-flight bound until the returned
+    /// guard is dropped.
+    pub fn request_admitted(&self) -> Admitted {
+        self.inner.admitted.fetch_add(1, Ordering::Relaxed);
+        Admitted(self.clone())
+    }
+
+    /// Marks a connection as accepted and served until the returned guard is dropped.
+    pub fn connection_opened(&self) -> OpenConnection {
+        self.inner.connections.fetch_add(1, Ordering::Relaxed);
+        OpenConnection(self.clone())
     }
 
     /// Counts one finished API request of `operation` (`None` error code on success)
@@ -236,6 +273,20 @@ impl Metrics {
         let in_flight = self.inner.in_flight.load(Ordering::Relaxed) as f64;
         w.family(IN_FLIGHT, "gauge", "API requests being served.");
         w.sample(IN_FLIGHT, "", &[], in_flight);
+        let admitted = self.inner.admitted.load(Ordering::Relaxed) as f64;
+        w.family(
+            ADMITTED,
+            "gauge",
+            "API requests holding a slot of the in-flight bound (--max-in-flight).",
+        );
+        w.sample(ADMITTED, "", &[], admitted);
+        let connections = self.inner.connections.load(Ordering::Relaxed) as f64;
+        w.family(
+            CONNECTIONS,
+            "gauge",
+            "HTTP connections accepted and open (at most --max-connections).",
+        );
+        w.sample(CONNECTIONS, "", &[], connections);
         w.family(JOBS_STARTED, "counter", "Job run processes started.");
         w.sample(JOBS_STARTED, "", &[], load(&self.inner.job_runs_started));
         w.family(
@@ -268,6 +319,8 @@ impl Metrics {
 const REQUESTS: &str = "weir_api_requests_total";
 const LATENCY: &str = "weir_api_request_duration_seconds";
 const IN_FLIGHT: &str = "weir_api_requests_in_flight";
+const ADMITTED: &str = "weir_api_requests_admitted";
+const CONNECTIONS: &str = "weir_http_connections_open";
 const JOBS_STARTED: &str = "weir_job_runs_started_total";
 const JOBS_FINISHED: &str = "weir_job_runs_finished_total";
 const RUNS_STARTED: &str = "weir_workflow_runs_started_total";
@@ -361,6 +414,16 @@ pub fn record_request(operation: &str, error_code: Option<&str>, seconds: f64) {
 /// Marks a request in flight in the global registry until the guard is dropped.
 pub fn request_started() -> InFlight {
     Metrics::global().request_started()
+}
+
+/// Marks a request admitted in the global registry until the guard is dropped.
+pub fn request_admitted() -> Admitted {
+    Metrics::global().request_admitted()
+}
+
+/// Marks a connection open in the global registry until the guard is dropped.
+pub fn connection_opened() -> OpenConnection {
+    Metrics::global().connection_opened()
 }
 
 /// Counts a started job-run process in the global registry.
@@ -508,6 +571,14 @@ mod tests {
         drop(a);
         drop(b);
         assert_eq!(line(&m.render(), "weir_api_requests_in_flight "), Some("0"));
+        let admitted = m.request_admitted();
+        let connection = m.connection_opened();
+        assert_eq!(line(&m.render(), "weir_api_requests_admitted "), Some("1"));
+        assert_eq!(line(&m.render(), "weir_http_connections_open "), Some("1"));
+        drop(admitted);
+        drop(connection);
+        assert_eq!(line(&m.render(), "weir_api_requests_admitted "), Some("0"));
+        assert_eq!(line(&m.render(), "weir_http_connections_open "), Some("0"));
         m.job_run_started();
         m.job_run_finished("SUCCEEDED");
         m.job_run_finished("FAILED");

@@ -134,11 +134,17 @@ pub trait Store: Send + Sync + 'static {
         body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
     ) -> StoreResult<()>;
     /// Runs `body` in a write transaction and commits it durably; if `body` fails,
-    /// nothing it did is kept.
+    /// nothing it did is kept. If `body` panics, the transaction is rolled back, the
+    /// store stays usable for later writes, and the panic continues in the caller.
     fn write_with(
         &self,
         body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
     ) -> StoreResult<()>;
+    /// Moves every committed change into the main database file and empties the
+    /// write-ahead log, so that the database file alone is a complete copy of the store
+    /// (the server calls it on graceful shutdown, after requests drained). Waits for
+    /// the writer; fails if readers keep the log from being emptied.
+    fn checkpoint(&self) -> StoreResult<()>;
 }
 
 /// Typed convenience over [`Store`]: closures that return values and domain errors.

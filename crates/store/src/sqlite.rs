@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
@@ -54,6 +54,22 @@ impl SqliteStore {
             readers: Mutex::new(readers),
             path,
         })
+    }
+
+    /// The writer connection, outside any transaction. The lock is taken even if it
+    /// is poisoned (a panic while it was held): a transaction that a panic left open is
+    /// rolled back first, so the connection is always in a clean state.
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        let conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !conn.is_autocommit()
+            && let Err(error) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(%error, "rolling back a transaction left open failed");
+        }
+        conn
     }
 
     fn take_reader(&self) -> StoreResult<Connection> {
@@ -134,14 +150,38 @@ impl Store for SqliteStore {
         &self,
         body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        let mut conn = self
-            .writer
-            .lock()
-            .map_err(|_| StoreError::Internal("writer poisoned".into()))?;
+        let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut handle = SqliteTx { conn: &tx };
-        body(&mut handle)?;
+        // A panicking body (a bug in the caller) must not leave its changes or the lock
+        // behind: roll back, release the writer, and only then let the panic go on.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut handle))) {
+            Ok(outcome) => outcome?,
+            Err(panic) => {
+                if let Err(error) = tx.rollback() {
+                    tracing::error!(%error, "rolling back a panicked write failed");
+                }
+                drop(conn);
+                std::panic::resume_unwind(panic);
+            }
+        }
         tx.commit()?;
+        Ok(())
+    }
+
+    fn checkpoint(&self) -> StoreResult<()> {
+        let conn = self.writer();
+        // TRUNCATE waits (busy timeout) for readers, copies the whole log into the
+        // database file, syncs it and truncates the log to zero bytes.
+        let (busy, log_frames, checkpointed): (i64, i64, i64) =
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?;
+        if busy != 0 {
+            return Err(StoreError::Internal(format!(
+                "checkpoint incomplete: {checkpointed} of {log_frames} log frames copied"
+            )));
+        }
         Ok(())
     }
 }

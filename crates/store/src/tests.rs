@@ -27,6 +27,7 @@ fn conformance_suite(store: &dyn Store) {
     resources_are_scoped_and_unique(store);
     listing_pages_in_name_order(store);
     failed_write_keeps_nothing(store);
+    panicking_write_keeps_nothing_and_the_store_stays_usable(store);
     runs_page_newest_first(store);
     job_runs_and_meta(store);
 }
@@ -127,6 +128,42 @@ fn failed_write_keeps_nothing(store: &dyn Store) {
     );
     let got = store.read(|tx| tx.get(&s, Kind::Job, "j")).expect("get");
     assert_eq!(got, None, "the aborted insert was rolled back");
+}
+
+fn panicking_write_keeps_nothing_and_the_store_stays_usable(store: &dyn Store) {
+    let s = scope("454545454545");
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.write(|tx| {
+            tx.insert(&s, Kind::Job, &record("half-done", "{}"))?;
+            if tx.count(&s, Kind::Job)? > 0 {
+                panic!("a bug in a write closure");
+            }
+            Ok::<_, StoreError>(())
+        })
+    }));
+    assert!(panicked.is_err(), "the panic reaches the caller");
+    store
+        .write(|tx| tx.insert(&s, Kind::Job, &record("after", "{}")))
+        .expect("a write after the panicked one succeeds");
+    let names: Vec<String> = store
+        .read(|tx| tx.list(&s, Kind::Job, None, 10))
+        .expect("list")
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["after"],
+        "the panicked write's insert was rolled back"
+    );
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.read(|tx| -> Result<(), StoreError> {
+            tx.count(&s, Kind::Job)?;
+            panic!("a bug in a read closure")
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(store.read(|tx| tx.count(&s, Kind::Job)).expect("count"), 1);
 }
 
 fn runs_page_newest_first(store: &dyn Store) {
@@ -235,6 +272,30 @@ fn sqlite_passes_the_conformance_suite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = crate::SqliteStore::open(dir.path()).expect("open");
     conformance_suite(&store);
+}
+
+#[test]
+fn after_a_checkpoint_the_database_file_alone_holds_every_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = tempfile::tempdir().expect("tempdir");
+    let s = scope("888888888888");
+    let store = crate::SqliteStore::open(dir.path()).expect("open");
+    store
+        .write(|tx| tx.insert(&s, Kind::Workflow, &record("checkpointed", "{}")))
+        .expect("insert");
+    store.checkpoint().expect("checkpoint");
+    let wal = std::fs::metadata(dir.path().join("weir.db-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the log is emptied");
+    // Copied while the store is still open: the database file is complete by itself.
+    std::fs::copy(dir.path().join("weir.db"), copy.path().join("weir.db")).expect("copy");
+    let copied = crate::SqliteStore::open(copy.path()).expect("open the copy");
+    let got = copied
+        .read(|tx| tx.get(&s, Kind::Workflow, "checkpointed"))
+        .expect("get");
+    assert!(got.is_some());
+    store
+        .write(|tx| tx.insert(&s, Kind::Workflow, &record("after", "{}")))
+        .expect("the store keeps working after a checkpoint");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! One handler per API operation: decode → validate → domain → encode.
 //!
-//! The list of served operations is written once, in [`served_operations!`]; it
-//! generates the dispatch. Each operation is a unit type of `weir_model::operations`
+//! The list of served operations is written once, as `SERVED_OPERATIONS` in
+//! `crates/codegen`; the generated `weir_model::with_served_operations!` hands it to
+//! the dispatch here. Each operation is a unit type of `weir_model::operations`
 //! implementing [`Handle`], in the file of its resource.
 
 mod blueprints;
@@ -44,7 +45,8 @@ pub trait Handle: Operation {
     ) -> impl Future<Output = Result<Self::Output, ApiError>> + Send;
 }
 
-macro_rules! served_operations {
+/// Writes [`dispatch`] from the list of served operations.
+macro_rules! dispatch_table {
     ($($op:ident),* $(,)?) => {
         /// Runs the served operation `name` on a raw request body.
         pub async fn dispatch(
@@ -58,79 +60,9 @@ macro_rules! served_operations {
                 other => Err(protocol::not_implemented(other)),
             }
         }
-
-        /// Names of the operations this server implements.
-        pub const IMPLEMENTED: &[&str] = &[$(stringify!($op)),*];
     };
 }
 
-served_operations! {
-    CreateWorkflow,
-    UpdateWorkflow,
-    DeleteWorkflow,
-    GetWorkflow,
-    ListWorkflows,
-    BatchGetWorkflows,
-    StartWorkflowRun,
-    GetWorkflowRun,
-    GetWorkflowRuns,
-    GetWorkflowRunProperties,
-    PutWorkflowRunProperties,
-    StopWorkflowRun,
-    ResumeWorkflowRun,
-    CreateTrigger,
-    UpdateTrigger,
-    DeleteTrigger,
-    GetTrigger,
-    GetTriggers,
-    ListTriggers,
-    BatchGetTriggers,
-    StartTrigger,
-    StopTrigger,
-    CreateJob,
-    UpdateJob,
-    DeleteJob,
-    GetJob,
-    GetJobs,
-    ListJobs,
-    BatchGetJobs,
-    StartJobRun,
-    GetJobRun,
-    GetJobRuns,
-    BatchStopJobRun,
-    CreateCrawler,
-    UpdateCrawler,
-    DeleteCrawler,
-    GetCrawler,
-    GetCrawlers,
-    ListCrawlers,
-    BatchGetCrawlers,
-    TagResource,
-    UntagResource,
-    GetTags,
-    CreateBlueprint,
-    UpdateBlueprint,
-    DeleteBlueprint,
-    GetBlueprint,
-    ListBlueprints,
-    BatchGetBlueprints,
-    StartBlueprintRun,
-    GetBlueprintRun,
-    GetBlueprintRuns,
-    CreateDatabase,
-    UpdateDatabase,
-    DeleteDatabase,
-    GetDatabase,
-    GetDatabases,
-    CreateTable,
-    UpdateTable,
-    DeleteTable,
-    GetTable,
-    GetTables,
-    BatchDeleteTable,
-    GetPartitions,
-    StartCrawler,
-    StopCrawler,
-    ListCrawls,
-    GetCrawlerMetrics,
-}
+// The one list of served operations is `SERVED_OPERATIONS` in crates/codegen; every
+// operation on it must have a `Handle` impl here, or this does not compile.
+weir_model::with_served_operations!(dispatch_table);
