@@ -8,9 +8,15 @@ directory (<data-dir>/s3/<bucket>/<key>).
 import io
 import json
 import os
+import pathlib
+import pwd
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
+import warnings
 import zipfile
 
 from blueprint_helpers import (
@@ -22,7 +28,7 @@ from blueprint_helpers import (
     zip_bytes,
 )
 from runs_helpers import expect_stats, wait_run, weir_args  # noqa: F401  (fixture)
-from weirtest import ROOT, expect_error, workflow_arn
+from weirtest import ROOT, WeirServer, expect_error, weir_bin, workflow_arn
 
 # The shipped library itself, for the tests of its behaviour (no server needed).
 sys.path.insert(0, str(ROOT / "crates" / "server" / "python"))
@@ -241,6 +247,10 @@ def test_a_raising_layout_fails_the_run_with_its_traceback(weir, glue):
     assert run["State"] == "FAILED", run
     assert "ValueError: the layout refuses never" in run["ErrorMessage"]
     assert "generate_layout" in run["ErrorMessage"], "the traceback's last frames are kept"
+    # Files are named relative to the archive root and the shipped library's folder.
+    assert 'File "simple/layout.py"' in run["ErrorMessage"], run["ErrorMessage"]
+    assert str(weir.data_dir.resolve()) not in run["ErrorMessage"]
+    assert str(weir.data_dir) not in run["ErrorMessage"]
     assert "WorkflowName" not in run and "RollbackErrorMessage" not in run
     expect_error("EntityNotFoundException", glue.get_workflow, Name="never")
     assert glue.list_jobs()["JobNames"] == []
@@ -304,6 +314,89 @@ def test_a_run_interrupted_by_a_crash_fails_after_the_restart(weir, tmp_path):
     finally:
         gate.write_text("go")  # lets the orphaned generator finish
     assert run_blueprint(glue, "slow", {"WorkflowName": "after"})["State"] == "SUCCEEDED"
+
+
+# -- a moved data directory -------------------------------------------------------------------
+def other_user():
+    """(user, python, why): when running as root, `nobody` and a Python interpreter it can
+    run, so a moved data directory can be served by another user; else (None,
+    sys.executable, the reason that is not possible)."""
+    if os.geteuid() != 0:
+        return None, sys.executable, "not running as root"
+    try:
+        pwd.getpwnam("nobody")
+    except KeyError:
+        return None, sys.executable, "there is no user nobody"
+
+    def runs(*command) -> bool:
+        try:
+            done = subprocess.run(command, user="nobody", group=pwd.getpwnam("nobody").pw_gid,
+                                  extra_groups=[], capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return done.returncode == 0
+
+    if not runs(str(weir_bin()), "--version"):
+        return None, sys.executable, f"nobody cannot run {weir_bin()}"
+    for python in (sys.executable, "/usr/bin/python3", shutil.which("python3")):
+        if python and runs(python, "-c", "import json, importlib"):
+            return "nobody", python, ""
+    return None, sys.executable, "nobody can run no Python interpreter"
+
+
+def test_a_moved_data_directory_keeps_its_blueprints_working(weir, glue, tmp_path):
+    """The data directory is relocatable: stop the server, move the whole directory (and,
+    as root, hand it to `nobody`, who then runs the server), start on the new path: the
+    blueprint registered before runs again and the workflows it made run their job."""
+    simple_blueprint(glue, weir, "mover")
+    put_s3(weir, "b", "x.py", "print('hello from the moved job')\n")
+    assert run_blueprint(glue, "mover", {"WorkflowName": "before"})["State"] == "SUCCEEDED"
+    before = glue.get_blueprint(Name="mover", IncludeBlueprint=True)["Blueprint"]
+    assert pathlib.Path(before["BlueprintServiceLocation"]).is_relative_to(weir.data_dir.resolve())
+    assert weir.terminate() == 0
+    # The store names no path of the data directory (archive copies are recorded
+    # relative to it).
+    for spelling in {str(weir.data_dir), str(weir.data_dir.resolve())}:
+        for database in weir.data_dir.glob("weir.db*"):
+            named = spelling.encode() in database.read_bytes()
+            assert not named, f"{database.name} names the data directory {spelling}"
+
+    user, python, why = other_user()
+    if user is None:
+        warnings.warn(f"the moved data directory is served by the same user: {why}")
+    # Outside tmp_path, whose parents only root may enter.
+    moved_root = pathlib.Path(tempfile.mkdtemp(prefix="weir-moved-"))
+    try:
+        moved = moved_root / "data"
+        shutil.move(weir.data_dir, moved)
+        assert not weir.data_dir.exists()
+        if user is not None:
+            for path in [moved_root, *moved_root.rglob("*")]:
+                shutil.chown(path, user, pwd.getpwnam(user).pw_gid)
+        server = WeirServer(moved, tmp_path / "moved.log", extra_args=["--python", python],
+                            user=user)
+        server.start()
+        try:
+            glue = server.client()
+            after = glue.get_blueprint(Name="mover", IncludeBlueprint=True)["Blueprint"]
+            location = pathlib.Path(after["BlueprintServiceLocation"])
+            assert location.is_relative_to(moved.resolve()) and location.is_file(), after
+            run = run_blueprint(glue, "mover", {"WorkflowName": "after"})
+            assert run["State"] == "SUCCEEDED", run
+            for workflow in ("before", "after"):
+                run_id = glue.start_workflow_run(Name=workflow)["RunId"]
+                finished = wait_run(glue, workflow, run_id)
+                expect_stats(finished, TotalActions=1, SucceededActions=1)
+                job = next(n for n in finished["Graph"]["Nodes"] if n["Type"] == "JOB")
+                stdout = moved / "job-runs" / job["JobDetails"]["JobRuns"][0]["Id"] / "stdout"
+                assert stdout.read_text() == "hello from the moved job\n"
+                if user is not None:
+                    assert stdout.stat().st_uid == pwd.getpwnam(user).pw_uid, "the job ran as nobody"
+        finally:
+            server.stop()
+            sys.stderr.write("---- moved weir log ----\n" + server.log_text()[-20000:])
+    finally:
+        shutil.rmtree(moved_root, ignore_errors=True)
 
 
 # -- updates ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import pwd
 import shutil
 import signal
 import socket
@@ -153,12 +154,15 @@ def sanitize_error_code(raw: str) -> str:
 class WeirServer:
     """A `weir serve` child process on a loopback port with its own data dir."""
 
-    def __init__(self, data_dir: pathlib.Path, log_path: pathlib.Path, extra_args=()):
+    def __init__(self, data_dir: pathlib.Path, log_path: pathlib.Path, extra_args=(),
+                 user: str | None = None):
         self.data_dir = pathlib.Path(data_dir)
         self.log_path = log_path
         # Extra `weir serve` options (e.g. ["--manual-clock", "now"]), passed on
         # every start; restart(extra_args=...) replaces them.
         self.extra_args: list[str] = [str(a) for a in extra_args]
+        # Run the server as this user (with its primary group only); needs root.
+        self.user = user
         self.proc: subprocess.Popen | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -167,6 +171,9 @@ class WeirServer:
     def start(self, listen: str = "127.0.0.1:0") -> None:
         assert self.proc is None, "already running"
         log = open(self.log_path, "ab")
+        identity = {}
+        if self.user is not None:
+            identity = dict(user=self.user, group=pwd.getpwnam(self.user).pw_gid, extra_groups=[])
         proc = subprocess.Popen(
             [
                 str(weir_bin()),
@@ -180,6 +187,7 @@ class WeirServer:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
+            **identity,
         )
         log.close()
         first_line: list[bytes] = []

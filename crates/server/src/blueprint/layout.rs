@@ -8,8 +8,10 @@
 //! generator, calls `generate_layout(user_params, system_params)` and writes
 //! `Workflow.to_json(name_suffix)` to the output file named in the request.
 //!
-//! A generator that raises fails the run with the last lines of its traceback; one that
-//! outlives the time limit has its whole process group killed.
+//! A generator that raises fails the run with the last lines of its traceback (files of
+//! the archive named relative to its root, the shipped library's relative to its folder,
+//! so the stored message names no path of the data directory); one that outlives the
+//! time limit has its whole process group killed.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -134,7 +136,7 @@ pub async fn generate(
     // Whatever the generator left running in its group goes with it.
     process::signal_child_group(pgid, libc::SIGKILL);
     if !status.success() {
-        let tail = traceback_tail(&stderr_path);
+        let tail = traceback_tail(&stderr_path, &[root, &settings.python_lib]);
         let how = status.code().map_or_else(
             || "was killed".to_string(),
             |c| format!("exited with status {c}"),
@@ -161,15 +163,19 @@ fn read_layout(path: &Path) -> Result<Layout, String> {
     serde_json::from_str(&text).map_err(|e| format!("The layout is not usable: {e}"))
 }
 
-/// The last lines of a traceback: the exception and where it was raised.
-fn traceback_tail(path: &Path) -> Option<String> {
+/// The last lines of a traceback: the exception and where it was raised, with the
+/// folders `roots` taken off the paths of files in them.
+fn traceback_tail(path: &Path, roots: &[&Path]) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     if lines.is_empty() {
         return None;
     }
     let start = lines.len().saturating_sub(TRACEBACK_LINES);
-    let tail = lines[start..].join("\n");
+    let mut tail = lines[start..].join("\n");
+    for root in roots {
+        tail = tail.replace(&format!("\"{}/", root.display()), "\"");
+    }
     let count = tail.chars().count();
     Some(if count > MAX_MESSAGE_CHARS {
         tail.chars().skip(count - MAX_MESSAGE_CHARS).collect()
@@ -188,13 +194,38 @@ mod tests {
         let path = temp.path().join("stderr");
         let lines: Vec<String> = (0..20).map(|i| format!("line {i}")).collect();
         std::fs::write(&path, lines.join("\n\n")).expect("write");
-        let tail = traceback_tail(&path).expect("tail");
+        let tail = traceback_tail(&path, &[]).expect("tail");
         assert!(
             tail.starts_with("line 14") && tail.ends_with("line 19"),
             "{tail}"
         );
         std::fs::write(&path, "").expect("write");
-        assert!(traceback_tail(&path).is_none());
+        assert!(traceback_tail(&path, &[]).is_none());
+    }
+
+    #[test]
+    fn traceback_paths_are_relative_to_their_roots() {
+        let temp = tempfile::tempdir().expect("temp");
+        let path = temp.path().join("stderr");
+        let traceback = "Traceback (most recent call last):\n\
+            \x20 File \"/data/python/awsglue/blueprint/_driver.py\", line 40, in main\n\
+            \x20 File \"/data/blueprint-runs/r/archive/bp/layout.py\", line 7, in generate_layout\n\
+            \x20 File \"/usr/lib/python3/json/__init__.py\", line 1, in dumps\n\
+            ValueError: no /data/python/ here";
+        std::fs::write(&path, traceback).expect("write");
+        let roots = [
+            Path::new("/data/blueprint-runs/r/archive"),
+            Path::new("/data/python"),
+        ];
+        let tail = traceback_tail(&path, &roots).expect("tail");
+        assert_eq!(
+            tail,
+            "Traceback (most recent call last):\n\
+             \x20 File \"awsglue/blueprint/_driver.py\", line 40, in main\n\
+             \x20 File \"bp/layout.py\", line 7, in generate_layout\n\
+             \x20 File \"/usr/lib/python3/json/__init__.py\", line 1, in dumps\n\
+             ValueError: no /data/python/ here"
+        );
     }
 
     #[tokio::test]

@@ -6,10 +6,12 @@
 //!   the wire `Blueprint` as last changed by a request, the revision being registered,
 //!   and the [`ActiveDefinition`] that runs use (the last archive that passed the checks).
 //! - Registration copies the archive to `<data-dir>/blueprints/<account>/<region>/<name>/
-//!   <revision>.zip`, where `<revision>` is random per CreateBlueprint/UpdateBlueprint.
-//!   `BlueprintServiceLocation` is the absolute local path of that copy, so later changes
-//!   at `BlueprintLocation` change nothing. Copies of earlier revisions stay until
-//!   DeleteBlueprint removes the folder (a run may still be reading one).
+//!   <revision>.zip`, where `<revision>` is random per CreateBlueprint/UpdateBlueprint, so
+//!   later changes at `BlueprintLocation` change nothing. The copy is recorded relative to
+//!   the data directory (which may be moved; see [`stored_location`] for the absolute
+//!   paths earlier releases recorded); `BlueprintServiceLocation` answers its absolute
+//!   path under the data directory the server runs on. Copies of earlier revisions stay
+//!   until DeleteBlueprint removes the folder (a run may still be reading one).
 //! - A blueprint run is a [`Kind::BlueprintRun`] record named `<blueprint>/<run id>` with
 //!   parent = the blueprint, holding a [`StoredRun`]: the wire `BlueprintRun` plus every
 //!   entity the run created so far (committed after each creation, for the rollback).
@@ -40,7 +42,7 @@ pub mod registration;
 pub mod run;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -113,7 +115,7 @@ pub struct ActiveDefinition {
     /// Where the archive was published.
     #[serde(rename = "BlueprintLocation")]
     pub blueprint_location: String,
-    /// The local copy Weir owns (absolute path).
+    /// The local copy Weir owns, relative to the data directory ([`stored_location`]).
     #[serde(rename = "BlueprintServiceLocation")]
     pub service_location: String,
     /// `layoutGenerator` of the archive.
@@ -166,13 +168,65 @@ pub fn not_found(name: &str) -> String {
     format!("Blueprint {name} does not exist.")
 }
 
+/// The folder, under the data directory, holding the archive copies of all blueprints.
+const ARCHIVES_DIR: &str = "blueprints";
+
 /// The folder holding the archive copies of blueprint `name` in `scope`.
 pub fn blueprint_dir(app: &App, scope: &Scope, name: &str) -> PathBuf {
-    data_dir(app)
-        .join("blueprints")
-        .join(&scope.account)
-        .join(&scope.region)
-        .join(name)
+    data_dir(app).join(archive_dir(scope, name))
+}
+
+/// The location of the copy of revision `revision` of blueprint `name` in `scope`, as
+/// stored: `blueprints/<account>/<region>/<name>/<revision>.zip`, relative to the data
+/// directory.
+pub fn archive_location(scope: &Scope, name: &str, revision: &str) -> String {
+    format!("{}/{revision}.zip", archive_dir(scope, name))
+}
+
+fn archive_dir(scope: &Scope, name: &str) -> String {
+    format!("{ARCHIVES_DIR}/{}/{}/{name}", scope.account, scope.region)
+}
+
+/// The stored form of an archive copy's location, from what a document holds.
+///
+/// Weir records an archive copy relative to the data directory
+/// ([`archive_location`]), so a data directory can be moved (or restored elsewhere)
+/// whole. Earlier releases recorded the copy's absolute path instead; such a path is
+/// migrated when it is read: if it ends in the layout every copy is made in,
+/// `blueprints/<account>/<region>/<name>/<revision>.zip` (five plain components, the
+/// last ending in `.zip`), those five components are the relative location, which is
+/// then found under the current data directory, whatever directory the path named
+/// before. Any other absolute path was not made by a registration and is kept as it is.
+/// A relative location is kept as it is.
+pub fn stored_location(location: &str) -> String {
+    let path = Path::new(location);
+    if !path.is_absolute() {
+        return location.to_string();
+    }
+    // The last five components, each a plain name.
+    let mut parts = Vec::with_capacity(5);
+    for component in path.components().rev().take(5) {
+        match component {
+            Component::Normal(part) => match part.to_str() {
+                Some(part) => parts.push(part),
+                None => return location.to_string(),
+            },
+            _ => return location.to_string(),
+        }
+    }
+    parts.reverse();
+    match parts.as_slice() {
+        [dir, account, region, name, file] if *dir == ARCHIVES_DIR && file.ends_with(".zip") => {
+            format!("{dir}/{account}/{region}/{name}/{file}")
+        }
+        _ => location.to_string(),
+    }
+}
+
+/// The file of an archive copy recorded as `location` (relative to the data directory,
+/// or an absolute path of an earlier release, see [`stored_location`]).
+pub fn archive_path(app: &App, location: &str) -> PathBuf {
+    data_dir(app).join(stored_location(location))
 }
 
 /// The work folder of a blueprint run.
@@ -190,15 +244,24 @@ fn data_dir(app: &App) -> PathBuf {
 /// A resource's tags.
 pub type Tags = BTreeMap<String, String>;
 
-/// Reads a blueprint and its tags.
+/// Reads a blueprint and its tags; archive locations come back in their stored form
+/// (relative, [`stored_location`]), so the next save records them so.
 pub fn load(
     tx: &mut dyn Transaction,
     scope: &Scope,
     name: &str,
 ) -> Result<Option<(StoredBlueprint, Tags)>, ApiError> {
     Ok(
-        stored::load::<StoredBlueprint>(tx, scope, Kind::Blueprint, name)?
-            .map(|s| (s.value, s.tags)),
+        stored::load::<StoredBlueprint>(tx, scope, Kind::Blueprint, name)?.map(|s| {
+            let mut blueprint = s.value;
+            if let Some(location) = blueprint.wire.blueprint_service_location.as_mut() {
+                *location = stored_location(location);
+            }
+            if let Some(active) = blueprint.active.as_mut() {
+                active.service_location = stored_location(&active.service_location);
+            }
+            (blueprint, s.tags)
+        }),
     )
 }
 
@@ -217,9 +280,17 @@ pub fn save(
     Ok(())
 }
 
-/// The wire form answered by GetBlueprint/BatchGetBlueprints.
-pub fn render(stored: &StoredBlueprint, include_blueprint: bool, include_spec: bool) -> Blueprint {
+/// The wire form answered by GetBlueprint/BatchGetBlueprints; archive copies are
+/// shown by their absolute path under the data directory the server runs on.
+pub fn render(
+    app: &App,
+    stored: &StoredBlueprint,
+    include_blueprint: bool,
+    include_spec: bool,
+) -> Blueprint {
+    let shown = |location: &str| archive_path(app, location).display().to_string();
     let mut wire = stored.wire.clone();
+    wire.blueprint_service_location = wire.blueprint_service_location.as_deref().map(shown);
     let status = wire.status.as_deref().unwrap_or_default();
     wire.last_active_definition = match &stored.active {
         Some(active) if status == status::UPDATING || status == status::FAILED => {
@@ -228,7 +299,7 @@ pub fn render(stored: &StoredBlueprint, include_blueprint: bool, include_spec: b
                 last_modified_on: Some(active.last_modified_on),
                 parameter_spec: Some(active.parameter_spec.clone()),
                 blueprint_location: Some(active.blueprint_location.clone()),
-                blueprint_service_location: Some(active.service_location.clone()),
+                blueprint_service_location: Some(shown(&active.service_location)),
             })
         }
         _ => None,
@@ -246,4 +317,53 @@ pub fn render(stored: &StoredBlueprint, include_blueprint: bool, include_spec: b
         }
     }
     wire
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        Scope {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    #[test]
+    fn archive_copies_are_recorded_relative_to_the_data_directory() {
+        let location = archive_location(&scope(), "bp", "0123abcd");
+        assert_eq!(
+            location,
+            "blueprints/123456789012/us-east-1/bp/0123abcd.zip"
+        );
+        assert_eq!(stored_location(&location), location);
+    }
+
+    #[test]
+    fn absolute_locations_of_earlier_releases_are_re_rooted() {
+        let old = "/srv/old place/weir-data/blueprints/123456789012/us-east-1/bp/0123abcd.zip";
+        assert_eq!(
+            stored_location(old),
+            "blueprints/123456789012/us-east-1/bp/0123abcd.zip"
+        );
+        assert_eq!(
+            stored_location("/blueprints/111111111111/eu-west-1/a.b-c/r.zip"),
+            "blueprints/111111111111/eu-west-1/a.b-c/r.zip"
+        );
+    }
+
+    #[test]
+    fn other_absolute_locations_are_kept() {
+        for other in [
+            "/srv/archives/bp.zip",
+            "/srv/blueprints/123456789012/us-east-1/bp/r.tar",
+            "/srv/blueprints/123456789012/us-east-1/bp/../r.zip",
+            "/srv/stuff/123456789012/us-east-1/bp/r.zip",
+            "/us-east-1/bp/r.zip",
+            "/",
+        ] {
+            assert_eq!(stored_location(other), other);
+        }
+    }
 }

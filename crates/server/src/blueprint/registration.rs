@@ -13,13 +13,16 @@ use weir_store::Scope;
 
 use super::archive::{self, MAX_COMPRESSED_BYTES};
 use super::recovery::{self, Pending};
-use super::{ActiveDefinition, StoredBlueprint, blueprint_dir, load, save, status};
+use super::{
+    ActiveDefinition, StoredBlueprint, archive_location, archive_path, load, save, status,
+};
 use crate::app::App;
 use crate::protocol::ApiError;
 use crate::runner::locations;
 
 /// What the checks found in a good archive.
 struct Registered {
+    /// Where the copy is, as stored (relative to the data directory).
     service_location: String,
     parameter_spec: String,
     layout_generator: String,
@@ -27,13 +30,14 @@ struct Registered {
 
 /// Copies and checks revision `revision` of blueprint `name`, then records the result.
 pub async fn register(app: App, scope: Scope, name: String, revision: String, location: String) {
-    let dir = blueprint_dir(&app, &scope, &name);
+    let stored = archive_location(&scope, &name, &revision);
+    let copy = archive_path(&app, &stored);
     let s3_dir = app.config().s3_dir.clone();
-    let copy = dir.join(format!("{revision}.zip"));
     let target = copy.clone();
-    let outcome = tokio::task::spawn_blocking(move || copy_and_check(&location, &s3_dir, &target))
-        .await
-        .unwrap_or_else(|e| Err(format!("The registration task failed: {e}")));
+    let outcome =
+        tokio::task::spawn_blocking(move || copy_and_check(&location, &s3_dir, &target, stored))
+            .await
+            .unwrap_or_else(|e| Err(format!("The registration task failed: {e}")));
     if outcome.is_err() {
         let _ = std::fs::remove_file(&copy);
     }
@@ -48,7 +52,14 @@ pub async fn register(app: App, scope: Scope, name: String, revision: String, lo
     }
 }
 
-fn copy_and_check(location: &str, s3_dir: &Path, target: &Path) -> Result<Registered, String> {
+/// Copies the archive at `location` to `target` (the file of the stored location
+/// `stored`) and checks it.
+fn copy_and_check(
+    location: &str,
+    s3_dir: &Path,
+    target: &Path,
+    stored: String,
+) -> Result<Registered, String> {
     let unable = |detail: &str| format!("Unable to access object at location {location}: {detail}");
     let source = locations::resolve(location, s3_dir).map_err(|e| unable(&e))?;
     let file = std::fs::File::open(&source).map_err(|e| unable(&e.to_string()))?;
@@ -66,7 +77,7 @@ fn copy_and_check(location: &str, s3_dir: &Path, target: &Path) -> Result<Regist
     copy_limited(file, target).map_err(|e| format!("Could not copy the archive: {e}"))?;
     let checked = archive::check(target, None)?;
     Ok(Registered {
-        service_location: target.display().to_string(),
+        service_location: stored,
         parameter_spec: checked.parameter_spec.normalized_json(),
         layout_generator: checked.layout_generator,
     })

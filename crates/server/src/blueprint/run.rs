@@ -16,8 +16,8 @@ use super::layout::{self, LayoutRequest, LayoutSettings};
 use super::params::ParameterSpec;
 use super::recovery::{self, Pending};
 use super::{
-    ActiveDefinition, Created, EntityKind, LAYOUT_TIME_LIMIT, StoredRun, archive, run_dir, run_key,
-    run_state, status,
+    ActiveDefinition, Created, EntityKind, LAYOUT_TIME_LIMIT, StoredRun, archive, archive_path,
+    run_dir, run_key, run_state, status,
 };
 use crate::app::App;
 use crate::operations::RequestContext;
@@ -146,7 +146,7 @@ impl RunJob {
         extracted: &std::path::Path,
         created: &mut Vec<Created>,
     ) -> Result<(), String> {
-        let archive_path = std::path::PathBuf::from(&self.active.service_location);
+        let archive_path = archive_path(&self.app, &self.active.service_location);
         let target = extracted.to_path_buf();
         tokio::task::spawn_blocking(move || archive::check(&archive_path, Some(&target)))
             .await

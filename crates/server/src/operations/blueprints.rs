@@ -186,6 +186,7 @@ impl Handle for GetBlueprint {
             .await?;
         Ok(GetBlueprintResponse {
             blueprint: Some(blueprint::render(
+                &ctx.app,
                 &stored,
                 input.include_blueprint.unwrap_or(false),
                 input.include_parameter_spec.unwrap_or(false),
@@ -237,12 +238,13 @@ impl Handle for BatchGetBlueprints {
         let include_blueprint = input.include_blueprint.unwrap_or(false);
         let include_spec = input.include_parameter_spec.unwrap_or(false);
         let scope = ctx.scope.clone();
+        let app = ctx.app.clone();
         let (found, missing) = ctx
             .app
             .read(move |tx| {
                 stored::load_each(names, |name| {
                     Ok(blueprint::load(tx, &scope, name)?.map(|(stored, _)| {
-                        blueprint::render(&stored, include_blueprint, include_spec)
+                        blueprint::render(&app, &stored, include_blueprint, include_spec)
                     }))
                 })
             })
