@@ -69,7 +69,7 @@ fn require_boto3(python: &str) {
     );
 }
 
-/// A server that runs pythonshell jobs with [`python`] and 1-second job-timeout minutes,
+/// A server that runs pythonshell jobs with [`python`],
 /// plus a directory for scripts and the files they write.
 struct Fixture {
     // Kept alive (and killed on drop) for the whole test.
@@ -81,9 +81,7 @@ struct Fixture {
 impl Fixture {
     fn start() -> Self {
         let python = python();
-        let server =
-            WeirServer::start_with_args(&["--python", &python, "--timeout-minute-ms", "1000"])
-                .unwrap();
+        let server = WeirServer::start_with_args(&["--python", &python]).unwrap();
         let glue = server.client();
         let dir = tempfile::Builder::new()
             .prefix("weir-runs-")

@@ -89,21 +89,15 @@ pub fn router(app: App) -> Router {
         .with_state(Edge { app, in_flight })
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then stops accepting, lets
-/// requests in flight finish and checkpoints the store, so that the database file
-/// alone holds every change (a copy of it is a backup).
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting and lets
+/// requests in flight finish.
 pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = app.config().limits.clone();
-    serve_router(listener, router(app.clone()), limits, shutdown).await?;
-    match app.db().checkpoint().await {
-        Ok(()) => tracing::info!("checkpointed the store into its database file"),
-        Err(error) => tracing::warn!(%error, "could not checkpoint the store at shutdown"),
-    }
-    Ok(())
+    serve_router(listener, router(app), limits, shutdown).await
 }
 
 /// The connection loop of [`serve`], for any router.

@@ -271,6 +271,11 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
         .context("serving")?;
     let _ = stop_driver.send(());
     let _ = driver.await;
+    // Last, so that the database file alone holds every change (a copy is a backup).
+    match db.checkpoint().await {
+        Ok(()) => tracing::info!("checkpointed the store into its database file"),
+        Err(error) => tracing::warn!(%error, "could not checkpoint the store at shutdown"),
+    }
     tracing::info!("weir stopped");
     Ok(())
 }
