@@ -75,39 +75,10 @@ fn input_closure(model: &Model) -> Result<BTreeSet<String>> {
     Ok(closure)
 }
 
-fn bound_u64(name: &str, n: &Option<serde_json::Number>) -> Result<String> {
-    Ok(match n {
-        None => "None".to_owned(),
-        Some(n) => format!(
-            "Some({})",
-            n.as_u64()
-                .with_context(|| format!("{name}: bad length bound {n}"))?
-        ),
-    })
-}
-
-fn bound_i64(name: &str, n: &Option<serde_json::Number>) -> Result<String> {
-    Ok(match n {
-        None => "None".to_owned(),
-        Some(n) => format!(
-            "Some({})",
-            n.as_i64()
-                .with_context(|| format!("{name}: bad integer bound {n}"))?
-        ),
-    })
-}
-
 fn bound_f64(n: &Option<serde_json::Number>) -> String {
     match n {
         None => "None".to_owned(),
-        Some(n) => {
-            let t = n.to_string();
-            if t.contains('.') || t.contains('e') {
-                format!("Some({t})")
-            } else {
-                format!("Some({t}.0)")
-            }
-        }
+        Some(n) => format!("Some({})", text::float_literal(n)),
     }
 }
 
@@ -138,15 +109,15 @@ fn entry(model: &Model, name: &str) -> Result<String> {
         "list" => format!(
             "Shape::List {{ member: {:?}, min: {}, max: {} }}",
             s.member.as_ref().context("list member")?.shape,
-            bound_u64(name, &s.min)?,
-            bound_u64(name, &s.max)?
+            text::bound_u64(name, &s.min)?,
+            text::bound_u64(name, &s.max)?
         ),
         "map" => format!(
             "Shape::Map {{ key: {:?}, value: {:?}, min: {}, max: {} }}",
             s.key.as_ref().context("map key")?.shape,
             s.value.as_ref().context("map value")?.shape,
-            bound_u64(name, &s.min)?,
-            bound_u64(name, &s.max)?
+            text::bound_u64(name, &s.min)?,
+            text::bound_u64(name, &s.max)?
         ),
         "string" | "blob" => {
             let pattern = match &s.pattern {
@@ -163,20 +134,20 @@ fn entry(model: &Model, name: &str) -> Result<String> {
                 .collect();
             format!(
                 "Shape::String {{ min: {}, max: {}, pattern: {pattern}, values: &[{}] }}",
-                bound_u64(name, &s.min)?,
-                bound_u64(name, &s.max)?,
+                text::bound_u64(name, &s.min)?,
+                text::bound_u64(name, &s.max)?,
                 values.join(", ")
             )
         }
         "integer" => format!(
             "Shape::Integer {{ min: {}, max: {} }}",
-            bound_i64(name, &s.min)?,
-            bound_i64(name, &s.max)?
+            text::bound_i64(name, &s.min)?,
+            text::bound_i64(name, &s.max)?
         ),
         "long" => format!(
             "Shape::Long {{ min: {}, max: {} }}",
-            bound_i64(name, &s.min)?,
-            bound_i64(name, &s.max)?
+            text::bound_i64(name, &s.min)?,
+            text::bound_i64(name, &s.max)?
         ),
         "double" | "float" => format!(
             "Shape::Double {{ min: {}, max: {} }}",

@@ -276,40 +276,14 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn bound_u64(name: &str, n: &Option<serde_json::Number>) -> Result<String> {
-        Ok(match n {
-            None => "None".to_owned(),
-            Some(n) => format!(
-                "Some({})",
-                n.as_u64()
-                    .with_context(|| format!("{name}: bad length bound {n}"))?
-            ),
-        })
-    }
-
-    fn bound_i64(name: &str, n: &Option<serde_json::Number>) -> Result<String> {
-        Ok(match n {
-            None => "None".to_owned(),
-            Some(n) => format!(
-                "Some({})",
-                n.as_i64()
-                    .with_context(|| format!("{name}: bad integer bound {n}"))?
-            ),
-        })
-    }
-
     fn bound_f64(n: &Option<serde_json::Number>) -> String {
         match n {
             None => "None".to_owned(),
-            Some(n) => {
-                let t = n.to_string();
-                let lit = if t.contains('.') || t.contains('e') {
-                    t.clone()
-                } else {
-                    format!("{t}.0")
-                };
-                format!("Some(({lit}_f64, {t:?}))")
-            }
+            Some(n) => format!(
+                "Some(({}_f64, {:?}))",
+                text::float_literal(n),
+                n.to_string()
+            ),
         }
     }
 
@@ -324,8 +298,8 @@ impl<'a> Ctx<'a> {
                     writeln!(
                         body,
                         "rt::str_length(v, {}, {}, path, errors);",
-                        Self::bound_u64(name, &s.min)?,
-                        Self::bound_u64(name, &s.max)?
+                        text::bound_u64(name, &s.min)?,
+                        text::bound_u64(name, &s.max)?
                     )?;
                 }
                 if let Some(p) = &s.pattern {
@@ -346,8 +320,8 @@ impl<'a> Ctx<'a> {
                 writeln!(
                     body,
                     "rt::range_i64(v, {}, {}, path, errors);",
-                    Self::bound_i64(name, &s.min)?,
-                    Self::bound_i64(name, &s.max)?
+                    text::bound_i64(name, &s.min)?,
+                    text::bound_i64(name, &s.max)?
                 )?;
                 "i64".to_owned()
             }
@@ -366,8 +340,8 @@ impl<'a> Ctx<'a> {
                     writeln!(
                         body,
                         "rt::length(v, v.len(), {}, {}, path, errors);",
-                        Self::bound_u64(name, &s.min)?,
-                        Self::bound_u64(name, &s.max)?
+                        text::bound_u64(name, &s.min)?,
+                        text::bound_u64(name, &s.max)?
                     )?;
                 }
                 if self.needs_check.contains(elem) {
@@ -386,8 +360,8 @@ impl<'a> Ctx<'a> {
                     writeln!(
                         body,
                         "rt::length(v, v.len(), {}, {}, path, errors);",
-                        Self::bound_u64(name, &s.min)?,
-                        Self::bound_u64(name, &s.max)?
+                        text::bound_u64(name, &s.min)?,
+                        text::bound_u64(name, &s.max)?
                     )?;
                 }
                 let key_check = self.needs_check.contains(key);

@@ -1,5 +1,7 @@
-//! Text helpers: doc-comment extraction, identifier case conversion, and
-//! Java → Rust regex translation.
+//! Text helpers: doc-comment extraction, identifier case conversion,
+//! Java → Rust regex translation, and the literals of model bounds.
+
+use anyhow::{Context, Result};
 
 /// First sentence of an HTML documentation string, tags stripped, entities
 /// decoded, whitespace collapsed, and the characters rustdoc would read as
@@ -195,6 +197,40 @@ pub fn translate_pattern(java: &str) -> String {
         i += 1;
     }
     format!("^(?:{out})$")
+}
+
+/// `Some(n)` of an unsigned model bound (lengths), or `None`.
+pub(crate) fn bound_u64(name: &str, n: &Option<serde_json::Number>) -> Result<String> {
+    Ok(match n {
+        None => "None".to_owned(),
+        Some(n) => format!(
+            "Some({})",
+            n.as_u64()
+                .with_context(|| format!("{name}: bad length bound {n}"))?
+        ),
+    })
+}
+
+/// `Some(n)` of a signed model bound (integer ranges), or `None`.
+pub(crate) fn bound_i64(name: &str, n: &Option<serde_json::Number>) -> Result<String> {
+    Ok(match n {
+        None => "None".to_owned(),
+        Some(n) => format!(
+            "Some({})",
+            n.as_i64()
+                .with_context(|| format!("{name}: bad integer bound {n}"))?
+        ),
+    })
+}
+
+/// A model number as a Rust float literal (`5` → `5.0`).
+pub(crate) fn float_literal(n: &serde_json::Number) -> String {
+    let t = n.to_string();
+    if t.contains('.') || t.contains('e') {
+        t
+    } else {
+        format!("{t}.0")
+    }
 }
 
 #[cfg(test)]
