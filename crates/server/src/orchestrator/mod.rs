@@ -480,12 +480,24 @@ impl Orchestrator {
             } => self.crawl_ended(key, crawl_id, crawler, result).await,
             Event::Committed { .. } | Event::Retry { .. } => Ok(()),
         };
-        if let Err(error) = result {
-            tracing::error!(%error, failures, ?event, "a run transition failed; it will be retried");
-            self.send(Event::Retry {
-                event: Box::new(event),
-                failures: failures.saturating_add(1),
-            });
+        match result {
+            Ok(()) => {}
+            // A storage failure (a locked or full disk, a failed commit) passes: retry.
+            Err(error @ ApiError::Internal(_)) => {
+                tracing::error!(%error, failures, ?event, "a run transition failed; it will be retried");
+                self.send(Event::Retry {
+                    event: Box::new(event),
+                    failures: failures.saturating_add(1),
+                });
+            }
+            // Anything else is final (the run was deleted with its workflow): the event
+            // has nothing left to act on.
+            Err(error) => {
+                tracing::warn!(%error, ?event, "a run event was dropped: its run is gone");
+                if let Event::Launch { start, .. } = &event {
+                    self.inner.runner.release(&start.job_run_id);
+                }
+            }
         }
     }
 
