@@ -71,7 +71,7 @@ impl App {
     }
 
     /// The server's clock (see [`crate::clock`]).
-    pub fn clock(&self) -> &crate::clock::Clock {
+    pub fn clock(&self) -> &weir_clock::Clock {
         self.inner.orchestrator.clock()
     }
 

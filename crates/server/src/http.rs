@@ -81,7 +81,7 @@ pub fn router(app: App) -> Router {
         .merge(crate::console::routes().with_state(app.clone()))
         .merge(crate::metrics::routes().with_state(app.clone()))
         .merge(if app.clock().is_manual() {
-            crate::clock::routes(app.clock().clone())
+            crate::clock_control::routes(app.clock().clone())
         } else {
             Router::new()
         })

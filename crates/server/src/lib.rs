@@ -11,7 +11,7 @@
 //! - [`resources`]: domain helpers (ARNs, ids, pagination, tags, stored forms).
 //! - [`orchestrator`]: the driver around `weir_engine` — loads a run, feeds an event,
 //!   commits, then executes effects (launch/kill processes, timers); crash recovery.
-//! - [`runner`]: job processes in their own process groups, logs, exit status files.
+//! - [`clock_control`]: the test-only `POST /_weir/clock` of a manual clock.
 //! - [`app`], [`db`]: shared state and the bridge to the blocking store.
 //! - [`crawler`]: crawls (schema inference over the local S3 stand-in), crawl
 //!   history, and the Data Catalog they write.
@@ -20,14 +20,15 @@
 //! - [`metrics`]: Prometheus counters and histograms, served at `/metrics`.
 //!
 //! Wire shapes come from `weir_model` (generated from the AWS model), persistence from
-//! `weir_store`, orchestration decisions from `weir_engine`.
+//! `weir_store`, orchestration decisions from `weir_engine`, time from `weir_clock`, job
+//! processes from `weir_runner`.
 
 #![warn(missing_docs)]
 
 pub mod app;
 pub mod auth;
 pub mod blueprint;
-pub mod clock;
+pub mod clock_control;
 pub mod config;
 pub mod console;
 pub mod crawler;
@@ -38,4 +39,3 @@ pub mod operations;
 pub mod orchestrator;
 pub mod protocol;
 pub mod resources;
-pub mod runner;

@@ -10,12 +10,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use weir::app::App;
 use weir::auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
-use weir::clock::Clock;
 use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION, EdgeLimits};
 use weir::db::Db;
 use weir::orchestrator::schedule::Scheduler;
 use weir::orchestrator::{Orchestrator, OrchestratorSettings};
-use weir::runner::{Runner, RunnerConfig};
+use weir_clock::Clock;
+use weir_runner::{Runner, RunnerConfig};
 
 #[derive(Parser)]
 #[command(

@@ -32,14 +32,14 @@ use serde_json::{Map, Value};
 use tower::ServiceExt;
 use weir::app::App;
 use weir::auth::{Authenticator, DEFAULT_MAX_CLOCK_SKEW};
-use weir::clock::Clock;
 use weir::config::{Config, EdgeLimits};
 use weir::db::Db;
 use weir::orchestrator::schedule::Scheduler;
 use weir::orchestrator::{Orchestrator, OrchestratorSettings};
-use weir::runner::{Runner, RunnerConfig as JobRunnerConfig};
+use weir_clock::Clock;
 use weir_model::operations::SERVED_OPERATIONS;
 use weir_model::schema::{self, Shape};
+use weir_runner::{Runner, RunnerConfig as JobRunnerConfig};
 
 /// Cases per served operation (68 operations).
 const CASES_PER_OPERATION: u32 = 64;

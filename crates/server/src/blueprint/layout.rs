@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::runner::process;
+use weir_runner::process;
 
 /// Largest layout output read back, in bytes.
 const MAX_OUTPUT_BYTES: u64 = 16 * 1024 * 1024;

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::app::App;
 use crate::protocol::ApiError;
-use crate::runner::locations;
+use weir_runner::locations;
 
 /// What the checks found in a good archive.
 struct Registered {

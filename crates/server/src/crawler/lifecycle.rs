@@ -21,11 +21,11 @@ use super::runtime::{self, CrawlState, Current, Entry, Runtime};
 use super::scan::{self, FoundTable, ScanError};
 use super::sync::{self, Plan, Writer};
 use super::{EPOCH, cancel, cancel_flag, pause, release, tables};
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::protocol::ApiError;
 use crate::resources::crawler::READY;
 use crate::resources::stored::{self, Stored};
+use weir_clock::Clock;
 
 /// `Crawler.State` of a crawling crawler.
 pub const RUNNING: &str = "RUNNING";

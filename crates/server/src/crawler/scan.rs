@@ -28,7 +28,7 @@ use super::glob::Glob;
 use super::layout::{self, FileEntry, GroupFile, TableGroup};
 use super::types::{HiveType, merge_fields};
 use super::{infer_csv, infer_json, infer_parquet};
-use crate::runner::locations;
+use weir_runner::locations;
 
 /// Bytes of a file read to classify and sample it.
 pub const SAMPLE_BYTES: u64 = 1024 * 1024;

@@ -11,7 +11,7 @@ use super::stored_run::{LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
 use super::{Orchestrator, ignore_stale, job_concurrency};
 use crate::protocol::ApiError;
 use crate::resources::stored;
-use crate::runner::{Found, Launch};
+use weir_runner::{Found, Launch};
 
 /// Default job timeout in minutes when neither job nor action sets one (spec §6.1).
 const DEFAULT_TIMEOUT_MINUTES: i32 = 2880;

@@ -24,14 +24,14 @@ use weir_engine::{
 use weir_model::shapes::{Job, Workflow};
 use weir_store::{Kind, Scope, Transaction};
 
-use crate::clock::Clock;
 use crate::db::Db;
 use crate::protocol::{ApiError, OrApiError};
 use crate::resources::{graph, ids, stored};
-use crate::runner::{KillOutcome, Runner};
 use crawl::CrawlResult;
 use driver::{Driver, Event, Events};
 use stored_run::{RunKey, STANDALONE_PREFIX, StoredRun};
+use weir_clock::Clock;
+use weir_runner::{KillOutcome, Runner};
 
 /// Run statuses that occupy a concurrency slot (spec §4.7).
 pub const ACTIVE_STATUSES: &[&str] = &["RUNNING", "STOPPING"];

@@ -10,7 +10,7 @@ use super::driver::Event;
 use super::stored_run;
 use super::{ACTIVE_STATUSES, Orchestrator, ignore_stale};
 use crate::protocol::ApiError;
-use crate::runner::Found;
+use weir_runner::Found;
 
 impl Orchestrator {
     /// Takes back every active run after a restart; returns how many there were.

@@ -1,21 +1,24 @@
 //! The server's one source of time. Everything below `main` asks the [`Clock`] it was
-//! handed: the system clock in production, a manual clock in tests (`--manual-clock`),
-//! advanced through `POST /_weir/clock`, so schedules, job timeouts, crawler windows
-//! and retention are tested in virtual milliseconds instead of waited for.
+//! handed: the system clock in production, a manual clock in tests (`--manual-clock`,
+//! advanced through the edge's `POST /_weir/clock`), so schedules, job timeouts,
+//! crawler windows and retention are tested in virtual milliseconds instead of waited
+//! for.
+//!
+//! May depend on: `weir-model` (for wire timestamps). Must not depend on any other
+//! Weir crate: everything else reads time through it.
 //!
 //! Request signatures are the exception: SigV4's `X-Amz-Date` is checked against the
 //! system clock, because it is the client's real clock that is being judged.
 
+#![warn(missing_docs)]
+
 use std::sync::Arc;
 
-use axum::Json;
-use axum::Router;
-use axum::extract::State;
-use axum::routing::post;
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
-use weir_engine::Millis;
 use weir_model::Timestamp;
+
+/// Milliseconds since the Unix epoch (the engine's `Millis`).
+pub type Millis = i64;
 
 /// Longest single sleep of the system clock; a sleep re-reads the clock at least this
 /// often, so a wall-clock step (NTP) delays a deadline by at most this much.
@@ -124,41 +127,6 @@ fn system_millis() -> Millis {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as Millis)
         .unwrap_or(0)
-}
-
-/// Body of `POST /_weir/clock`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AdvanceRequest {
-    /// Milliseconds to move the manual clock forward (0 reads it).
-    #[serde(default)]
-    advance_ms: Millis,
-}
-
-/// Answer of `POST /_weir/clock`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ClockReading {
-    /// The manual clock after the call, in milliseconds since the Unix epoch.
-    now_ms: Millis,
-}
-
-/// `POST /_weir/clock` (`{"advanceMs": N}` → `{"nowMs": T}`), routed only when the
-/// server runs on a manual clock (`--manual-clock`, loopback listeners only).
-pub fn routes<S: Clone + Send + Sync + 'static>(clock: Clock) -> Router<S> {
-    Router::new()
-        .route("/_weir/clock", post(advance))
-        .with_state(clock)
-}
-
-async fn advance(
-    State(clock): State<Clock>,
-    Json(request): Json<AdvanceRequest>,
-) -> Json<ClockReading> {
-    let now_ms = clock
-        .advance(request.advance_ms)
-        .unwrap_or_else(|| clock.now_millis());
-    Json(ClockReading { now_ms })
 }
 
 #[cfg(test)]

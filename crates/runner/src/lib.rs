@@ -12,9 +12,14 @@
 //! **Stopping:** a kill sends SIGTERM to the whole process group, then SIGKILL after
 //! [`STOP_GRACE`] if anything of the group is still alive.
 //!
+//! May depend on: `weir-engine` (how an attempt ended), `weir-clock`. Must not depend on
+//! the store, the server or anything that knows HTTP: it is told what to run.
+//!
 //! **Cancellation contract:** the futures returned here may be dropped at any time
 //! without killing the process (it keeps running and is recovered later); only
 //! [`Runner::kill`] stops a process.
+
+#![warn(missing_docs)]
 
 pub mod locations;
 pub mod process;
@@ -26,8 +31,8 @@ use std::time::Duration;
 
 use weir_engine::{JobEnded, JobOutcome, Millis};
 
-use crate::clock::Clock;
 use process::Identity;
+use weir_clock::Clock;
 
 /// How much lower than the server's the CPU priority of job processes is.
 const JOB_NICENESS: &str = "5";
@@ -43,35 +48,35 @@ const RECOVERED_POLL: Duration = Duration::from_millis(50);
 const PYTHON_FILES: &[(&str, &str)] = &[
     (
         "awsglue/__init__.py",
-        include_str!("../../python/awsglue/__init__.py"),
+        include_str!("../python/awsglue/__init__.py"),
     ),
     (
         "awsglue/utils.py",
-        include_str!("../../python/awsglue/utils.py"),
+        include_str!("../python/awsglue/utils.py"),
     ),
     (
         "awsglue/blueprint/__init__.py",
-        include_str!("../../python/awsglue/blueprint/__init__.py"),
+        include_str!("../python/awsglue/blueprint/__init__.py"),
     ),
     (
         "awsglue/blueprint/base_resource.py",
-        include_str!("../../python/awsglue/blueprint/base_resource.py"),
+        include_str!("../python/awsglue/blueprint/base_resource.py"),
     ),
     (
         "awsglue/blueprint/workflow.py",
-        include_str!("../../python/awsglue/blueprint/workflow.py"),
+        include_str!("../python/awsglue/blueprint/workflow.py"),
     ),
     (
         "awsglue/blueprint/job.py",
-        include_str!("../../python/awsglue/blueprint/job.py"),
+        include_str!("../python/awsglue/blueprint/job.py"),
     ),
     (
         "awsglue/blueprint/crawler.py",
-        include_str!("../../python/awsglue/blueprint/crawler.py"),
+        include_str!("../python/awsglue/blueprint/crawler.py"),
     ),
     (
         "awsglue/blueprint/_driver.py",
-        include_str!("../../python/awsglue/blueprint/_driver.py"),
+        include_str!("../python/awsglue/blueprint/_driver.py"),
     ),
 ];
 
