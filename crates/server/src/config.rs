@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::auth::Authenticator;
+use weir_auth::Authenticator;
 
 /// Default listen address: loopback only, a fixed documented port.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5599";

@@ -9,7 +9,7 @@
 //! 2. **Body**: read whole, bounded in size (413 RequestEntityTooLargeException) and
 //!    time (400 RequestTimeoutException), so a client trickling a body holds only its
 //!    own connection and permit, and only for a bounded time.
-//! 3. **Authentication**, once: [`crate::auth::Authenticator::authenticate`] turns the
+//! 3. **Authentication**, once: [`weir_auth::Authenticator::authenticate`] turns the
 //!    raw request into a [`VerifiedPrincipal`], whose account and region become the
 //!    request's [`Scope`]. Nothing past this point sees an unverified request.
 //! 4. **Operation**: `X-Amz-Target` → dispatch → encode.
@@ -53,11 +53,11 @@ use tracing::Instrument;
 use weir_store::Scope;
 
 use crate::app::App;
-use crate::auth::{SignedRequest, VerifiedPrincipal};
 use crate::config::EdgeLimits;
 use crate::operations::{self, RequestContext};
 use crate::protocol::{self, ApiError};
 use crate::resources::ids;
+use weir_auth::{SignedRequest, VerifiedPrincipal};
 
 /// Message of the ThrottlingException answered when the in-flight bound is reached.
 pub const THROTTLED_MESSAGE: &str = "Rate exceeded";

@@ -2,8 +2,6 @@
 //!
 //! # Layout
 //! - [`http`]: the edge — one route, request ids, limits, error rendering, shutdown.
-//! - [`auth`]: SigV4 verification (pure, once per request at the edge) and the
-//!   credentials registry that maps access keys to accounts.
 //! - [`protocol`]: awsJson1_1 — `X-Amz-Target` resolution, decode + validate with the
 //!   generated model, encode, and [`protocol::ApiError`], the one error mapping.
 //! - [`operations`]: one handler per operation, grouped by resource; the dispatch is
@@ -21,12 +19,12 @@
 //!
 //! Wire shapes come from `weir_model` (generated from the AWS model), persistence from
 //! `weir_store`, orchestration decisions from `weir_engine`, time from `weir_clock`, job
-//! processes from `weir_runner`.
+//! processes from `weir_runner`, SigV4 verification and the credentials registry from
+//! `weir_auth`.
 
 #![warn(missing_docs)]
 
 pub mod app;
-pub mod auth;
 pub mod blueprint;
 pub mod clock_control;
 pub mod config;

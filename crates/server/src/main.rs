@@ -9,11 +9,11 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use weir::app::App;
-use weir::auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
 use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION, EdgeLimits};
 use weir::db::Db;
 use weir::orchestrator::schedule::Scheduler;
 use weir::orchestrator::{Orchestrator, OrchestratorSettings};
+use weir_auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
 use weir_clock::Clock;
 use weir_runner::{Runner, RunnerConfig};
 
@@ -291,8 +291,8 @@ fn log_auth_policy(auth: &Authenticator) {
         (AuthMode::Verify, CredentialSource::Development) => tracing::info!(
             "no --credentials file: accepting only the development credentials \
              {}/{} (account {account}) on this loopback address",
-            weir::auth::DEV_ACCESS_KEY,
-            weir::auth::DEV_SECRET_KEY
+            weir_auth::DEV_ACCESS_KEY,
+            weir_auth::DEV_SECRET_KEY
         ),
         (AuthMode::Verify, CredentialSource::File) => {
             let keys = auth.credentials().iter().count();
@@ -354,7 +354,7 @@ fn parse_max_in_flight(text: &str) -> Result<usize, String> {
 
 /// Parses `--account-id`: 12 digits.
 fn parse_account_id(text: &str) -> Result<String, String> {
-    if weir::auth::credentials::is_account_id(text) {
+    if weir_auth::credentials::is_account_id(text) {
         Ok(text.to_owned())
     } else {
         Err(format!("{text:?} is not an account id (12 digits)"))
@@ -363,7 +363,7 @@ fn parse_account_id(text: &str) -> Result<String, String> {
 
 /// Parses `--region`: a region name such as `us-east-1`.
 fn parse_region(text: &str) -> Result<String, String> {
-    if weir::auth::sigv4::is_region_name(text) {
+    if weir_auth::sigv4::is_region_name(text) {
         Ok(text.to_owned())
     } else {
         Err(format!("{text:?} is not a region name (such as us-east-1)"))

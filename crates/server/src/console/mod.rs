@@ -42,8 +42,8 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use weir_store::Scope;
 
 use crate::app::App;
-use crate::auth::AuthMode;
 use crate::protocol::ApiError;
+use weir_auth::AuthMode;
 
 /// Largest part of a log served; a longer log is served as its last this many bytes.
 pub const MAX_LOG_BYTES: u64 = 8 * 1024 * 1024;

@@ -51,7 +51,7 @@ pub enum StartOrigin {
 pub struct OrchestratorSettings {
     /// The credentials registry: job scripts of a run get a key pair of the run's
     /// account from it, so their boto3 calls are authenticated like any client's.
-    pub script_credentials: std::sync::Arc<crate::auth::CredentialRegistry>,
+    pub script_credentials: std::sync::Arc<weir_auth::CredentialRegistry>,
 }
 
 /// Runs workflows and jobs; cheap to clone.

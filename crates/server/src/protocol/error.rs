@@ -125,6 +125,19 @@ impl ApiError {
     }
 }
 
+impl From<weir_auth::sigv4::AuthError> for ApiError {
+    fn from(error: weir_auth::sigv4::AuthError) -> Self {
+        use weir_auth::sigv4::AuthError;
+        let message = error.to_string();
+        match error {
+            AuthError::MissingToken => ApiError::MissingAuthenticationToken(message),
+            AuthError::Incomplete(_) => ApiError::IncompleteSignature(message),
+            AuthError::UnrecognizedClient => ApiError::UnrecognizedClient(message),
+            AuthError::InvalidSignature(_) => ApiError::InvalidSignature(message),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         tracing::error!(%error, "store failure");

@@ -1,5 +1,5 @@
-//! Authentication at the edge: every API request is verified once, in
-//! [`crate::http`], before anything else looks at it; what comes out is a
+//! Authentication at the edge: every API request is verified once, by the server's
+//! HTTP edge, before anything else looks at it; what comes out is a
 //! [`VerifiedPrincipal`] (access key, account, region), from which the request's
 //! `Scope` is built. Handlers never see an unverified request.
 //!
@@ -8,6 +8,12 @@
 //!   (format documented there), or the development pair `test`/`test`.
 //! - [`Authenticator`]: the configured policy — verify, or `--no-auth` — decided once
 //!   at startup by [`Authenticator::for_listener`].
+//!
+//! May depend on: nothing of Weir (it is pure apart from reading the credentials file).
+//! Must not know any service's wire format: each service maps [`AuthError`] to its own
+//! error rendering.
+
+#![warn(missing_docs)]
 
 pub mod credentials;
 pub mod sigv4;

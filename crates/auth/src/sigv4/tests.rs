@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
 use super::*;
-use crate::auth::credentials::{Credential, CredentialRegistry};
+use crate::credentials::{Credential, CredentialRegistry};
 
 // ---- published vectors -------------------------------------------------------------
 
@@ -549,7 +549,7 @@ fn verifier_table() {
             headers: &headers,
             body: &body,
         };
-        let result = verify(&request, &registry, &policy, now).map_err(ApiError::from);
+        let result = verify(&request, &registry, &policy, now);
         match (expected, result) {
             (Ok(region), Ok(principal)) => {
                 assert_eq!(principal.region, region, "{name}");
@@ -558,9 +558,8 @@ fn verifier_table() {
                 assert_eq!(Some(principal.account), account, "{name}");
             }
             (Err((code, fragment)), Err(error)) => {
-                assert_eq!(error.code(), code, "{name}: {error}");
+                assert_eq!(wire_code(&error), code, "{name}: {error}");
                 assert!(error.to_string().contains(fragment), "{name}: {error}");
-                assert_eq!(error.status(), http::StatusCode::BAD_REQUEST, "{name}");
             }
             (expected, got) => panic!("{name}: expected {expected:?}, got {got:?}"),
         }
@@ -612,5 +611,16 @@ fn region_names() {
         &"a".repeat(65),
     ] {
         assert!(!is_region_name(bad), "{bad}");
+    }
+}
+
+/// The error code AWS's JSON services answer for each verification failure (the
+/// server's `ApiError` renders them so, always with status 400).
+fn wire_code(error: &AuthError) -> &'static str {
+    match error {
+        AuthError::MissingToken => "MissingAuthenticationTokenException",
+        AuthError::Incomplete(_) => "IncompleteSignatureException",
+        AuthError::UnrecognizedClient => "UnrecognizedClientException",
+        AuthError::InvalidSignature(_) => "InvalidSignatureException",
     }
 }

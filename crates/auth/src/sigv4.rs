@@ -28,7 +28,6 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::credentials::{Credential, CredentialRegistry};
-use crate::protocol::ApiError;
 
 /// The only signing algorithm accepted.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -99,18 +98,6 @@ pub enum AuthError {
 impl AuthError {
     fn mismatch() -> Self {
         AuthError::InvalidSignature(SIGNATURE_MISMATCH_MESSAGE.into())
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> Self {
-        let message = error.to_string();
-        match error {
-            AuthError::MissingToken => ApiError::MissingAuthenticationToken(message),
-            AuthError::Incomplete(_) => ApiError::IncompleteSignature(message),
-            AuthError::UnrecognizedClient => ApiError::UnrecognizedClient(message),
-            AuthError::InvalidSignature(_) => ApiError::InvalidSignature(message),
-        }
     }
 }
 
