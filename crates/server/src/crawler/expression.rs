@@ -9,8 +9,8 @@
 //!   are `'quoted strings'` or numbers.
 //!   Values compare as numbers when both sides are numbers, else as strings.
 
-use super::glob::Glob;
 use crate::protocol::ApiError;
+use weir_crawler::glob::Glob;
 
 /// A compiled GetTables name expression.
 pub struct NamePattern {

@@ -18,7 +18,6 @@ use weir_model::shapes::Crawler;
 use weir_store::{Kind, Scope, Store, StoreExt, Transaction};
 
 use super::runtime::{self, CrawlState, Current, Entry, Runtime};
-use super::scan::{self, FoundTable, ScanError};
 use super::sync::{self, Plan, Writer};
 use super::{EPOCH, cancel, cancel_flag, pause, release, tables};
 use crate::db::Db;
@@ -26,6 +25,7 @@ use crate::protocol::ApiError;
 use crate::resources::crawler::READY;
 use crate::resources::stored::{self, Stored};
 use weir_clock::Clock;
+use weir_crawler::scan::{self, FoundTable, ScanError};
 
 /// `Crawler.State` of a crawling crawler.
 pub const RUNNING: &str = "RUNNING";

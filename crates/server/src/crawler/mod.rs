@@ -3,8 +3,8 @@
 //! write.
 //!
 //! # Layout
-//! - [`scan`] (blocking): targets → files ([`layout`], [`glob`]) → classified and
-//!   sampled tables ([`infer_csv`], [`infer_json`], [`infer_parquet`], [`types`]).
+//! - `weir_crawler::scan` (blocking, its own crate): targets → files → classified and
+//!   sampled tables.
 //! - [`sync`]: found tables → catalog changes under the SchemaChangePolicy.
 //! - [`tables`]: how databases, tables and partitions are stored; [`expression`]:
 //!   the GetTables and GetPartitions filters.
@@ -35,17 +35,10 @@
 //! without racing it. Unset in normal use.
 
 pub mod expression;
-pub mod glob;
-pub mod infer_csv;
-pub mod infer_json;
-pub mod infer_parquet;
-pub mod layout;
 pub mod lifecycle;
 pub mod runtime;
-pub mod scan;
 pub mod sync;
 pub mod tables;
-pub mod types;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -28,10 +28,10 @@ use weir_model::shapes::{
 };
 use weir_store::{Kind, Record, Scope, Transaction};
 
-use super::scan::{Format, FoundTable};
 use super::tables::{self, TableDoc};
 use crate::protocol::ApiError;
 use crate::resources::stored::{self, Stored};
+use weir_crawler::scan::{Format, FoundTable};
 
 /// Table parameter naming the crawler that last wrote the table.
 pub const UPDATED_BY: &str = "UPDATED_BY_CRAWLER";
@@ -634,7 +634,7 @@ mod tests {
 
     // -- planning outside the write transaction ----------------------------------------
 
-    use super::super::scan::FoundPartition;
+    use weir_crawler::scan::FoundPartition;
     use weir_model::shapes::SchemaChangePolicy;
     use weir_store::{SqliteStore, StoreExt};
 

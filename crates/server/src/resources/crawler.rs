@@ -19,9 +19,9 @@ use weir_model::shapes::{
     LineageConfiguration, RecrawlPolicy, Schedule, SchemaChangePolicy, UpdateCrawlerRequest,
 };
 
-use crate::crawler::glob::Glob;
 use crate::protocol::ApiError;
 use crate::resources::cron;
+use weir_crawler::glob::Glob;
 
 /// `Crawler.State` of a crawler that is not crawling.
 pub const READY: &str = "READY";

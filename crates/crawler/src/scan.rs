@@ -1,5 +1,5 @@
 //! The blocking part of a crawl: resolve each S3 target to its local directory, walk
-//! it, group files into tables ([`super::layout`]), classify and sample each table's
+//! it, group files into tables ([`crate::layout`]), classify and sample each table's
 //! files, and describe the tables found. Nothing is written here.
 //!
 //! **Classification** (per file, then the majority format of a table's files wins):
@@ -24,10 +24,10 @@ use std::path::{Component, Path, PathBuf};
 use sha2::{Digest, Sha256};
 use weir_model::shapes::S3Target;
 
-use super::glob::Glob;
-use super::layout::{self, FileEntry, GroupFile, TableGroup};
-use super::types::{HiveType, merge_fields};
-use super::{infer_csv, infer_json, infer_parquet};
+use crate::glob::Glob;
+use crate::layout::{self, FileEntry, GroupFile, TableGroup};
+use crate::types::{HiveType, merge_fields};
+use crate::{infer_csv, infer_json, infer_parquet};
 use weir_runner::locations;
 
 /// Bytes of a file read to classify and sample it.

@@ -16,7 +16,7 @@ use parquet::basic::{ConvertedType, LogicalType, Repetition, Type as Physical};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::Type;
 
-use super::types::HiveType;
+use crate::types::HiveType;
 
 /// What a Parquet footer says about its table.
 #[derive(Debug, Clone, PartialEq)]

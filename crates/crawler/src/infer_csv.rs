@@ -10,9 +10,9 @@
 //!
 //! **Types:** each non-empty value is `boolean` (`true`/`false`), `bigint`, `double`,
 //! `timestamp` (`YYYY-MM-DD hh:mm:ss[.fff]`, `T` allowed) or `string`; a column takes
-//! the merge of its values ([`super::types::merge`]); an all-empty column is `string`.
+//! the merge of its values ([`crate::types::merge`]); an all-empty column is `string`.
 
-use super::types::{HiveType, merge};
+use crate::types::{HiveType, merge};
 
 /// Delimiters Glue's CSV classifier recognises: comma, tab, pipe, semicolon, Ctrl-A.
 pub const DELIMITERS: [u8; 5] = [b',', b'\t', b'|', b';', 0x01];

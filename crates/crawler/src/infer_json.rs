@@ -12,7 +12,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::types::{HiveType, merge, merge_fields};
+use crate::types::{HiveType, merge, merge_fields};
 
 /// What a sample of JSON records says about its table.
 #[derive(Debug, Clone, PartialEq)]

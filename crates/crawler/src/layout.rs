@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::glob::Glob;
-use super::scan::ScanError;
+use crate::glob::Glob;
+use crate::scan::ScanError;
 
 /// Deepest folder nesting followed under a target.
 const MAX_DEPTH: usize = 64;
