@@ -11,10 +11,10 @@
 use serde_json::{Map, Value, json};
 use weir_model::operations as ops;
 
-use super::layout::Layout;
 use super::{Created, EntityKind};
 use crate::operations::RequestContext;
 use crate::protocol::{self, ApiError};
+use weir_blueprint::layout::Layout;
 
 /// One creation request.
 #[derive(Debug, Clone)]

@@ -33,10 +33,7 @@
 //! - Work a stop interrupted ([`recovery`]): registrations are redone from
 //!   `BlueprintLocation`; runs are rolled back and end FAILED.
 
-pub mod archive;
 pub mod entities;
-pub mod layout;
-pub mod params;
 pub mod recovery;
 pub mod registration;
 pub mod run;

@@ -1,6 +1,6 @@
 //! Registration of a blueprint archive (spec §9.3), run after CreateBlueprint or
 //! UpdateBlueprint answered: copy the published archive to a location Weir owns, check
-//! it ([`super::archive`]), then set the blueprint ACTIVE or FAILED.
+//! it ([`weir_blueprint::archive`]), then set the blueprint ACTIVE or FAILED.
 //!
 //! A registration only finishes the revision it was started for: when the blueprint
 //! was deleted or registered again meanwhile, its result is dropped (and its copy
@@ -11,13 +11,13 @@ use std::path::Path;
 
 use weir_store::Scope;
 
-use super::archive::{self, MAX_COMPRESSED_BYTES};
 use super::recovery::{self, Pending};
 use super::{
     ActiveDefinition, StoredBlueprint, archive_location, archive_path, load, save, status,
 };
 use crate::app::App;
 use crate::protocol::ApiError;
+use weir_blueprint::archive::{self, MAX_COMPRESSED_BYTES};
 use weir_runner::locations;
 
 /// What the checks found in a good archive.

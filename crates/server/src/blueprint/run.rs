@@ -12,17 +12,18 @@ use weir_model::shapes::{BlueprintDetails, BlueprintRun, Workflow};
 use weir_store::{Kind, Scope};
 
 use super::entities::{self, Step};
-use super::layout::{self, LayoutRequest, LayoutSettings};
-use super::params::ParameterSpec;
 use super::recovery::{self, Pending};
 use super::{
-    ActiveDefinition, Created, EntityKind, LAYOUT_TIME_LIMIT, StoredRun, archive, archive_path,
-    run_dir, run_key, run_state, status,
+    ActiveDefinition, Created, EntityKind, LAYOUT_TIME_LIMIT, StoredRun, archive_path, run_dir,
+    run_key, run_state, status,
 };
 use crate::app::App;
 use crate::operations::RequestContext;
 use crate::protocol::{ApiError, OrApiError};
 use crate::resources::stored;
+use weir_blueprint::archive;
+use weir_blueprint::layout::{self, LayoutRequest, LayoutSettings};
+use weir_blueprint::params::ParameterSpec;
 
 /// Checks a StartBlueprintRun request, records the run as RUNNING and starts the work;
 /// returns the run id once the record is committed.

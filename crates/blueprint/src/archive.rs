@@ -11,7 +11,7 @@
 //!   entries; files are created with `create_new`, so a duplicate entry cannot overwrite;
 //! - `blueprint.cfg` at the root or in one first-level folder (the root wins; two
 //!   first-level candidates are ambiguous), well-formed JSON with `layoutGenerator` and
-//!   `parameterSpec` (see [`crate::blueprint::params`]);
+//!   `parameterSpec` (see [`crate::params`]);
 //! - the `layoutGenerator` module is in the archive: `a.b.fn` needs `a/b.py` or
 //!   `a/b/__init__.py`, relative to the archive root, which is the layout generator's
 //!   working directory and first `sys.path` entry.
@@ -23,7 +23,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::params::ParameterSpec;
+use crate::params::ParameterSpec;
 
 /// Largest accepted archive file, in bytes.
 pub const MAX_COMPRESSED_BYTES: u64 = 1024 * 1024;
