@@ -31,7 +31,7 @@ from runs_helpers import expect_stats, wait_run, weir_args  # noqa: F401  (fixtu
 from weirtest import ROOT, WeirServer, expect_error, weir_bin, workflow_arn
 
 # The shipped library itself, for the tests of its behaviour (no server needed).
-sys.path.insert(0, str(ROOT / "crates" / "server" / "python"))
+sys.path.insert(0, str(ROOT / "crates" / "runner" / "python"))
 from awsglue.blueprint.crawler import Crawler  # noqa: E402
 from awsglue.blueprint.job import Job  # noqa: E402
 from awsglue.blueprint.workflow import Entities, Workflow  # noqa: E402
