@@ -16,6 +16,7 @@
 //! - [`console`]: a read-only HTML console (`/console`) of the default scope, for
 //!   local and development use.
 //! - [`metrics`]: Prometheus counters and histograms, served at `/metrics`.
+//! - [`server`]: the wiring of all of the above and the start-up and shutdown order.
 //!
 //! Wire shapes come from `weir_model` (generated from the AWS model), persistence from
 //! `weir_store`, orchestration decisions from `weir_engine`, time from `weir_clock`, job
@@ -37,3 +38,4 @@ pub mod operations;
 pub mod orchestrator;
 pub mod protocol;
 pub mod resources;
+pub mod server;

@@ -1,21 +1,16 @@
-//! The `weir` binary: parses the command line, sets up logging, opens the store,
-//! binds the listener and runs the server until SIGTERM or Ctrl-C.
+//! The `weir` binary: parses the command line, sets up logging, binds the listener and
+//! runs the [`Server`] until SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use weir::app::App;
 use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION, EdgeLimits};
-use weir::db::Db;
-use weir::orchestrator::schedule::Scheduler;
-use weir::orchestrator::{Orchestrator, OrchestratorSettings};
+use weir::server::Server;
 use weir_auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
 use weir_clock::Clock;
-use weir_runner::{Runner, RunnerConfig};
 
 #[derive(Parser)]
 #[command(
@@ -194,90 +189,11 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
-    let store = weir_store::SqliteStore::open(&config.data_dir)
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
-    let db = Db::new(Arc::new(store));
-    let runner = Runner::new(
-        RunnerConfig {
-            data_dir: config.data_dir.clone(),
-            s3_root: config.s3_dir.clone(),
-            python: config.python.clone(),
-        },
-        clock.clone(),
-    )
-    .context("preparing the job runner")?;
-    let (orchestrator, driver) = Orchestrator::new(
-        db.clone(),
-        runner,
-        clock.clone(),
-        OrchestratorSettings {
-            script_credentials: config.auth.credentials().clone(),
-        },
-    );
-    let (stop_driver, driver_stopped) = tokio::sync::oneshot::channel::<()>();
-    let driver = tokio::spawn(driver.run(async {
-        let _ = driver_stopped.await;
-    }));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
-    let local = listener.local_addr().context("reading the bound address")?;
-    let callback = if local.ip().is_unspecified() {
-        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port())
-    } else {
-        local
-    };
-    orchestrator.set_endpoint(format!("http://{callback}"));
-    let retention_ms = i64::from(config.retention_days) * 86_400_000;
-    let scheduler = Scheduler::new(orchestrator.clone(), db.clone());
-    let app = App::new(config, db.clone(), orchestrator.clone(), scheduler.clone())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let recovered = orchestrator
-        .recover()
-        .await
-        .map_err(|e| anyhow::anyhow!("recovering runs: {e}"))?;
-    if recovered > 0 {
-        tracing::info!(runs = recovered, "resumed the runs that were active");
-    }
-    let crawls = weir::crawler::lifecycle::settle_interrupted(&db, &clock)
-        .await
-        .map_err(|e| anyhow::anyhow!("settling interrupted crawls: {e}"))?;
-    if crawls > 0 {
-        tracing::info!(crawls, "marked the crawls a stop interrupted as failed");
-    }
-    let blueprint_work = weir::blueprint::recovery::recover(&app)
-        .await
-        .map_err(|e| anyhow::anyhow!("recovering blueprint work: {e}"))?;
-    if blueprint_work > 0 {
-        tracing::info!(
-            entries = blueprint_work,
-            "handled the blueprint registrations and runs a stop interrupted"
-        );
-    }
-    let schedules = scheduler
-        .load()
-        .await
-        .map_err(|e| anyhow::anyhow!("loading trigger schedules: {e}"))?;
-    if schedules > 0 {
-        tracing::info!(schedules, "armed the schedules of activated triggers");
-    }
-    tokio::spawn(scheduler.run());
-    purge_history(&orchestrator, retention_ms).await;
-    tokio::spawn(purge_history_hourly(orchestrator.clone(), retention_ms));
-    println!("listening on {local}");
-    tracing::info!(%local, "weir is serving the AWS Glue API");
-    weir::http::serve(listener, app, shutdown_signal())
-        .await
-        .context("serving")?;
-    let _ = stop_driver.send(());
-    let _ = driver.await;
-    // Last, so that the database file alone holds every change (a copy is a backup).
-    match db.checkpoint().await {
-        Ok(()) => tracing::info!("checkpointed the store into its database file"),
-        Err(error) => tracing::warn!(%error, "could not checkpoint the store at shutdown"),
-    }
-    tracing::info!("weir stopped");
-    Ok(())
+    let server = Server::assemble(config, clock)?;
+    server.run(listener, shutdown_signal()).await
 }
 
 /// Logs the authentication policy in force; `--no-auth` loudly, on every start.
@@ -367,28 +283,6 @@ fn parse_region(text: &str) -> Result<String, String> {
         Ok(text.to_owned())
     } else {
         Err(format!("{text:?} is not a region name (such as us-east-1)"))
-    }
-}
-
-/// Purges finished run history past the retention every hour of the server's clock
-/// (start-up purges once before serving).
-async fn purge_history_hourly(orchestrator: Orchestrator, retention_ms: i64) {
-    const HOUR_MS: i64 = 3_600_000;
-    let clock = orchestrator.clock().clone();
-    let mut next = clock.now_millis().saturating_add(HOUR_MS);
-    loop {
-        clock.sleep_until(next).await;
-        purge_history(&orchestrator, retention_ms).await;
-        next = next.saturating_add(HOUR_MS).max(clock.now_millis());
-    }
-}
-
-/// Purges finished run history past the retention once, logging the outcome.
-async fn purge_history(orchestrator: &Orchestrator, retention_ms: i64) {
-    match orchestrator.purge_history(retention_ms).await {
-        Ok(0) => {}
-        Ok(purged) => tracing::info!(purged, "purged run history past the retention"),
-        Err(error) => tracing::warn!(%error, "could not purge run history"),
     }
 }
 

@@ -32,14 +32,11 @@ use serde_json::{Map, Value};
 use tower::ServiceExt;
 use weir::app::App;
 use weir::config::{Config, EdgeLimits};
-use weir::db::Db;
-use weir::orchestrator::schedule::Scheduler;
-use weir::orchestrator::{Orchestrator, OrchestratorSettings};
+use weir::server::Server;
 use weir_auth::{Authenticator, DEFAULT_MAX_CLOCK_SKEW};
 use weir_clock::Clock;
 use weir_model::operations::SERVED_OPERATIONS;
 use weir_model::schema::{self, Shape};
-use weir_runner::{Runner, RunnerConfig as JobRunnerConfig};
 
 /// Cases per served operation (68 operations).
 const CASES_PER_OPERATION: u32 = 64;
@@ -68,26 +65,6 @@ fn app(dir: &std::path::Path, no_auth: bool) -> App {
     )
     .expect("auth");
     put_blueprint_archive(&data_dir.join("s3/fuzz/bp.zip"));
-    let store = weir_store::SqliteStore::open(&data_dir).expect("store");
-    let db = Db::new(std::sync::Arc::new(store));
-    let clock = Clock::system();
-    let runner = Runner::new(
-        JobRunnerConfig {
-            data_dir: data_dir.clone(),
-            s3_root: data_dir.join("s3"),
-            python: "python3".into(),
-        },
-        clock.clone(),
-    )
-    .expect("runner");
-    let (orchestrator, _driver) = Orchestrator::new(
-        db.clone(),
-        runner,
-        clock,
-        OrchestratorSettings {
-            script_credentials: auth.credentials().clone(),
-        },
-    );
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         s3_dir: data_dir.join("s3"),
@@ -102,8 +79,10 @@ fn app(dir: &std::path::Path, no_auth: bool) -> App {
             ..EdgeLimits::default()
         },
     };
-    let scheduler = Scheduler::new(orchestrator.clone(), db.clone());
-    App::new(config, db, orchestrator, scheduler).expect("app")
+    // Wired as the binary wires it; the driver is not started (no job needs to run).
+    Server::assemble(config, Clock::system())
+        .expect("server")
+        .app
 }
 
 /// A blueprint whose layout makes a workflow (named by its parameter) with one job.

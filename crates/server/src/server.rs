@@ -1,0 +1,163 @@
+//! The assembled server and its start-up and shutdown order: the one place that wires
+//! the store, the runner, the orchestrator and its driver, the scheduler and the edge
+//! (the binary only parses its command line and calls [`Server::assemble`] and
+//! [`Server::run`]; tests assemble the same way).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use weir_clock::Clock;
+use weir_runner::{Runner, RunnerConfig};
+
+use crate::app::App;
+use crate::config::Config;
+use crate::db::Db;
+use crate::orchestrator::schedule::Scheduler;
+use crate::orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
+
+/// Milliseconds in a day, the unit of `--retention-days`.
+const DAY_MS: i64 = 86_400_000;
+/// How often finished run history past the retention is purged, on the server's clock.
+const PURGE_EVERY_MS: i64 = 3_600_000;
+
+/// Everything a running server is made of, wired but not started.
+pub struct Server {
+    /// The state every request handler uses.
+    pub app: App,
+    /// The orchestrator's driver, spawned by [`Server::run`].
+    driver: DriverTask,
+    /// The scheduler of SCHEDULED triggers, loaded and spawned by [`Server::run`].
+    scheduler: Scheduler,
+}
+
+impl Server {
+    /// Opens the store in the data directory and wires the parts over it.
+    pub fn assemble(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let store = weir_store::SqliteStore::open(&config.data_dir)
+            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+        let db = Db::new(Arc::new(store));
+        let runner = Runner::new(
+            RunnerConfig {
+                data_dir: config.data_dir.clone(),
+                s3_root: config.s3_dir.clone(),
+                python: config.python.clone(),
+            },
+            clock.clone(),
+        )
+        .context("preparing the job runner")?;
+        let (orchestrator, driver) = Orchestrator::new(
+            db.clone(),
+            runner,
+            clock,
+            OrchestratorSettings {
+                script_credentials: config.auth.credentials().clone(),
+            },
+        );
+        let scheduler = Scheduler::new(orchestrator.clone(), db.clone());
+        let app = App::new(config, db, orchestrator, scheduler.clone())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Self {
+            app,
+            driver,
+            scheduler,
+        })
+    }
+
+    /// Starts the driver, takes back what a previous process left (runs, crawls,
+    /// blueprint work), arms the schedules and the retention purge, prints
+    /// `listening on ADDR` and serves `listener` until `shutdown` completes; then lets
+    /// requests finish, stops the driver and checkpoints the store.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            app,
+            driver,
+            scheduler,
+        } = self;
+        let orchestrator = app.orchestrator().clone();
+        let db = app.db().clone();
+        let local = listener.local_addr().context("reading the bound address")?;
+        let callback = if local.ip().is_unspecified() {
+            std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), local.port())
+        } else {
+            local
+        };
+        orchestrator.set_endpoint(format!("http://{callback}"));
+        let (stop_driver, driver_stopped) = tokio::sync::oneshot::channel::<()>();
+        let driver = tokio::spawn(driver.run(async {
+            let _ = driver_stopped.await;
+        }));
+        let recovered = orchestrator
+            .recover()
+            .await
+            .map_err(|e| anyhow::anyhow!("recovering runs: {e}"))?;
+        if recovered > 0 {
+            tracing::info!(runs = recovered, "resumed the runs that were active");
+        }
+        let crawls = crate::crawler::lifecycle::settle_interrupted(&db, app.clock())
+            .await
+            .map_err(|e| anyhow::anyhow!("settling interrupted crawls: {e}"))?;
+        if crawls > 0 {
+            tracing::info!(crawls, "marked the crawls a stop interrupted as failed");
+        }
+        let blueprint_work = crate::blueprint::recovery::recover(&app)
+            .await
+            .map_err(|e| anyhow::anyhow!("recovering blueprint work: {e}"))?;
+        if blueprint_work > 0 {
+            tracing::info!(
+                entries = blueprint_work,
+                "handled the blueprint registrations and runs a stop interrupted"
+            );
+        }
+        let schedules = scheduler
+            .load()
+            .await
+            .map_err(|e| anyhow::anyhow!("loading trigger schedules: {e}"))?;
+        if schedules > 0 {
+            tracing::info!(schedules, "armed the schedules of activated triggers");
+        }
+        tokio::spawn(scheduler.run());
+        let retention_ms = i64::from(app.config().retention_days).saturating_mul(DAY_MS);
+        purge_history(&orchestrator, retention_ms).await;
+        tokio::spawn(purge_history_hourly(orchestrator, retention_ms));
+        println!("listening on {local}");
+        tracing::info!(%local, "weir is serving the AWS Glue API");
+        crate::http::serve(listener, app, shutdown)
+            .await
+            .context("serving")?;
+        let _ = stop_driver.send(());
+        let _ = driver.await;
+        // Last, so that the database file alone holds every change (a copy is a backup).
+        match db.checkpoint().await {
+            Ok(()) => tracing::info!("checkpointed the store into its database file"),
+            Err(error) => tracing::warn!(%error, "could not checkpoint the store at shutdown"),
+        }
+        tracing::info!("weir stopped");
+        Ok(())
+    }
+}
+
+/// Purges finished run history past the retention every hour of the server's clock
+/// (start-up purges once before serving).
+async fn purge_history_hourly(orchestrator: Orchestrator, retention_ms: i64) {
+    let clock = orchestrator.clock().clone();
+    let mut next = clock.now_millis().saturating_add(PURGE_EVERY_MS);
+    loop {
+        clock.sleep_until(next).await;
+        purge_history(&orchestrator, retention_ms).await;
+        next = next.saturating_add(PURGE_EVERY_MS).max(clock.now_millis());
+    }
+}
+
+/// Purges finished run history past the retention once, logging the outcome.
+async fn purge_history(orchestrator: &Orchestrator, retention_ms: i64) {
+    match orchestrator.purge_history(retention_ms).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "purged run history past the retention"),
+        Err(error) => tracing::warn!(%error, "could not purge run history"),
+    }
+}
