@@ -140,7 +140,16 @@ impl Driver {
                 effects,
                 deadline,
             } => {
-                if let Some(deadline) = deadline {
+                let finished = effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::RunFinished { .. }));
+                if finished {
+                    // A finished run has no deadline left: forget its queued one rather
+                    // than wake up for it (up to days later) to find nothing to do.
+                    if let Some(at) = self.armed.remove(&key) {
+                        self.deadlines.remove(&(at, key.clone()));
+                    }
+                } else if let Some(deadline) = deadline {
                     self.arm(key.clone(), deadline);
                 }
                 for effect in effects {
