@@ -30,15 +30,6 @@ impl Timestamp {
         self.0
     }
 
-    /// The current wall-clock time (truncated to milliseconds).
-    pub fn now() -> Self {
-        let millis = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-            Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
-        };
-        Self(millis)
-    }
-
     /// Epoch seconds as a float (the wire value).
     pub fn as_epoch_seconds(self) -> f64 {
         // Exact integer division keeps the result the closest double to the
