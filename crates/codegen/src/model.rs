@@ -2,6 +2,7 @@
 //! Maps whose order matters (shapes, operations, members) keep the order of
 //! the file.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -57,6 +58,53 @@ pub struct Model {
     pub operations: OrderedMap<Operation>,
     /// Shapes by name.
     pub shapes: OrderedMap<Shape>,
+}
+
+impl Model {
+    /// The shape `name`, which the model must define.
+    pub fn shape(&self, name: &str) -> anyhow::Result<&Shape> {
+        use anyhow::Context;
+        self.shapes
+            .get(name)
+            .with_context(|| format!("shape {name} not in model"))
+    }
+
+    /// Every shape reachable from `roots` (members in [`crate::OPAQUE_MEMBERS`] are
+    /// not followed).
+    pub fn reachable(&self, roots: Vec<String>) -> anyhow::Result<BTreeSet<String>> {
+        use anyhow::Context;
+        let mut closure = BTreeSet::new();
+        let mut stack = roots;
+        while let Some(name) = stack.pop() {
+            if !closure.insert(name.clone()) {
+                continue;
+            }
+            let s = self.shape(&name)?;
+            match s.ty.as_str() {
+                "structure" if !s.document => {
+                    for (m, r) in s.members.iter() {
+                        if !is_opaque(&name, m) {
+                            stack.push(r.shape.clone());
+                        }
+                    }
+                }
+                "list" => stack.push(s.member.as_ref().context("list member")?.shape.clone()),
+                "map" => {
+                    stack.push(s.key.as_ref().context("map key")?.shape.clone());
+                    stack.push(s.value.as_ref().context("map value")?.shape.clone());
+                }
+                _ => {}
+            }
+        }
+        Ok(closure)
+    }
+}
+
+/// Whether `structure.member` is one of [`crate::OPAQUE_MEMBERS`] (any JSON).
+pub fn is_opaque(structure: &str, member: &str) -> bool {
+    crate::OPAQUE_MEMBERS
+        .iter()
+        .any(|(s, m)| *s == structure && *m == member)
 }
 
 /// One operation.

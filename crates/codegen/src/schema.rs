@@ -7,19 +7,13 @@ use std::fmt::Write as _;
 
 use anyhow::{Context, Result, bail};
 
-use crate::model::{Model, Shape};
+use crate::model::{Model, is_opaque};
 use crate::shapes::EMPTY_STRUCT;
 use crate::text;
-use crate::{BOTOCORE_VERSION, OPAQUE_MEMBERS, SERVED_OPERATIONS};
+use crate::{BOTOCORE_VERSION, SERVED_OPERATIONS};
 
 /// Name of the table entry of opaque members (any JSON). Not a botocore name.
 pub const OPAQUE_SHAPE: &str = "__Opaque";
-
-fn is_opaque(structure: &str, member: &str) -> bool {
-    OPAQUE_MEMBERS
-        .iter()
-        .any(|(s, m)| *s == structure && *m == member)
-}
 
 /// The input shape of `op` (the empty structure when the model names none).
 fn input_shape(model: &Model, op: &str) -> Result<String> {
@@ -33,46 +27,17 @@ fn input_shape(model: &Model, op: &str) -> Result<String> {
         .map_or_else(|| EMPTY_STRUCT.to_owned(), |r| r.shape.clone()))
 }
 
-fn shape<'a>(model: &'a Model, name: &str) -> Result<&'a Shape> {
-    model
-        .shapes
-        .get(name)
-        .with_context(|| format!("shape {name} not in model"))
-}
-
 /// Every shape reachable from the served operations' inputs (opaque members not
 /// followed), sorted by name.
 fn input_closure(model: &Model) -> Result<BTreeSet<String>> {
-    let mut closure = BTreeSet::new();
-    let mut stack = Vec::new();
+    let mut roots = Vec::new();
     for op in SERVED_OPERATIONS {
         let input = input_shape(model, op)?;
         if input != EMPTY_STRUCT {
-            stack.push(input);
+            roots.push(input);
         }
     }
-    while let Some(name) = stack.pop() {
-        if !closure.insert(name.clone()) {
-            continue;
-        }
-        let s = shape(model, &name)?;
-        match s.ty.as_str() {
-            "structure" if !s.document => {
-                for (m, r) in s.members.iter() {
-                    if !is_opaque(&name, m) {
-                        stack.push(r.shape.clone());
-                    }
-                }
-            }
-            "list" => stack.push(s.member.as_ref().context("list member")?.shape.clone()),
-            "map" => {
-                stack.push(s.key.as_ref().context("map key")?.shape.clone());
-                stack.push(s.value.as_ref().context("map value")?.shape.clone());
-            }
-            _ => {}
-        }
-    }
-    Ok(closure)
+    model.reachable(roots)
 }
 
 fn bound_f64(n: &Option<serde_json::Number>) -> String {
@@ -84,7 +49,7 @@ fn bound_f64(n: &Option<serde_json::Number>) -> String {
 
 /// The `Shape` expression of the model shape `name`.
 fn entry(model: &Model, name: &str) -> Result<String> {
-    let s = shape(model, name)?;
+    let s = model.shape(name)?;
     Ok(match s.ty.as_str() {
         "structure" if s.document => "Shape::Document".to_owned(),
         "structure" => {

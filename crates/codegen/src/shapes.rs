@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use anyhow::{Context, Result, bail};
 
-use crate::model::{Model, Shape};
+use crate::model::{Model, Shape, is_opaque};
 use crate::text;
 use crate::{BOTOCORE_VERSION, OPAQUE_MEMBERS, SERVED_OPERATIONS};
 
@@ -37,18 +37,9 @@ struct Ctx<'a> {
     need_empty: bool,
 }
 
-fn is_opaque(structure: &str, member: &str) -> bool {
-    OPAQUE_MEMBERS
-        .iter()
-        .any(|(s, m)| *s == structure && *m == member)
-}
-
 impl<'a> Ctx<'a> {
     fn shape(&self, name: &str) -> Result<&'a Shape> {
-        self.model
-            .shapes
-            .get(name)
-            .with_context(|| format!("shape {name} not in model"))
+        self.model.shape(name)
     }
 
     fn is_struct(&self, name: &str) -> Result<bool> {
@@ -67,39 +58,19 @@ impl<'a> Ctx<'a> {
             skipped_patterns: BTreeSet::new(),
             need_empty: false,
         };
-        let mut stack = Vec::new();
+        let mut roots = Vec::new();
         for op in SERVED_OPERATIONS {
             let def = model.operations.get(op).context("served op")?;
             match &def.input {
-                Some(r) => stack.push(r.shape.clone()),
+                Some(r) => roots.push(r.shape.clone()),
                 None => ctx.need_empty = true,
             }
             match &def.output {
-                Some(r) => stack.push(r.shape.clone()),
+                Some(r) => roots.push(r.shape.clone()),
                 None => ctx.need_empty = true,
             }
         }
-        while let Some(name) = stack.pop() {
-            if !ctx.closure.insert(name.clone()) {
-                continue;
-            }
-            let s = ctx.shape(&name)?;
-            match s.ty.as_str() {
-                "structure" if !s.document => {
-                    for (m, r) in s.members.iter() {
-                        if !is_opaque(&name, m) {
-                            stack.push(r.shape.clone());
-                        }
-                    }
-                }
-                "list" => stack.push(s.member.as_ref().context("list member")?.shape.clone()),
-                "map" => {
-                    stack.push(s.key.as_ref().context("map key")?.shape.clone());
-                    stack.push(s.value.as_ref().context("map value")?.shape.clone());
-                }
-                _ => {}
-            }
-        }
+        ctx.closure = model.reachable(roots)?;
         for (m, s) in OPAQUE_MEMBERS {
             let shape = ctx.shape(m)?;
             if shape.members.get(s).is_none() {
