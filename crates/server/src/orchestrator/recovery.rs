@@ -1,5 +1,5 @@
 //! Crash recovery at start-up: every run that was active is taken back. Attempts that
-//! ended while Weir was down are settled first, in one transition per run and before
+//! ended while Weir was down are settled first, in one transition per such run and before
 //! any deadline is armed (so a job that finished in time is never recorded TIMEOUT
 //! because its timer fired first); running processes are re-attached; then every
 //! effect the persisted state may still need is re-issued (all are idempotent).
@@ -49,6 +49,15 @@ impl Orchestrator {
                         }
                     }
                 }
+            }
+            if settled.is_empty() {
+                // Nothing ended while Weir was down: no write, just re-issue.
+                self.send(Event::Committed {
+                    key,
+                    effects: stored.run.recover(),
+                    deadline: stored.run.poll_timeout(),
+                });
+                continue;
             }
             let outstanding = self
                 .transition(key.clone(), move |_, stored| {
