@@ -266,13 +266,10 @@ impl Runner {
             }
         };
         process::signal_group(&identity, libc::SIGTERM);
-        let runner = self.clone();
-        let id = job_run_id.to_owned();
         tokio::spawn(async move {
             tokio::time::sleep(STOP_GRACE).await;
-            if runner.slots().contains_key(&id) || identity.is_alive() {
-                process::signal_group(&identity, libc::SIGKILL);
-            }
+            // A no-op when the group's leader is gone (checked by identity).
+            process::signal_group(&identity, libc::SIGKILL);
         });
         KillOutcome::Signalled
     }
