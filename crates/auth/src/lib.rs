@@ -159,15 +159,18 @@ impl Authenticator {
         &self.default_account
     }
 
-    /// Authenticates one request at time `now` (pure: the caller reads the clock).
+    /// Authenticates one request for the service whose signing name is `service`
+    /// (`glue`, `s3`, …) at time `now` (pure: the caller reads the clock).
     ///
-    /// Under [`AuthMode::Verify`] this is [`sigv4::verify`] for the service `glue`.
+    /// Under [`AuthMode::Verify`] this is [`sigv4::verify`]; the credential scope must
+    /// name `service`.
     /// Under [`AuthMode::Disabled`] every request is accepted in the default account,
     /// in the region of its credential scope when it has a parseable one, else in the
     /// default region.
     pub fn authenticate(
         &self,
         request: &SignedRequest<'_>,
+        service: &str,
         now: SystemTime,
     ) -> Result<VerifiedPrincipal, AuthError> {
         match self.mode {
@@ -175,7 +178,7 @@ impl Authenticator {
                 request,
                 &self.credentials,
                 &sigv4::Policy {
-                    service: sigv4::SERVICE,
+                    service,
                     max_clock_skew: self.max_clock_skew,
                 },
                 now,
@@ -283,6 +286,7 @@ mod tests {
                     headers,
                     body: b"",
                 },
+                sigv4::SERVICE,
                 now,
             )
             .expect("accepted")

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION, EdgeLimits};
+use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION};
 use weir::server::Server;
 use weir_auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
 use weir_clock::Clock;
+use weir_edge::EdgeLimits;
 
 #[derive(Parser)]
 #[command(
@@ -58,12 +59,12 @@ enum Command {
         #[arg(long, env = "WEIR_MAX_CLOCK_SKEW", default_value = "300", value_parser = parse_seconds)]
         max_clock_skew: Duration,
         /// Requests served at once; more are answered ThrottlingException.
-        #[arg(long, env = "WEIR_MAX_IN_FLIGHT", default_value_t = weir::config::DEFAULT_MAX_IN_FLIGHT,
+        #[arg(long, env = "WEIR_MAX_IN_FLIGHT", default_value_t = weir_edge::DEFAULT_MAX_IN_FLIGHT,
               value_parser = parse_max_in_flight)]
         max_in_flight: usize,
         /// Connections served at once; further ones wait in the listen backlog until one
         /// closes.
-        #[arg(long, env = "WEIR_MAX_CONNECTIONS", default_value_t = weir::config::DEFAULT_MAX_CONNECTIONS,
+        #[arg(long, env = "WEIR_MAX_CONNECTIONS", default_value_t = weir_edge::DEFAULT_MAX_CONNECTIONS,
               value_parser = parse_max_in_flight)]
         max_connections: usize,
         /// Seconds a client has to finish a request head once it started sending it.

@@ -1,7 +1,7 @@
 //! The assembled server and its start-up and shutdown order: the one place that wires
-//! the store, the runner, the orchestrator and its driver, the scheduler and the edge
-//! (the binary only parses its command line and calls [`Server::assemble`] and
-//! [`Server::run`]; tests assemble the same way).
+//! the store, the runner, the orchestrator and its driver, the scheduler, the Glue
+//! service, the console and the edge (the binary only parses its command line and
+//! calls [`Server::assemble`] and [`Server::run`]; tests assemble the same way).
 
 use std::sync::Arc;
 
@@ -10,11 +10,15 @@ use tokio::net::TcpListener;
 use weir_clock::Clock;
 use weir_runner::{Runner, RunnerConfig};
 
-use crate::app::App;
+use weir_console::ConsoleSettings;
+use weir_edge::{Edge, Routes};
+use weir_glue::{App, GlueService, GlueSettings};
+use weir_orchestrator::schedule::Scheduler;
+use weir_orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
+use weir_resources::db::Db;
+use weir_store::Scope;
+
 use crate::config::Config;
-use crate::db::Db;
-use crate::orchestrator::schedule::Scheduler;
-use crate::orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
 
 /// Milliseconds in a day, the unit of `--retention-days`.
 const DAY_MS: i64 = 86_400_000;
@@ -23,7 +27,9 @@ const PURGE_EVERY_MS: i64 = 3_600_000;
 
 /// Everything a running server is made of, wired but not started.
 pub struct Server {
-    /// The state every request handler uses.
+    /// How the server was configured.
+    config: Config,
+    /// The state every Glue request handler uses.
     pub app: App,
     /// The orchestrator's driver, spawned by [`Server::run`].
     driver: DriverTask,
@@ -55,13 +61,24 @@ impl Server {
             },
         );
         let scheduler = Scheduler::new(orchestrator.clone(), db.clone());
-        let app = App::new(config, db, orchestrator, scheduler.clone())
+        let settings = GlueSettings {
+            data_dir: config.data_dir.clone(),
+            s3_dir: config.s3_dir.clone(),
+            python: config.python.clone(),
+        };
+        let app = App::new(settings, db, orchestrator, scheduler.clone())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Self {
+            config,
             app,
             driver,
             scheduler,
         })
+    }
+
+    /// The edge this server serves (for in-process tests: `edge().into_router()`).
+    pub fn edge(&self) -> Edge {
+        edge(&self.config, self.app.clone())
     }
 
     /// Starts the driver, takes back what a previous process left (runs, crawls,
@@ -74,6 +91,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let Self {
+            config,
             app,
             driver,
             scheduler,
@@ -98,13 +116,13 @@ impl Server {
         if recovered > 0 {
             tracing::info!(runs = recovered, "resumed the runs that were active");
         }
-        let crawls = crate::crawler::lifecycle::settle_interrupted(&db, app.clock())
+        let crawls = weir_catalog::lifecycle::settle_interrupted(&db, app.clock())
             .await
             .map_err(|e| anyhow::anyhow!("settling interrupted crawls: {e}"))?;
         if crawls > 0 {
             tracing::info!(crawls, "marked the crawls a stop interrupted as failed");
         }
-        let blueprint_work = crate::blueprint::recovery::recover(&app)
+        let blueprint_work = weir_glue::blueprint::recovery::recover(&app)
             .await
             .map_err(|e| anyhow::anyhow!("recovering blueprint work: {e}"))?;
         if blueprint_work > 0 {
@@ -121,12 +139,12 @@ impl Server {
             tracing::info!(schedules, "armed the schedules of activated triggers");
         }
         tokio::spawn(scheduler.run());
-        let retention_ms = i64::from(app.config().retention_days).saturating_mul(DAY_MS);
+        let retention_ms = i64::from(config.retention_days).saturating_mul(DAY_MS);
         purge_history(&orchestrator, retention_ms).await;
         tokio::spawn(purge_history_hourly(orchestrator, retention_ms));
         println!("listening on {local}");
         tracing::info!(%local, "weir is serving the AWS Glue API");
-        crate::http::serve(listener, app, shutdown)
+        weir_edge::serve(listener, edge(&config, app), shutdown)
             .await
             .context("serving")?;
         let _ = stop_driver.send(());
@@ -138,6 +156,33 @@ impl Server {
         }
         tracing::info!("weir stopped");
         Ok(())
+    }
+}
+
+/// The edge in front of the services: Glue for every API request (the one service so
+/// far), and the pages — the console, `/metrics`, and the clock control when the clock
+/// is manual.
+fn edge(config: &Config, app: App) -> Edge {
+    let console = ConsoleSettings {
+        served: config.listen.ip().is_loopback()
+            || config.auth.mode() == weir_auth::AuthMode::Disabled,
+        scope: Scope {
+            account: config.account.clone(),
+            region: config.region.clone(),
+        },
+        data_dir: config.data_dir.clone(),
+    };
+    let mut pages =
+        weir_console::routes(app.clone(), console).merge(weir_edge::metrics_page::routes());
+    if app.clock().is_manual() {
+        pages = pages.merge(weir_edge::clock_control::routes(app.clock().clone()));
+    }
+    let glue = Arc::new(GlueService::new(app));
+    Edge {
+        routes: Routes::new(glue.clone()).json("AWSGlue.", glue),
+        pages,
+        auth: config.auth.clone(),
+        limits: config.limits.clone(),
     }
 }
 

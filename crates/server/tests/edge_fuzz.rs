@@ -22,6 +22,7 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
+use axum::Router;
 use axum::body::Body;
 use http::{HeaderName, HeaderValue, Request};
 use proptest::prelude::*;
@@ -30,11 +31,11 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config as RunnerConfig, TestError, TestRunner};
 use serde_json::{Map, Value};
 use tower::ServiceExt;
-use weir::app::App;
-use weir::config::{Config, EdgeLimits};
+use weir::config::Config;
 use weir::server::Server;
 use weir_auth::{Authenticator, DEFAULT_MAX_CLOCK_SKEW};
 use weir_clock::Clock;
+use weir_edge::EdgeLimits;
 use weir_model::operations::SERVED_OPERATIONS;
 use weir_model::schema::{self, Shape};
 
@@ -44,15 +45,15 @@ const CASES_PER_OPERATION: u32 = 64;
 /// A server state shared by all cases: runtime, app, and the directory it lives in.
 struct Fixture {
     runtime: tokio::runtime::Runtime,
-    verifying: App,
-    unverified: App,
+    verifying: Router,
+    unverified: Router,
     _dir: tempfile::TempDir,
 }
 
 /// Panics anywhere in the process (handlers, spawned tasks, blocking writes).
 static PANICS: AtomicUsize = AtomicUsize::new(0);
 
-fn app(dir: &std::path::Path, no_auth: bool) -> App {
+fn app(dir: &std::path::Path, no_auth: bool) -> Router {
     let data_dir = dir.join(if no_auth { "no-auth" } else { "verify" });
     std::fs::create_dir_all(&data_dir).expect("data dir");
     let auth = Authenticator::for_listener(
@@ -82,7 +83,8 @@ fn app(dir: &std::path::Path, no_auth: bool) -> App {
     // Wired as the binary wires it; the driver is not started (no job needs to run).
     Server::assemble(config, Clock::system())
         .expect("server")
-        .app
+        .edge()
+        .into_router()
 }
 
 /// A blueprint whose layout makes a workflow (named by its parameter) with one job.
@@ -354,12 +356,12 @@ fn build(case: &Case) -> Request<Body> {
 /// no 500, JSON, a request id, and on errors a `__type` that matches the header.
 /// Returns the status and the JSON body.
 async fn exchange(
-    app: App,
+    router: Router,
     request: Request<Body>,
     what: &dyn std::fmt::Debug,
 ) -> Result<(u16, Value), TestCaseError> {
     let panics = PANICS.load(Ordering::SeqCst);
-    let response = weir::http::router(app)
+    let response = router
         .oneshot(request)
         .await
         .map_err(|e| TestCaseError::fail(format!("router error: {e:?}")))?;
@@ -410,8 +412,8 @@ async fn exchange(
     Ok((status.as_u16(), json))
 }
 
-async fn check(app: App, case: &Case) -> Result<(), TestCaseError> {
-    exchange(app, build(case), case).await.map(|_| ())
+async fn check(router: Router, case: &Case) -> Result<(), TestCaseError> {
+    exchange(router, build(case), case).await.map(|_| ())
 }
 
 proptest! {

@@ -1,0 +1,480 @@
+//! One crawl from start to end, for StartCrawler and for workflow crawl effects:
+//! [`claim`] (crawler READY → RUNNING, history entry), [`run`] (scan and plan the
+//! catalog changes on a blocking thread, then one transaction applying them with the
+//! crawl's end), and
+//! [`stop`] (RUNNING → STOPPING, then the crawl's flag is raised).
+//!
+//! A crawler marked RUNNING/STOPPING by another server process (an earlier Weir that
+//! stopped mid-crawl, see [`super::EPOCH`]) is not running: claiming or stopping it
+//! first settles that crawl as FAILED ([`runtime::INTERRUPTED`]).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use weir_model::Timestamp;
+use weir_model::shapes::Crawler;
+use weir_store::{Kind, Scope, Store, StoreExt, Transaction};
+
+use super::runtime::{self, CrawlState, Current, Entry, Runtime};
+use super::sync::{self, Plan, Writer};
+use super::{EPOCH, cancel, cancel_flag, pause, release, tables};
+use weir_clock::Clock;
+use weir_crawler::scan::{self, FoundTable, ScanError};
+use weir_resources::ApiError;
+use weir_resources::crawler::READY;
+use weir_resources::db::Db;
+use weir_resources::stored::{self, Stored};
+
+/// `Crawler.State` of a crawling crawler.
+pub const RUNNING: &str = "RUNNING";
+/// `Crawler.State` of a crawler asked to stop.
+pub const STOPPING: &str = "STOPPING";
+
+/// How often a running crawl refreshes the crawler's `CrawlElapsedTime`.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// EntityNotFoundException text of StartCrawler/StopCrawler/ListCrawls (as observed).
+pub fn missing_message(name: &str) -> String {
+    format!("Crawler with name {name} does not exist")
+}
+
+/// CrawlerRunningException text, also the ErrorMessage of a workflow crawl whose
+/// crawler was busy.
+pub fn busy_message(name: &str) -> String {
+    format!("Crawler with name {name} has already started")
+}
+
+/// The result of trying to start a crawl.
+#[derive(Debug)]
+pub enum Claim {
+    /// The crawl is claimed: run it with [`run`].
+    Started(Box<CrawlJob>),
+    /// The crawler is crawling already (message: [`busy_message`]).
+    Busy(String),
+    /// No such crawler.
+    Missing,
+    /// This very crawl is already running in this process (a re-issued effect).
+    Duplicate,
+}
+
+/// A claimed crawl.
+#[derive(Debug, Clone)]
+pub struct CrawlJob {
+    /// The crawler's definition when the crawl started (it cannot change while
+    /// running).
+    pub crawler: Crawler,
+    /// The crawl id.
+    pub crawl_id: String,
+}
+
+/// How a crawl ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// The catalog was updated.
+    Succeeded,
+    /// The crawl failed with this message.
+    Failed(String),
+    /// The crawl was stopped.
+    Cancelled,
+}
+
+fn load(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    name: &str,
+) -> Result<Option<Stored<Crawler>>, ApiError> {
+    stored::load::<Crawler>(tx, scope, Kind::Crawler, name)
+}
+
+fn save(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    crawler: &Stored<Crawler>,
+) -> Result<(), ApiError> {
+    let name = crawler.value.name.clone().unwrap_or_default();
+    let record = stored::record(&name, None, &crawler.value, crawler.tags.clone())?;
+    tx.update(scope, Kind::Crawler, &record)?;
+    Ok(())
+}
+
+/// Whether the crawler's crawl is running in this process.
+fn live(crawler: &Crawler, runtime: &Runtime) -> bool {
+    crawler.state.as_deref().is_some_and(|s| s != READY)
+        && runtime.current.as_ref().is_some_and(|c| c.epoch == *EPOCH)
+}
+
+/// Settles a crawl left running by an earlier process as FAILED; the crawler is READY.
+fn settle_stale(crawler: &mut Crawler, runtime: &mut Runtime, now_ms: i64) {
+    let name = crawler.name.clone().unwrap_or_default();
+    let current = runtime.current.take();
+    for entry in runtime.history.iter_mut() {
+        if entry.state == CrawlState::Running {
+            entry.state = CrawlState::Failed;
+            entry.ended_ms = Some(now_ms);
+            entry.error = Some(runtime::INTERRUPTED.into());
+            if current
+                .as_ref()
+                .is_some_and(|c| c.crawl_id == entry.crawl_id)
+            {
+                crawler.last_crawl = Some(runtime::last_crawl(entry, &name));
+            }
+        }
+    }
+    crawler.state = Some(READY.into());
+    crawler.crawl_elapsed_time = Some(0);
+}
+
+/// Claims a crawl of `name` with id `crawl_id` (module docs).
+pub async fn claim(
+    store: &Db,
+    clock: &Clock,
+    scope: Scope,
+    name: String,
+    crawl_id: String,
+) -> Result<Claim, ApiError> {
+    let now = clock.now_millis();
+    store
+        .write(move |tx| {
+            let Some(mut stored) = load(tx, &scope, &name)? else {
+                return Ok(Claim::Missing);
+            };
+            let mut runtime = runtime::load(tx, &scope, &stored.value)?;
+            if live(&stored.value, &runtime) {
+                let same = runtime
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| c.crawl_id == crawl_id);
+                return Ok(if same {
+                    Claim::Duplicate
+                } else {
+                    Claim::Busy(busy_message(&name))
+                });
+            }
+            settle_stale(&mut stored.value, &mut runtime, now);
+            runtime.history.retain(|e| e.crawl_id != crawl_id);
+            runtime.history.push(Entry {
+                crawl_id: crawl_id.clone(),
+                state: CrawlState::Running,
+                started_ms: now,
+                ended_ms: None,
+                error: None,
+                changes: None,
+            });
+            runtime.current = Some(Current {
+                crawl_id: crawl_id.clone(),
+                epoch: EPOCH.clone(),
+                started_ms: now,
+            });
+            stored.value.state = Some(RUNNING.into());
+            save(tx, &scope, &stored)?;
+            runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;
+            Ok(Claim::Started(Box::new(CrawlJob {
+                crawler: stored.value,
+                crawl_id,
+            })))
+        })
+        .await
+}
+
+/// Runs a claimed crawl to its end and records the end; returns how it ended.
+/// `s3_root` is the local directory standing in for S3.
+pub async fn run(store: Db, clock: Clock, scope: Scope, job: CrawlJob, s3_root: PathBuf) -> Ended {
+    let flag = cancel_flag(&job.crawl_id);
+    let heartbeat = tokio::spawn(heartbeat(
+        store.clone(),
+        clock.clone(),
+        scope.clone(),
+        job.clone(),
+    ));
+    let (crawl_job, crawl_store, crawl_scope) = (job.clone(), store.clone(), scope.clone());
+    let now = clock.now();
+    let scan_flag = flag.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let found = crawl(&crawl_job.crawler, &s3_root, &scan_flag)?;
+        prepare(crawl_store.store(), &crawl_scope, &crawl_job, found, now)
+    })
+    .await
+    .unwrap_or_else(|e| Err(ScanError::Failed(format!("The crawl task failed: {e}"))));
+    heartbeat.abort();
+    let ended = match finish(&store, &clock, &scope, &job, outcome, flag.clone()).await {
+        Ok(ended) => ended,
+        Err(error) => {
+            tracing::error!(%error, crawl = %job.crawl_id, "could not record a crawl's result");
+            let failed = Err(ScanError::Failed(format!(
+                "The crawl could not be recorded: {error}"
+            )));
+            finish(&store, &clock, &scope, &job, failed, flag)
+                .await
+                .unwrap_or_else(|e| Ended::Failed(e.to_string()))
+        }
+    };
+    release(&job.crawl_id);
+    tracing::info!(crawler = ?job.crawler.name, crawl = %job.crawl_id, ?ended, "crawl ended");
+    ended
+}
+
+/// The blocking crawl: preconditions, then the scan.
+fn crawl(
+    crawler: &Crawler,
+    s3_root: &std::path::Path,
+    flag: &Arc<AtomicBool>,
+) -> Result<Vec<FoundTable>, ScanError> {
+    let name = crawler.name.as_deref().unwrap_or_default();
+    let database = crawler.database_name.as_deref().unwrap_or_default();
+    if database.is_empty() {
+        return Err(ScanError::Failed(format!(
+            "Crawler {name} has no DatabaseName: set one with UpdateCrawler to crawl."
+        )));
+    }
+    tables::check_database_name(database).map_err(|e| ScanError::Failed(e.to_string()))?;
+    let targets = crawler.targets.clone().unwrap_or_default();
+    let others = [
+        ("JDBC", targets.jdbc_targets.as_ref().map_or(0, Vec::len)),
+        (
+            "MongoDB",
+            targets.mongo_db_targets.as_ref().map_or(0, Vec::len),
+        ),
+        (
+            "DynamoDB",
+            targets.dynamo_db_targets.as_ref().map_or(0, Vec::len),
+        ),
+        (
+            "catalog",
+            targets.catalog_targets.as_ref().map_or(0, Vec::len),
+        ),
+        ("Delta", targets.delta_targets.as_ref().map_or(0, Vec::len)),
+        (
+            "Iceberg",
+            targets.iceberg_targets.as_ref().map_or(0, Vec::len),
+        ),
+        ("Hudi", targets.hudi_targets.as_ref().map_or(0, Vec::len)),
+    ];
+    if let Some((kind, _)) = others.iter().find(|(_, n)| *n > 0) {
+        return Err(ScanError::Failed(format!(
+            "Weir crawls S3 targets only; this crawler has {kind} targets."
+        )));
+    }
+    let s3 = targets.s3_targets.unwrap_or_default();
+    let stopped = || flag.load(Ordering::SeqCst);
+    scan::scan(&s3, s3_root, &stopped, &|| pause(flag))
+}
+
+/// What a successful scan found, with the catalog changes planned from it.
+struct Findings {
+    found: Vec<FoundTable>,
+    plan: Plan,
+    /// The time the catalog changes carry.
+    now: Timestamp,
+}
+
+/// Plans the catalog changes of `found` (blocking: a read transaction, then decoding,
+/// merging and encoding on the crawl's thread), so that the final write transaction
+/// only applies them.
+fn prepare(
+    store: &dyn Store,
+    scope: &Scope,
+    job: &CrawlJob,
+    found: Vec<FoundTable>,
+    now: Timestamp,
+) -> Result<Findings, ScanError> {
+    let failed = |e: ApiError| ScanError::Failed(format!("The catalog could not be read: {e}"));
+    let writer = Writer {
+        crawler: &job.crawler,
+        crawl_id: &job.crawl_id,
+        account: &scope.account,
+        now,
+    };
+    let basis = store
+        .read(|tx| sync::Basis::read(tx, scope, &job.crawler))
+        .map_err(failed)?;
+    let plan = sync::plan(&writer, basis, &found).map_err(failed)?;
+    Ok(Findings { found, plan, now })
+}
+
+/// Records the end of `job` in one transaction: catalog changes on success (planned
+/// beforehand), crawler READY with LastCrawl, history entry final. A stop requested
+/// meanwhile (STOPPING or the flag) wins over success.
+async fn finish(
+    store: &Db,
+    clock: &Clock,
+    scope: &Scope,
+    job: &CrawlJob,
+    outcome: Result<Findings, ScanError>,
+    flag: Arc<AtomicBool>,
+) -> Result<Ended, ApiError> {
+    let now = clock.now();
+    let scope = scope.clone();
+    let job = job.clone();
+    store
+        .write(move |tx| {
+            let name = job.crawler.name.clone().unwrap_or_default();
+            let Some(mut stored) = load(tx, &scope, &name)? else {
+                return Ok(Ended::Failed(format!(
+                    "Crawler {name} was deleted while crawling."
+                )));
+            };
+            let mut runtime = runtime::load(tx, &scope, &stored.value)?;
+            if runtime.current.as_ref().map(|c| c.crawl_id.as_str()) != Some(job.crawl_id.as_str())
+            {
+                return Ok(Ended::Failed(
+                    "The crawl was superseded by another one.".into(),
+                ));
+            }
+            let stopping =
+                stored.value.state.as_deref() == Some(STOPPING) || flag.load(Ordering::SeqCst);
+            let (state, ended, changes) = match outcome {
+                _ if stopping => (CrawlState::Stopped, Ended::Cancelled, None),
+                Err(ScanError::Cancelled) => (CrawlState::Stopped, Ended::Cancelled, None),
+                Err(ScanError::Failed(message)) => {
+                    (CrawlState::Failed, Ended::Failed(message), None)
+                }
+                Ok(findings) => {
+                    let writer = Writer {
+                        crawler: &job.crawler,
+                        crawl_id: &job.crawl_id,
+                        account: &scope.account,
+                        now: findings.now,
+                    };
+                    let changes = findings.plan.write(tx, &scope, &writer, &findings.found)?;
+                    (
+                        CrawlState::Completed,
+                        Ended::Succeeded,
+                        Some(changes.into()),
+                    )
+                }
+            };
+            if let Some(entry) = runtime.entry_mut(&job.crawl_id) {
+                entry.state = state;
+                entry.ended_ms = Some(now.as_millis());
+                entry.error = match &ended {
+                    Ended::Failed(message) => Some(message.clone()),
+                    _ => None,
+                };
+                entry.changes = changes;
+                stored.value.last_crawl = Some(runtime::last_crawl(entry, &name));
+            }
+            runtime.current = None;
+            stored.value.state = Some(READY.into());
+            stored.value.crawl_elapsed_time = Some(0);
+            save(tx, &scope, &stored)?;
+            runtime::save(tx, &scope, &stored.value, &mut runtime, now.as_millis())?;
+            Ok(ended)
+        })
+        .await
+}
+
+/// Refreshes `CrawlElapsedTime` while the crawl runs.
+async fn heartbeat(store: Db, clock: Clock, scope: Scope, job: CrawlJob) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let scope = scope.clone();
+        let job = job.clone();
+        let now = clock.now_millis();
+        let result = store
+            .write(move |tx| {
+                let name = job.crawler.name.clone().unwrap_or_default();
+                let Some(mut stored) = load(tx, &scope, &name)? else {
+                    return Ok(());
+                };
+                let runtime = runtime::load(tx, &scope, &stored.value)?;
+                if let Some(current) = runtime.current.filter(|c| c.crawl_id == job.crawl_id) {
+                    let elapsed = (now - current.started_ms).max(0);
+                    stored.value.crawl_elapsed_time = Some(elapsed);
+                    save(tx, &scope, &stored)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(error) = result {
+            tracing::warn!(%error, "could not refresh a crawl's elapsed time");
+        }
+    }
+}
+
+/// StartCrawler: claims a crawl with a new id and runs it in the background.
+pub async fn start(
+    store: Db,
+    clock: Clock,
+    scope: Scope,
+    name: String,
+    s3_root: PathBuf,
+) -> Result<(), ApiError> {
+    let crawl_id = uuid::Uuid::new_v4().to_string();
+    match claim(&store, &clock, scope.clone(), name.clone(), crawl_id).await? {
+        Claim::Missing => Err(ApiError::EntityNotFound(missing_message(&name))),
+        Claim::Busy(message) => Err(ApiError::CrawlerRunning(message)),
+        Claim::Duplicate => Err(ApiError::CrawlerRunning(busy_message(&name))),
+        Claim::Started(job) => {
+            tokio::spawn(run(store, clock, scope, *job, s3_root));
+            Ok(())
+        }
+    }
+}
+
+/// StopCrawler: READY → CrawlerNotRunningException, STOPPING → CrawlerStoppingException,
+/// RUNNING → STOPPING and the crawl is told to stop. A crawl interrupted by a restart
+/// is settled (FAILED) instead.
+pub async fn stop(store: &Db, clock: &Clock, scope: Scope, name: String) -> Result<(), ApiError> {
+    let now = clock.now_millis();
+    let stopped = store
+        .write(move |tx| {
+            let mut stored = load(tx, &scope, &name)?
+                .ok_or_else(|| ApiError::EntityNotFound(missing_message(&name)))?;
+            let state = stored.value.state.clone().unwrap_or_else(|| READY.into());
+            if state == READY {
+                return Err(ApiError::CrawlerNotRunning(format!(
+                    "Crawler with name {name} is not running."
+                )));
+            }
+            let mut runtime = runtime::load(tx, &scope, &stored.value)?;
+            if !live(&stored.value, &runtime) {
+                settle_stale(&mut stored.value, &mut runtime, now);
+                save(tx, &scope, &stored)?;
+                runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;
+                return Ok(None);
+            }
+            if state == STOPPING {
+                return Err(ApiError::CrawlerStopping(format!(
+                    "Crawler with name {name} is stopping."
+                )));
+            }
+            stored.value.state = Some(STOPPING.into());
+            save(tx, &scope, &stored)?;
+            Ok(runtime.current.map(|c| c.crawl_id))
+        })
+        .await?;
+    if let Some(crawl_id) = stopped {
+        cancel(&crawl_id);
+    }
+    Ok(())
+}
+
+/// Settles every crawl an earlier process left running (call at start-up, after the
+/// orchestrator's recovery re-issued its crawls); returns how many it settled.
+pub async fn settle_interrupted(store: &Db, clock: &Clock) -> Result<usize, ApiError> {
+    let now = clock.now_millis();
+    store
+        .write(move |tx| {
+            let mut settled = 0;
+            for (scope, record) in tx.list_all(Kind::Crawler)? {
+                let mut stored = stored::decode::<Crawler>(record)?;
+                if stored.value.state.as_deref().is_none_or(|s| s == READY) {
+                    continue;
+                }
+                let mut runtime = runtime::load(tx, &scope, &stored.value)?;
+                if live(&stored.value, &runtime) {
+                    continue;
+                }
+                settle_stale(&mut stored.value, &mut runtime, now);
+                save(tx, &scope, &stored)?;
+                runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;
+                settled += 1;
+            }
+            Ok(settled)
+        })
+        .await
+}

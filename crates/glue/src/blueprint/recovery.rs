@@ -1,0 +1,180 @@
+//! Blueprint work interrupted by a stop or crash of the server.
+//!
+//! Every registration in progress (CREATING/UPDATING) and every run in progress
+//! (RUNNING/ROLLING_BACK) is listed in one server-wide setting, written in the same
+//! transaction as the state it belongs to, so a restarted server finds it whatever the
+//! account and region. [`recover`] then registers such blueprints again from their
+//! `BlueprintLocation`, and fails such runs: what the run had recorded as created is
+//! deleted (as in any rollback) and the run ends FAILED.
+
+use serde::{Deserialize, Serialize};
+use weir_store::{Kind, Scope, Transaction};
+
+use super::{StoredRun, registration, run, run_key, run_state, status};
+use crate::app::App;
+use weir_resources::ApiError;
+use weir_resources::stored;
+
+/// The setting holding the list of pending blueprint work.
+const PENDING_KEY: &str = "blueprint-pending";
+
+/// One registration (`run_id` none) or run in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// Account of the blueprint.
+    pub account: String,
+    /// Region of the blueprint.
+    pub region: String,
+    /// The blueprint.
+    pub blueprint: String,
+    /// The run, for a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+}
+
+impl Pending {
+    /// The registration of `blueprint` in `scope`.
+    pub fn registration(scope: &Scope, blueprint: &str) -> Self {
+        Self {
+            account: scope.account.clone(),
+            region: scope.region.clone(),
+            blueprint: blueprint.to_string(),
+            run_id: None,
+        }
+    }
+
+    /// Run `run_id` of `blueprint` in `scope`.
+    pub fn run(scope: &Scope, blueprint: &str, run_id: &str) -> Self {
+        Self {
+            run_id: Some(run_id.to_string()),
+            ..Self::registration(scope, blueprint)
+        }
+    }
+
+    fn scope(&self) -> Scope {
+        Scope {
+            account: self.account.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
+fn read(tx: &mut dyn Transaction) -> Result<Vec<Pending>, ApiError> {
+    let Some(text) = tx.get_meta(PENDING_KEY)? else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| ApiError::Internal(format!("the pending blueprint work is unreadable: {e}")))
+}
+
+fn write(tx: &mut dyn Transaction, pending: &[Pending]) -> Result<(), ApiError> {
+    let text = serde_json::to_string(pending)
+        .map_err(|e| ApiError::Internal(format!("could not encode pending blueprint work: {e}")))?;
+    Ok(tx.put_meta(PENDING_KEY, &text)?)
+}
+
+/// Lists `entry` as in progress (inside the caller's transaction).
+pub fn mark(tx: &mut dyn Transaction, entry: Pending) -> Result<(), ApiError> {
+    let mut pending = read(tx)?;
+    if !pending.contains(&entry) {
+        pending.push(entry);
+        write(tx, &pending)?;
+    }
+    Ok(())
+}
+
+/// Removes `entry` from the work in progress (inside the caller's transaction).
+pub fn unmark(tx: &mut dyn Transaction, entry: &Pending) -> Result<(), ApiError> {
+    let mut pending = read(tx)?;
+    let before = pending.len();
+    pending.retain(|p| p != entry);
+    if pending.len() != before {
+        write(tx, &pending)?;
+    }
+    Ok(())
+}
+
+/// Resumes interrupted registrations and fails interrupted runs (after rolling back
+/// what they created). Call once at start-up, before serving. Returns how many
+/// entries were handled.
+pub async fn recover(app: &App) -> Result<usize, ApiError> {
+    let pending = app.read(read).await?;
+    let count = pending.len();
+    for entry in pending {
+        let scope = entry.scope();
+        match entry.run_id.clone() {
+            None => resume_registration(app, scope, entry).await?,
+            Some(run_id) => fail_run(app, scope, entry, run_id).await?,
+        }
+    }
+    Ok(count)
+}
+
+async fn resume_registration(app: &App, scope: Scope, entry: Pending) -> Result<(), ApiError> {
+    let (tx_scope, name) = (scope.clone(), entry.blueprint.clone());
+    let current = app
+        .write(move |tx| {
+            let current = super::load(tx, &tx_scope, &name)?.map(|(b, _)| b);
+            let busy = current.as_ref().is_some_and(|b| {
+                let state = b.wire.status.as_deref();
+                state == Some(status::CREATING) || state == Some(status::UPDATING)
+            });
+            if !busy {
+                unmark(tx, &entry)?;
+                return Ok(None);
+            }
+            Ok(current)
+        })
+        .await?;
+    if let Some(blueprint) = current {
+        let location = blueprint
+            .wire
+            .blueprint_location
+            .clone()
+            .unwrap_or_default();
+        let name = blueprint.wire.name.clone().unwrap_or_default();
+        tracing::info!(blueprint = %name, "registering an interrupted blueprint again");
+        tokio::spawn(registration::register(
+            app.clone(),
+            scope,
+            name,
+            blueprint.revision,
+            location,
+        ));
+    }
+    Ok(())
+}
+
+async fn fail_run(app: &App, scope: Scope, entry: Pending, run_id: String) -> Result<(), ApiError> {
+    let (tx_scope, key) = (scope.clone(), run_key(&entry.blueprint, &run_id));
+    let stored = app
+        .read(move |tx| {
+            Ok(
+                stored::load::<StoredRun>(tx, &tx_scope, Kind::BlueprintRun, &key)?
+                    .map(|s| s.value),
+            )
+        })
+        .await?;
+    let interrupted = stored.filter(|run| {
+        let state = run.wire.state.as_deref();
+        state == Some(run_state::RUNNING) || state == Some(run_state::ROLLING_BACK)
+    });
+    let Some(interrupted) = interrupted else {
+        return app.write(move |tx| unmark(tx, &entry)).await;
+    };
+    tracing::info!(run = %run_id, "rolling back a blueprint run interrupted by a restart");
+    let message = interrupted.wire.error_message.clone().unwrap_or_else(|| {
+        "Weir stopped while this blueprint run was in progress; what it had created was \
+         removed."
+            .into()
+    });
+    run::roll_back_and_fail(
+        app,
+        &scope,
+        &entry.blueprint,
+        &run_id,
+        message,
+        interrupted.created,
+    )
+    .await
+}

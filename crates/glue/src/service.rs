@@ -1,0 +1,85 @@
+//! Glue as a service of the edge: `POST /` with `X-Amz-Target: AWSGlue.<Operation>`.
+
+use axum::response::Response;
+use futures_util::future::BoxFuture;
+use http::Method;
+use http::request::Parts;
+use weir_edge::{Rejection, Service, TARGET_HEADER, VerifiedRequest};
+use weir_resources::ApiError;
+use weir_store::Scope;
+
+use crate::app::App;
+use crate::operations::{self, RequestContext};
+use crate::protocol;
+
+/// The AWS Glue service over an [`App`].
+pub struct GlueService {
+    app: App,
+}
+
+impl GlueService {
+    /// The service answering for `app`.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+impl Service for GlueService {
+    fn signing_name(&self) -> &'static str {
+        "glue"
+    }
+
+    fn serves(&self, parts: &Parts) -> bool {
+        parts.method == Method::POST && parts.uri.path() == "/"
+    }
+
+    fn operation(&self, parts: &Parts) -> &'static str {
+        protocol::operation_label(target(parts))
+    }
+
+    fn call(&self, request: VerifiedRequest) -> BoxFuture<'_, Response> {
+        Box::pin(async move {
+            let VerifiedRequest {
+                request_id,
+                principal,
+                parts,
+                body,
+            } = request;
+            let operation = match protocol::operation_name(target(&parts)) {
+                Ok(name) => name.to_owned(),
+                Err(error) => return protocol::error_response(&request_id, &error),
+            };
+            let ctx = RequestContext {
+                scope: Scope {
+                    account: principal.account,
+                    region: principal.region,
+                },
+                app: self.app.clone(),
+                request_id,
+            };
+            match operations::dispatch(&ctx, &operation, &body).await {
+                Ok(json) => protocol::ok_response(&ctx.request_id, json),
+                Err(error) => {
+                    if matches!(error, ApiError::Internal(_)) {
+                        tracing::error!(%error, "internal error");
+                    } else {
+                        tracing::debug!(code = error.code(), %error, "client error");
+                    }
+                    protocol::error_response(&ctx.request_id, &error)
+                }
+            }
+        })
+    }
+
+    fn reject(&self, request_id: &str, rejection: &Rejection) -> Response {
+        protocol::rejection_response(request_id, rejection)
+    }
+}
+
+/// The `X-Amz-Target` header, if readable.
+fn target(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(TARGET_HEADER)
+        .and_then(|v| v.to_str().ok())
+}

@@ -1,0 +1,194 @@
+//! Launching job attempts: the confirming transition (job exists? concurrency? →
+//! RUNNING with the job's facts and a launch record), then the process, supervised
+//! until it ends; and taking an already confirmed attempt back after a restart.
+
+use weir_engine::{JobEnded, JobFacts, JobOutcome, JobRunState, StartJob};
+use weir_model::shapes::Job;
+use weir_store::{Kind, Transaction};
+
+use super::driver::Event;
+use super::stored_run::{LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
+use super::{Orchestrator, ignore_stale, job_concurrency};
+use weir_resources::ApiError;
+use weir_resources::stored;
+use weir_runner::{Found, Launch};
+
+/// Default job timeout in minutes when neither job nor action sets one (spec §6.1).
+const DEFAULT_TIMEOUT_MINUTES: i32 = 2880;
+
+/// What the confirming transition decided.
+enum Decision {
+    /// Confirmed now: start the process.
+    Start(LaunchRecord),
+    /// Confirmed earlier (the launch is being retried): take the attempt back as
+    /// recovery does.
+    Resume(LaunchRecord),
+    /// The attempt ended without a process (missing job, concurrency, stopped first)
+    /// or is no longer this launch's business.
+    Nothing,
+}
+
+impl Orchestrator {
+    /// Confirms and launches an attempt the runner has reserved ([`Event::Launch`]):
+    /// the job must exist (else ERROR), its MaxConcurrentRuns must allow it (else
+    /// FAILED), an attempt stopped before this point ends STOPPED; otherwise it is
+    /// marked RUNNING with the job's current facts and, after the commit, its process
+    /// is started. An error leaves the reservation in place for the retry.
+    pub(super) async fn launch(&self, key: RunKey, start: StartJob) -> Result<(), ApiError> {
+        let id = start.job_run_id.clone();
+        let now = self.clock().now_millis();
+        let scope = key.scope.clone();
+        let workflow = (!key.workflow.starts_with(STANDALONE_PREFIX))
+            .then(|| (key.workflow.clone(), key.run_id.clone()));
+        let decision = self
+            .transition(key.clone(), move |tx, stored| {
+                confirm(tx, stored, &scope, workflow, start, now)
+            })
+            .await?;
+        match decision {
+            Decision::Start(record) => {
+                crate::counters::job_run_started();
+                self.supervise(key, id, &record, Found::NeverStarted);
+            }
+            Decision::Resume(record) => {
+                let found = self.inner.runner.inspect(&id);
+                self.take_back(key, id, &record, found);
+            }
+            Decision::Nothing => self.inner.runner.release(&id),
+        }
+        Ok(())
+    }
+
+    /// Takes responsibility for a confirmed attempt whose run directory says `found`:
+    /// a process still running is re-attached, one that never started is started, and
+    /// one that ended (or was lost) has its end reported.
+    pub(super) fn take_back(&self, key: RunKey, id: String, record: &LaunchRecord, found: Found) {
+        match self.inner.runner.settled_while_down(&id, &found) {
+            Some(ended) => {
+                self.inner.runner.release(&id);
+                self.send(Event::JobEnded {
+                    key,
+                    job_run_id: id,
+                    ended,
+                });
+            }
+            None => {
+                self.inner.runner.reserve(&id);
+                self.supervise(key, id, record, found);
+            }
+        }
+    }
+
+    /// Runs the process of a reserved attempt (or waits for the re-attached one) and
+    /// reports its end to the driver. The runner's slot for `id` is entered before
+    /// this returns, so a kill issued afterwards always finds it.
+    fn supervise(&self, key: RunKey, id: String, record: &LaunchRecord, found: Found) {
+        let launch = Launch {
+            job_run_id: id.clone(),
+            command: record.command.clone(),
+            script_location: record.script_location.clone(),
+            arguments: record.arguments.clone(),
+            env: self.script_env(&key.scope),
+        };
+        let runner = self.inner.runner.clone();
+        if let Found::Running(identity) = &found {
+            runner.adopt(&id, identity.clone());
+        }
+        let me = self.clone();
+        tokio::spawn(async move {
+            let ended = match found {
+                Found::Running(identity) => runner.wait_adopted(&id, identity).await,
+                _ => runner.run(&launch).await,
+            };
+            me.send(Event::JobEnded {
+                key,
+                job_run_id: id,
+                ended,
+            });
+        });
+    }
+}
+
+/// The confirming transition of [`Orchestrator::launch`].
+fn confirm(
+    tx: &mut dyn Transaction,
+    stored: &mut StoredRun,
+    scope: &weir_store::Scope,
+    workflow: Option<(String, String)>,
+    start: StartJob,
+    now: weir_engine::Millis,
+) -> Result<Decision, ApiError> {
+    let id = start.job_run_id.clone();
+    let Some(attempt) = stored.run.job_run(&id) else {
+        return Ok(Decision::Nothing);
+    };
+    if attempt.state.is_terminal() {
+        return Ok(Decision::Nothing);
+    }
+    if attempt.is_confirmed() {
+        return Ok(stored
+            .launches
+            .get(&id)
+            .cloned()
+            .map_or(Decision::Nothing, Decision::Resume));
+    }
+    if attempt.state == JobRunState::Stopping {
+        let ended = JobEnded {
+            outcome: JobOutcome::Stopped,
+            error_message: Some("Job run was stopped before it started.".into()),
+            ended_at: now,
+        };
+        ignore_stale(stored.run.handle_job_ended(now, &id, ended));
+        crate::counters::job_attempt_ended(stored.run.job_run(&id));
+        return Ok(Decision::Nothing);
+    }
+    let Some(job) = stored::load::<Job>(tx, scope, Kind::Job, &start.job_name)? else {
+        ignore_stale(stored.run.handle_job_missing(
+            now,
+            &id,
+            format!("Job {} does not exist.", start.job_name),
+        ));
+        return Ok(Decision::Nothing);
+    };
+    let job = job.value;
+    let running =
+        tx.count_job_runs_in_state(scope, &start.job_name, &["RUNNING", "STOPPING"], Some(&id))?;
+    if running >= job_concurrency(&job) {
+        ignore_stale(stored.run.handle_job_rejected(
+            now,
+            &id,
+            format!("Concurrent runs exceeded for {}", start.job_name),
+        ));
+        return Ok(Decision::Nothing);
+    }
+    let timeout = start
+        .timeout_minutes
+        .map(|t| t as i32)
+        .or(job.timeout)
+        .unwrap_or(DEFAULT_TIMEOUT_MINUTES)
+        .max(1);
+    let facts = JobFacts {
+        max_retries: job.max_retries.unwrap_or(0).max(0) as u32,
+        timeout_minutes: Some(timeout as u32),
+    };
+    ignore_stale(stored.run.handle_job_started(now, &id, facts));
+    let command = job.command.clone().unwrap_or_default();
+    let mut arguments = job.default_arguments.clone().unwrap_or_default();
+    arguments.extend(start.arguments.clone());
+    arguments.extend(job.non_overridable_arguments.clone().unwrap_or_default());
+    arguments.insert("--JOB_NAME".into(), start.job_name.clone());
+    arguments.insert("--JOB_RUN_ID".into(), id.clone());
+    if let Some((workflow, run_id)) = workflow {
+        arguments.insert("--WORKFLOW_NAME".into(), workflow);
+        arguments.insert("--WORKFLOW_RUN_ID".into(), run_id);
+    }
+    let record = LaunchRecord {
+        command: command.name.unwrap_or_default(),
+        script_location: command.script_location.unwrap_or_default(),
+        arguments,
+        max_capacity: job.max_capacity,
+        glue_version: job.glue_version.clone(),
+    };
+    stored.launches.insert(id, record.clone());
+    Ok(Decision::Start(record))
+}

@@ -1,0 +1,655 @@
+//! The driver around the pure engine: it loads a run, feeds it one event inside a
+//! write transaction, commits the new state together with the job-run rows, and only
+//! then hands the effects the engine asked for (launch or kill processes, arm timers)
+//! to the [`driver`] task, which executes them. Durable before acknowledged; effects
+//! after commit; every effect is idempotent so a restart can re-issue them
+//! ([`Orchestrator::recover`]). Schedules ([`schedule`]) fire SCHEDULED triggers on the
+//! same clock.
+//!
+//! May depend on: `weir-engine` (every decision), `weir-runner` (processes),
+//! `weir-catalog` (a workflow's crawls), `weir-resources`, `weir-store`, `weir-clock`,
+//! `weir-metrics`, `weir-model` (to render runs as AWS answers them). Must not: know
+//! HTTP or the Glue dispatch; the Glue operations call in here, never the reverse.
+
+#![warn(missing_docs)]
+
+mod counters;
+mod crawl;
+pub(crate) mod driver;
+mod launch;
+mod recovery;
+pub mod render;
+pub mod schedule;
+pub mod stored_run;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::mpsc;
+use weir_engine::{
+    Action, Effect, JobAttempt, JobOutcome, Millis, TriggerKind, TriggerSnapshot, WorkflowRun,
+    WorkflowSnapshot,
+};
+use weir_model::shapes::{Job, Workflow};
+use weir_store::{Kind, Scope, Transaction};
+
+use crawl::CrawlResult;
+use driver::{Driver, Event, Events};
+use stored_run::{RunKey, STANDALONE_PREFIX, StoredRun};
+use weir_clock::Clock;
+use weir_resources::db::Db;
+use weir_resources::{ApiError, OrApiError};
+use weir_resources::{graph, ids, stored};
+use weir_runner::{KillOutcome, Runner};
+
+/// Run statuses that occupy a concurrency slot (spec §4.7).
+pub const ACTIVE_STATUSES: &[&str] = &["RUNNING", "STOPPING"];
+
+/// Who asked for a workflow run; decides what a concurrency overflow does (§4.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartOrigin {
+    /// StartWorkflowRun: overflow is ConcurrentRunsExceededException.
+    Api,
+    /// A trigger (StartTrigger on the start trigger, schedule, event): overflow is
+    /// recorded as a run in ERROR.
+    Trigger,
+}
+
+/// Settings of the orchestrator.
+#[derive(Debug, Clone)]
+pub struct OrchestratorSettings {
+    /// The credentials registry: job scripts of a run get a key pair of the run's
+    /// account from it, so their boto3 calls are authenticated like any client's.
+    pub script_credentials: std::sync::Arc<weir_auth::CredentialRegistry>,
+}
+
+/// Runs workflows and jobs; cheap to clone.
+#[derive(Clone)]
+pub struct Orchestrator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    runner: Runner,
+    clock: Clock,
+    settings: OrchestratorSettings,
+    /// `http://host:port` of this server, known once the listener is bound.
+    endpoint: OnceLock<String>,
+    /// The driver's inbox.
+    events: Events,
+}
+
+/// The driver task of an [`Orchestrator`]; spawn [`DriverTask::run`] once.
+pub struct DriverTask(Driver);
+
+impl DriverTask {
+    /// Executes effects, fires deadlines and retries failed transitions until
+    /// `shutdown` completes.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        self.0.run(shutdown).await;
+    }
+}
+
+impl Orchestrator {
+    /// An orchestrator over `db` launching processes with `runner` and reading time
+    /// from `clock`, and its driver task (which must be spawned for runs to move).
+    pub fn new(
+        db: Db,
+        runner: Runner,
+        clock: Clock,
+        settings: OrchestratorSettings,
+    ) -> (Self, DriverTask) {
+        let (events, inbox) = mpsc::unbounded_channel();
+        let orchestrator = Self {
+            inner: Arc::new(Inner {
+                db,
+                runner,
+                clock,
+                settings,
+                endpoint: OnceLock::new(),
+                events,
+            }),
+        };
+        let driver = Driver::new(orchestrator.clone(), inbox);
+        (orchestrator, DriverTask(driver))
+    }
+
+    /// Records the address job scripts use to call back into this server.
+    pub fn set_endpoint(&self, endpoint: String) {
+        let _ = self.inner.endpoint.set(endpoint);
+    }
+
+    /// The server's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    fn send(&self, event: Event) {
+        // The driver lives as long as the server; after shutdown nothing is executed
+        // any more and recovery re-derives the event at the next start.
+        if self.inner.events.send(event).is_err() {
+            tracing::debug!("the driver has stopped; an event is left to recovery");
+        }
+    }
+
+    /// Starts a run of `workflow` (spec §4.3): RunProperties = DefaultRunProperties
+    /// overlaid by `properties`; the triggers are frozen into the run.
+    pub async fn start_workflow_run(
+        &self,
+        scope: Scope,
+        workflow: String,
+        properties: BTreeMap<String, String>,
+        origin: StartOrigin,
+    ) -> Result<String, ApiError> {
+        let run_id = ids::random_id("wr_");
+        let id = run_id.clone();
+        let now = self.clock().now_millis();
+        let (key, effects, deadline) = self
+            .inner
+            .db
+            .write(move |tx| {
+                let definition = stored::load::<Workflow>(tx, &scope, Kind::Workflow, &workflow)?
+                    .or_not_found(|| {
+                        format!("Entity Not Found: workflow {workflow} does not exist.")
+                    })?
+                    .value;
+                let triggers = graph::member_triggers(tx, &scope, &workflow)?;
+                let snapshot = stored_run::snapshot(&workflow, &triggers)?;
+                let mut run_properties = definition
+                    .default_run_properties
+                    .clone()
+                    .unwrap_or_default();
+                run_properties.extend(properties);
+                let over = at_run_limit(tx, &scope, &workflow, &definition)?;
+                let message = format!("Concurrent runs exceeded for workflow: {workflow}.");
+                let run = match (over, origin) {
+                    (true, StartOrigin::Api) => {
+                        return Err(ApiError::ConcurrentRunsExceeded(message));
+                    }
+                    (true, StartOrigin::Trigger) => {
+                        WorkflowRun::rejected(snapshot, id, now, message)
+                    }
+                    (false, _) => WorkflowRun::start(snapshot, id, now)
+                        .map_err(|e| ApiError::InvalidInput(e.to_string()))?,
+                };
+                let stored = StoredRun {
+                    run,
+                    properties: run_properties,
+                    triggers,
+                    standalone_job: None,
+                    launches: BTreeMap::new(),
+                };
+                commit_new(tx, &scope, stored)
+            })
+            .await?;
+        crate::counters::workflow_run_started();
+        self.committed(key, effects, deadline);
+        Ok(run_id)
+    }
+
+    /// Starts a direct job run (StartJobRun). It runs as a single-action run of the
+    /// engine under a reserved name, so retries, timeouts, stop and recovery follow
+    /// the same path as in workflows. Returns the job run id.
+    pub async fn start_job_run(
+        &self,
+        scope: Scope,
+        job: String,
+        arguments: BTreeMap<String, String>,
+        timeout_minutes: Option<i32>,
+    ) -> Result<String, ApiError> {
+        let now = self.clock().now_millis();
+        let (key, effects, deadline, job_run_id) = self
+            .inner
+            .db
+            .write(move |tx| {
+                let definition = stored::load::<Job>(tx, &scope, Kind::Job, &job)?
+                    .or_not_found(|| "Failed to start job run due to missing metadata.".into())?
+                    .value;
+                let limit = job_concurrency(&definition);
+                let busy = tx.count_job_runs_in_state(
+                    &scope,
+                    &job,
+                    &["STARTING", "RUNNING", "STOPPING"],
+                    None,
+                )?;
+                if busy >= limit {
+                    return Err(ApiError::ConcurrentRunsExceeded(format!(
+                        "Concurrent runs exceeded for {job}"
+                    )));
+                }
+                let snapshot = WorkflowSnapshot {
+                    workflow_name: format!("{STANDALONE_PREFIX}{job}"),
+                    triggers: vec![TriggerSnapshot {
+                        name: "StartJobRun".into(),
+                        kind: TriggerKind::Start,
+                        logical: Default::default(),
+                        conditions: Vec::new(),
+                        actions: vec![Action::Job {
+                            job_name: job.clone(),
+                            arguments,
+                            timeout_minutes: timeout_minutes.map(|t| t.max(1) as u32),
+                        }],
+                    }],
+                };
+                let run = WorkflowRun::start(snapshot, ids::random_id("wr_"), now)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                let stored = StoredRun {
+                    run,
+                    properties: BTreeMap::new(),
+                    triggers: Vec::new(),
+                    standalone_job: Some(job),
+                    launches: BTreeMap::new(),
+                };
+                let job_run_id = stored
+                    .attempts()
+                    .next()
+                    .map(|a| a.id.clone())
+                    .ok_or_else(|| ApiError::Internal("the job run was not scheduled".into()))?;
+                let (key, effects, deadline) = commit_new(tx, &scope, stored)?;
+                Ok((key, effects, deadline, job_run_id))
+            })
+            .await?;
+        self.committed(key, effects, deadline);
+        Ok(job_run_id)
+    }
+
+    /// StopWorkflowRun (spec §4.5).
+    pub async fn stop_workflow_run(&self, key: RunKey) -> Result<(), ApiError> {
+        let now = self.clock().now_millis();
+        self.transition(key, move |_, stored| {
+            stored.run.handle_stop(now).map_err(|e| {
+                ApiError::IllegalWorkflowState(format!(
+                    "Workflow run {}: {e}.",
+                    stored.run.run_id()
+                ))
+            })
+        })
+        .await
+    }
+
+    /// Stops one job run (BatchStopJobRun); `Err` carries the per-run error text.
+    pub async fn stop_job_run(
+        &self,
+        scope: Scope,
+        job: String,
+        job_run_id: String,
+    ) -> Result<(), String> {
+        let id = job_run_id.clone();
+        let record = self
+            .inner
+            .db
+            .read(move |tx| Ok(tx.get_job_run(&scope, &job, &id)?.map(|r| (scope, r))))
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some((scope, record)) = record else {
+            return Err(format!("Job run {job_run_id} not found."));
+        };
+        if !matches!(record.state.as_str(), "STARTING" | "RUNNING") {
+            return Err(format!(
+                "Job run {job_run_id} is {} and cannot be stopped.",
+                record.state
+            ));
+        }
+        let key = RunKey {
+            scope,
+            workflow: record.owner_workflow,
+            run_id: record.owner_run_id,
+        };
+        if key.workflow.starts_with(STANDALONE_PREFIX) {
+            return self.stop_workflow_run(key).await.map_err(|e| e.to_string());
+        }
+        self.kill_attempt(key, job_run_id);
+        Ok(())
+    }
+
+    /// ResumeWorkflowRun (spec §4.6): a new run from a COMPLETED one. The new run starts
+    /// with the resumed run's final run properties. Returns the new id and the node ids
+    /// actually restarted.
+    pub async fn resume_workflow_run(
+        &self,
+        key: RunKey,
+        node_ids: Vec<String>,
+    ) -> Result<(String, Vec<String>), ApiError> {
+        let run_id = ids::random_id("wr_");
+        let id = run_id.clone();
+        let now = self.clock().now_millis();
+        let (new_key, effects, deadline, restarted) = self
+            .inner
+            .db
+            .write(move |tx| {
+                let previous = stored_run::load(tx, &key)?;
+                let definition =
+                    stored::load::<Workflow>(tx, &key.scope, Kind::Workflow, &key.workflow)?
+                        .or_not_found(|| {
+                            format!(
+                                "Entity Not Found: workflow {} does not exist.",
+                                key.workflow
+                            )
+                        })?
+                        .value;
+                if at_run_limit(tx, &key.scope, &key.workflow, &definition)? {
+                    return Err(ApiError::ConcurrentRunsExceeded(format!(
+                        "Concurrent runs exceeded for workflow: {}.",
+                        key.workflow
+                    )));
+                }
+                let resumed =
+                    WorkflowRun::resume(&previous.run, id, &node_ids, now).map_err(resume_error)?;
+                let stored = StoredRun {
+                    run: resumed.run,
+                    properties: previous.properties.clone(),
+                    triggers: previous.triggers.clone(),
+                    standalone_job: None,
+                    launches: previous.launches.clone(),
+                };
+                let (new_key, effects, deadline) = commit_new(tx, &key.scope, stored)?;
+                Ok((new_key, effects, deadline, resumed.node_ids))
+            })
+            .await?;
+        crate::counters::workflow_run_started();
+        self.committed(new_key, effects, deadline);
+        Ok((run_id, restarted))
+    }
+
+    /// Replaces/merges run properties (PutWorkflowRunProperties: upsert).
+    pub async fn put_run_properties(
+        &self,
+        key: RunKey,
+        properties: BTreeMap<String, String>,
+    ) -> Result<(), ApiError> {
+        self.transition(key, move |_, stored| {
+            stored.properties.extend(properties);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Loads the run, applies `step` to it, commits state + job-run rows, then hands
+    /// the effects and the next deadline to the driver.
+    async fn transition<R: Send + 'static>(
+        &self,
+        key: RunKey,
+        step: impl FnOnce(&mut dyn Transaction, &mut StoredRun) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let tx_key = key.clone();
+        let (result, effects, deadline) = self
+            .inner
+            .db
+            .write(move |tx| {
+                let mut stored = stored_run::load(tx, &tx_key)?;
+                let before: Vec<JobAttempt> = stored.attempts().cloned().collect();
+                let result = step(tx, &mut stored)?;
+                let effects = drain(&mut stored.run);
+                stored_run::save(tx, &tx_key.scope, &stored, &before)?;
+                Ok((result, effects, stored.run.poll_timeout()))
+            })
+            .await?;
+        self.committed(key, effects, deadline);
+        Ok(result)
+    }
+
+    /// Hands what a committed transition asked for to the driver.
+    fn committed(&self, key: RunKey, effects: Vec<Effect>, deadline: Option<Millis>) {
+        if effects.is_empty() && deadline.is_none() {
+            return;
+        }
+        self.send(Event::Committed {
+            key,
+            effects,
+            deadline,
+        });
+    }
+
+    /// Executes one effect of a committed transition (called by the driver).
+    fn execute(&self, key: &RunKey, effect: Effect) {
+        match effect {
+            Effect::StartJob(start) => {
+                if self.inner.runner.reserve(&start.job_run_id) {
+                    self.send(Event::Launch {
+                        key: key.clone(),
+                        start,
+                    });
+                }
+            }
+            Effect::KillJob { job_run_id, .. } => self.kill_attempt(key.clone(), job_run_id),
+            Effect::StartCrawl {
+                crawler_name,
+                crawl_id,
+            } => {
+                let me = self.clone();
+                let key = key.clone();
+                tokio::spawn(async move { me.crawl(key, crawler_name, crawl_id).await });
+            }
+            Effect::KillCrawl {
+                crawler_name,
+                crawl_id,
+            } => {
+                weir_catalog::cancel(&crawl_id);
+                self.send(Event::CrawlEnded {
+                    key: key.clone(),
+                    crawl_id,
+                    crawler: crawler_name,
+                    result: CrawlResult::Cancelled,
+                });
+            }
+            Effect::RunFinished { status } => {
+                tracing::info!(workflow = %key.workflow, run = %key.run_id, status = status.as_str(), "run finished");
+                crate::counters::run_finished(&key.workflow, status.as_str());
+            }
+        }
+    }
+
+    /// Stops one attempt: its process if the runner has one (or a launch under way),
+    /// else the attempt is ended STOPPED if it never started (see
+    /// [`Event::KillUnlaunched`]). Every kill is answered by exactly one end.
+    fn kill_attempt(&self, key: RunKey, job_run_id: String) {
+        if self.inner.runner.kill(&job_run_id) == KillOutcome::Unknown {
+            self.send(Event::KillUnlaunched { key, job_run_id });
+        }
+    }
+
+    /// Applies one event that needs a transition (called in a task of the driver); a
+    /// failure is logged and the event is handed back to the driver to be retried.
+    async fn apply(&self, event: Event, failures: u32) {
+        let result = match event.clone() {
+            Event::Launch { key, start } => self.launch(key, start).await,
+            Event::JobEnded {
+                key,
+                job_run_id,
+                ended,
+            } => {
+                self.transition(key, move |_, stored| {
+                    ignore_stale(
+                        stored
+                            .run
+                            .handle_job_ended(ended.ended_at, &job_run_id, ended),
+                    );
+                    crate::counters::job_attempt_ended(stored.run.job_run(&job_run_id));
+                    Ok(())
+                })
+                .await
+            }
+            Event::KillUnlaunched { key, job_run_id } => {
+                self.kill_unlaunched(key, job_run_id).await
+            }
+            Event::Timeout { key } => {
+                let now = self.clock().now_millis();
+                self.transition(key, move |_, stored| {
+                    stored.run.handle_timeout(now);
+                    Ok(())
+                })
+                .await
+            }
+            Event::CrawlEnded {
+                key,
+                crawl_id,
+                crawler,
+                result,
+            } => self.crawl_ended(key, crawl_id, crawler, result).await,
+            Event::Committed { .. } | Event::Retry { .. } => Ok(()),
+        };
+        match result {
+            Ok(()) => {}
+            // A storage failure (a locked or full disk, a failed commit) passes: retry.
+            Err(error @ ApiError::Internal(_)) => {
+                tracing::error!(%error, failures, ?event, "a run transition failed; it will be retried");
+                self.send(Event::Retry {
+                    event: Box::new(event),
+                    failures: failures.saturating_add(1),
+                });
+            }
+            // Anything else is final (the run was deleted with its workflow): the event
+            // has nothing left to act on.
+            Err(error) => {
+                tracing::warn!(%error, ?event, "a run event was dropped: its run is gone");
+                if let Event::Launch { start, .. } = &event {
+                    self.inner.runner.release(&start.job_run_id);
+                }
+            }
+        }
+    }
+
+    /// Answers a kill that reached no process: an attempt that never started ends
+    /// STOPPED now; one that did has a launch or an end under way (the kill is passed
+    /// to the runner again, which now knows it, or the end is already reported).
+    async fn kill_unlaunched(&self, key: RunKey, job_run_id: String) -> Result<(), ApiError> {
+        let now = self.clock().now_millis();
+        let id = job_run_id.clone();
+        let confirmed = self
+            .transition(key, move |_, stored| {
+                let Some(attempt) = stored.run.job_run(&id) else {
+                    return Ok(false);
+                };
+                if attempt.state.is_terminal() {
+                    return Ok(false);
+                }
+                if attempt.is_confirmed() {
+                    return Ok(true);
+                }
+                let ended = weir_engine::JobEnded {
+                    outcome: JobOutcome::Stopped,
+                    error_message: Some("Job run was stopped before it started.".into()),
+                    ended_at: now,
+                };
+                ignore_stale(stored.run.handle_job_ended(now, &id, ended));
+                crate::counters::job_attempt_ended(stored.run.job_run(&id));
+                Ok(false)
+            })
+            .await?;
+        if confirmed {
+            self.inner.runner.kill(&job_run_id);
+        }
+        Ok(())
+    }
+
+    /// Deletes workflow and job run history that started more than `retention_ms` ago
+    /// and is finished (spec §4.9); returns how many runs and job runs went.
+    pub async fn purge_history(&self, retention_ms: i64) -> Result<u64, ApiError> {
+        let cutoff = self.clock().now_millis().saturating_sub(retention_ms);
+        self.inner
+            .db
+            .write(
+                move |tx| Ok(tx.purge_runs_before(cutoff, &["RUNNING", "STOPPING", "STARTING"])?),
+            )
+            .await
+    }
+
+    /// Directory of the shipped Python helpers (the `awsglue` package).
+    pub fn python_lib(&self) -> std::path::PathBuf {
+        self.inner.runner.python_lib()
+    }
+
+    /// The environment job scripts (and blueprint layout generators) get so that their
+    /// boto3 calls reach this server: endpoint, credentials, region.
+    pub fn script_env(&self, scope: &Scope) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("AWS_DEFAULT_REGION".to_string(), scope.region.clone()),
+            ("AWS_REGION".to_string(), scope.region.clone()),
+        ];
+        match self
+            .inner
+            .settings
+            .script_credentials
+            .for_account(&scope.account)
+        {
+            Some(credential) => {
+                env.push((
+                    "AWS_ACCESS_KEY_ID".to_string(),
+                    credential.access_key_id().to_owned(),
+                ));
+                env.push((
+                    "AWS_SECRET_ACCESS_KEY".to_string(),
+                    credential.secret_access_key().to_owned(),
+                ));
+                if let Some(token) = credential.session_token() {
+                    env.push(("AWS_SESSION_TOKEN".to_string(), token.to_owned()));
+                }
+            }
+            None => tracing::warn!(
+                account = %scope.account,
+                "no configured credentials for the run's account: its scripts cannot sign requests"
+            ),
+        }
+        if let Some(endpoint) = self.inner.endpoint.get() {
+            env.push(("AWS_ENDPOINT_URL".to_string(), endpoint.clone()));
+            env.push(("AWS_ENDPOINT_URL_GLUE".to_string(), endpoint.clone()));
+        }
+        env
+    }
+}
+
+/// Whether `workflow` has as many active runs as its MaxConcurrentRuns allows (spec
+/// §4.7); never when it sets no limit (then nothing is counted).
+fn at_run_limit(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    workflow: &str,
+    definition: &Workflow,
+) -> Result<bool, ApiError> {
+    let Some(limit) = definition.max_concurrent_runs else {
+        return Ok(false);
+    };
+    let active = tx.count_runs_in_status(scope, workflow, ACTIVE_STATUSES)?;
+    Ok(active >= limit.max(0) as u64)
+}
+
+/// `ExecutionProperty.MaxConcurrentRuns` of a job (default 1, spec §4.7).
+fn job_concurrency(job: &Job) -> u64 {
+    job.execution_property
+        .as_ref()
+        .and_then(|e| e.max_concurrent_runs)
+        .unwrap_or(1)
+        .max(1) as u64
+}
+
+/// Stores a new run and returns its key, effects and first deadline.
+fn commit_new(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    mut stored: StoredRun,
+) -> Result<(RunKey, Vec<Effect>, Option<Millis>), ApiError> {
+    let effects = drain(&mut stored.run);
+    stored_run::save(tx, scope, &stored, &[])?;
+    Ok((stored.key(scope), effects, stored.run.poll_timeout()))
+}
+
+fn drain(run: &mut WorkflowRun) -> Vec<Effect> {
+    std::iter::from_fn(|| run.poll_effect()).collect()
+}
+
+/// An event about an attempt that is already final (e.g. a kill confirmation racing
+/// with a normal exit) changes nothing; it is logged, not an error.
+fn ignore_stale<E: std::fmt::Display>(result: Result<(), E>) {
+    if let Err(error) = result {
+        tracing::debug!(%error, "ignored a stale engine event");
+    }
+}
+
+fn resume_error(error: weir_engine::ResumeError) -> ApiError {
+    use weir_engine::ResumeError;
+    match error {
+        ResumeError::IllegalState(_) => ApiError::IllegalWorkflowState(error.to_string()),
+        _ => ApiError::InvalidInput(error.to_string()),
+    }
+}

@@ -1,0 +1,291 @@
+//! The persisted form of a workflow run: the engine's state plus what the driver
+//! adds (run properties, the frozen wire triggers, launch records), and the rules
+//! that keep the `job_runs` table in step with it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use weir_engine::{
+    Action, Condition, CrawlState, JobAttempt, JobRunState, Logical, TriggerKind, TriggerSnapshot,
+    WorkflowRun, WorkflowSnapshot,
+};
+use weir_model::Timestamp;
+use weir_model::shapes::{JobRun, Predecessor, Trigger};
+use weir_store::{JobRunRecord, RunRecord, Scope, Transaction};
+
+use weir_resources::ApiError;
+
+/// Prefix of the reserved workflow name under which a direct `StartJobRun` is run as
+/// a single-action run. It starts with NUL, which no API name may contain (P-SL), so
+/// no client can ever address, list or collide with these runs.
+pub const STANDALONE_PREFIX: &str = "\u{0}job\u{0}";
+
+/// Identifies one run in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunKey {
+    /// Owner of the run.
+    pub scope: Scope,
+    /// Workflow name (reserved name for standalone job runs).
+    pub workflow: String,
+    /// `wr_` run id.
+    pub run_id: String,
+}
+
+/// What the driver fixed when it launched an attempt (needed to re-attach after a
+/// restart and to answer GetJobRun with the effective arguments).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LaunchRecord {
+    /// `Command.Name`.
+    pub command: String,
+    /// `Command.ScriptLocation`.
+    pub script_location: String,
+    /// Effective arguments passed to the script.
+    pub arguments: BTreeMap<String, String>,
+    /// `MaxCapacity` of the job, echoed on the job run.
+    pub max_capacity: Option<f64>,
+    /// `GlueVersion` of the job, echoed on the job run.
+    pub glue_version: Option<String>,
+}
+
+/// A workflow run as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredRun {
+    /// The engine state.
+    pub run: WorkflowRun,
+    /// `WorkflowRunProperties`.
+    pub properties: BTreeMap<String, String>,
+    /// The member triggers as they were at start (rendered in the run graph).
+    pub triggers: Vec<Trigger>,
+    /// For a direct StartJobRun: the job name; `None` for workflow runs.
+    pub standalone_job: Option<String>,
+    /// Launch records by job run id.
+    pub launches: BTreeMap<String, LaunchRecord>,
+}
+
+impl StoredRun {
+    /// The store key of this run in `scope`.
+    pub fn key(&self, scope: &Scope) -> RunKey {
+        RunKey {
+            scope: scope.clone(),
+            workflow: self.run.workflow_name().to_string(),
+            run_id: self.run.run_id().to_string(),
+        }
+    }
+
+    /// Every job attempt of the run.
+    pub fn attempts(&self) -> impl Iterator<Item = &JobAttempt> {
+        self.run.nodes().iter().flat_map(|n| n.job_runs.iter())
+    }
+}
+
+/// Reads a run, or ENF.
+pub fn load(tx: &mut dyn Transaction, key: &RunKey) -> Result<StoredRun, ApiError> {
+    let record = tx
+        .get_run(&key.scope, &key.workflow, &key.run_id)?
+        .ok_or_else(|| {
+            ApiError::EntityNotFound(format!(
+                "Workflow run {} of workflow {} not found.",
+                key.run_id, key.workflow
+            ))
+        })?;
+    decode(&record)
+}
+
+/// Decodes a stored run document.
+pub fn decode(record: &RunRecord) -> Result<StoredRun, ApiError> {
+    serde_json::from_str(&record.doc)
+        .map_err(|e| ApiError::Internal(format!("stored run {} is unreadable: {e}", record.run_id)))
+}
+
+/// Writes a run and brings the `job_runs` rows of every attempt that differs from
+/// `before` (the run's attempts when it was loaded; empty for a new run) up to date, in
+/// the caller's transaction.
+pub fn save(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    stored: &StoredRun,
+    before: &[JobAttempt],
+) -> Result<(), ApiError> {
+    let doc = serde_json::to_string(stored)
+        .map_err(|e| ApiError::Internal(format!("could not encode a run: {e}")))?;
+    tx.put_run(
+        scope,
+        &RunRecord {
+            workflow: stored.run.workflow_name().to_string(),
+            run_id: stored.run.run_id().to_string(),
+            started_ms: stored.run.started_on(),
+            status: stored.run.status().as_str().to_string(),
+            doc,
+        },
+    )?;
+    let previous: BTreeMap<&str, &JobAttempt> = before.iter().map(|a| (a.id.as_str(), a)).collect();
+    for attempt in stored.attempts() {
+        if is_copied(stored, attempt) || previous.get(attempt.id.as_str()) == Some(&attempt) {
+            continue;
+        }
+        let job_run = render_job_run(stored, attempt);
+        let doc = serde_json::to_string(&job_run)
+            .map_err(|e| ApiError::Internal(format!("could not encode a job run: {e}")))?;
+        tx.put_job_run(
+            scope,
+            &JobRunRecord {
+                job: attempt.job_name.clone(),
+                run_id: attempt.id.clone(),
+                started_ms: attempt.started_on,
+                state: attempt.state.as_str().to_string(),
+                owner_workflow: stored.run.workflow_name().to_string(),
+                owner_run_id: stored.run.run_id().to_string(),
+                doc,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// A resumed run copies attempts of the previous run; those rows already exist.
+fn is_copied(stored: &StoredRun, attempt: &JobAttempt) -> bool {
+    stored
+        .run
+        .nodes()
+        .iter()
+        .any(|n| n.copied && n.job_runs.iter().any(|a| a.id == attempt.id))
+}
+
+/// The wire `JobRun` of an attempt.
+pub fn render_job_run(stored: &StoredRun, attempt: &JobAttempt) -> JobRun {
+    let launch = stored.launches.get(&attempt.id);
+    let execution_time = attempt
+        .completed_on
+        .map(|done| ((done - attempt.started_on).max(0) / 1000) as i32);
+    JobRun {
+        id: Some(attempt.id.clone()),
+        attempt: Some(attempt.attempt as i32),
+        previous_run_id: attempt.previous_run_id.clone(),
+        trigger_name: if stored.standalone_job.is_some() {
+            None
+        } else {
+            attempt.trigger_name.clone()
+        },
+        job_name: Some(attempt.job_name.clone()),
+        started_on: Some(Timestamp::from_millis(attempt.started_on)),
+        last_modified_on: Some(Timestamp::from_millis(attempt.last_modified_on)),
+        completed_on: attempt.completed_on.map(Timestamp::from_millis),
+        job_run_state: Some(attempt.state.as_str().to_string()),
+        arguments: Some(
+            launch
+                .map(|l| l.arguments.clone())
+                .unwrap_or_else(|| attempt.arguments.clone()),
+        ),
+        error_message: attempt.error_message.clone(),
+        predecessor_runs: (!attempt.predecessor_runs.is_empty()).then(|| {
+            attempt
+                .predecessor_runs
+                .iter()
+                .map(|p| Predecessor {
+                    job_name: Some(p.job_name.clone()),
+                    run_id: Some(p.run_id.clone()),
+                })
+                .collect()
+        }),
+        execution_time: Some(execution_time.unwrap_or(0)),
+        timeout: attempt.timeout_minutes.map(|m| m as i32),
+        max_capacity: launch.and_then(|l| l.max_capacity),
+        glue_version: launch.and_then(|l| l.glue_version.clone()),
+        log_group_name: Some("/aws-glue/jobs".to_string()),
+        ..Default::default()
+    }
+}
+
+/// The engine snapshot of a workflow's triggers (spec §4.2: frozen at run start).
+///
+/// Conditional triggers that were explicitly deactivated (StopTrigger) take no part;
+/// CREATED and ACTIVATED ones do (ARCHITECTURE.md, "Trigger activation").
+pub fn snapshot(workflow: &str, triggers: &[Trigger]) -> Result<WorkflowSnapshot, ApiError> {
+    let mut out = Vec::new();
+    for trigger in triggers {
+        let kind = match trigger.r#type.as_deref() {
+            Some("CONDITIONAL") => TriggerKind::Conditional,
+            _ => TriggerKind::Start,
+        };
+        if kind == TriggerKind::Conditional && trigger.state.as_deref() == Some("DEACTIVATED") {
+            continue;
+        }
+        let predicate = trigger.predicate.clone().unwrap_or_default();
+        let logical = match predicate.logical.as_deref() {
+            Some("ANY") => Logical::Any,
+            _ => Logical::And,
+        };
+        let mut conditions = Vec::new();
+        if kind == TriggerKind::Conditional {
+            for condition in predicate.conditions.unwrap_or_default() {
+                if let Some(job_name) = condition.job_name {
+                    conditions.push(Condition::Job {
+                        job_name,
+                        state: job_state(condition.state.as_deref()),
+                    });
+                } else if let Some(crawler_name) = condition.crawler_name {
+                    conditions.push(Condition::Crawler {
+                        crawler_name,
+                        state: crawl_state(condition.crawl_state.as_deref()),
+                    });
+                }
+            }
+            if conditions.is_empty() {
+                continue;
+            }
+        }
+        let actions = trigger
+            .actions
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|action| {
+                if let Some(job_name) = action.job_name {
+                    Some(Action::Job {
+                        job_name,
+                        arguments: action.arguments.unwrap_or_default(),
+                        timeout_minutes: action.timeout.map(|t| t.max(1) as u32),
+                    })
+                } else {
+                    action
+                        .crawler_name
+                        .map(|crawler_name| Action::Crawler { crawler_name })
+                }
+            })
+            .collect();
+        out.push(TriggerSnapshot {
+            name: trigger.name.clone().unwrap_or_default(),
+            kind,
+            logical,
+            conditions,
+            actions,
+        });
+    }
+    let snapshot = WorkflowSnapshot {
+        workflow_name: workflow.to_string(),
+        triggers: out,
+    };
+    snapshot
+        .validate()
+        .map_err(|e| ApiError::InvalidInput(format!("The workflow {workflow} cannot run: {e}.")))?;
+    Ok(snapshot)
+}
+
+fn job_state(state: Option<&str>) -> JobRunState {
+    match state {
+        Some("FAILED") => JobRunState::Failed,
+        Some("STOPPED") => JobRunState::Stopped,
+        Some("TIMEOUT") => JobRunState::Timeout,
+        Some("ERROR") => JobRunState::Error,
+        _ => JobRunState::Succeeded,
+    }
+}
+
+fn crawl_state(state: Option<&str>) -> CrawlState {
+    match state {
+        Some("FAILED") => CrawlState::Failed,
+        Some("CANCELLED") => CrawlState::Cancelled,
+        Some("ERROR") => CrawlState::Error,
+        _ => CrawlState::Succeeded,
+    }
+}

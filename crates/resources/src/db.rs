@@ -1,0 +1,62 @@
+//! The bridge from async code to the blocking store. Reads are short indexed lookups
+//! on pooled WAL readers that never wait for the writer, so they run inline on the
+//! async worker (a hop to the blocking pool would cost more than the read). Writes wait
+//! for the writer lock and an fsync, so they run on the blocking pool; a write returns
+//! only after its commit.
+
+use std::sync::Arc;
+
+use weir_store::{Store, StoreExt, Transaction};
+
+use crate::ApiError;
+
+/// A cheap-to-clone handle on the store for async callers.
+#[derive(Clone)]
+pub struct Db {
+    store: Arc<dyn Store>,
+}
+
+impl Db {
+    /// Wraps an opened store.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    /// The store itself, for blocking callers (start-up).
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Runs `body` in a read transaction (one consistent snapshot), inline.
+    pub async fn read<R: Send + 'static>(
+        &self,
+        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        self.store.read(body)
+    }
+
+    /// Checkpoints the store on a blocking thread (see [`Store::checkpoint`]).
+    pub async fn checkpoint(&self) -> Result<(), ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.checkpoint())
+            .await
+            .map_err(|error| ApiError::Internal(format!("checkpoint task failed: {error}")))?
+            .map_err(ApiError::from)
+    }
+
+    /// Runs `body` in a durable write transaction on a blocking thread; returns after
+    /// the commit, so the caller may acknowledge the change.
+    pub async fn write<R: Send + 'static>(
+        &self,
+        body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.write(body))
+            .await
+            .map_err(|error| {
+                // A panic in `body`: the store rolled the transaction back.
+                tracing::error!(%error, "a write transaction did not complete");
+                ApiError::Internal("An internal error occurred in the storage layer.".into())
+            })?
+    }
+}
