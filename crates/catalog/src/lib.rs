@@ -51,6 +51,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+/// Brings the catalog's documents written by earlier releases to today's formats —
+/// tables that held their partitions, crawl histories kept among the server-wide
+/// settings — in one write transaction; returns how many documents it rewrote. Run
+/// before anything reads the catalog; idempotent.
+pub fn upgrade_stored(
+    tx: &mut dyn weir_store::Transaction,
+) -> Result<usize, weir_resources::ApiError> {
+    Ok(tables::upgrade_tables(tx)? + runtime::upgrade_settings(tx)?)
+}
+
 /// Identifies this server process in the runtime documents: a crawl marked running
 /// by another epoch was interrupted by a restart.
 pub static EPOCH: LazyLock<String> = LazyLock::new(|| weir_resources::ids::random_id(""));

@@ -1,9 +1,11 @@
 //! The durable runtime state of a crawler beyond its `Crawler` record: the crawl in
 //! progress and the crawl history (ListCrawls, GetCrawlerMetrics).
 //!
-//! It is kept as one JSON document per crawler in the store's settings (`meta`) under
-//! `crawler-runtime/<account>/<region>/<crawler>`, written in the same transactions as
-//! the crawler record. The document remembers the crawler's `CreationTime`, so the
+//! It is kept as one document per crawler, a `Kind::CrawlerRuntime` record of the
+//! crawler's scope named after it, written in the same transactions as the crawler
+//! record. (Releases before it kept the document among the server-wide settings, under
+//! `crawler-runtime/<account>/<region>/<crawler>`; [`upgrade_settings`] moves those at
+//! start-up.) The document remembers the crawler's `CreationTime`, so the
 //! history of a deleted crawler is not inherited by a new one of the same name.
 //! History keeps the crawls of the last 12 months (spec §7), at most
 //! [`MAX_HISTORY`] of them.
@@ -11,10 +13,11 @@
 use serde::{Deserialize, Serialize};
 use weir_model::Timestamp;
 use weir_model::shapes::{Crawler, CrawlerHistory, CrawlerMetrics, LastCrawlInfo};
-use weir_store::{Scope, Transaction};
+use weir_store::{Kind, Record, Scope, Transaction};
 
 use super::sync::Changes;
 use weir_resources::ApiError;
+use weir_resources::stored::{self, Document};
 
 /// Most crawls kept per crawler.
 pub const MAX_HISTORY: usize = 1000;
@@ -168,11 +171,45 @@ pub struct Runtime {
     pub history: Vec<Entry>,
 }
 
-fn key(scope: &Scope, crawler: &str) -> String {
-    format!(
-        "crawler-runtime/{}/{}/{crawler}",
-        scope.account, scope.region
-    )
+impl Document for Runtime {}
+
+/// Prefix of the settings keys under which earlier releases kept runtime documents.
+const SETTINGS_PREFIX: &str = "crawler-runtime/";
+
+/// Moves the runtime documents earlier releases kept among the server-wide settings
+/// into records of their crawler's scope; returns how many it moved. Run at start-up;
+/// idempotent.
+pub fn upgrade_settings(tx: &mut dyn Transaction) -> Result<usize, ApiError> {
+    let mut moved = 0;
+    for (key, setting) in tx.list_meta(SETTINGS_PREFIX)? {
+        // `crawler-runtime/<account>/<region>/<crawler>`: account and region hold no
+        // `/`, a crawler name may.
+        let parts = key
+            .strip_prefix(SETTINGS_PREFIX)
+            .and_then(|rest| rest.split_once('/'))
+            .and_then(|(account, rest)| Some((account, rest.split_once('/')?)));
+        let Some((account, (region, crawler))) = parts else {
+            tracing::warn!(key, "left a crawler runtime setting with an unreadable key");
+            continue;
+        };
+        let scope = Scope {
+            account: account.to_string(),
+            region: region.to_string(),
+        };
+        let record = Record {
+            name: crawler.to_string(),
+            parent: None,
+            doc: setting.value,
+            version: setting.version,
+            tags: Default::default(),
+        };
+        if !tx.insert(&scope, Kind::CrawlerRuntime, &record)? {
+            tx.update(&scope, Kind::CrawlerRuntime, &record)?;
+        }
+        tx.delete_meta(&key)?;
+        moved += 1;
+    }
+    Ok(moved)
 }
 
 /// The runtime document of `crawler` (empty when missing or left by a deleted
@@ -184,12 +221,9 @@ pub fn load(
 ) -> Result<Runtime, ApiError> {
     let name = crawler.name.as_deref().unwrap_or_default();
     let created = crawler.creation_time.map(Timestamp::as_millis);
-    let runtime = match tx.get_meta(&key(scope, name))? {
-        Some(text) => serde_json::from_str::<Runtime>(&text).map_err(|e| {
-            ApiError::Internal(format!("crawl history of '{name}' is unreadable: {e}"))
-        })?,
-        None => Runtime::default(),
-    };
+    let runtime = stored::load::<Runtime>(tx, scope, Kind::CrawlerRuntime, name)?
+        .map(|stored| stored.value)
+        .unwrap_or_default();
     if runtime.crawler_created_ms == created {
         Ok(runtime)
     } else {
@@ -216,9 +250,10 @@ pub fn save(
         runtime.history.drain(..excess);
     }
     let name = crawler.name.as_deref().unwrap_or_default();
-    let text = serde_json::to_string(runtime)
-        .map_err(|e| ApiError::Internal(format!("could not encode crawl history: {e}")))?;
-    tx.put_meta(&key(scope, name), &text)?;
+    let record = stored::record(name, None, runtime, Default::default())?;
+    if !tx.update(scope, Kind::CrawlerRuntime, &record)? {
+        tx.insert(scope, Kind::CrawlerRuntime, &record)?;
+    }
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use weir_model::shapes::{JobRun, Predecessor, Trigger};
 use weir_store::{JobRunRecord, RunRecord, Scope, Transaction};
 
 use weir_resources::ApiError;
+use weir_resources::stored::{self, Document};
 
 /// Prefix of the reserved workflow name under which a direct `StartJobRun` is run as
 /// a single-action run. It starts with NUL, which no API name may contain (P-SL), so
@@ -62,6 +63,9 @@ pub struct StoredRun {
     pub launches: BTreeMap<String, LaunchRecord>,
 }
 
+/// A run document holds the engine's state, which has had one format so far.
+impl Document for StoredRun {}
+
 impl StoredRun {
     /// The store key of this run in `scope`.
     pub fn key(&self, scope: &Scope) -> RunKey {
@@ -93,8 +97,7 @@ pub fn load(tx: &mut dyn Transaction, key: &RunKey) -> Result<StoredRun, ApiErro
 
 /// Decodes a stored run document.
 pub fn decode(record: &RunRecord) -> Result<StoredRun, ApiError> {
-    serde_json::from_str(&record.doc)
-        .map_err(|e| ApiError::Internal(format!("stored run {} is unreadable: {e}", record.run_id)))
+    stored::decode_document(&record.run_id, record.version, &record.doc)
 }
 
 /// Writes a run and brings the `job_runs` rows of every attempt that differs from
@@ -106,8 +109,7 @@ pub fn save(
     stored: &StoredRun,
     before: &[JobAttempt],
 ) -> Result<(), ApiError> {
-    let doc = serde_json::to_string(stored)
-        .map_err(|e| ApiError::Internal(format!("could not encode a run: {e}")))?;
+    let (doc, version) = stored::encode_document(stored.run.run_id(), stored)?;
     tx.put_run(
         scope,
         &RunRecord {
@@ -116,6 +118,7 @@ pub fn save(
             started_ms: stored.run.started_on(),
             status: stored.run.status().as_str().to_string(),
             doc,
+            version,
         },
     )?;
     let previous: BTreeMap<&str, &JobAttempt> = before.iter().map(|a| (a.id.as_str(), a)).collect();
@@ -124,8 +127,7 @@ pub fn save(
             continue;
         }
         let job_run = render_job_run(stored, attempt);
-        let doc = serde_json::to_string(&job_run)
-            .map_err(|e| ApiError::Internal(format!("could not encode a job run: {e}")))?;
+        let (doc, version) = stored::encode_document(&attempt.id, &job_run)?;
         tx.put_job_run(
             scope,
             &JobRunRecord {
@@ -136,6 +138,7 @@ pub fn save(
                 owner_workflow: stored.run.workflow_name().to_string(),
                 owner_run_id: stored.run.run_id().to_string(),
                 doc,
+                version,
             },
         )?;
     }

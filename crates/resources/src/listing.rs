@@ -117,6 +117,7 @@ mod tests {
                         name: format!("job-{i:05}"),
                         parent: None,
                         doc: "{}".into(),
+                        version: 1,
                         tags,
                     };
                     tx.insert(&scope, Kind::Job, &record)?;

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
-use weir_store::{Store, StoreExt};
+use weir_store::{Setting, Store, StoreExt};
 
 use crate::ApiError;
 
@@ -30,12 +30,16 @@ impl PageTokens {
     pub fn load_or_create(store: &dyn Store) -> Result<Self, ApiError> {
         let key = store.write(|tx| {
             if let Some(existing) = tx.get_meta(KEY_NAME)? {
-                return Ok::<_, ApiError>(existing);
+                return Ok::<_, ApiError>(existing.value);
             }
             let mut key = [0u8; 32];
             rand::rng().fill_bytes(&mut key);
             let key = hex::encode(key);
-            tx.put_meta(KEY_NAME, &key)?;
+            let setting = Setting {
+                value: key.clone(),
+                version: 1,
+            };
+            tx.put_meta(KEY_NAME, &setting)?;
             Ok(key)
         })?;
         let key = hex::decode(key)

@@ -1,7 +1,11 @@
-//! Resources are stored as their AWS wire form (JSON) in the store's documents.
+//! The one encoding of documents into the store, and their versions.
 //!
-//! The wire form is AWS's own versioned, backward-compatible format, which makes it
-//! a stable storage format too; conversion happens here and nowhere else.
+//! Resources are stored as their AWS wire form (JSON): AWS's own backward-compatible
+//! format, which makes it a stable storage format too. Every stored document is a
+//! [`Document`] and is written with its type's [`Document::VERSION`]; reading a
+//! document of an older version goes through that type's frozen decoders
+//! ([`Document::upgrade`], the migration chain); a document of a newer version (a
+//! downgrade) is refused rather than misread. Conversion happens here and nowhere else.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +14,44 @@ use serde::de::DeserializeOwned;
 use weir_store::{Kind, Record, Scope, Transaction};
 
 use crate::ApiError;
+
+/// A value kept in the store as a versioned JSON document.
+pub trait Document: Serialize + DeserializeOwned {
+    /// The version of the format this build writes. A change that older decoders
+    /// cannot read bumps it and adds the old format's decoder to [`Document::upgrade`].
+    const VERSION: u32 = 1;
+
+    /// Decodes a document written at an older `version` into today's form (the
+    /// migration chain). Formats that never changed have no older versions.
+    fn upgrade(version: u32, text: &str) -> Result<Self, String> {
+        let _ = text;
+        Err(format!("no decoder for format version {version}"))
+    }
+}
+
+/// Decodes the document `text` of `name`, written at `version`.
+pub fn decode_document<T: Document>(name: &str, version: u32, text: &str) -> Result<T, ApiError> {
+    let decoded = if version == T::VERSION {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    } else if version < T::VERSION {
+        T::upgrade(version, text)
+    } else {
+        Err(format!(
+            "it has format version {version}, this Weir reads up to {} (written by a newer \
+             release)",
+            T::VERSION
+        ))
+    };
+    decoded
+        .map_err(|e| ApiError::Internal(format!("stored document of '{name}' is unreadable: {e}")))
+}
+
+/// Encodes `value` as a document of `name`: its text and format version.
+pub fn encode_document<T: Document>(name: &str, value: &T) -> Result<(String, u32), ApiError> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| ApiError::Internal(format!("could not encode '{name}': {e}")))?;
+    Ok((text, T::VERSION))
+}
 
 /// A stored resource decoded into its wire shape, with its tags.
 pub struct Stored<T> {
@@ -22,7 +64,7 @@ pub struct Stored<T> {
 }
 
 /// Reads and decodes the resource `name` of `kind`, if present.
-pub fn load<T: DeserializeOwned>(
+pub fn load<T: Document>(
     tx: &mut dyn Transaction,
     scope: &Scope,
     kind: Kind,
@@ -32,13 +74,8 @@ pub fn load<T: DeserializeOwned>(
 }
 
 /// Decodes a record read from the store.
-pub fn decode<T: DeserializeOwned>(record: Record) -> Result<Stored<T>, ApiError> {
-    let value = serde_json::from_str(&record.doc).map_err(|e| {
-        ApiError::Internal(format!(
-            "stored document of '{}' is unreadable: {e}",
-            record.name
-        ))
-    })?;
+pub fn decode<T: Document>(record: Record) -> Result<Stored<T>, ApiError> {
+    let value = decode_document(&record.name, record.version, &record.doc)?;
     Ok(Stored {
         value,
         tags: record.tags,
@@ -47,7 +84,7 @@ pub fn decode<T: DeserializeOwned>(record: Record) -> Result<Stored<T>, ApiError
 }
 
 /// Decodes records read from the store into their values (tags and parents dropped).
-pub fn decode_values<T: DeserializeOwned>(records: Vec<Record>) -> Result<Vec<T>, ApiError> {
+pub fn decode_values<T: Document>(records: Vec<Record>) -> Result<Vec<T>, ApiError> {
     records
         .into_iter()
         .map(|record| decode(record).map(|s| s.value))
@@ -55,18 +92,18 @@ pub fn decode_values<T: DeserializeOwned>(records: Vec<Record>) -> Result<Vec<T>
 }
 
 /// Encodes a resource for the store.
-pub fn record<T: Serialize>(
+pub fn record<T: Document>(
     name: &str,
     parent: Option<String>,
     value: &T,
     tags: BTreeMap<String, String>,
 ) -> Result<Record, ApiError> {
-    let doc = serde_json::to_string(value)
-        .map_err(|e| ApiError::Internal(format!("could not encode '{name}': {e}")))?;
+    let (doc, version) = encode_document(name, value)?;
     Ok(Record {
         name: name.to_string(),
         parent,
         doc,
+        version,
         tags,
     })
 }
@@ -87,3 +124,13 @@ pub fn load_each<T>(
     }
     Ok((found, missing))
 }
+
+/// The AWS wire shapes Weir stores as they are: their format is AWS's and has one
+/// version so far.
+macro_rules! wire_documents {
+    ($($shape:ident),* $(,)?) => {
+        $(impl Document for weir_model::shapes::$shape {})*
+    };
+}
+
+wire_documents!(Workflow, Trigger, Job, JobRun, Crawler, Database, Partition);

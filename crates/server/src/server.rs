@@ -16,7 +16,7 @@ use weir_glue::{App, GlueService, GlueSettings};
 use weir_orchestrator::schedule::Scheduler;
 use weir_orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
 use weir_resources::db::Db;
-use weir_store::Scope;
+use weir_store::{Scope, StoreExt};
 
 use crate::config::Config;
 
@@ -42,6 +42,17 @@ impl Server {
     pub fn assemble(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let store = weir_store::SqliteStore::open(&config.data_dir)
             .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+        // Documents of earlier releases are brought to today's formats before anything
+        // reads them.
+        let upgraded = store
+            .write(weir_catalog::upgrade_stored)
+            .map_err(|e| anyhow::anyhow!("upgrading stored documents: {e}"))?;
+        if upgraded > 0 {
+            tracing::info!(
+                documents = upgraded,
+                "upgraded documents of an earlier release"
+            );
+        }
         let db = Db::new(Arc::new(store));
         let runner = Runner::new(
             RunnerConfig {

@@ -6,6 +6,11 @@
 //! form of each resource there), so no SQL and no schema knowledge leaks upwards and a
 //! PostgreSQL implementation can follow by implementing the same two traits.
 //!
+//! Every document carries the version of its format, chosen by the code that wrote it;
+//! rows written before versions were recorded read as version 1. The store never
+//! interprets a document: decoding each version, and upgrading older ones, is the
+//! owner's.
+//!
 //! **Contract:** a [`Store::write`] returns only after its transaction is durably
 //! committed (SQLite in WAL mode with `synchronous=FULL`), so a caller that answers a
 //! client after `write` returned never acknowledges a change that a crash could lose.
@@ -19,7 +24,9 @@ mod types;
 
 pub use error::{StoreError, StoreResult};
 pub use sqlite::SqliteStore;
-pub use types::{JobRunRecord, Kind, Record, RunCursor, RunRecord, Scope};
+pub use types::{
+    JobRunRecord, Kind, PartitionRecord, Record, RunCursor, RunRecord, Scope, Setting,
+};
 
 /// Reads and writes available inside one transaction.
 ///
@@ -118,10 +125,41 @@ pub trait Transaction {
     /// (status/state not in `live`); returns how many rows went.
     fn purge_runs_before(&mut self, cutoff_ms: i64, live: &[&str]) -> StoreResult<u64>;
 
+    /// Inserts or replaces a partition of the catalog table `table` (its record name).
+    fn put_partition(
+        &mut self,
+        scope: &Scope,
+        table: &str,
+        partition: &PartitionRecord,
+    ) -> StoreResult<()>;
+    /// The partition `key` of `table`, if it exists.
+    fn get_partition(
+        &mut self,
+        scope: &Scope,
+        table: &str,
+        key: &str,
+    ) -> StoreResult<Option<PartitionRecord>>;
+    /// Deletes the partition `key` of `table`; `false` when it did not exist.
+    fn delete_partition(&mut self, scope: &Scope, table: &str, key: &str) -> StoreResult<bool>;
+    /// Up to `limit` partitions of `table` in key order, strictly after `after`.
+    fn list_partitions(
+        &mut self,
+        scope: &Scope,
+        table: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<PartitionRecord>>;
+    /// Deletes every partition of `table` (the table itself was deleted).
+    fn delete_partitions(&mut self, scope: &Scope, table: &str) -> StoreResult<u64>;
+
+    /// Every setting whose key starts with `prefix`, in key order (start-up upgrades).
+    fn list_meta(&mut self, prefix: &str) -> StoreResult<Vec<(String, Setting)>>;
     /// A server-wide setting, e.g. the pagination-token key.
-    fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>>;
+    fn get_meta(&mut self, key: &str) -> StoreResult<Option<Setting>>;
     /// Sets a server-wide setting.
-    fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()>;
+    fn put_meta(&mut self, key: &str, setting: &Setting) -> StoreResult<()>;
+    /// Removes a server-wide setting; `false` when it was not set.
+    fn delete_meta(&mut self, key: &str) -> StoreResult<bool>;
 }
 
 /// A durable store. Implementations are shared between threads behind an `Arc`.

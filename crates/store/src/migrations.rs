@@ -58,6 +58,22 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX workflow_runs_by_status ON workflow_runs (account, region, workflow, status);
     CREATE INDEX job_runs_by_state ON job_runs (account, region, job, state);
     "#,
+    // 3: a format version on every document; partitions as rows of their own.
+    r#"
+    ALTER TABLE resources ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE workflow_runs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE job_runs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE meta ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE partitions (
+        account    TEXT NOT NULL,
+        region     TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        doc        TEXT NOT NULL,
+        version    INTEGER NOT NULL,
+        PRIMARY KEY (account, region, table_name, key)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database schema up to the newest version, one transaction per step.

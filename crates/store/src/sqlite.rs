@@ -11,8 +11,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::migrations::migrate;
 use crate::{
-    JobRunRecord, Kind, Record, RunCursor, RunRecord, Scope, Store, StoreError, StoreResult,
-    Transaction,
+    JobRunRecord, Kind, PartitionRecord, Record, RunCursor, RunRecord, Scope, Setting, Store,
+    StoreError, StoreResult, Transaction,
 };
 
 /// Reader connections opened at start.
@@ -242,6 +242,7 @@ fn record_from_row(row: &Row<'_>) -> rusqlite::Result<Record> {
         parent: row.get(1)?,
         doc: row.get(2)?,
         tags: tags_from_text(&tags),
+        version: row.get(4)?,
     })
 }
 
@@ -252,6 +253,7 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         started_ms: row.get(2)?,
         status: row.get(3)?,
         doc: row.get(4)?,
+        version: row.get(5)?,
     })
 }
 
@@ -264,6 +266,7 @@ fn job_run_from_row(row: &Row<'_>) -> rusqlite::Result<JobRunRecord> {
         owner_workflow: row.get(4)?,
         owner_run_id: row.get(5)?,
         doc: row.get(6)?,
+        version: row.get(7)?,
     })
 }
 
@@ -278,7 +281,7 @@ fn status_list(statuses: &[&str]) -> String {
 impl Transaction for SqliteTx<'_> {
     fn get(&mut self, scope: &Scope, kind: Kind, name: &str) -> StoreResult<Option<Record>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT name, parent, doc, tags FROM resources
+            "SELECT name, parent, doc, tags, version FROM resources
              WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4",
         )?;
         Ok(stmt
@@ -291,8 +294,8 @@ impl Transaction for SqliteTx<'_> {
 
     fn insert(&mut self, scope: &Scope, kind: Kind, record: &Record) -> StoreResult<bool> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO resources (account, region, kind, name, doc, tags, parent)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+            "INSERT INTO resources (account, region, kind, name, doc, tags, parent, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
         )?;
         let changed = stmt.execute(params![
             scope.account,
@@ -301,14 +304,15 @@ impl Transaction for SqliteTx<'_> {
             record.name,
             record.doc,
             tags_to_text(&record.tags),
-            record.parent
+            record.parent,
+            record.version
         ])?;
         Ok(changed == 1)
     }
 
     fn update(&mut self, scope: &Scope, kind: Kind, record: &Record) -> StoreResult<bool> {
         let mut stmt = self.conn.prepare_cached(
-            "UPDATE resources SET doc = ?5, tags = ?6, parent = ?7
+            "UPDATE resources SET doc = ?5, tags = ?6, parent = ?7, version = ?8
              WHERE account = ?1 AND region = ?2 AND kind = ?3 AND name = ?4",
         )?;
         let changed = stmt.execute(params![
@@ -318,7 +322,8 @@ impl Transaction for SqliteTx<'_> {
             record.name,
             record.doc,
             tags_to_text(&record.tags),
-            record.parent
+            record.parent,
+            record.version
         ])?;
         Ok(changed == 1)
     }
@@ -338,7 +343,7 @@ impl Transaction for SqliteTx<'_> {
         limit: usize,
     ) -> StoreResult<Vec<Record>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT name, parent, doc, tags FROM resources
+            "SELECT name, parent, doc, tags, version FROM resources
              WHERE account = ?1 AND region = ?2 AND kind = ?3 AND (?4 IS NULL OR name > ?4)
              ORDER BY name LIMIT ?5",
         )?;
@@ -362,7 +367,7 @@ impl Transaction for SqliteTx<'_> {
         parent: &str,
     ) -> StoreResult<Vec<Record>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT name, parent, doc, tags FROM resources INDEXED BY resources_by_parent
+            "SELECT name, parent, doc, tags, version FROM resources INDEXED BY resources_by_parent
              WHERE account = ?1 AND region = ?2 AND kind = ?3 AND parent = ?4 ORDER BY name",
         )?;
         let rows = stmt.query_map(
@@ -374,13 +379,13 @@ impl Transaction for SqliteTx<'_> {
 
     fn list_all(&mut self, kind: Kind) -> StoreResult<Vec<(Scope, Record)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT name, parent, doc, tags, account, region FROM resources WHERE kind = ?1",
+            "SELECT name, parent, doc, tags, version, account, region FROM resources WHERE kind = ?1",
         )?;
         let rows = stmt.query_map(params![kind.as_str()], |row| {
             Ok((
                 Scope {
-                    account: row.get(4)?,
-                    region: row.get(5)?,
+                    account: row.get(5)?,
+                    region: row.get(6)?,
                 },
                 record_from_row(row)?,
             ))
@@ -400,10 +405,12 @@ impl Transaction for SqliteTx<'_> {
 
     fn put_run(&mut self, scope: &Scope, run: &RunRecord) -> StoreResult<()> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO workflow_runs (account, region, workflow, run_id, started_ms, status, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO workflow_runs
+                 (account, region, workflow, run_id, started_ms, status, doc, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (account, region, workflow, run_id)
-             DO UPDATE SET status = excluded.status, doc = excluded.doc",
+             DO UPDATE SET status = excluded.status, doc = excluded.doc,
+                           version = excluded.version",
         )?;
         stmt.execute(params![
             scope.account,
@@ -412,7 +419,8 @@ impl Transaction for SqliteTx<'_> {
             run.run_id,
             run.started_ms,
             run.status,
-            run.doc
+            run.doc,
+            run.version
         ])?;
         Ok(())
     }
@@ -424,7 +432,7 @@ impl Transaction for SqliteTx<'_> {
         run_id: &str,
     ) -> StoreResult<Option<RunRecord>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
+            "SELECT workflow, run_id, started_ms, status, doc, version FROM workflow_runs
              WHERE account = ?1 AND region = ?2 AND workflow = ?3 AND run_id = ?4",
         )?;
         Ok(stmt
@@ -448,7 +456,7 @@ impl Transaction for SqliteTx<'_> {
         let rows = match before {
             None => {
                 let mut stmt = self.conn.prepare_cached(
-                    "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
+                    "SELECT workflow, run_id, started_ms, status, doc, version FROM workflow_runs
                      WHERE account = ?1 AND region = ?2 AND workflow = ?3
                      ORDER BY started_ms DESC, run_id DESC LIMIT ?4",
                 )?;
@@ -460,7 +468,7 @@ impl Transaction for SqliteTx<'_> {
             }
             Some(cursor) => {
                 let mut stmt = self.conn.prepare_cached(
-                    "SELECT workflow, run_id, started_ms, status, doc FROM workflow_runs
+                    "SELECT workflow, run_id, started_ms, status, doc, version FROM workflow_runs
                      WHERE account = ?1 AND region = ?2 AND workflow = ?3
                        AND (started_ms, run_id) < (?4, ?5)
                      ORDER BY started_ms DESC, run_id DESC LIMIT ?6",
@@ -501,7 +509,7 @@ impl Transaction for SqliteTx<'_> {
 
     fn all_runs_in_status(&mut self, statuses: &[&str]) -> StoreResult<Vec<(Scope, RunRecord)>> {
         let sql = format!(
-            "SELECT workflow, run_id, started_ms, status, doc, account, region FROM workflow_runs
+            "SELECT workflow, run_id, started_ms, status, doc, version, account, region FROM workflow_runs
              WHERE status IN ({})",
             status_list(statuses)
         );
@@ -509,8 +517,8 @@ impl Transaction for SqliteTx<'_> {
         let rows = stmt.query_map([], |row| {
             Ok((
                 Scope {
-                    account: row.get(5)?,
-                    region: row.get(6)?,
+                    account: row.get(6)?,
+                    region: row.get(7)?,
                 },
                 run_from_row(row)?,
             ))
@@ -528,10 +536,12 @@ impl Transaction for SqliteTx<'_> {
     fn put_job_run(&mut self, scope: &Scope, run: &JobRunRecord) -> StoreResult<()> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO job_runs
-                 (account, region, job, run_id, started_ms, state, owner_workflow, owner_run_id, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 (account, region, job, run_id, started_ms, state, owner_workflow, owner_run_id,
+                  doc, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (account, region, job, run_id)
-             DO UPDATE SET state = excluded.state, doc = excluded.doc",
+             DO UPDATE SET state = excluded.state, doc = excluded.doc,
+                           version = excluded.version",
         )?;
         stmt.execute(params![
             scope.account,
@@ -542,7 +552,8 @@ impl Transaction for SqliteTx<'_> {
             run.state,
             run.owner_workflow,
             run.owner_run_id,
-            run.doc
+            run.doc,
+            run.version
         ])?;
         Ok(())
     }
@@ -554,7 +565,8 @@ impl Transaction for SqliteTx<'_> {
         run_id: &str,
     ) -> StoreResult<Option<JobRunRecord>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc FROM job_runs
+            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc, version
+             FROM job_runs
              WHERE account = ?1 AND region = ?2 AND job = ?3 AND run_id = ?4",
         )?;
         Ok(stmt
@@ -576,7 +588,8 @@ impl Transaction for SqliteTx<'_> {
         let rows = match before {
             None => {
                 let mut stmt = self.conn.prepare_cached(
-                    "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc
+                    "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc,
+                            version
                      FROM job_runs WHERE account = ?1 AND region = ?2 AND job = ?3
                      ORDER BY started_ms DESC, run_id DESC LIMIT ?4",
                 )?;
@@ -588,7 +601,8 @@ impl Transaction for SqliteTx<'_> {
             }
             Some(cursor) => {
                 let mut stmt = self.conn.prepare_cached(
-                    "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc
+                    "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc,
+                            version
                      FROM job_runs WHERE account = ?1 AND region = ?2 AND job = ?3
                        AND (started_ms, run_id) < (?4, ?5)
                      ORDER BY started_ms DESC, run_id DESC LIMIT ?6",
@@ -635,7 +649,8 @@ impl Transaction for SqliteTx<'_> {
         states: &[&str],
     ) -> StoreResult<Vec<(Scope, JobRunRecord)>> {
         let sql = format!(
-            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc, account, region
+            "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc, version,
+                    account, region
              FROM job_runs WHERE state IN ({})",
             status_list(states)
         );
@@ -643,8 +658,8 @@ impl Transaction for SqliteTx<'_> {
         let rows = stmt.query_map([], |row| {
             Ok((
                 Scope {
-                    account: row.get(7)?,
-                    region: row.get(8)?,
+                    account: row.get(8)?,
+                    region: row.get(9)?,
                 },
                 job_run_from_row(row)?,
             ))
@@ -665,19 +680,136 @@ impl Transaction for SqliteTx<'_> {
         Ok((runs + job_runs) as u64)
     }
 
-    fn get_meta(&mut self, key: &str) -> StoreResult<Option<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?;
-        Ok(stmt.query_row(params![key], |r| r.get(0)).optional()?)
-    }
-
-    fn put_meta(&mut self, key: &str, value: &str) -> StoreResult<()> {
+    fn put_partition(
+        &mut self,
+        scope: &Scope,
+        table: &str,
+        partition: &PartitionRecord,
+    ) -> StoreResult<()> {
         let mut stmt = self.conn.prepare_cached(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO partitions (account, region, table_name, key, doc, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (account, region, table_name, key)
+             DO UPDATE SET doc = excluded.doc, version = excluded.version",
         )?;
-        stmt.execute(params![key, value])?;
+        stmt.execute(params![
+            scope.account,
+            scope.region,
+            table,
+            partition.key,
+            partition.doc,
+            partition.version
+        ])?;
         Ok(())
     }
+
+    fn get_partition(
+        &mut self,
+        scope: &Scope,
+        table: &str,
+        key: &str,
+    ) -> StoreResult<Option<PartitionRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT key, doc, version FROM partitions
+             WHERE account = ?1 AND region = ?2 AND table_name = ?3 AND key = ?4",
+        )?;
+        Ok(stmt
+            .query_row(
+                params![scope.account, scope.region, table, key],
+                partition_from_row,
+            )
+            .optional()?)
+    }
+
+    fn delete_partition(&mut self, scope: &Scope, table: &str, key: &str) -> StoreResult<bool> {
+        let mut stmt = self.conn.prepare_cached(
+            "DELETE FROM partitions
+             WHERE account = ?1 AND region = ?2 AND table_name = ?3 AND key = ?4",
+        )?;
+        Ok(stmt.execute(params![scope.account, scope.region, table, key])? == 1)
+    }
+
+    fn list_partitions(
+        &mut self,
+        scope: &Scope,
+        table: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<PartitionRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT key, doc, version FROM partitions
+             WHERE account = ?1 AND region = ?2 AND table_name = ?3
+               AND (?4 IS NULL OR key > ?4)
+             ORDER BY key LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![scope.account, scope.region, table, after, limit as i64],
+            partition_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delete_partitions(&mut self, scope: &Scope, table: &str) -> StoreResult<u64> {
+        let mut stmt = self.conn.prepare_cached(
+            "DELETE FROM partitions WHERE account = ?1 AND region = ?2 AND table_name = ?3",
+        )?;
+        Ok(stmt.execute(params![scope.account, scope.region, table])? as u64)
+    }
+
+    fn list_meta(&mut self, prefix: &str) -> StoreResult<Vec<(String, Setting)>> {
+        // A range on the primary key: every key that starts with `prefix` sorts at or
+        // after it and before it followed by the highest character.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT key, value, version FROM meta
+             WHERE key >= ?1 AND key < ?1 || char(1114111) ORDER BY key",
+        )?;
+        let rows = stmt.query_map(params![prefix], |row| {
+            Ok((
+                row.get(0)?,
+                Setting {
+                    value: row.get(1)?,
+                    version: row.get(2)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn get_meta(&mut self, key: &str) -> StoreResult<Option<Setting>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT value, version FROM meta WHERE key = ?1")?;
+        Ok(stmt
+            .query_row(params![key], |r| {
+                Ok(Setting {
+                    value: r.get(0)?,
+                    version: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn put_meta(&mut self, key: &str, setting: &Setting) -> StoreResult<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO meta (key, value, version) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version",
+        )?;
+        stmt.execute(params![key, setting.value, setting.version])?;
+        Ok(())
+    }
+
+    fn delete_meta(&mut self, key: &str) -> StoreResult<bool> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("DELETE FROM meta WHERE key = ?1")?;
+        Ok(stmt.execute(params![key])? == 1)
+    }
+}
+
+fn partition_from_row(row: &Row<'_>) -> rusqlite::Result<PartitionRecord> {
+    Ok(PartitionRecord {
+        key: row.get(0)?,
+        doc: row.get(1)?,
+        version: row.get(2)?,
+    })
 }

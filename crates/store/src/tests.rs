@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::{JobRunRecord, Kind, Record, RunCursor, RunRecord, Scope, Store, StoreError, StoreExt};
+use crate::{
+    JobRunRecord, Kind, PartitionRecord, Record, RunCursor, RunRecord, Scope, Setting, Store,
+    StoreError, StoreExt,
+};
 
 fn scope(account: &str) -> Scope {
     Scope {
@@ -18,6 +21,7 @@ fn record(name: &str, doc: &str) -> Record {
         name: name.into(),
         parent: Some("parent".into()),
         doc: doc.into(),
+        version: 3,
         tags,
     }
 }
@@ -30,6 +34,7 @@ fn conformance_suite(store: &dyn Store) {
     panicking_write_keeps_nothing_and_the_store_stays_usable(store);
     runs_page_newest_first(store);
     job_runs_and_meta(store);
+    partitions_are_rows_of_their_table(store);
 }
 
 fn resources_are_scoped_and_unique(store: &dyn Store) {
@@ -182,6 +187,7 @@ fn runs_page_newest_first(store: &dyn Store) {
                         started_ms: 1000 + i as i64 / 2,
                         status: status.to_string(),
                         doc: "{}".into(),
+                        version: 1,
                     },
                 )?;
             }
@@ -234,16 +240,19 @@ fn job_runs_and_meta(store: &dyn Store) {
         owner_workflow: "wf".into(),
         owner_run_id: "wr_1".into(),
         doc: "{}".into(),
+        version: 1,
     };
     store.write(|tx| tx.put_job_run(&s, &run)).expect("put");
     let mut done = run.clone();
     done.state = "SUCCEEDED".into();
+    done.version = 2;
     store.write(|tx| tx.put_job_run(&s, &done)).expect("put");
     let got = store
         .read(|tx| tx.get_job_run(&s, "j", "jr_1"))
         .expect("get")
         .expect("present");
     assert_eq!(got.state, "SUCCEEDED", "a put replaces the state");
+    assert_eq!(got.version, 2, "and the document's version");
     let running = store
         .read(|tx| tx.count_job_runs_in_state(&s, "j", &["RUNNING", "SUCCEEDED"], None))
         .expect("running");
@@ -260,11 +269,90 @@ fn job_runs_and_meta(store: &dyn Store) {
         1
     );
     assert_eq!(store.read(|tx| tx.get_meta("k")).expect("meta"), None);
-    store.write(|tx| tx.put_meta("k", "v")).expect("put meta");
+    let setting = |value: &str, version| Setting {
+        value: value.into(),
+        version,
+    };
+    store
+        .write(|tx| {
+            tx.put_meta("k", &setting("v", 1))?;
+            tx.put_meta("p/a", &setting("a", 1))?;
+            tx.put_meta("p/b", &setting("b", 2))?;
+            tx.put_meta("q", &setting("q", 1))
+        })
+        .expect("put meta");
     assert_eq!(
-        store.read(|tx| tx.get_meta("k")).expect("meta").as_deref(),
-        Some("v")
+        store.read(|tx| tx.get_meta("k")).expect("meta"),
+        Some(setting("v", 1))
     );
+    let listed = store.read(|tx| tx.list_meta("p/")).expect("list meta");
+    assert_eq!(
+        listed,
+        vec![
+            ("p/a".to_string(), setting("a", 1)),
+            ("p/b".to_string(), setting("b", 2))
+        ]
+    );
+    assert!(store.write(|tx| tx.delete_meta("p/a")).expect("delete"));
+    assert!(!store.write(|tx| tx.delete_meta("p/a")).expect("delete"));
+    assert_eq!(store.read(|tx| tx.list_meta("p/")).expect("list").len(), 1);
+}
+
+fn partitions_are_rows_of_their_table(store: &dyn Store) {
+    let s = scope("999999999999");
+    let other = scope("999999999998");
+    let partition = |key: &str, version| PartitionRecord {
+        key: key.into(),
+        doc: format!("{{\"k\":\"{key}\"}}"),
+        version,
+    };
+    store
+        .write(|tx| {
+            for key in ["b", "a", "c"] {
+                tx.put_partition(&s, "db/t", &partition(key, 1))?;
+            }
+            tx.put_partition(&s, "db/u", &partition("a", 1))?;
+            tx.put_partition(&other, "db/t", &partition("z", 1))?;
+            // An upsert replaces the document and its version.
+            tx.put_partition(&s, "db/t", &partition("b", 2))
+        })
+        .expect("put partitions");
+    let keys = |after: Option<&str>, limit| {
+        store
+            .read(|tx| tx.list_partitions(&s, "db/t", after, limit))
+            .expect("list")
+            .into_iter()
+            .map(|p| p.key)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(None, 10),
+        ["a", "b", "c"],
+        "key order, one table, one scope"
+    );
+    assert_eq!(keys(Some("a"), 1), ["b"], "pages strictly after the cursor");
+    assert_eq!(
+        store
+            .read(|tx| tx.get_partition(&s, "db/t", "b"))
+            .expect("get"),
+        Some(partition("b", 2))
+    );
+    assert!(
+        store
+            .write(|tx| tx.delete_partition(&s, "db/t", "a"))
+            .expect("delete")
+    );
+    assert_eq!(
+        store
+            .write(|tx| tx.delete_partitions(&s, "db/t"))
+            .expect("delete all"),
+        2
+    );
+    assert!(keys(None, 10).is_empty());
+    let untouched = store
+        .read(|tx| tx.list_partitions(&s, "db/u", None, 10))
+        .expect("list");
+    assert_eq!(untouched.len(), 1, "other tables keep theirs");
 }
 
 #[test]

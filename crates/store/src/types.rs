@@ -30,6 +30,8 @@ pub enum Kind {
     Database,
     /// A catalog table (named `<database>/<table>`).
     Table,
+    /// The crawl in progress and the crawl history of a crawler (named after it).
+    CrawlerRuntime,
 }
 
 impl Kind {
@@ -44,6 +46,7 @@ impl Kind {
             Kind::BlueprintRun => "blueprint-run",
             Kind::Database => "database",
             Kind::Table => "table",
+            Kind::CrawlerRuntime => "crawler-runtime",
         }
     }
 }
@@ -58,6 +61,8 @@ pub struct Record {
     pub parent: Option<String>,
     /// The resource document (JSON text owned by the caller).
     pub doc: String,
+    /// The version of the document's format (chosen by the caller).
+    pub version: u32,
     /// The resource's tags.
     pub tags: BTreeMap<String, String>,
 }
@@ -75,6 +80,8 @@ pub struct RunRecord {
     pub status: String,
     /// The run document (JSON text owned by the caller).
     pub doc: String,
+    /// The version of the document's format.
+    pub version: u32,
 }
 
 /// A stored job run.
@@ -95,6 +102,8 @@ pub struct JobRunRecord {
     pub owner_run_id: String,
     /// The job run document (JSON text owned by the caller).
     pub doc: String,
+    /// The version of the document's format.
+    pub version: u32,
 }
 
 /// A position in a newest-first run history: the last item of the previous page.
@@ -104,4 +113,25 @@ pub struct RunCursor {
     pub started_ms: i64,
     /// Id of the last run returned (breaks ties between equal start times).
     pub run_id: String,
+}
+
+/// A stored partition of a catalog table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartitionRecord {
+    /// Identifies the partition within its table and orders the table's partitions
+    /// (the caller derives it from the partition values).
+    pub key: String,
+    /// The partition document (JSON text owned by the caller).
+    pub doc: String,
+    /// The version of the document's format.
+    pub version: u32,
+}
+
+/// A server-wide setting or document kept under a key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    /// The value (plain text or a JSON document owned by the caller).
+    pub value: String,
+    /// The version of the value's format.
+    pub version: u32,
 }

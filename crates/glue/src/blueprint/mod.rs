@@ -49,7 +49,7 @@ use weir_store::{Kind, Scope, Transaction};
 
 use crate::app::App;
 use weir_resources::ApiError;
-use weir_resources::stored;
+use weir_resources::stored::{self, Document};
 
 /// How long a layout generator may run before it is killed and the run fails.
 pub const LAYOUT_TIME_LIMIT: Duration = Duration::from_secs(60);
@@ -154,6 +154,10 @@ pub struct StoredRun {
     #[serde(rename = "Created", default)]
     pub created: Vec<Created>,
 }
+
+impl Document for StoredBlueprint {}
+
+impl Document for StoredRun {}
 
 /// The record name of a blueprint run.
 pub fn run_key(blueprint: &str, run_id: &str) -> String {

@@ -8,12 +8,12 @@
 //! deleted (as in any rollback) and the run ends FAILED.
 
 use serde::{Deserialize, Serialize};
-use weir_store::{Kind, Scope, Transaction};
+use weir_store::{Kind, Scope, Setting, Transaction};
 
 use super::{StoredRun, registration, run, run_key, run_state, status};
 use crate::app::App;
 use weir_resources::ApiError;
-use weir_resources::stored;
+use weir_resources::stored::{self, Document};
 
 /// The setting holding the list of pending blueprint work.
 const PENDING_KEY: &str = "blueprint-pending";
@@ -59,18 +59,24 @@ impl Pending {
     }
 }
 
+/// The stored list of pending work, a server-wide setting.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+struct PendingWork(Vec<Pending>);
+
+impl Document for PendingWork {}
+
 fn read(tx: &mut dyn Transaction) -> Result<Vec<Pending>, ApiError> {
-    let Some(text) = tx.get_meta(PENDING_KEY)? else {
+    let Some(setting) = tx.get_meta(PENDING_KEY)? else {
         return Ok(Vec::new());
     };
-    serde_json::from_str(&text)
-        .map_err(|e| ApiError::Internal(format!("the pending blueprint work is unreadable: {e}")))
+    let work: PendingWork = stored::decode_document(PENDING_KEY, setting.version, &setting.value)?;
+    Ok(work.0)
 }
 
 fn write(tx: &mut dyn Transaction, pending: &[Pending]) -> Result<(), ApiError> {
-    let text = serde_json::to_string(pending)
-        .map_err(|e| ApiError::Internal(format!("could not encode pending blueprint work: {e}")))?;
-    Ok(tx.put_meta(PENDING_KEY, &text)?)
+    let (value, version) = stored::encode_document(PENDING_KEY, &PendingWork(pending.to_vec()))?;
+    Ok(tx.put_meta(PENDING_KEY, &Setting { value, version })?)
 }
 
 /// Lists `entry` as in progress (inside the caller's transaction).

@@ -35,6 +35,17 @@ use weir_resources::{stored, tags};
 const CATALOG_PAGE_MAX: usize = 100;
 /// Page size of GetPartitions when MaxResults is absent (the model's maximum).
 const PARTITIONS_PAGE_MAX: usize = 1000;
+/// Partitions read per index range while filling a GetPartitions page.
+const PARTITION_BATCH: usize = 512;
+
+/// The segment (of `segments`) a partition belongs to: a stable hash of its key
+/// (FNV-1a), so every segment is one filter over the same key-ordered ranges.
+fn segment_of(key: &str, segments: u64) -> u64 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    hash % segments.max(1)
+}
 
 /// The (case-folded) database name of a request, after checking its CatalogId: the
 /// catalog is the caller's account; another CatalogId names nothing (not found).
@@ -131,6 +142,7 @@ impl Handle for DeleteDatabase {
             .write(move |tx| {
                 tables::require_database(tx, &scope, &name)?;
                 for table in tx.list_children(&scope, Kind::Table, &name)? {
+                    tx.delete_partitions(&scope, &table.name)?;
                     tx.delete(&scope, Kind::Table, &table.name)?;
                 }
                 tx.delete(&scope, Kind::Database, &name)?;
@@ -245,10 +257,7 @@ impl Handle for CreateTable {
             .write(move |tx| {
                 tables::require_database(tx, &scope, &database)?;
                 let table = tables::table_from_input(table_input, &database, &account, now, None);
-                let doc = TableDoc {
-                    table,
-                    partitions: Vec::new(),
-                };
+                let doc = TableDoc { table };
                 tables::put_table(tx, &scope, &database, &doc, BTreeMap::new(), true)
             })
             .await?;
@@ -302,10 +311,7 @@ impl Handle for UpdateTable {
                     now,
                     Some(&current.value.table),
                 );
-                let doc = TableDoc {
-                    table,
-                    partitions: current.value.partitions,
-                };
+                let doc = TableDoc { table };
                 tables::put_table(tx, &scope, &database, &doc, current.tags, false)?;
                 Ok(())
             })
@@ -329,7 +335,7 @@ impl Handle for DeleteTable {
         ctx.app
             .write(move |tx| {
                 tables::require_database(tx, &scope, &database)?;
-                if !tables::delete_table(tx, &scope, &database, &name)? {
+                if !tables::delete_table_and_partitions(tx, &scope, &database, &name)? {
                     return Err(ApiError::EntityNotFound(tables::table_not_found(&name)));
                 }
                 Ok(())
@@ -357,7 +363,7 @@ impl Handle for BatchDeleteTable {
                 tables::require_database(tx, &scope, &database)?;
                 let mut errors = Vec::new();
                 for name in names {
-                    if !tables::delete_table(tx, &scope, &database, &fold(&name))? {
+                    if !tables::delete_table_and_partitions(tx, &scope, &database, &fold(&name))? {
                         errors.push(TableError {
                             error_detail: Some(ErrorDetail {
                                 error_code: Some("EntityNotFoundException".into()),
@@ -494,57 +500,79 @@ impl Handle for GetPartitions {
             "GetPartitions/{}/{}/{database}/{name}",
             ctx.scope.account, ctx.scope.region
         );
-        let after: Option<Vec<String>> = ctx
+        let mut after = ctx
             .app
             .tokens()
-            .cursor(&context, input.next_token.as_deref())?
-            .map(|c| serde_json::from_str(&c))
-            .transpose()
-            .map_err(|_| ApiError::InvalidInput("Invalid pagination token.".into()))?;
+            .cursor(&context, input.next_token.as_deref())?;
         let (segment, segments) = input.segment.map_or((0, 1), |s| {
-            let total = s.total_segments.unwrap_or(1).max(1) as usize;
-            (s.segment_number.unwrap_or(0).max(0) as usize, total)
+            let total = s.total_segments.unwrap_or(1).max(1) as u64;
+            (s.segment_number.unwrap_or(0).max(0) as u64, total)
         });
         let scope = ctx.scope.clone();
-        let doc = ctx
+        let table = ctx
             .app
-            .read(move |tx| {
-                tables::require_database(tx, &scope, &database)?;
-                tables::load_table(tx, &scope, &database, &name)?
-                    .or_not_found(|| tables::table_not_found(&name))
+            .read({
+                let (scope, database, name) = (scope.clone(), database.clone(), name.clone());
+                move |tx| {
+                    tables::require_database(tx, &scope, &database)?;
+                    tables::load_table(tx, &scope, &database, &name)?
+                        .or_not_found(|| tables::table_not_found(&name))
+                }
             })
             .await?
-            .value;
-        let keys: Vec<String> = doc
-            .table
+            .value
+            .table;
+        let keys: Vec<String> = table
             .partition_keys
             .iter()
             .flatten()
             .filter_map(|c| c.name.as_deref().map(fold))
             .collect();
-        let mut partitions: Vec<_> = doc
-            .partitions
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % segments == segment)
-            .map(|(_, p)| p)
-            .filter(|p| {
-                let values = p.values.clone().unwrap_or_default();
-                after.as_ref().is_none_or(|a| values > *a)
-                    && predicate.as_ref().is_none_or(|pr| pr.holds(&keys, &values))
-            })
-            .collect();
-        let next_token = if partitions.len() > limit {
-            partitions.truncate(limit);
-            let last = partitions
-                .last()
-                .and_then(|p| p.values.clone())
-                .unwrap_or_default();
-            let cursor = serde_json::to_string(&last)
-                .map_err(|e| ApiError::Internal(format!("could not encode a cursor: {e}")))?;
-            Some(ctx.app.tokens().issue(&context, &cursor))
-        } else {
-            None
+        let table_key = tables::table_key(&database, &name);
+        // Index ranges of the table's partitions, in key order, until a page and one
+        // more partition of this segment that the expression accepts are found.
+        let mut partitions = Vec::new();
+        let mut last_key = None;
+        let mut more = false;
+        'scan: loop {
+            let batch = {
+                let (scope, table_key, from) = (scope.clone(), table_key.clone(), after.clone());
+                ctx.app
+                    .read(move |tx| {
+                        Ok(tx.list_partitions(
+                            &scope,
+                            &table_key,
+                            from.as_deref(),
+                            PARTITION_BATCH,
+                        )?)
+                    })
+                    .await?
+            };
+            let exhausted = batch.len() < PARTITION_BATCH;
+            for record in batch {
+                after = Some(record.key.clone());
+                if segment_of(&record.key, segments) != segment {
+                    continue;
+                }
+                let partition = tables::decode_partition(&record)?;
+                let values = partition.values.clone().unwrap_or_default();
+                if predicate.as_ref().is_some_and(|p| !p.holds(&keys, &values)) {
+                    continue;
+                }
+                if partitions.len() == limit {
+                    more = true;
+                    break 'scan;
+                }
+                last_key = Some(record.key);
+                partitions.push(partition);
+            }
+            if exhausted {
+                break;
+            }
+        }
+        let next_token = match (more, last_key) {
+            (true, Some(last)) => Some(ctx.app.tokens().issue(&context, &last)),
+            _ => None,
         };
         if input.exclude_column_schema == Some(true) {
             for partition in &mut partitions {

@@ -91,6 +91,8 @@ impl Handle for DeleteCrawler {
                     )));
                 }
                 tx.delete(&scope, Kind::Crawler, &name)?;
+                // Its crawl history goes with it.
+                tx.delete(&scope, Kind::CrawlerRuntime, &name)?;
                 Ok(())
             })
             .await?;

@@ -11,18 +11,13 @@ use weir_store::{JobRunRecord, Kind, RunCursor};
 
 use super::{Handle, RequestContext};
 use weir_resources::ApiError;
-use weir_resources::pagination;
+use weir_resources::{pagination, stored};
 
 /// Page size of GetJobRuns when MaxResults is absent (the model's maximum).
 const JOB_RUNS_PAGE_MAX: usize = 200;
 
 fn decode(record: &JobRunRecord) -> Result<JobRun, ApiError> {
-    serde_json::from_str(&record.doc).map_err(|e| {
-        ApiError::Internal(format!(
-            "stored job run {} is unreadable: {e}",
-            record.run_id
-        ))
-    })
+    stored::decode_document(&record.run_id, record.version, &record.doc)
 }
 
 impl Handle for StartJobRun {

@@ -203,12 +203,7 @@ impl Handle for GetTrigger {
 
 /// Whether the stored trigger `record` has an action starting `job`.
 fn starts_job(record: &Record, job: &str) -> Result<bool, ApiError> {
-    let value: Trigger = serde_json::from_str(&record.doc).map_err(|e| {
-        ApiError::Internal(format!(
-            "stored document of '{}' is unreadable: {e}",
-            record.name
-        ))
-    })?;
+    let value: Trigger = stored::decode_document(&record.name, record.version, &record.doc)?;
     Ok(trigger::action_jobs(&value).any(|j| j == job))
 }
 
