@@ -142,50 +142,23 @@ impl Orchestrator {
         properties: BTreeMap<String, String>,
         origin: StartOrigin,
     ) -> Result<String, ApiError> {
-        let run_id = ids::random_id("wr_");
-        let id = run_id.clone();
         let now = self.clock().now_millis();
-        let (key, effects, deadline) = self
+        let started = self
             .inner
             .db
-            .write(move |tx| {
-                let definition = stored::load::<Workflow>(tx, &scope, Kind::Workflow, &workflow)?
-                    .or_not_found(|| {
-                        format!("Entity Not Found: workflow {workflow} does not exist.")
-                    })?
-                    .value;
-                let triggers = graph::member_triggers(tx, &scope, &workflow)?;
-                let snapshot = stored_run::snapshot(&workflow, &triggers)?;
-                let mut run_properties = definition
-                    .default_run_properties
-                    .clone()
-                    .unwrap_or_default();
-                run_properties.extend(properties);
-                let over = at_run_limit(tx, &scope, &workflow, &definition)?;
-                let message = format!("Concurrent runs exceeded for workflow: {workflow}.");
-                let run = match (over, origin) {
-                    (true, StartOrigin::Api) => {
-                        return Err(ApiError::ConcurrentRunsExceeded(message));
-                    }
-                    (true, StartOrigin::Trigger) => {
-                        WorkflowRun::rejected(snapshot, id, now, message)
-                    }
-                    (false, _) => WorkflowRun::start(snapshot, id, now)
-                        .map_err(|e| ApiError::InvalidInput(e.to_string()))?,
-                };
-                let stored = StoredRun {
-                    run,
-                    properties: run_properties,
-                    triggers,
-                    standalone_job: None,
-                    launches: BTreeMap::new(),
-                };
-                commit_new(tx, &scope, stored)
-            })
+            .write(move |tx| start_run_in(tx, &scope, &workflow, properties, origin, None, now))
             .await?;
-        crate::counters::workflow_run_started();
-        self.committed(key, effects, deadline);
+        let run_id = started.run_id().to_string();
+        self.started(started);
         Ok(run_id)
+    }
+
+    /// Hands a run that [`start_run_in`] started to the driver; call it once the
+    /// transaction that started it has committed (never before: its effects would run
+    /// for a run a failed commit never recorded).
+    pub fn started(&self, started: StartedRun) {
+        crate::counters::workflow_run_started();
+        self.committed(started.key, started.effects, started.deadline);
     }
 
     /// Starts a direct job run (StartJobRun). It runs as a single-action run of the
@@ -240,6 +213,7 @@ impl Orchestrator {
                     triggers: Vec::new(),
                     standalone_job: Some(job),
                     launches: BTreeMap::new(),
+                    starting_batch: None,
                 };
                 let job_run_id = stored
                     .attempts()
@@ -342,6 +316,7 @@ impl Orchestrator {
                     triggers: previous.triggers.clone(),
                     standalone_job: None,
                     launches: previous.launches.clone(),
+                    starting_batch: None,
                 };
                 let (new_key, effects, deadline) = commit_new(tx, &key.scope, stored)?;
                 Ok((new_key, effects, deadline, resumed.node_ids))
@@ -597,6 +572,80 @@ impl Orchestrator {
         }
         env
     }
+}
+
+/// A run started inside a caller's transaction ([`start_run_in`]), waiting for that
+/// transaction to commit before [`Orchestrator::started`] hands it to the driver.
+#[must_use = "a started run moves only once it is handed to Orchestrator::started"]
+#[derive(Debug)]
+pub struct StartedRun {
+    key: RunKey,
+    effects: Vec<Effect>,
+    deadline: Option<Millis>,
+}
+
+impl StartedRun {
+    /// The `wr_` id of the run.
+    pub fn run_id(&self) -> &str {
+        &self.key.run_id
+    }
+
+    /// Its store key.
+    pub fn key(&self) -> &RunKey {
+        &self.key
+    }
+}
+
+/// Starts a run of `workflow` in the caller's transaction `tx` at `now` (spec §4.3):
+/// the triggers are frozen into it, RunProperties = DefaultRunProperties overlaid by
+/// `properties`, and `batch` records the event batch condition that started it. Over
+/// MaxConcurrentRuns, an API start is ConcurrentRunsExceededException and a trigger's
+/// start is recorded as a run in ERROR (§4.7). The run moves once the caller's
+/// transaction committed and it handed the result to [`Orchestrator::started`].
+pub fn start_run_in(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    workflow: &str,
+    properties: BTreeMap<String, String>,
+    origin: StartOrigin,
+    batch: Option<stored_run::StartingBatch>,
+    now: Millis,
+) -> Result<StartedRun, ApiError> {
+    let definition = stored::load::<Workflow>(tx, scope, Kind::Workflow, workflow)?
+        .or_not_found(|| format!("Entity Not Found: workflow {workflow} does not exist."))?
+        .value;
+    let triggers = graph::member_triggers(tx, scope, workflow)?;
+    let snapshot = stored_run::snapshot(workflow, &triggers)?;
+    let mut run_properties = definition
+        .default_run_properties
+        .clone()
+        .unwrap_or_default();
+    run_properties.extend(properties);
+    let over = at_run_limit(tx, scope, workflow, &definition)?;
+    let message = format!("Concurrent runs exceeded for workflow: {workflow}.");
+    let id = ids::random_id("wr_");
+    let run = match (over, origin) {
+        (true, StartOrigin::Api) => {
+            return Err(ApiError::ConcurrentRunsExceeded(message));
+        }
+        (true, StartOrigin::Trigger) => WorkflowRun::rejected(snapshot, id, now, message),
+        (false, _) => WorkflowRun::start(snapshot, id, now)
+            .map_err(|e| ApiError::InvalidInput(e.to_string()))?,
+    };
+    let stored = StoredRun {
+        run,
+        properties: run_properties,
+        triggers,
+        standalone_job: None,
+        launches: BTreeMap::new(),
+        starting_batch: batch,
+    };
+    let (key, effects, deadline) = commit_new(tx, scope, stored)?;
+    Ok(StartedRun {
+        key,
+        effects,
+        deadline,
+    })
 }
 
 /// Whether `workflow` has as many active runs as its MaxConcurrentRuns allows (spec

@@ -4,11 +4,11 @@
 use weir_engine::{NodeKind, NodeRef, node_unique_id};
 use weir_model::Timestamp;
 use weir_model::shapes::{
-    Crawl, CrawlerNodeDetails, Edge, JobNodeDetails, Node, TriggerNodeDetails, WorkflowGraph,
-    WorkflowRun, WorkflowRunStatistics,
+    Crawl, CrawlerNodeDetails, Edge, JobNodeDetails, Node, StartingEventBatchCondition,
+    TriggerNodeDetails, WorkflowGraph, WorkflowRun, WorkflowRunStatistics,
 };
 
-use super::stored_run::{StoredRun, render_job_run};
+use super::stored_run::{StartingBatch, StoredRun, render_job_run};
 
 /// The wire `WorkflowRun`, with its graph when `include_graph`.
 pub fn workflow_run(stored: &StoredRun, include_graph: bool) -> WorkflowRun {
@@ -34,7 +34,16 @@ pub fn workflow_run(stored: &StoredRun, include_graph: bool) -> WorkflowRun {
             waiting_actions: Some(stats.waiting as i32),
         }),
         graph: include_graph.then(|| graph(stored)),
-        ..Default::default()
+        starting_event_batch_condition: stored.starting_batch.map(|batch| match batch {
+            StartingBatch::Size(size) => StartingEventBatchCondition {
+                batch_size: Some(size),
+                batch_window: None,
+            },
+            StartingBatch::Window(seconds) => StartingEventBatchCondition {
+                batch_size: None,
+                batch_window: Some(seconds),
+            },
+        }),
     }
 }
 

@@ -61,6 +61,29 @@ pub struct StoredRun {
     pub standalone_job: Option<String>,
     /// Launch records by job run id.
     pub launches: BTreeMap<String, LaunchRecord>,
+    /// For a run an EVENT trigger started: the batch condition that started it (runs
+    /// stored before event triggers fired have none, hence the default).
+    #[serde(default)]
+    pub starting_batch: Option<StartingBatch>,
+}
+
+/// Which condition of an EVENT trigger's `EventBatchingCondition` started a run (the
+/// wire `StartingEventBatchCondition`: exactly one of its members is non-zero).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum StartingBatch {
+    /// `BatchSize` events arrived; carries that number.
+    Size(i32),
+    /// The batch window expired; carries its length in seconds.
+    Window(i32),
+}
+
+/// The run property an event-started run carries: the ids of its batch's events.
+pub const EVENT_IDS_PROPERTY: &str = "aws:eventIds";
+
+/// The value of [`EVENT_IDS_PROPERTY`]: a list rendered as AWS renders it,
+/// `[id1, id2]` (scripts strip the brackets and split on `, `).
+pub fn event_ids_value(ids: &[String]) -> String {
+    format!("[{}]", ids.join(", "))
 }
 
 /// A run document holds the engine's state, which has had one format so far.

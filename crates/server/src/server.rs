@@ -12,6 +12,7 @@ use weir_runner::{Runner, RunnerConfig};
 
 use weir_console::ConsoleSettings;
 use weir_edge::{Edge, Routes};
+use weir_events::{EventBus, EventsService};
 use weir_glue::{App, GlueService, GlueSettings};
 use weir_orchestrator::schedule::Scheduler;
 use weir_orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
@@ -35,6 +36,9 @@ pub struct Server {
     driver: DriverTask,
     /// The scheduler of SCHEDULED triggers, loaded and spawned by [`Server::run`].
     scheduler: Scheduler,
+    /// EventBridge: rules, delivery of events to workflows, batch windows (loaded and
+    /// spawned by [`Server::run`]).
+    events: EventBus,
 }
 
 impl Server {
@@ -77,6 +81,8 @@ impl Server {
             s3_dir: config.s3_dir.clone(),
             python: config.python.clone(),
         };
+        let events =
+            EventBus::new(db.clone(), orchestrator.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let app = App::new(settings, db, orchestrator, scheduler.clone())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Self {
@@ -84,16 +90,18 @@ impl Server {
             app,
             driver,
             scheduler,
+            events,
         })
     }
 
     /// The edge this server serves (for in-process tests: `edge().into_router()`).
     pub fn edge(&self) -> Edge {
-        edge(&self.config, self.app.clone())
+        edge(&self.config, self.app.clone(), self.events.clone())
     }
 
     /// Starts the driver, takes back what a previous process left (runs, crawls,
-    /// blueprint work), arms the schedules and the retention purge, prints
+    /// blueprint work), arms the schedules, the pending event batches' windows and the
+    /// retention purge, prints
     /// `listening on ADDR` and serves `listener` until `shutdown` completes; then lets
     /// requests finish, stops the driver and checkpoints the store.
     pub async fn run(
@@ -106,6 +114,7 @@ impl Server {
             app,
             driver,
             scheduler,
+            events,
         } = self;
         let orchestrator = app.orchestrator().clone();
         let db = app.db().clone();
@@ -150,12 +159,21 @@ impl Server {
             tracing::info!(schedules, "armed the schedules of activated triggers");
         }
         tokio::spawn(scheduler.run());
+        let windows = events
+            .windows()
+            .load()
+            .await
+            .map_err(|e| anyhow::anyhow!("loading pending event batches: {e}"))?;
+        if windows > 0 {
+            tracing::info!(windows, "armed the windows of pending event batches");
+        }
+        tokio::spawn(events.windows().clone().run());
         let retention_ms = i64::from(config.retention_days).saturating_mul(DAY_MS);
         purge_history(&orchestrator, retention_ms).await;
         tokio::spawn(purge_history_hourly(orchestrator, retention_ms));
         println!("listening on {local}");
         tracing::info!(%local, "weir is serving the AWS Glue API");
-        weir_edge::serve(listener, edge(&config, app), shutdown)
+        weir_edge::serve(listener, edge(&config, app, events), shutdown)
             .await
             .context("serving")?;
         let _ = stop_driver.send(());
@@ -170,10 +188,10 @@ impl Server {
     }
 }
 
-/// The edge in front of the services: Glue for every API request (the one service so
-/// far), and the pages — the console, `/metrics`, and the clock control when the clock
-/// is manual.
-fn edge(config: &Config, app: App) -> Edge {
+/// The edge in front of the services: EventBridge for `AWSEvents.` targets and
+/// `events` signatures, Glue for every other API request, and the pages — the
+/// console, `/metrics`, and the clock control when the clock is manual.
+fn edge(config: &Config, app: App, events: EventBus) -> Edge {
     let console = ConsoleSettings {
         served: config.listen.ip().is_loopback()
             || config.auth.mode() == weir_auth::AuthMode::Disabled,
@@ -190,7 +208,9 @@ fn edge(config: &Config, app: App) -> Edge {
     }
     let glue = Arc::new(GlueService::new(app));
     Edge {
-        routes: Routes::new(glue.clone()).json("AWSGlue.", glue),
+        routes: Routes::new(glue.clone())
+            .json("AWSGlue.", glue)
+            .json("AWSEvents.", Arc::new(EventsService::new(events))),
         pages,
         auth: config.auth.clone(),
         limits: config.limits.clone(),

@@ -32,6 +32,10 @@ pub enum Kind {
     Table,
     /// The crawl in progress and the crawl history of a crawler (named after it).
     CrawlerRuntime,
+    /// An EventBridge rule of the default event bus, with its targets.
+    EventRule,
+    /// The pending event batch of a workflow's EVENT trigger (named after the workflow).
+    EventBatch,
 }
 
 impl Kind {
@@ -47,6 +51,8 @@ impl Kind {
             Kind::Database => "database",
             Kind::Table => "table",
             Kind::CrawlerRuntime => "crawler-runtime",
+            Kind::EventRule => "event-rule",
+            Kind::EventBatch => "event-batch",
         }
     }
 }
