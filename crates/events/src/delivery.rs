@@ -39,6 +39,38 @@ pub struct Event {
     pub body: Value,
 }
 
+impl Event {
+    /// A new event (a fresh id) as EventBridge shapes it: `version`, `id`,
+    /// `detail-type`, `source`, `account`, `time` (RFC 3339, whole seconds, UTC),
+    /// `region`, `resources`, `detail`.
+    pub fn new(
+        scope: &Scope,
+        source: &str,
+        detail_type: &str,
+        resources: Vec<String>,
+        detail: Value,
+        time_ms: Millis,
+    ) -> Self {
+        let id = uuid::Uuid::new_v4().to_string();
+        let time = chrono::DateTime::from_timestamp_millis(time_ms)
+            .unwrap_or_default()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let body = serde_json::json!({
+            "version": "0",
+            "id": id,
+            "detail-type": detail_type,
+            "source": source,
+            "account": scope.account,
+            "time": time,
+            "region": scope.region,
+            "resources": resources,
+            "detail": detail,
+        });
+        Self { id, body }
+    }
+}
+
 /// What a delivery transaction did, to act on once it committed.
 #[must_use = "hand a delivery to EventBus::committed once its transaction committed"]
 #[derive(Debug, Default)]
@@ -396,3 +428,7 @@ impl Delivered {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "delivery_tests.rs"]
+mod tests;

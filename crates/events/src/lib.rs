@@ -14,8 +14,9 @@
 //! May depend on: `weir-edge` (the Service contract), `weir-orchestrator` (starting
 //! runs inside a transaction), `weir-resources`, `weir-store`, `weir-model`,
 //! `weir-clock`, `weir-auth`. Must not: be depended on by anything but the server
-//! binary; a producer of events in another crate (S3 notifications) reaches
-//! [`EventBus::deliver_in`] through a handle the binary gives it.
+//! binary; a producer of events in another crate (S3 notifications) reaches the bus
+//! through `weir_resources::event_sink::EventSink`, which [`EventBus`] implements and
+//! the binary hands over.
 
 #![warn(missing_docs)]
 
@@ -34,6 +35,7 @@ use weir_clock::Clock;
 use weir_orchestrator::Orchestrator;
 use weir_resources::ApiError;
 use weir_resources::db::Db;
+use weir_resources::event_sink::{AfterCommit, EventSink, ServiceEvent};
 use weir_resources::pagination::PageTokens;
 use weir_store::{Scope, Transaction};
 
@@ -128,5 +130,26 @@ impl EventBus {
         body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, EventsError> {
         Ok(self.inner.db.write(body).await?)
+    }
+}
+
+/// Services that emit events (S3 notifications) reach the bus through this, handed
+/// to them by the binary: delivery in their own transaction, the rest after it.
+impl EventSink for EventBus {
+    fn deliver_in(
+        &self,
+        tx: &mut dyn Transaction,
+        scope: &Scope,
+        events: Vec<ServiceEvent>,
+        now: i64,
+    ) -> Result<(Vec<String>, AfterCommit), ApiError> {
+        let events: Vec<Event> = events
+            .into_iter()
+            .map(|e| Event::new(scope, &e.source, &e.detail_type, e.resources, e.detail, now))
+            .collect();
+        let ids = events.iter().map(|e| e.id.clone()).collect();
+        let delivered = delivery::deliver_in(tx, scope, &events, now)?;
+        let bus = self.clone();
+        Ok((ids, Box::new(move || bus.committed(delivered))))
     }
 }

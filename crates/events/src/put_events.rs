@@ -68,15 +68,6 @@ fn failure(code: &'static str, message: impl Into<String>) -> Failure {
     }
 }
 
-/// The RFC 3339 text of an event's `time` (whole seconds, UTC, as EventBridge writes
-/// it).
-fn event_time(ms: Millis) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
 /// Checks one entry and builds its event.
 fn accept(scope: &Scope, entry: Entry, now: Millis) -> Result<Event, Failure> {
     if let Some(bus) = entry.event_bus_name.as_deref() {
@@ -108,24 +99,19 @@ fn accept(scope: &Scope, entry: Entry, now: Millis) -> Result<Event, Failure> {
         Ok(value @ Value::Object(_)) => value,
         _ => return Err(failure("MalformedDetail", "Detail is malformed.")),
     };
-    let id = uuid::Uuid::new_v4().to_string();
     let time = entry
         .time
         .map(|t| (t.as_epoch_seconds() * 1000.0) as Millis)
         .unwrap_or(now);
     let _ = entry.trace_header;
-    let body = json!({
-        "version": "0",
-        "id": id,
-        "detail-type": detail_type,
-        "source": source,
-        "account": scope.account,
-        "time": event_time(time),
-        "region": scope.region,
-        "resources": entry.resources.unwrap_or_default(),
-        "detail": detail,
-    });
-    Ok(Event { id, body })
+    Ok(Event::new(
+        scope,
+        &source,
+        &detail_type,
+        entry.resources.unwrap_or_default(),
+        detail,
+        time,
+    ))
 }
 
 /// PutEvents.

@@ -16,6 +16,7 @@ pub mod crawler;
 pub mod cron;
 pub mod db;
 pub mod error;
+pub mod event_sink;
 pub mod graph;
 pub mod ids;
 pub mod job;
