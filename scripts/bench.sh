@@ -3,8 +3,8 @@
 #
 #   ./scripts/bench.sh [SECTION...] [-- weir-bench options]
 #
-# SECTION is any of: api durability transitions scale memory (default: all, in that
-# order). Examples:
+# SECTION is any of: api durability transitions scale events memory (default: all, in
+# that order). Examples:
 #   ./scripts/bench.sh                      # the whole suite (≈ 10–15 minutes)
 #   ./scripts/bench.sh api transitions      # two sections
 #   ./scripts/bench.sh api -- --quick       # smaller sizes, shorter runs (a smoke run)
@@ -41,8 +41,8 @@ extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --) shift; extra=("$@"); break ;;
-        api|durability|transitions|scale|memory) sections+=("$1"); shift ;;
-        *) die "unknown section '$1' (api durability transitions scale memory; options after --)" ;;
+        api|durability|transitions|scale|events|memory) sections+=("$1"); shift ;;
+        *) die "unknown section '$1' (api durability transitions scale events memory; options after --)" ;;
     esac
 done
 

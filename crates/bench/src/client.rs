@@ -34,11 +34,16 @@ pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// Bound on one control-plane call (setup, polling); the load generator has its own.
 const CALL_DEADLINE: Duration = Duration::from_secs(120);
 
-/// Signs Glue requests for one server address.
+/// Signs requests of one awsJson service (Glue unless told otherwise) for one server
+/// address.
 #[derive(Clone)]
 pub struct Signer {
     /// The static test credentials.
     identity: Identity,
+    /// `X-Amz-Target` prefix of the service (`AWSGlue.`).
+    target_prefix: &'static str,
+    /// Signing name of the service (`glue`).
+    signing_name: &'static str,
     /// `host` header value (`ip:port`).
     host: String,
     /// `http://ip:port/`, the URI that is signed.
@@ -67,20 +72,35 @@ impl Signed {
 }
 
 impl Signer {
-    /// A signer for requests to `addr` (the `host` header is `ip:port`).
+    /// A signer for Glue requests to `addr` (the `host` header is `ip:port`).
     pub fn new(addr: SocketAddr) -> Self {
+        Self::for_service(addr, "AWSGlue.", "glue")
+    }
+
+    /// A signer for EventBridge requests to `addr`.
+    pub fn events(addr: SocketAddr) -> Self {
+        Self::for_service(addr, "AWSEvents.", "events")
+    }
+
+    fn for_service(
+        addr: SocketAddr,
+        target_prefix: &'static str,
+        signing_name: &'static str,
+    ) -> Self {
         let identity = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "weir-bench").into();
         let host = addr.to_string();
         Self {
             identity,
+            target_prefix,
+            signing_name,
             uri: format!("http://{host}/"),
             host,
         }
     }
 
-    /// Signs `AWSGlue.<operation>` with `body` at `time`.
+    /// Signs `<prefix><operation>` (`AWSGlue.GetWorkflow`) with `body` at `time`.
     pub fn sign(&self, operation: &str, body: Vec<u8>, time: SystemTime) -> Result<Signed> {
-        let target = format!("AWSGlue.{operation}");
+        let target = format!("{}{operation}", self.target_prefix);
         let unsigned = [
             ("host", self.host.as_str()),
             ("content-type", JSON_CONTENT_TYPE),
@@ -89,7 +109,7 @@ impl Signer {
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
             .region(REGION)
-            .name("glue")
+            .name(self.signing_name)
             .time(time)
             .settings(SigningSettings::default())
             .build()
@@ -195,11 +215,20 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// A client for `addr`; the connection is opened on first use.
+    /// A Glue client for `addr`; the connection is opened on first use.
     pub fn new(addr: SocketAddr) -> Self {
         Self {
             addr,
             signer: Signer::new(addr),
+            sender: None,
+        }
+    }
+
+    /// An EventBridge client for `addr`.
+    pub fn events(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            signer: Signer::events(addr),
             sender: None,
         }
     }

@@ -14,6 +14,9 @@
 //!   AND trigger: gaps between a job's CompletedOn and the next job's StartedOn;
 //! - `scale` — GetWorkflow(IncludeGraph) on 1,000-job graphs, GetWorkflowRuns first and
 //!   last page at 1k/10k/100k stored runs, 1,000 concurrent runs of a one-job workflow;
+//! - `events` — PutEvents entries/s at 1 and 16 connections with every event durably
+//!   batched, and the latency from the PutEvents call that completes a batch to the
+//!   StartedOn of the run it starts;
 //! - `memory` — resident memory at rest with 10,000 workflows, after the loads, and
 //!   after a restart on the same data.
 
@@ -146,14 +149,17 @@ enum Section {
     Scale,
     /// Resident memory.
     Memory,
+    /// EventBridge: PutEvents throughput, batch-complete → run start latency.
+    Events,
 }
 
 /// Every section, in the default order.
-const ALL_SECTIONS: [Section; 5] = [
+const ALL_SECTIONS: [Section; 6] = [
     Section::Api,
     Section::Durability,
     Section::Transitions,
     Section::Scale,
+    Section::Events,
     Section::Memory,
 ];
 
@@ -234,6 +240,7 @@ async fn run(args: RunArgs) -> Result<bool> {
             Section::Transitions => sections::transitions::run(&mut ctx, &mut report).await,
             Section::Scale => sections::scale::run(&mut ctx, &mut report).await,
             Section::Memory => sections::memory::run(&mut ctx, &mut report).await,
+            Section::Events => sections::events::run(&mut ctx, &mut report).await,
         };
         if let Err(error) = &result {
             eprintln!("weir-bench: section {section:?} failed: {error:#}");

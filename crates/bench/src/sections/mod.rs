@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod durability;
+pub mod events;
 pub mod memory;
 pub mod scale;
 pub mod transitions;
