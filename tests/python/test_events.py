@@ -320,3 +320,18 @@ def test_sigkill_with_a_half_full_batch_loses_no_event(weir, glue, events, scrip
     (run,) = wait_runs(glue, "windowed", 1)
     assert event_ids(run) == pending
     assert run["StartingEventBatchCondition"] == {"BatchWindow": 120}
+
+
+def test_deleting_a_workflow_drops_its_pending_batch(weir, glue, events, scripts):
+    event_workflow(glue, scripts, "gone", 10, 60)
+    route(events, "gone", {"source": ["my.app"]}, "gone")
+    put(events, [entry({"n": i}) for i in range(3)])
+    glue.delete_workflow(Name="gone")
+    glue.delete_job(JobName="gone-job")
+    event_workflow(glue, scripts, "gone", 10, 60)
+    # The new workflow of the same name starts from an empty batch.
+    ids = put(events, [entry({"n": i}) for i in range(10)])
+    (run,) = wait_runs(glue, "gone", 1)
+    assert event_ids(run) == ids
+    weir.advance_clock(60_000)
+    assert len(runs_of(glue, "gone")) == 1

@@ -127,6 +127,8 @@ impl Handle for DeleteWorkflow {
                     tx.delete(&scope, Kind::Trigger, &trigger.name)?;
                 }
                 tx.delete_runs(&scope, &key)?;
+                // So do the events its EVENT trigger had not yet batched into a run.
+                tx.delete(&scope, Kind::EventBatch, &key)?;
                 tx.delete(&scope, Kind::Workflow, &key)?;
                 Ok(())
             })
