@@ -335,3 +335,43 @@ def test_deleting_a_workflow_drops_its_pending_batch(weir, glue, events, scripts
     assert event_ids(run) == ids
     weir.advance_clock(60_000)
     assert len(runs_of(glue, "gone")) == 1
+
+
+def test_sigkill_during_a_burst_loses_and_repeats_no_acknowledged_event(weir, glue, events,
+                                                                         scripts):
+    import threading
+
+    event_workflow(glue, scripts, "burst", 7, 30)
+    route(events, "burst", {"source": ["my.app"]}, "burst")
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def send() -> None:
+        client = events_client(weir)
+        n = 0
+        while not stop.is_set():
+            try:
+                acknowledged.extend(put(client, [entry({"n": n + i}) for i in range(5)]))
+            except Exception:  # the server was killed mid-call
+                return
+            n += 5
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    wait_for(lambda: len(acknowledged) >= 60, "60 acknowledged events")
+    weir.kill9()
+    stop.set()
+    sender.join(60)
+    acked = list(acknowledged)
+    weir.restart()
+    glue = weir.client()
+    weir.advance_clock(30_000)  # the batch left pending, if any, starts now
+
+    def all_ids():
+        ids = [i for run in runs_of(glue, "burst") for i in event_ids(run)]
+        return ids if set(acked) <= set(ids) else None
+
+    ids = wait_for(all_ids, "every acknowledged event in a run")
+    assert len(ids) == len(set(ids)), "an event is in two runs"
+    # Only the call in flight at the kill may have committed without an answer.
+    assert len(ids) - len(acked) <= 5
