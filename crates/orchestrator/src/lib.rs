@@ -38,6 +38,7 @@ use driver::{Driver, Event, Events};
 use stored_run::{RunKey, STANDALONE_PREFIX, StoredRun};
 use weir_clock::Clock;
 use weir_resources::db::Db;
+use weir_resources::job::JobDefinition;
 use weir_resources::{ApiError, OrApiError};
 use weir_resources::{graph, ids, stored};
 use weir_runner::{KillOutcome, Runner};
@@ -206,7 +207,7 @@ impl Orchestrator {
                 let definition = stored::load::<Job>(tx, &scope, Kind::Job, &job)?
                     .or_not_found(|| "Failed to start job run due to missing metadata.".into())?
                     .value;
-                let limit = job_concurrency(&definition);
+                let limit = JobDefinition::of(definition).max_concurrent_runs;
                 let busy = tx.count_job_runs_in_state(
                     &scope,
                     &job,
@@ -612,15 +613,6 @@ fn at_run_limit(
     };
     let active = tx.count_runs_in_status(scope, workflow, ACTIVE_STATUSES)?;
     Ok(active >= limit.max(0) as u64)
-}
-
-/// `ExecutionProperty.MaxConcurrentRuns` of a job (default 1, spec §4.7).
-fn job_concurrency(job: &Job) -> u64 {
-    job.execution_property
-        .as_ref()
-        .and_then(|e| e.max_concurrent_runs)
-        .unwrap_or(1)
-        .max(1) as u64
 }
 
 /// Stores a new run and returns its key, effects and first deadline.
