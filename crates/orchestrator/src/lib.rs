@@ -20,6 +20,7 @@ mod launch;
 mod recovery;
 pub mod render;
 pub mod schedule;
+mod states;
 pub mod stored_run;
 
 use std::collections::BTreeMap;
