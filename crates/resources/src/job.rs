@@ -216,6 +216,7 @@ fn default_timeout(glue_version: &str) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use weir_model::shapes::WorkerType;
 
     fn request(command: &str) -> CreateJobRequest {
         CreateJobRequest {
@@ -294,9 +295,9 @@ mod tests {
                     max_concurrent_runs: Some(0),
                 })
             }),
-            Box::new(|r| r.worker_type = Some("G.1X".into())),
+            Box::new(|r| r.worker_type = Some(WorkerType::G1X)),
             Box::new(|r| {
-                r.worker_type = Some("G.1X".into());
+                r.worker_type = Some(WorkerType::G1X);
                 r.number_of_workers = Some(2);
                 r.max_capacity = Some(2.0);
             }),
