@@ -151,8 +151,15 @@ fn confirm(
         return Ok(Decision::Nothing);
     };
     let job = job.value;
-    let running =
-        tx.count_job_runs_in_state(scope, &start.job_name, &["RUNNING", "STOPPING"], Some(&id))?;
+    let running = tx.count_job_runs_in_state(
+        scope,
+        &start.job_name,
+        &[
+            JobRunState::Running.as_str(),
+            JobRunState::Stopping.as_str(),
+        ],
+        Some(&id),
+    )?;
     if running >= job_concurrency(&job) {
         ignore_stale(stored.run.handle_job_rejected(
             now,
