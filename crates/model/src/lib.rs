@@ -1,7 +1,9 @@
 //! Wire model of the AWS Glue API as served by Weir.
 //!
 //! * [`shapes`] — one Rust struct per botocore structure shape reachable from
-//!   the served operations (generated, see `crates/codegen`).
+//!   the served operations, and one Rust enum per enum shape among them, with
+//!   an `Unknown(String)` variant for values this build does not know
+//!   (generated, see `crates/codegen`).
 //! * [`operations`] — the [`operations::Operation`] trait, one unit struct per
 //!   served operation, the lists of all / served operation names and the
 //!   [`with_served_operations!`] macro (generated).
@@ -23,6 +25,7 @@ pub mod schema;
 pub mod shapes;
 mod timestamp;
 pub mod validate;
+mod wire_enum;
 
 pub use timestamp::Timestamp;
 pub use validate::{Validate, ValidationError, ValidationErrors, validate};

@@ -149,8 +149,15 @@ fn confirm(
         return Ok(Decision::Nothing);
     };
     let job = JobDefinition::of(stored_job.value);
-    let running =
-        tx.count_job_runs_in_state(scope, &start.job_name, &["RUNNING", "STOPPING"], Some(&id))?;
+    let running = tx.count_job_runs_in_state(
+        scope,
+        &start.job_name,
+        &[
+            JobRunState::Running.as_str(),
+            JobRunState::Stopping.as_str(),
+        ],
+        Some(&id),
+    )?;
     if running >= job.max_concurrent_runs {
         ignore_stale(stored.run.handle_job_rejected(
             now,

@@ -20,6 +20,7 @@ mod launch;
 mod recovery;
 pub mod render;
 pub mod schedule;
+mod states;
 pub mod stored_run;
 
 use std::collections::BTreeMap;
@@ -27,8 +28,8 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc;
 use weir_engine::{
-    Action, Effect, JobAttempt, JobOutcome, Millis, TriggerKind, TriggerSnapshot, WorkflowRun,
-    WorkflowSnapshot,
+    Action, Effect, JobAttempt, JobOutcome, JobRunState, Millis, RunStatus, TriggerKind,
+    TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
 };
 use weir_model::shapes::{Job, Workflow};
 use weir_store::{Kind, Scope, Transaction};
@@ -44,7 +45,13 @@ use weir_resources::{graph, ids, stored};
 use weir_runner::{KillOutcome, Runner};
 
 /// Run statuses that occupy a concurrency slot (spec §4.7).
-pub const ACTIVE_STATUSES: &[&str] = &["RUNNING", "STOPPING"];
+pub const ACTIVE_STATUSES: &[&str] = &[RunStatus::Running.as_str(), RunStatus::Stopping.as_str()];
+/// Job-run states of an attempt that occupies a slot of its job's concurrency.
+const ACTIVE_JOB_RUN_STATES: &[&str] = &[
+    JobRunState::Starting.as_str(),
+    JobRunState::Running.as_str(),
+    JobRunState::Stopping.as_str(),
+];
 
 /// Who asked for a workflow run; decides what a concurrency overflow does (§4.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,12 +215,7 @@ impl Orchestrator {
                     .or_not_found(|| "Failed to start job run due to missing metadata.".into())?
                     .value;
                 let limit = JobDefinition::of(definition).max_concurrent_runs;
-                let busy = tx.count_job_runs_in_state(
-                    &scope,
-                    &job,
-                    &["STARTING", "RUNNING", "STOPPING"],
-                    None,
-                )?;
+                let busy = tx.count_job_runs_in_state(&scope, &job, ACTIVE_JOB_RUN_STATES, None)?;
                 if busy >= limit {
                     return Err(ApiError::ConcurrentRunsExceeded(format!(
                         "Concurrent runs exceeded for {job}"
@@ -286,7 +288,8 @@ impl Orchestrator {
         let Some((scope, record)) = record else {
             return Err(format!("Job run {job_run_id} not found."));
         };
-        if !matches!(record.state.as_str(), "STARTING" | "RUNNING") {
+        let stoppable = [JobRunState::Starting, JobRunState::Running].map(JobRunState::as_str);
+        if !stoppable.contains(&record.state.as_str()) {
             return Err(format!(
                 "Job run {job_run_id} is {} and cannot be stopped.",
                 record.state
@@ -550,9 +553,10 @@ impl Orchestrator {
         let cutoff = self.clock().now_millis().saturating_sub(retention_ms);
         self.inner
             .db
-            .write(
-                move |tx| Ok(tx.purge_runs_before(cutoff, &["RUNNING", "STOPPING", "STARTING"])?),
-            )
+            .write(move |tx| {
+                let live = [ACTIVE_STATUSES, ACTIVE_JOB_RUN_STATES].concat();
+                Ok(tx.purge_runs_before(cutoff, &live)?)
+            })
             .await
     }
 

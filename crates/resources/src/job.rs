@@ -20,7 +20,9 @@
 use std::collections::BTreeMap;
 
 use weir_model::Timestamp;
-use weir_model::shapes::{CreateJobRequest, ExecutionProperty, Job, JobCommand, JobUpdate};
+use weir_model::shapes::{
+    CreateJobRequest, ExecutionProperty, Job, JobCommand, JobMode, JobUpdate,
+};
 
 use crate::ApiError;
 
@@ -244,7 +246,7 @@ fn complete(job: &mut Job) -> Result<(), ApiError> {
     if job.max_capacity.is_some_and(|c| !c.is_finite() || c <= 0.0) {
         return invalid("MaxCapacity must be a positive number.");
     }
-    job.job_mode.get_or_insert_with(|| "SCRIPT".to_string());
+    job.job_mode.get_or_insert(JobMode::Script);
     job.max_retries.get_or_insert(0);
     let version = job
         .glue_version
@@ -281,6 +283,7 @@ fn default_timeout(glue_version: &str) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use weir_model::shapes::WorkerType;
 
     #[test]
     fn a_job_definition_resolves_what_runs_depend_on() {
@@ -354,7 +357,7 @@ mod tests {
     fn create_fills_aws_defaults() {
         let (job, tags) = create(request("glueetl"), now()).expect("valid");
         assert!(tags.is_empty());
-        assert_eq!(job.job_mode.as_deref(), Some("SCRIPT"));
+        assert_eq!(job.job_mode, Some(JobMode::Script));
         assert_eq!(job.max_retries, Some(0));
         assert_eq!(
             job.execution_property.and_then(|e| e.max_concurrent_runs),
@@ -385,13 +388,13 @@ mod tests {
         req.timeout = Some(60);
         req.max_retries = Some(2);
         req.glue_version = Some("5.0".into());
-        req.job_mode = Some("VISUAL".into());
+        req.job_mode = Some(JobMode::Visual);
         req.default_arguments = Some([("--k".to_string(), "v".to_string())].into());
         let (job, _) = create(req, now()).expect("valid");
         assert_eq!(job.timeout, Some(60));
         assert_eq!(job.max_retries, Some(2));
         assert_eq!(job.glue_version.as_deref(), Some("5.0"));
-        assert_eq!(job.job_mode.as_deref(), Some("VISUAL"));
+        assert_eq!(job.job_mode, Some(JobMode::Visual));
         assert_eq!(
             job.default_arguments.and_then(|a| a.get("--k").cloned()),
             Some("v".into())
@@ -410,9 +413,9 @@ mod tests {
                     max_concurrent_runs: Some(0),
                 })
             }),
-            Box::new(|r| r.worker_type = Some("G.1X".into())),
+            Box::new(|r| r.worker_type = Some(WorkerType::G1X)),
             Box::new(|r| {
-                r.worker_type = Some("G.1X".into());
+                r.worker_type = Some(WorkerType::G1X);
                 r.number_of_workers = Some(2);
                 r.max_capacity = Some(2.0);
             }),
