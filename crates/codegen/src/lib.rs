@@ -15,6 +15,8 @@
 //!
 //! Run `cargo run -p weir-codegen` to regenerate; the test in
 //! `crates/codegen/tests/` fails when the checked-in files are stale.
+//!
+//! Depends on no Weir crate (it writes one); nothing depends on it.
 
 mod model;
 mod schema;

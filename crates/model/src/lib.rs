@@ -18,6 +18,9 @@
 //! The generated files are produced by `cargo run -p weir-codegen` from the
 //! vendored model `botocore/glue-2017-03-31.service-2.json.gz`; do not edit
 //! them by hand.
+//!
+//! May depend on: nothing of Weir. Must not: hold behaviour beyond decoding,
+//! encoding and model constraints; the services decide what the shapes mean.
 #![warn(missing_docs)]
 
 pub mod operations;
