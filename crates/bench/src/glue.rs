@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
+use weir_model::shapes::{
+    JobRunState, Logical, LogicalOperator, NodeType, TriggerType, WorkflowRunStatus,
+};
 
 use crate::client::{Conn, Signer};
 use crate::load::{self, LoadResult, Plan, Source};
@@ -62,7 +65,7 @@ pub async fn start_trigger(
         json!({
             "Name": name,
             "WorkflowName": workflow,
-            "Type": "ON_DEMAND",
+            "Type": TriggerType::OnDemand,
             "Actions": actions(jobs),
         }),
     )
@@ -75,16 +78,22 @@ pub async fn start_trigger(
 pub fn conditional_body(workflow: &str, name: &str, after: &[String], jobs: &[String]) -> Value {
     let conditions: Vec<Value> = after
         .iter()
-        .map(|job| json!({ "LogicalOperator": "EQUALS", "JobName": job, "State": "SUCCEEDED" }))
+        .map(|job| {
+            json!({
+                "LogicalOperator": LogicalOperator::Equals,
+                "JobName": job,
+                "State": JobRunState::Succeeded,
+            })
+        })
         .collect();
     let mut predicate = json!({ "Conditions": conditions });
     if after.len() > 1 {
-        predicate["Logical"] = json!("AND");
+        predicate["Logical"] = json!(Logical::And);
     }
     json!({
         "Name": name,
         "WorkflowName": workflow,
-        "Type": "CONDITIONAL",
+        "Type": TriggerType::Conditional,
         "StartOnCreation": true,
         "Predicate": predicate,
         "Actions": actions(jobs),
@@ -180,9 +189,12 @@ pub async fn wait_run(
                 json!({ "Name": workflow, "RunId": run_id }),
             )
             .await?;
-        let status = answer["Run"]["Status"].as_str().unwrap_or("").to_string();
-        if status != "RUNNING" && status != "STOPPING" {
-            if status != "COMPLETED" {
+        let status: WorkflowRunStatus = wire_enum(&answer["Run"]["Status"]);
+        if !matches!(
+            status,
+            WorkflowRunStatus::Running | WorkflowRunStatus::Stopping
+        ) {
+            if status != WorkflowRunStatus::Completed {
                 bail!("run {run_id} of {workflow} ended {status}: {answer}");
             }
             let full = conn
@@ -200,6 +212,12 @@ pub async fn wait_run(
     }
 }
 
+/// The wire enum `T` of a JSON member; a missing or non-string member reads as
+/// the unknown empty value.
+pub fn wire_enum<T: for<'a> From<&'a str>>(value: &Value) -> T {
+    T::from(value.as_str().unwrap_or(""))
+}
+
 /// A Glue timestamp (epoch seconds, fractional) in milliseconds.
 pub fn epoch_ms(value: &Value) -> Option<i64> {
     value.as_f64().map(|secs| (secs * 1000.0).round() as i64)
@@ -215,14 +233,14 @@ pub struct JobRunTimes {
     /// `CompletedOn`, ms.
     pub completed: i64,
     /// `JobRunState`.
-    pub state: String,
+    pub state: JobRunState,
 }
 
 /// Every job run in a run's graph (`GetWorkflowRun IncludeGraph=true`).
 pub fn job_runs(run: &Value) -> Result<Vec<JobRunTimes>> {
     let mut out = Vec::new();
     for node in run["Graph"]["Nodes"].as_array().into_iter().flatten() {
-        if node["Type"] != "JOB" {
+        if wire_enum::<NodeType>(&node["Type"]) != NodeType::Job {
             continue;
         }
         for job_run in node["JobDetails"]["JobRuns"]
@@ -235,7 +253,7 @@ pub fn job_runs(run: &Value) -> Result<Vec<JobRunTimes>> {
                 started: epoch_ms(&job_run["StartedOn"]).context("a job run has no StartedOn")?,
                 completed: epoch_ms(&job_run["CompletedOn"])
                     .context("a job run has no CompletedOn")?,
-                state: job_run["JobRunState"].as_str().unwrap_or("").to_string(),
+                state: wire_enum(&job_run["JobRunState"]),
             });
         }
     }

@@ -3,9 +3,9 @@
 //! their validation ([`params`]), and the layout generator run in Python
 //! ([`layout`], started through the job launcher of `weir-runner`).
 //!
-//! May depend on: `weir-runner` (the launcher). The server drives registrations and
-//! runs, creates the generated entities through its operation handlers and stores
-//! everything.
+//! May depend on: `weir-runner` (the launcher). Must not: store anything or know the
+//! Glue API: `weir-glue` drives registrations and runs, creates the generated entities
+//! through its operation handlers and stores everything.
 
 #![warn(missing_docs)]
 

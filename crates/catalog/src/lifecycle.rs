@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use weir_model::Timestamp;
-use weir_model::shapes::Crawler;
+use weir_model::shapes::{Crawler, CrawlerState};
 use weir_store::{Kind, Scope, Store, StoreExt, Transaction};
 
 use super::runtime::{self, CrawlState, Current, Entry, Runtime};
@@ -23,14 +23,8 @@ use super::{EPOCH, cancel, cancel_flag, pause, release, tables};
 use weir_clock::Clock;
 use weir_crawler::scan::{self, FoundTable, ScanError};
 use weir_resources::ApiError;
-use weir_resources::crawler::READY;
 use weir_resources::db::Db;
 use weir_resources::stored::{self, Stored};
-
-/// `Crawler.State` of a crawling crawler.
-pub const RUNNING: &str = "RUNNING";
-/// `Crawler.State` of a crawler asked to stop.
-pub const STOPPING: &str = "STOPPING";
 
 /// How often a running crawl refreshes the crawler's `CrawlElapsedTime`.
 const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -101,7 +95,10 @@ fn save(
 
 /// Whether the crawler's crawl is running in this process.
 fn live(crawler: &Crawler, runtime: &Runtime) -> bool {
-    crawler.state.as_deref().is_some_and(|s| s != READY)
+    crawler
+        .state
+        .as_ref()
+        .is_some_and(|s| *s != CrawlerState::Ready)
         && runtime.current.as_ref().is_some_and(|c| c.epoch == *EPOCH)
 }
 
@@ -122,7 +119,7 @@ fn settle_stale(crawler: &mut Crawler, runtime: &mut Runtime, now_ms: i64) {
             }
         }
     }
-    crawler.state = Some(READY.into());
+    crawler.state = Some(CrawlerState::Ready);
     crawler.crawl_elapsed_time = Some(0);
 }
 
@@ -167,7 +164,7 @@ pub async fn claim(
                 epoch: EPOCH.clone(),
                 started_ms: now,
             });
-            stored.value.state = Some(RUNNING.into());
+            stored.value.state = Some(CrawlerState::Running);
             save(tx, &scope, &stored)?;
             runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;
             Ok(Claim::Started(Box::new(CrawlJob {
@@ -323,7 +320,7 @@ async fn finish(
                 ));
             }
             let stopping =
-                stored.value.state.as_deref() == Some(STOPPING) || flag.load(Ordering::SeqCst);
+                stored.value.state == Some(CrawlerState::Stopping) || flag.load(Ordering::SeqCst);
             let (state, ended, changes) = match outcome {
                 _ if stopping => (CrawlState::Stopped, Ended::Cancelled, None),
                 Err(ScanError::Cancelled) => (CrawlState::Stopped, Ended::Cancelled, None),
@@ -356,7 +353,7 @@ async fn finish(
                 stored.value.last_crawl = Some(runtime::last_crawl(entry, &name));
             }
             runtime.current = None;
-            stored.value.state = Some(READY.into());
+            stored.value.state = Some(CrawlerState::Ready);
             stored.value.crawl_elapsed_time = Some(0);
             save(tx, &scope, &stored)?;
             runtime::save(tx, &scope, &stored.value, &mut runtime, now.as_millis())?;
@@ -424,8 +421,8 @@ pub async fn stop(store: &Db, clock: &Clock, scope: Scope, name: String) -> Resu
         .write(move |tx| {
             let mut stored = load(tx, &scope, &name)?
                 .ok_or_else(|| ApiError::EntityNotFound(missing_message(&name)))?;
-            let state = stored.value.state.clone().unwrap_or_else(|| READY.into());
-            if state == READY {
+            let state = stored.value.state.clone().unwrap_or(CrawlerState::Ready);
+            if state == CrawlerState::Ready {
                 return Err(ApiError::CrawlerNotRunning(format!(
                     "Crawler with name {name} is not running."
                 )));
@@ -437,12 +434,12 @@ pub async fn stop(store: &Db, clock: &Clock, scope: Scope, name: String) -> Resu
                 runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;
                 return Ok(None);
             }
-            if state == STOPPING {
+            if state == CrawlerState::Stopping {
                 return Err(ApiError::CrawlerStopping(format!(
                     "Crawler with name {name} is stopping."
                 )));
             }
-            stored.value.state = Some(STOPPING.into());
+            stored.value.state = Some(CrawlerState::Stopping);
             save(tx, &scope, &stored)?;
             Ok(runtime.current.map(|c| c.crawl_id))
         })
@@ -462,7 +459,12 @@ pub async fn settle_interrupted(store: &Db, clock: &Clock) -> Result<usize, ApiE
             let mut settled = 0;
             for (scope, record) in tx.list_all(Kind::Crawler)? {
                 let mut stored = stored::decode::<Crawler>(record)?;
-                if stored.value.state.as_deref().is_none_or(|s| s == READY) {
+                if stored
+                    .value
+                    .state
+                    .as_ref()
+                    .is_none_or(|s| *s == CrawlerState::Ready)
+                {
                     continue;
                 }
                 let mut runtime = runtime::load(tx, &scope, &stored.value)?;

@@ -12,7 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 use weir_model::Timestamp;
-use weir_model::shapes::{Crawler, CrawlerHistory, CrawlerMetrics, LastCrawlInfo};
+use weir_model::shapes::{
+    Crawler, CrawlerHistory, CrawlerHistoryState, CrawlerMetrics, LastCrawlInfo, LastCrawlStatus,
+};
 use weir_store::{Kind, Record, Scope, Transaction};
 
 use super::sync::Changes;
@@ -43,22 +45,22 @@ pub enum CrawlState {
 }
 
 impl CrawlState {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
+    /// `CrawlerHistory.State` of a crawl in this state.
+    pub fn history_state(self) -> CrawlerHistoryState {
         match self {
-            CrawlState::Running => "RUNNING",
-            CrawlState::Completed => "COMPLETED",
-            CrawlState::Failed => "FAILED",
-            CrawlState::Stopped => "STOPPED",
+            CrawlState::Running => CrawlerHistoryState::Running,
+            CrawlState::Completed => CrawlerHistoryState::Completed,
+            CrawlState::Failed => CrawlerHistoryState::Failed,
+            CrawlState::Stopped => CrawlerHistoryState::Stopped,
         }
     }
 
     /// `LastCrawlInfo.Status` of a finished crawl.
-    pub fn last_crawl_status(self) -> &'static str {
+    pub fn last_crawl_status(self) -> LastCrawlStatus {
         match self {
-            CrawlState::Completed => "SUCCEEDED",
-            CrawlState::Stopped => "CANCELLED",
-            CrawlState::Running | CrawlState::Failed => "FAILED",
+            CrawlState::Completed => LastCrawlStatus::Succeeded,
+            CrawlState::Stopped => LastCrawlStatus::Cancelled,
+            CrawlState::Running | CrawlState::Failed => LastCrawlStatus::Failed,
         }
     }
 }
@@ -294,7 +296,7 @@ impl Runtime {
 pub fn render(entry: &Entry, crawler: &str) -> CrawlerHistory {
     CrawlerHistory {
         crawl_id: Some(entry.crawl_id.clone()),
-        state: Some(entry.state.as_str().into()),
+        state: Some(entry.state.history_state()),
         start_time: Some(Timestamp::from_millis(entry.started_ms)),
         end_time: entry.ended_ms.map(Timestamp::from_millis),
         summary: entry.changes.map(|c| c.summary()),
@@ -309,7 +311,7 @@ pub fn render(entry: &Entry, crawler: &str) -> CrawlerHistory {
 /// `Crawler.LastCrawl` for a finished entry.
 pub fn last_crawl(entry: &Entry, crawler: &str) -> LastCrawlInfo {
     LastCrawlInfo {
-        status: Some(entry.state.last_crawl_status().into()),
+        status: Some(entry.state.last_crawl_status()),
         error_message: entry.error.clone(),
         log_group: Some(LOG_GROUP.into()),
         log_stream: Some(crawler.to_string()),

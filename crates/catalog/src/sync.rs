@@ -24,7 +24,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use weir_model::Timestamp;
 use weir_model::shapes::{
-    Column, Crawler, Database, DatabaseInput, Partition, SerDeInfo, StorageDescriptor, Table,
+    Column, Crawler, Database, DatabaseInput, DeleteBehavior, Partition, SerDeInfo,
+    StorageDescriptor, Table, UpdateBehavior,
 };
 use weir_store::{Kind, PartitionRecord, Record, Scope, Transaction};
 
@@ -155,11 +156,11 @@ pub fn plan(writer: &Writer<'_>, basis: Basis, found: &[FoundTable]) -> Result<P
         .map(|record| Ok((record.name.clone(), stored::decode(record.clone())?)))
         .collect::<Result<_, ApiError>>()?;
     let policy = crawler.schema_change_policy.clone().unwrap_or_default();
-    let update = policy.update_behavior.as_deref() != Some("LOG");
+    let update = policy.update_behavior != Some(UpdateBehavior::Log);
     let delete = policy
         .delete_behavior
         .clone()
-        .unwrap_or_else(|| "DEPRECATE_IN_DATABASE".into());
+        .unwrap_or(DeleteBehavior::DeprecateInDatabase);
     let prefix = tables::fold(crawler.table_prefix.as_deref().unwrap_or_default());
     let mut changes = Changes::default();
     let mut seen = HashSet::new();
@@ -171,7 +172,7 @@ pub fn plan(writer: &Writer<'_>, basis: Basis, found: &[FoundTable]) -> Result<P
         let key = tables::table_key(&database, &table_name);
         seen.insert(table_name);
         let existing_keys = basis.partitions.get(&key).unwrap_or(&no_partitions);
-        let remove = delete == "DELETE_FROM_DATABASE";
+        let remove = delete == DeleteBehavior::DeleteFromDatabase;
         let (added, removed) = partition_writes(&key, existing_keys, partitions, remove)?;
         changes.partitions_added += tally(added.len());
         changes.partitions_deleted += tally(removed.len());
@@ -207,13 +208,13 @@ pub fn plan(writer: &Writer<'_>, basis: Basis, found: &[FoundTable]) -> Result<P
         if !ours || seen.contains(&table_name) || param(&doc.table, DEPRECATED_BY).is_some() {
             continue;
         }
-        match delete.as_str() {
-            "DELETE_FROM_DATABASE" => {
+        match delete {
+            DeleteBehavior::DeleteFromDatabase => {
                 writes.push(Write::DeletePartitions(key.clone()));
                 writes.push(Write::Delete(Kind::Table, key.clone()));
                 changes.tables_deleted += 1;
             }
-            "DEPRECATE_IN_DATABASE" => {
+            DeleteBehavior::DeprecateInDatabase => {
                 let stamp = writer.now.as_millis().to_string();
                 doc.table
                     .parameters
@@ -533,14 +534,14 @@ mod tests {
         }
     }
 
-    fn crawler(delete: &str) -> Crawler {
+    fn crawler(delete: DeleteBehavior) -> Crawler {
         Crawler {
             name: Some("lake".into()),
             database_name: Some("db".into()),
             role: Some("arn:aws:iam::123456789012:role/Crawl".into()),
             schema_change_policy: Some(SchemaChangePolicy {
-                update_behavior: Some("UPDATE_IN_DATABASE".into()),
-                delete_behavior: Some(delete.into()),
+                update_behavior: Some(UpdateBehavior::UpdateInDatabase),
+                delete_behavior: Some(delete),
             }),
             ..Default::default()
         }
@@ -642,7 +643,7 @@ mod tests {
     fn twenty_thousand_partitions_are_merged_by_a_plan_the_writer_only_applies() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(dir.path()).expect("store");
-        let crawler = crawler("DELETE_FROM_DATABASE");
+        let crawler = crawler(DeleteBehavior::DeleteFromDatabase);
         let first = crawl(&store, &crawler, &found(0..20_000));
         assert_eq!((first.tables_created, first.partitions_added), (1, 20_000));
         // The second crawl finds 10 000 of them and 10 000 new ones (in reverse order).
@@ -681,7 +682,7 @@ mod tests {
     fn a_catalog_change_between_plan_and_write_is_planned_again() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(dir.path()).expect("store");
-        let crawler = crawler("DEPRECATE_IN_DATABASE");
+        let crawler = crawler(DeleteBehavior::DeprecateInDatabase);
         crawl(&store, &crawler, &found(0..3));
         let again = found(1..5);
         let scope = scope();

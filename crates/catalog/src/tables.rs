@@ -21,7 +21,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use weir_model::Timestamp;
 use weir_model::shapes::{
-    DataLakePrincipal, Database, DatabaseInput, Partition, PrincipalPermissions, Table, TableInput,
+    DataLakePrincipal, Database, DatabaseInput, Partition, Permission, PrincipalPermissions, Table,
+    TableInput,
 };
 use weir_store::{Kind, PartitionRecord, Record, Scope, Transaction};
 
@@ -116,7 +117,7 @@ fn default_permissions() -> Vec<PrincipalPermissions> {
         principal: Some(DataLakePrincipal {
             data_lake_principal_identifier: Some("IAM_ALLOWED_PRINCIPALS".into()),
         }),
-        permissions: Some(vec!["ALL".into()]),
+        permissions: Some(vec![Permission::All]),
     }]
 }
 

@@ -6,7 +6,8 @@
 //!
 //! * `src/shapes.rs` — one struct per structure shape reachable from the
 //!   [`SERVED_OPERATIONS`], with serde attributes and generated
-//!   `Validate` impls;
+//!   `Validate` impls, and one enum per enum shape among them (a variant per
+//!   model value, named by `text::variant_ident`, plus `Unknown(String)`);
 //! * `src/operations.rs` — operation names, the `Operation` trait impls and the
 //!   `with_served_operations!` macro, from which the server writes its dispatch;
 //! * `src/schema.rs` — the input shapes of the served operations as data
@@ -14,6 +15,8 @@
 //!
 //! Run `cargo run -p weir-codegen` to regenerate; the test in
 //! `crates/codegen/tests/` fails when the checked-in files are stale.
+//!
+//! Depends on no Weir crate (it writes one); nothing depends on it.
 
 mod model;
 mod schema;

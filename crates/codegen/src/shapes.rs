@@ -25,6 +25,8 @@ struct Ctx<'a> {
     closure: BTreeSet<String>,
     /// Structure shapes to generate, sorted.
     structs: Vec<String>,
+    /// Enum shapes (strings with an `enum` constraint) to generate, sorted.
+    enums: Vec<String>,
     /// Shapes that carry (possibly nested) constraints.
     needs_check: BTreeSet<String>,
     /// (struct, member) pairs whose field is boxed (direct recursion).
@@ -47,11 +49,22 @@ impl<'a> Ctx<'a> {
         Ok(s.ty == "structure" && !s.document)
     }
 
+    /// The model values of `name` when it is an enum shape (a string with an
+    /// `enum` constraint), which is generated as a Rust enum.
+    fn enum_values(&self, name: &str) -> Result<Option<&'a [String]>> {
+        let s = self.shape(name)?;
+        Ok(match &s.enum_values {
+            Some(values) if s.ty == "string" => Some(values.as_slice()),
+            _ => None,
+        })
+    }
+
     fn new(model: &'a Model) -> Result<Self> {
         let mut ctx = Ctx {
             model,
             closure: BTreeSet::new(),
             structs: Vec::new(),
+            enums: Vec::new(),
             needs_check: BTreeSet::new(),
             boxed: BTreeSet::new(),
             patterns: BTreeMap::new(),
@@ -78,11 +91,17 @@ impl<'a> Ctx<'a> {
             }
         }
         for name in &ctx.closure {
-            if ctx.is_struct(name)? {
-                if RESERVED.contains(&name.as_str()) || name == EMPTY_STRUCT {
-                    bail!("structure shape {name} clashes with a reserved name");
-                }
+            let is_struct = ctx.is_struct(name)?;
+            let is_enum = ctx.enum_values(name)?.is_some();
+            if (is_struct || is_enum) && (RESERVED.contains(&name.as_str()) || name == EMPTY_STRUCT)
+            {
+                bail!("shape {name} clashes with a reserved name");
+            }
+            if is_struct {
                 ctx.structs.push(name.clone());
+            }
+            if is_enum {
+                ctx.enums.push(name.clone());
             }
         }
         ctx.compute_needs_check()?;
@@ -204,6 +223,7 @@ impl<'a> Ctx<'a> {
     fn rust_type(&self, name: &str) -> Result<String> {
         let s = self.shape(name)?;
         Ok(match s.ty.as_str() {
+            "string" if s.enum_values.is_some() => name.to_owned(),
             "string" | "blob" => "String".to_owned(),
             "integer" => "i32".to_owned(),
             "long" => "i64".to_owned(),
@@ -218,6 +238,9 @@ impl<'a> Ctx<'a> {
                 let key = &s.key.as_ref().context("map key")?.shape;
                 if self.shape(key)?.ty != "string" {
                     bail!("map {name} has non-string key {key}");
+                }
+                if self.enum_values(key)?.is_some() {
+                    bail!("map {name} has enum key {key}, which is not supported");
                 }
                 format!(
                     "std::collections::BTreeMap<String, {}>",
@@ -264,27 +287,20 @@ impl<'a> Ctx<'a> {
         let f = Self::check_fn_name(name);
         let mut body = String::new();
         let param = match s.ty.as_str() {
+            "string" if s.enum_values.is_some() => {
+                // A known value satisfies every constraint of the shape
+                // (checked here, at generation), so only an unknown one is
+                // checked, with the same statements as a plain string.
+                self.check_enum_values(name)?;
+                writeln!(
+                    body,
+                    "if let {name}::Unknown(v) = v {{ {} rt::one_of(v, {name}::VALUES, path, errors); }}",
+                    self.string_checks(name)?
+                )?;
+                format!("&{name}")
+            }
             "string" | "blob" => {
-                if s.min.is_some() || s.max.is_some() {
-                    writeln!(
-                        body,
-                        "rt::str_length(v, {}, {}, path, errors);",
-                        text::bound_u64(name, &s.min)?,
-                        text::bound_u64(name, &s.max)?
-                    )?;
-                }
-                if let Some(p) = &s.pattern {
-                    match self.patterns.get(p) {
-                        Some(idx) => {
-                            writeln!(body, "rt::pattern(v, &PATTERN_{idx}, {p:?}, path, errors);")?
-                        }
-                        None => writeln!(body, "// Pattern {p:?} needs look-around; not checked.")?,
-                    }
-                }
-                if let Some(values) = &s.enum_values {
-                    let list: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
-                    writeln!(body, "rt::one_of(v, &[{}], path, errors);", list.join(", "))?;
-                }
+                body.push_str(&self.string_checks(name)?);
                 "&str".to_owned()
             }
             "integer" | "long" => {
@@ -362,6 +378,129 @@ impl<'a> Ctx<'a> {
         Ok(format!(
             "fn {f}(v: {param}, path: &str, errors: &mut ValidationErrors) {{\n{body}}}\n\n"
         ))
+    }
+
+    /// The length and pattern checks of the string shape `name` on `v`.
+    fn string_checks(&self, name: &str) -> Result<String> {
+        let s = self.shape(name)?;
+        let mut body = String::new();
+        if s.min.is_some() || s.max.is_some() {
+            writeln!(
+                body,
+                "rt::str_length(v, {}, {}, path, errors);",
+                text::bound_u64(name, &s.min)?,
+                text::bound_u64(name, &s.max)?
+            )?;
+        }
+        if let Some(p) = &s.pattern {
+            match self.patterns.get(p) {
+                Some(idx) => {
+                    writeln!(body, "rt::pattern(v, &PATTERN_{idx}, {p:?}, path, errors);")?
+                }
+                None => writeln!(body, "// Pattern {p:?} needs look-around; not checked.")?,
+            }
+        }
+        Ok(body)
+    }
+
+    /// Fails unless every value of the enum shape `name` satisfies the
+    /// shape's length and (supported) pattern constraints.
+    fn check_enum_values(&self, name: &str) -> Result<()> {
+        let s = self.shape(name)?;
+        let pattern = match &s.pattern {
+            Some(p) if self.patterns.contains_key(p) => {
+                Some(regex::Regex::new(&text::translate_pattern(p))?)
+            }
+            _ => None,
+        };
+        let min = s.min.as_ref().and_then(serde_json::Number::as_u64);
+        let max = s.max.as_ref().and_then(serde_json::Number::as_u64);
+        for value in self.enum_values(name)?.unwrap_or_default() {
+            let len = value.chars().count() as u64;
+            let fits = min.is_none_or(|min| len >= min)
+                && max.is_none_or(|max| len <= max)
+                && pattern.as_ref().is_none_or(|re| re.is_match(value));
+            if !fits {
+                bail!("{name}: the model value {value:?} violates the shape's own constraints");
+            }
+        }
+        Ok(())
+    }
+
+    /// The Rust enum of the enum shape `name` and its conversions.
+    fn enum_def(&self, name: &str) -> Result<String> {
+        let s = self.shape(name)?;
+        let values = self.enum_values(name)?.context("enum shape")?;
+        let mut variants = Vec::new();
+        for value in values {
+            let variant = text::variant_ident(value)?;
+            if variant == "Unknown" || variants.iter().any(|(v, _)| *v == variant) {
+                bail!("{name}: the value {value:?} maps to the variant {variant}, which is taken");
+            }
+            variants.push((variant, value));
+        }
+        let doc = text::first_sentence(s.documentation.as_deref())
+            .unwrap_or_else(|| format!("The `{name}` enumeration."));
+        let mut out = String::new();
+        writeln!(
+            out,
+            "/// {doc}\n\
+             ///\n\
+             /// Travels as its model value; any other string decodes as\n\
+             /// [`{name}::Unknown`].\n\
+             #[derive(Debug, Clone, PartialEq, Eq, Hash)]\n\
+             pub enum {name} {{"
+        )?;
+        for (variant, value) in &variants {
+            writeln!(out, "/// `{value}`\n{variant},")?;
+        }
+        writeln!(
+            out,
+            "/// A value this build does not know, kept as sent (a request with one\n\
+             /// fails validation).\n\
+             Unknown(String),\n\
+             }}\n"
+        )?;
+        let list: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        let mut as_str = String::new();
+        let mut from_str = String::new();
+        for (variant, value) in &variants {
+            writeln!(as_str, "Self::{variant} => {value:?},")?;
+            writeln!(from_str, "{value:?} => Self::{variant},")?;
+        }
+        writeln!(
+            out,
+            "impl {name} {{\n\
+             /// The values of the model, in model order.\n\
+             pub const VALUES: &'static [&'static str] = &[{}];\n\n\
+             /// The value as it travels on the wire.\n\
+             pub fn as_str(&self) -> &str {{\n\
+             match self {{\n{as_str}Self::Unknown(value) => value,\n}}\n\
+             }}\n\
+             }}\n\n\
+             impl From<&str> for {name} {{\n\
+             fn from(value: &str) -> Self {{\n\
+             match value {{\n{from_str}other => Self::Unknown(other.to_owned()),\n}}\n\
+             }}\n\
+             }}\n\n\
+             impl std::fmt::Display for {name} {{\n\
+             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{\n\
+             f.write_str(self.as_str())\n\
+             }}\n\
+             }}\n\n\
+             impl serde::Serialize for {name} {{\n\
+             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {{\n\
+             serializer.serialize_str(self.as_str())\n\
+             }}\n\
+             }}\n\n\
+             impl<'de> serde::Deserialize<'de> for {name} {{\n\
+             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {{\n\
+             crate::wire_enum::deserialize(deserializer)\n\
+             }}\n\
+             }}\n",
+            list.join(", ")
+        )?;
+        Ok(out)
     }
 
     fn struct_def(&self, name: &str) -> Result<String> {
@@ -469,10 +608,16 @@ pub fn generate_shapes(model: &Model) -> Result<String> {
          //! the AWS `Member must not be null` wording); unknown JSON members are ignored\n\
          //! and `null` reads as `None`.\n\
          //!\n\
+         //! Every string shape with an `enum` constraint is a Rust enum ({} enums): one\n\
+         //! variant per model value plus `Unknown(String)`, which holds any other string,\n\
+         //! so that a stored document or a request with a value this build does not know\n\
+         //! still decodes; `Validate` rejects `Unknown` with the AWS enum wording.\n\
+         //!\n\
          //! Opaque members (typed as `serde_json::Value`: stored and echoed verbatim,\n\
          //! neither typed nor validated), because the subtree behind them is the\n\
          //! visual-job editor graph, large and never interpreted by Weir:",
-        ctx.structs.len()
+        ctx.structs.len(),
+        ctx.enums.len()
     )?;
     for (s, m) in OPAQUE_MEMBERS {
         writeln!(out, "//! * `{s}.{m}`")?;
@@ -508,6 +653,10 @@ pub fn generate_shapes(model: &Model) -> Result<String> {
     }
     for name in &ctx.structs {
         out.push_str(&ctx.struct_def(name)?);
+    }
+    out.push_str("// ---- Enums ----\n\n");
+    for name in &ctx.enums {
+        out.push_str(&ctx.enum_def(name)?);
     }
     out.push_str("// ---- Checks of non-structure shapes ----\n\n");
     for name in &ctx.closure {

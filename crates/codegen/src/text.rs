@@ -109,6 +109,31 @@ pub fn field_ident(member: &str) -> String {
     }
 }
 
+/// Rust variant name of an enum value: the value split into words at every
+/// character that is not an ASCII letter or digit, each word with its first
+/// letter and every letter right after a digit upper-cased and the other
+/// letters lower-cased (`ACTIVATED` → `Activated`, `nulls-first` →
+/// `NullsFirst`, `G.1X` → `G1X`). Fails for a value that yields no name or
+/// one that starts with a digit.
+pub fn variant_ident(value: &str) -> Result<String> {
+    let mut out = String::new();
+    for word in value.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut upper_next = true;
+        for c in word.chars() {
+            out.push(if upper_next {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            });
+            upper_next = c.is_ascii_digit();
+        }
+    }
+    match out.chars().next() {
+        Some(first) if first.is_ascii_alphabetic() => Ok(out),
+        _ => anyhow::bail!("enum value {value:?} has no Rust variant name"),
+    }
+}
+
 /// Coral-style member path segment: the member name with its first letter
 /// lower-cased.
 pub fn lower_camel(member: &str) -> String {
@@ -245,6 +270,18 @@ mod tests {
         assert_eq!(snake_case("JdbcTargets"), "jdbc_targets");
         assert_eq!(snake_case("DynamoDBTargets"), "dynamo_db_targets");
         assert_eq!(field_ident("Type"), "r#type");
+    }
+
+    #[test]
+    fn variants() {
+        assert_eq!(variant_ident("ACTIVATED").unwrap(), "Activated");
+        assert_eq!(variant_ident("ON_DEMAND").unwrap(), "OnDemand");
+        assert_eq!(variant_ident("nulls-first").unwrap(), "NullsFirst");
+        assert_eq!(variant_ident("Standard").unwrap(), "Standard");
+        assert_eq!(variant_ident("G.1X").unwrap(), "G1X");
+        assert_eq!(variant_ident("G.025X").unwrap(), "G025X");
+        assert!(variant_ident("1X").is_err());
+        assert!(variant_ident("-").is_err());
     }
 
     #[test]

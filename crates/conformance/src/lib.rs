@@ -10,6 +10,9 @@
 //!   produce (malformed JSON, unknown targets, oversized bodies).
 //!
 //! The binary is `target/<profile>/weir` next to the test executable, or `$WEIR_BIN`.
+//!
+//! Depends on no Weir crate: it tests the server only from the outside, as a user's
+//! program would.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_glue::error::ProvideErrorMetadata;
 use aws_sdk_glue::types::{
-    Column, CrawlerState, CrawlerTargets, DatabaseInput, LastCrawlStatus, S3Target,
-    StorageDescriptor, TableInput,
+    Column, CrawlerHistoryState, CrawlerState, CrawlerTargets, DatabaseInput, LastCrawlStatus,
+    S3Target, StorageDescriptor, TableInput,
 };
 use weir_conformance::{ACCOUNT_ID, WeirServer, expect_error, ok};
 
@@ -266,8 +266,8 @@ async fn a_crawl_fills_the_catalog() {
     let crawls = ok(glue.list_crawls().crawler_name("lake").send().await);
     assert_eq!(crawls.crawls().len(), 1);
     assert_eq!(
-        crawls.crawls()[0].state().map(|s| s.as_str()),
-        Some("COMPLETED")
+        crawls.crawls()[0].state(),
+        Some(&CrawlerHistoryState::Completed)
     );
     let metrics = ok(glue
         .get_crawler_metrics()

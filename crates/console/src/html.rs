@@ -4,6 +4,8 @@
 
 use std::fmt::Write as _;
 
+use super::svg::{ColouredState, NOT_RUN};
+
 /// Escapes `text` for HTML text and double- or single-quoted attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -82,14 +84,14 @@ pub fn link(href: &str, text: &str) -> String {
 }
 
 /// A `<span class="status …">` badge for a run status or job-run state.
-pub fn badge(state: Option<&str>) -> String {
+pub fn badge<S: ColouredState>(state: Option<&S>) -> String {
     match state {
         Some(state) => format!(
             "<span class=\"badge {}\">{}</span>",
-            super::svg::state_class(Some(state)),
-            escape(state)
+            state.css_class(),
+            escape(state.text())
         ),
-        None => "<span class=\"badge notrun\">—</span>".to_string(),
+        None => format!("<span class=\"badge {NOT_RUN}\">—</span>"),
     }
 }
 

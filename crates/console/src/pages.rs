@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use weir_model::shapes::{JobRun, Workflow, WorkflowGraph, WorkflowRunStatistics};
+use weir_model::shapes::{
+    JobRun, Workflow, WorkflowGraph, WorkflowRunStatistics, WorkflowRunStatus,
+};
 use weir_store::{Kind, RunCursor, Scope};
 
 use super::html::{self, badge, escape, link, segment, time};
@@ -25,7 +27,7 @@ struct WorkflowRow {
     description: Option<String>,
     created_ms: Option<i64>,
     /// Status, start time and id of the latest run.
-    last_run: Option<(String, i64, String)>,
+    last_run: Option<(WorkflowRunStatus, i64, String)>,
 }
 
 fn workflow_href(name: &str) -> String {
@@ -79,7 +81,10 @@ pub(super) async fn index(
                     .list_runs(&scope, &name, None, 1)?
                     .into_iter()
                     .next()
-                    .map(|r| (r.status, r.started_ms, r.run_id));
+                    .map(|r| {
+                        let status = WorkflowRunStatus::from(r.status.as_str());
+                        (status, r.started_ms, r.run_id)
+                    });
                 rows.push(WorkflowRow {
                     name,
                     description: workflow.description,
@@ -192,7 +197,7 @@ pub(super) async fn workflow(
                 "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
                  <td class=\"msg\">{}</td></tr>",
                 link(&run_href(&name, run_id), run_id),
-                badge(run.status.as_deref()),
+                badge(run.status.as_ref()),
                 time(run.started_on.map(|t| t.as_millis())),
                 time(run.completed_on.map(|t| t.as_millis())),
                 statistics(run.statistics.as_ref()),
@@ -234,7 +239,7 @@ pub(super) async fn run(
         .await?;
     let mut body = String::new();
     body.push_str("<table class=\"facts\">");
-    fact_html(&mut body, "Status", &badge(run.status.as_deref()));
+    fact_html(&mut body, "Status", &badge(run.status.as_ref()));
     fact(
         &mut body,
         "Started",
@@ -269,7 +274,10 @@ pub(super) async fn run(
     let graph = run.graph.clone().unwrap_or_default();
     graph_block(&mut body, &graph, Mode::Run);
     job_runs_table(&mut body, &graph);
-    let live = matches!(run.status.as_deref(), Some("RUNNING" | "STOPPING"));
+    let live = matches!(
+        run.status,
+        Some(WorkflowRunStatus::Running | WorkflowRunStatus::Stopping)
+    );
     let title = format!("{name} — run");
     Ok(html::page(
         &title,
@@ -322,7 +330,7 @@ fn job_runs_table(body: &mut String, graph: &WorkflowGraph) {
             escape(jr.job_name.as_deref().unwrap_or_default()),
             escape(&html::truncate(id, 15)),
             jr.attempt.unwrap_or_default(),
-            badge(jr.job_run_state.as_deref()),
+            badge(jr.job_run_state.as_ref()),
             time(jr.started_on.map(|t| t.as_millis())),
             time(jr.completed_on.map(|t| t.as_millis())),
             escape(jr.error_message.as_deref().unwrap_or_default()),

@@ -2,13 +2,15 @@
 //! `orchestrator::render`) as inline SVG with the layout of [`super::layout`].
 //!
 //! Every node is a `<g class="node {trigger|job|crawler} {state}">`; on a run graph the
-//! state class is that of the node's latest attempt ([`state_class`]), on a static
+//! state class is that of the node's latest attempt ([`ColouredState`]), on a static
 //! graph it is `static`. Colours come from the page's style sheet.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use weir_model::shapes::{Node, WorkflowGraph};
+use weir_model::shapes::{
+    CrawlState, JobRunState, Node, NodeType, WorkflowGraph, WorkflowRunStatus,
+};
 
 use super::html::{escape, truncate};
 use super::layout::{self, NODE_HEIGHT, NODE_WIDTH};
@@ -26,36 +28,91 @@ pub enum Mode {
     Run,
 }
 
-/// The CSS class of a job-run state or crawl state (also used for run statuses):
-/// `succeeded`, `failed` (FAILED, ERROR), `timeout`, `running` (also STARTING,
-/// WAITING), `stopped` (also STOPPING, CANCELLED, EXPIRED) or `notrun` (no attempt).
-pub fn state_class(state: Option<&str>) -> &'static str {
-    match state {
-        Some("SUCCEEDED" | "COMPLETED") => "succeeded",
-        Some("FAILED" | "ERROR") => "failed",
-        Some("TIMEOUT") => "timeout",
-        Some("RUNNING" | "STARTING" | "WAITING") => "running",
-        Some("STOPPED" | "STOPPING" | "CANCELLED" | "CANCELLING" | "EXPIRED") => "stopped",
-        _ => "notrun",
+/// CSS class of a node or badge without a state (no attempt, or one this build
+/// does not know).
+pub const NOT_RUN: &str = "notrun";
+
+/// A state the console colours: a run status, a job-run state or a crawl state.
+pub trait ColouredState {
+    /// The CSS class: `succeeded`, `failed`, `timeout`, `running`, `stopped` or
+    /// [`NOT_RUN`].
+    fn css_class(&self) -> &'static str;
+    /// The wire spelling, shown as text.
+    fn text(&self) -> &str;
+}
+
+impl ColouredState for JobRunState {
+    fn css_class(&self) -> &'static str {
+        match self {
+            JobRunState::Succeeded => "succeeded",
+            JobRunState::Failed | JobRunState::Error => "failed",
+            JobRunState::Timeout => "timeout",
+            JobRunState::Running | JobRunState::Starting | JobRunState::Waiting => "running",
+            JobRunState::Stopped | JobRunState::Stopping | JobRunState::Expired => "stopped",
+            JobRunState::Unknown(_) => NOT_RUN,
+        }
+    }
+
+    fn text(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl ColouredState for CrawlState {
+    fn css_class(&self) -> &'static str {
+        match self {
+            CrawlState::Succeeded => "succeeded",
+            CrawlState::Failed | CrawlState::Error => "failed",
+            CrawlState::Running => "running",
+            CrawlState::Cancelled | CrawlState::Cancelling => "stopped",
+            CrawlState::Unknown(_) => NOT_RUN,
+        }
+    }
+
+    fn text(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl ColouredState for WorkflowRunStatus {
+    fn css_class(&self) -> &'static str {
+        match self {
+            WorkflowRunStatus::Completed => "succeeded",
+            WorkflowRunStatus::Error => "failed",
+            WorkflowRunStatus::Running => "running",
+            WorkflowRunStatus::Stopped | WorkflowRunStatus::Stopping => "stopped",
+            WorkflowRunStatus::Unknown(_) => NOT_RUN,
+        }
+    }
+
+    fn text(&self) -> &str {
+        self.as_str()
     }
 }
 
 /// The latest attempt of a job or crawler node: (state, job run id).
-pub fn latest_attempt(node: &Node) -> (Option<&str>, Option<&str>) {
+pub fn latest_attempt(node: &Node) -> (Option<&dyn ColouredState>, Option<&str>) {
     if let Some(job_run) = node
         .job_details
         .as_ref()
         .and_then(|d| d.job_runs.as_ref())
         .and_then(|runs| runs.last())
     {
-        return (job_run.job_run_state.as_deref(), job_run.id.as_deref());
+        let state = job_run
+            .job_run_state
+            .as_ref()
+            .map(|s| s as &dyn ColouredState);
+        return (state, job_run.id.as_deref());
     }
     let crawl = node
         .crawler_details
         .as_ref()
         .and_then(|d| d.crawls.as_ref())
         .and_then(|crawls| crawls.last());
-    (crawl.and_then(|c| c.state.as_deref()), None)
+    let state = crawl
+        .and_then(|c| c.state.as_ref())
+        .map(|s| s as &dyn ColouredState);
+    (state, None)
 }
 
 /// The graph as an `<svg>` element; a short note instead when it has no nodes.
@@ -115,9 +172,9 @@ pub fn render(graph: &WorkflowGraph, mode: Mode) -> String {
 
 fn node_svg(out: &mut String, node: &Node, mode: Mode, x: u32, y: u32) {
     let name = node.name.as_deref().unwrap_or_default();
-    let kind = match node.r#type.as_deref() {
-        Some("TRIGGER") => "trigger",
-        Some("CRAWLER") => "crawler",
+    let kind = match node.r#type {
+        Some(NodeType::Trigger) => "trigger",
+        Some(NodeType::Crawler) => "crawler",
         _ => "job",
     };
     let (state, job_run_id) = latest_attempt(node);
@@ -125,8 +182,8 @@ fn node_svg(out: &mut String, node: &Node, mode: Mode, x: u32, y: u32) {
         ("trigger", _) => ("", String::new()),
         (_, Mode::Static) => ("static", String::new()),
         (_, Mode::Run) => (
-            state_class(state),
-            format!(" — {}", state.unwrap_or("not run")),
+            state.map_or(NOT_RUN, ColouredState::css_class),
+            format!(" — {}", state.map_or("not run", ColouredState::text)),
         ),
     };
     let link = match (mode, job_run_id) {
@@ -173,7 +230,7 @@ pub fn legend() -> String {
         ("timeout", "timeout"),
         ("running", "running"),
         ("stopped", "stopped"),
-        ("notrun", "not run"),
+        (NOT_RUN, "not run"),
     ] {
         let _ = write!(out, "<span class=\"badge {class}\">{text}</span>");
     }
@@ -186,9 +243,9 @@ mod tests {
     use super::*;
     use weir_model::shapes::{Edge, JobNodeDetails, JobRun};
 
-    fn node(kind: &str, name: &str, states: &[&str]) -> Node {
+    fn node(kind: NodeType, name: &str, states: &[JobRunState]) -> Node {
         Node {
-            r#type: Some(kind.into()),
+            r#type: Some(kind),
             name: Some(name.into()),
             unique_id: Some(format!("id-{name}")),
             job_details: (!states.is_empty()).then(|| JobNodeDetails {
@@ -198,7 +255,7 @@ mod tests {
                         .enumerate()
                         .map(|(i, s)| JobRun {
                             id: Some(format!("jr_{name}{i}")),
-                            job_run_state: Some(s.to_string()),
+                            job_run_state: Some(s.clone()),
                             ..Default::default()
                         })
                         .collect(),
@@ -218,10 +275,14 @@ mod tests {
     fn graph() -> WorkflowGraph {
         WorkflowGraph {
             nodes: Some(vec![
-                node("TRIGGER", "start", &[]),
-                node("JOB", "extract<&>", &["FAILED", "SUCCEEDED"]),
-                node("JOB", "load", &["TIMEOUT"]),
-                node("JOB", "never", &[]),
+                node(NodeType::Trigger, "start", &[]),
+                node(
+                    NodeType::Job,
+                    "extract<&>",
+                    &[JobRunState::Failed, JobRunState::Succeeded],
+                ),
+                node(NodeType::Job, "load", &[JobRunState::Timeout]),
+                node(NodeType::Job, "never", &[]),
             ]),
             edges: Some(vec![
                 edge("start", "extract<&>"),
@@ -256,15 +317,17 @@ mod tests {
     #[test]
     fn state_classes() {
         for (state, class) in [
-            (Some("SUCCEEDED"), "succeeded"),
-            (Some("FAILED"), "failed"),
-            (Some("ERROR"), "failed"),
-            (Some("TIMEOUT"), "timeout"),
-            (Some("RUNNING"), "running"),
-            (Some("STOPPED"), "stopped"),
-            (None, "notrun"),
+            (JobRunState::Succeeded, "succeeded"),
+            (JobRunState::Failed, "failed"),
+            (JobRunState::Error, "failed"),
+            (JobRunState::Timeout, "timeout"),
+            (JobRunState::Running, "running"),
+            (JobRunState::Stopped, "stopped"),
+            (JobRunState::from("PAUSED"), "notrun"),
         ] {
-            assert_eq!(state_class(state), class);
+            assert_eq!(state.css_class(), class);
         }
+        assert_eq!(CrawlState::Cancelled.css_class(), "stopped");
+        assert_eq!(WorkflowRunStatus::Completed.css_class(), "succeeded");
     }
 }

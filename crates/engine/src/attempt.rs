@@ -38,7 +38,7 @@ impl JobRunState {
     }
 
     /// The wire spelling (`SUCCEEDED`, …).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             JobRunState::Starting => "STARTING",
             JobRunState::Running => "RUNNING",

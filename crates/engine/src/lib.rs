@@ -5,7 +5,8 @@
 //!
 //! This crate performs no I/O, reads no clock and draws no random numbers: the same inputs give
 //! the same states, effects and ids (sans-IO, in the style of `quinn-proto` and `raft-rs`).
-//! It knows nothing of SQL, HTTP or the JSON wire format. Time comes in as `now: Millis`
+//! It knows nothing of SQL, HTTP or the JSON wire format, and depends on no other Weir
+//! crate (every other crate may depend on it). Time comes in as `now: Millis`
 //! (epoch milliseconds) on every call that needs it; the driver must never pass a `now`
 //! earlier than the one before.
 //!

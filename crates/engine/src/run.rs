@@ -31,7 +31,7 @@ pub enum RunStatus {
 
 impl RunStatus {
     /// The wire spelling (`RUNNING`, …).
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             RunStatus::Running => "RUNNING",
             RunStatus::Completed => "COMPLETED",

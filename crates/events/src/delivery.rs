@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::Notify;
-use weir_model::shapes::Trigger;
+use weir_model::shapes::{Trigger, TriggerType};
 use weir_orchestrator::stored_run::{EVENT_IDS_PROPERTY, event_ids_value};
 use weir_orchestrator::{Orchestrator, StartOrigin, StartedRun, start_run_in};
 use weir_resources::ApiError;
@@ -108,7 +108,7 @@ fn event_trigger(
     let triggers = graph::member_triggers(tx, scope, workflow)?;
     Ok(triggers
         .iter()
-        .find(|t| t.r#type.as_deref() == Some("EVENT"))
+        .find(|t| t.r#type == Some(TriggerType::Event))
         .map(|t: &Trigger| (t.name.clone().unwrap_or_default(), Batching::of(t))))
 }
 

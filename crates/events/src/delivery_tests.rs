@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
-use weir_model::shapes::{Action, EventBatchingCondition, Trigger, Workflow};
+use weir_model::shapes::{
+    Action, EventBatchingCondition, Trigger, TriggerState, TriggerType, Workflow,
+};
 use weir_orchestrator::stored_run::{self, StartingBatch};
 use weir_resources::stored;
 use weir_store::{Kind, Scope, SqliteStore, StoreExt, Transaction};
@@ -54,8 +56,8 @@ fn setup(tx: &mut dyn Transaction, name: &str, source: &str, size: i32, window: 
         &Trigger {
             name: Some(trigger.clone()),
             workflow_name: Some(name.into()),
-            r#type: Some("EVENT".into()),
-            state: Some("CREATED".into()),
+            r#type: Some(TriggerType::Event),
+            state: Some(TriggerState::Created),
             actions: Some(vec![Action {
                 job_name: Some("job".into()),
                 ..Default::default()

@@ -1,7 +1,9 @@
 //! Wire model of the AWS Glue API as served by Weir.
 //!
 //! * [`shapes`] — one Rust struct per botocore structure shape reachable from
-//!   the served operations (generated, see `crates/codegen`).
+//!   the served operations, and one Rust enum per enum shape among them, with
+//!   an `Unknown(String)` variant for values this build does not know
+//!   (generated, see `crates/codegen`).
 //! * [`operations`] — the [`operations::Operation`] trait, one unit struct per
 //!   served operation, the lists of all / served operation names and the
 //!   [`with_served_operations!`] macro (generated).
@@ -16,6 +18,9 @@
 //! The generated files are produced by `cargo run -p weir-codegen` from the
 //! vendored model `botocore/glue-2017-03-31.service-2.json.gz`; do not edit
 //! them by hand.
+//!
+//! May depend on: nothing of Weir. Must not: hold behaviour beyond decoding,
+//! encoding and model constraints; the services decide what the shapes mean.
 #![warn(missing_docs)]
 
 pub mod operations;
@@ -23,6 +28,7 @@ pub mod schema;
 pub mod shapes;
 mod timestamp;
 pub mod validate;
+mod wire_enum;
 
 pub use timestamp::Timestamp;
 pub use validate::{Validate, ValidationError, ValidationErrors, validate};

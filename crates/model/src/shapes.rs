@@ -10,6 +10,11 @@
 //! the AWS `Member must not be null` wording); unknown JSON members are ignored
 //! and `null` reads as `None`.
 //!
+//! Every string shape with an `enum` constraint is a Rust enum (43 enums): one
+//! variant per model value plus `Unknown(String)`, which holds any other string,
+//! so that a stored document or a request with a value this build does not know
+//! still decodes; `Validate` rejects `Unknown` with the AWS enum wording.
+//!
 //! Opaque members (typed as `serde_json::Value`: stored and echoed verbatim,
 //! neither typed nor validated), because the subtree behind them is the
 //! visual-job editor graph, large and never interpreted by Weir:
@@ -139,7 +144,7 @@ pub struct AutoUpgradeMetadata {
     pub source_version: Option<String>,
     /// The current auto-upgrade lifecycle status (OBSERVING, UPGRADING, UPGRADE_SUCCEEDED, UPGRADE_FAILED, STOPPED, WAITING_FOR_CONSENT).
     #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<AutoUpgradeStatus>,
     /// The unique identifier of the auto-upgrade assessment analysis.
     #[serde(
         rename = "AnalysisId",
@@ -650,7 +655,7 @@ pub struct Blueprint {
     pub blueprint_service_location: Option<String>,
     /// The status of the blueprint registration.
     #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<BlueprintStatus>,
     /// An error message.
     #[serde(
         rename = "ErrorMessage",
@@ -735,7 +740,7 @@ pub struct BlueprintRun {
     pub workflow_name: Option<String>,
     /// The state of the blueprint run.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<BlueprintRunState>,
     /// The date and time that the blueprint run started.
     #[serde(rename = "StartedOn", default, skip_serializing_if = "Option::is_none")]
     pub started_on: Option<crate::Timestamp>,
@@ -898,13 +903,13 @@ pub struct Condition {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub logical_operator: Option<String>,
+    pub logical_operator: Option<LogicalOperator>,
     /// The name of the job whose JobRuns this condition applies to, and on which this trigger waits.
     #[serde(rename = "JobName", default, skip_serializing_if = "Option::is_none")]
     pub job_name: Option<String>,
     /// The condition state.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<JobRunState>,
     /// The name of the crawler to which this condition applies.
     #[serde(
         rename = "CrawlerName",
@@ -918,7 +923,7 @@ pub struct Condition {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub crawl_state: Option<String>,
+    pub crawl_state: Option<CrawlState>,
 }
 
 impl crate::Validate for Condition {
@@ -966,7 +971,7 @@ impl crate::Validate for ConnectionsList {
 pub struct Crawl {
     /// The state of the crawler.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<CrawlState>,
     /// The date and time on which the crawl started.
     #[serde(rename = "StartedOn", default, skip_serializing_if = "Option::is_none")]
     pub started_on: Option<crate::Timestamp>,
@@ -1065,7 +1070,7 @@ pub struct Crawler {
     pub lineage_configuration: Option<LineageConfiguration>,
     /// Indicates whether the crawler is running, or whether a run is pending.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<CrawlerState>,
     /// The prefix added to the names of tables that are created.
     #[serde(
         rename = "TablePrefix",
@@ -1188,7 +1193,7 @@ pub struct CrawlerHistory {
     pub crawl_id: Option<String>,
     /// The state of the crawl.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<CrawlerHistoryState>,
     /// The date and time on which the crawl started.
     #[serde(rename = "StartTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<crate::Timestamp>,
@@ -1425,14 +1430,14 @@ impl crate::Validate for CrawlerTargets {
 pub struct CrawlsFilter {
     /// A key used to filter the crawler runs for a specified crawler.
     #[serde(rename = "FieldName", default, skip_serializing_if = "Option::is_none")]
-    pub field_name: Option<String>,
+    pub field_name: Option<FieldName>,
     /// A defined comparator that operates on the value.
     #[serde(
         rename = "FilterOperator",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub filter_operator: Option<String>,
+    pub filter_operator: Option<FilterOperator>,
     /// The value provided for comparison on the crawl field.
     #[serde(
         rename = "FieldValue",
@@ -1778,7 +1783,7 @@ pub struct CreateJobRequest {
     pub name: Option<String>,
     /// A mode that describes how a job was created.
     #[serde(rename = "JobMode", default, skip_serializing_if = "Option::is_none")]
-    pub job_mode: Option<String>,
+    pub job_mode: Option<JobMode>,
     /// Specifies whether job run queuing is enabled for the job runs for this job.
     #[serde(
         rename = "JobRunQueuingEnabled",
@@ -1891,7 +1896,7 @@ pub struct CreateJobRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub worker_type: Option<String>,
+    pub worker_type: Option<WorkerType>,
     /// The representation of a directed acyclic graph on which both the Glue Studio visual component and Glue Studio code generation is based. Opaque: kept as raw JSON, stored and echoed verbatim, not validated.
     #[serde(
         rename = "CodeGenConfigurationNodes",
@@ -1905,7 +1910,7 @@ pub struct CreateJobRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub execution_class: Option<String>,
+    pub execution_class: Option<ExecutionClass>,
     /// The details for a source control configuration for a job, allowing synchronization of job artifacts to or from a remote repository.
     #[serde(
         rename = "SourceControlDetails",
@@ -2092,7 +2097,7 @@ pub struct CreateTriggerRequest {
     pub workflow_name: Option<String>,
     /// The type of the new trigger. Required.
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
+    pub r#type: Option<TriggerType>,
     /// A cron expression used to specify the schedule (see Time-Based Schedules for Jobs and Crawlers .
     #[serde(rename = "Schedule", default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
@@ -3339,14 +3344,14 @@ pub struct GetDatabasesRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_share_type: Option<String>,
+    pub resource_share_type: Option<ResourceShareType>,
     /// Specifies the database fields returned by the GetDatabases call.
     #[serde(
         rename = "AttributesToGet",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub attributes_to_get: Option<Vec<String>>,
+    pub attributes_to_get: Option<Vec<DatabaseAttributes>>,
 }
 
 impl crate::Validate for GetDatabasesRequest {
@@ -3745,7 +3750,7 @@ pub struct GetTableRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub attributes_to_get: Option<Vec<String>>,
+    pub attributes_to_get: Option<Vec<TableAttributes>>,
 }
 
 impl crate::Validate for GetTableRequest {
@@ -3850,7 +3855,7 @@ pub struct GetTablesRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_share_type: Option<String>,
+    pub resource_share_type: Option<TableResourceShareType>,
     /// Specifies whether to include status details related to a request to create or update an Glue Data Catalog view.
     #[serde(
         rename = "IncludeStatusDetails",
@@ -3864,7 +3869,7 @@ pub struct GetTablesRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub attributes_to_get: Option<Vec<String>>,
+    pub attributes_to_get: Option<Vec<TableAttributes>>,
 }
 
 impl crate::Validate for GetTablesRequest {
@@ -4338,7 +4343,7 @@ pub struct IcebergInput {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub metadata_operation: Option<String>,
+    pub metadata_operation: Option<MetadataOperation>,
     /// The table version for the Iceberg table.
     #[serde(rename = "Version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -4439,7 +4444,7 @@ pub struct IcebergSchema {
     pub identifier_field_ids: Option<Vec<i32>>,
     /// The root type of the schema structure, typically "struct" for Iceberg table schemas.
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
+    pub r#type: Option<IcebergStructTypeEnum>,
     /// The list of field definitions that make up the table schema, including field names, types, and metadata. Required.
     #[serde(rename = "Fields", default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<IcebergStructField>>,
@@ -4470,10 +4475,10 @@ pub struct IcebergSortField {
     pub transform: Option<String>,
     /// The sort direction for this field, either ascending or descending. Required.
     #[serde(rename = "Direction", default, skip_serializing_if = "Option::is_none")]
-    pub direction: Option<String>,
+    pub direction: Option<IcebergSortDirection>,
     /// The ordering behavior for null values in this field, specifying whether nulls should appear first or last in the sort order. Required.
     #[serde(rename = "NullOrder", default, skip_serializing_if = "Option::is_none")]
-    pub null_order: Option<String>,
+    pub null_order: Option<IcebergNullOrder>,
 }
 
 impl crate::Validate for IcebergSortField {
@@ -4709,7 +4714,7 @@ pub struct IcebergTableUpdate {
     pub properties: Option<std::collections::BTreeMap<String, String>>,
     /// The type of update action to be performed on the Iceberg table.
     #[serde(rename = "Action", default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub action: Option<IcebergUpdateAction>,
     /// Encryption key information associated with an Iceberg table update operation.
     #[serde(
         rename = "EncryptionKey",
@@ -4813,7 +4818,7 @@ pub struct JdbcTarget {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub enable_additional_metadata: Option<Vec<String>>,
+    pub enable_additional_metadata: Option<Vec<JdbcMetadataEntry>>,
 }
 
 impl crate::Validate for JdbcTarget {
@@ -4836,7 +4841,7 @@ pub struct Job {
     pub name: Option<String>,
     /// A mode that describes how a job was created.
     #[serde(rename = "JobMode", default, skip_serializing_if = "Option::is_none")]
-    pub job_mode: Option<String>,
+    pub job_mode: Option<JobMode>,
     /// Specifies whether job run queuing is enabled for the job runs for this job.
     #[serde(
         rename = "JobRunQueuingEnabled",
@@ -4928,7 +4933,7 @@ pub struct Job {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub worker_type: Option<String>,
+    pub worker_type: Option<WorkerType>,
     /// The number of workers of a defined workerType that are allocated when a job runs.
     #[serde(
         rename = "NumberOfWorkers",
@@ -4970,7 +4975,7 @@ pub struct Job {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub execution_class: Option<String>,
+    pub execution_class: Option<ExecutionClass>,
     /// The details for a source control configuration for a job, allowing synchronization of job artifacts to or from a remote repository.
     #[serde(
         rename = "SourceControlDetails",
@@ -5134,7 +5139,7 @@ pub struct JobRun {
     pub job_name: Option<String>,
     /// A mode that describes how a job was created.
     #[serde(rename = "JobMode", default, skip_serializing_if = "Option::is_none")]
-    pub job_mode: Option<String>,
+    pub job_mode: Option<JobMode>,
     /// Specifies whether job run queuing is enabled for the job run.
     #[serde(
         rename = "JobRunQueuingEnabled",
@@ -5165,7 +5170,7 @@ pub struct JobRun {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub job_run_state: Option<String>,
+    pub job_run_state: Option<JobRunState>,
     /// The job arguments associated with this run.
     #[serde(rename = "Arguments", default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<std::collections::BTreeMap<String, String>>,
@@ -5213,7 +5218,7 @@ pub struct JobRun {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub worker_type: Option<String>,
+    pub worker_type: Option<WorkerType>,
     /// The number of workers of a defined workerType that are allocated when a job runs.
     #[serde(
         rename = "NumberOfWorkers",
@@ -5262,7 +5267,7 @@ pub struct JobRun {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub execution_class: Option<String>,
+    pub execution_class: Option<ExecutionClass>,
     /// This field specifies a day of the week and hour for a maintenance window for streaming jobs.
     #[serde(
         rename = "MaintenanceWindow",
@@ -5358,7 +5363,7 @@ impl crate::Validate for JobRun {
 pub struct JobUpdate {
     /// A mode that describes how a job was created.
     #[serde(rename = "JobMode", default, skip_serializing_if = "Option::is_none")]
-    pub job_mode: Option<String>,
+    pub job_mode: Option<JobMode>,
     /// Specifies whether job run queuing is enabled for the job runs for this job.
     #[serde(
         rename = "JobRunQueuingEnabled",
@@ -5440,7 +5445,7 @@ pub struct JobUpdate {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub worker_type: Option<String>,
+    pub worker_type: Option<WorkerType>,
     /// The number of workers of a defined workerType that are allocated when a job runs.
     #[serde(
         rename = "NumberOfWorkers",
@@ -5482,7 +5487,7 @@ pub struct JobUpdate {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub execution_class: Option<String>,
+    pub execution_class: Option<ExecutionClass>,
     /// The details for a source control configuration for a job, allowing synchronization of job artifacts to or from a remote repository.
     #[serde(
         rename = "SourceControlDetails",
@@ -5619,7 +5624,7 @@ impl crate::Validate for LastActiveDefinition {
 pub struct LastCrawlInfo {
     /// Status of the last crawl.
     #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<LastCrawlStatus>,
     /// If an error occurred, the error information about the last crawl.
     #[serde(
         rename = "ErrorMessage",
@@ -5674,7 +5679,7 @@ pub struct LineageConfiguration {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub crawler_lineage_settings: Option<String>,
+    pub crawler_lineage_settings: Option<CrawlerLineageSettings>,
 }
 
 impl crate::Validate for LineageConfiguration {
@@ -6029,7 +6034,7 @@ impl crate::Validate for MongoDBTarget {
 pub struct Node {
     /// The type of Glue component represented by the node.
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
+    pub r#type: Option<NodeType>,
     /// The name of the Glue component represented by the node.
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -6284,7 +6289,7 @@ impl crate::Validate for Predecessor {
 pub struct Predicate {
     /// An optional field if only one condition is listed.
     #[serde(rename = "Logical", default, skip_serializing_if = "Option::is_none")]
-    pub logical: Option<String>,
+    pub logical: Option<Logical>,
     /// A list of the conditions that determine when the trigger will fire.
     #[serde(
         rename = "Conditions",
@@ -6317,7 +6322,7 @@ pub struct PrincipalPermissions {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub permissions: Option<Vec<String>>,
+    pub permissions: Option<Vec<Permission>>,
 }
 
 impl crate::Validate for PrincipalPermissions {
@@ -6409,7 +6414,7 @@ pub struct RecrawlPolicy {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub recrawl_behavior: Option<String>,
+    pub recrawl_behavior: Option<RecrawlBehavior>,
 }
 
 impl crate::Validate for RecrawlPolicy {
@@ -6538,7 +6543,7 @@ pub struct Schedule {
     pub schedule_expression: Option<String>,
     /// The state of the schedule.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<ScheduleState>,
 }
 
 impl crate::Validate for Schedule {
@@ -6558,14 +6563,14 @@ pub struct SchemaChangePolicy {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub update_behavior: Option<String>,
+    pub update_behavior: Option<UpdateBehavior>,
     /// The deletion behavior when the crawler finds a deleted object.
     #[serde(
         rename = "DeleteBehavior",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub delete_behavior: Option<String>,
+    pub delete_behavior: Option<DeleteBehavior>,
 }
 
 impl crate::Validate for SchemaChangePolicy {
@@ -6766,7 +6771,7 @@ impl crate::Validate for SkewedInfo {
 pub struct SourceControlDetails {
     /// The provider for the remote repository.
     #[serde(rename = "Provider", default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<String>,
+    pub provider: Option<SourceControlProvider>,
     /// The name of the remote repository that contains the job artifacts.
     #[serde(
         rename = "Repository",
@@ -6796,7 +6801,7 @@ pub struct SourceControlDetails {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub auth_strategy: Option<String>,
+    pub auth_strategy: Option<SourceControlAuthStrategy>,
     /// The value of an authorization token.
     #[serde(rename = "AuthToken", default, skip_serializing_if = "Option::is_none")]
     pub auth_token: Option<String>,
@@ -6972,7 +6977,7 @@ pub struct StartJobRunRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub worker_type: Option<String>,
+    pub worker_type: Option<WorkerType>,
     /// The number of workers of a defined workerType that are allocated when a job runs.
     #[serde(
         rename = "NumberOfWorkers",
@@ -6986,7 +6991,7 @@ pub struct StartJobRunRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub execution_class: Option<String>,
+    pub execution_class: Option<ExecutionClass>,
     /// This inline session policy to the StartJobRun API allows you to dynamically restrict the permissions of the specified execution role for the scope of the job, without requiring the creation of additional IAM roles.
     #[serde(
         rename = "ExecutionRoleSessionPolicy",
@@ -7413,7 +7418,7 @@ pub struct SubObjectStatistics {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub source_type: Option<String>,
+    pub source_type: Option<SubObjectSourceType>,
     /// The Glue version ID of the sub-object that the statistics were captured for.
     #[serde(
         rename = "GlueVersionId",
@@ -7912,10 +7917,10 @@ pub struct TableStatus {
     pub update_time: Option<crate::Timestamp>,
     /// Indicates which action was called on the table, currently only CREATE or UPDATE .
     #[serde(rename = "Action", default, skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub action: Option<ResourceAction>,
     /// A generic status for the change in progress, such as QUEUED, IN_PROGRESS, SUCCESS, or FAILED.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<ResourceState>,
     /// An error that will only appear when the state is "FAILED".
     #[serde(rename = "Error", default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
@@ -8005,10 +8010,10 @@ pub struct Trigger {
     pub id: Option<String>,
     /// The type of trigger that this is.
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
+    pub r#type: Option<TriggerType>,
     /// The current state of the trigger.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<TriggerState>,
     /// A description of this trigger.
     #[serde(
         rename = "Description",
@@ -8576,7 +8581,7 @@ pub struct UpdateTableRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub view_update_action: Option<String>,
+    pub view_update_action: Option<ViewUpdateAction>,
     /// A flag that can be set to true to ignore matching storage descriptor and subobject matching requirements.
     #[serde(rename = "Force", default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
@@ -8782,7 +8787,7 @@ pub struct ViewDefinition {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub last_refresh_type: Option<String>,
+    pub last_refresh_type: Option<LastRefreshType>,
     /// A list of table Amazon Resource Names (ARNs).
     #[serde(
         rename = "SubObjects",
@@ -8906,7 +8911,7 @@ pub struct ViewDefinitionInput {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub last_refresh_type: Option<String>,
+    pub last_refresh_type: Option<LastRefreshType>,
     /// A list of base table ARNs that make up the view.
     #[serde(
         rename = "SubObjects",
@@ -8978,7 +8983,7 @@ impl crate::Validate for ViewDefinitionInput {
 pub struct ViewRepresentation {
     /// The dialect of the query engine.
     #[serde(rename = "Dialect", default, skip_serializing_if = "Option::is_none")]
-    pub dialect: Option<String>,
+    pub dialect: Option<ViewDialect>,
     /// The version of the dialect of the query engine.
     #[serde(
         rename = "DialectVersion",
@@ -9037,7 +9042,7 @@ impl crate::Validate for ViewRepresentation {
 pub struct ViewRepresentationInput {
     /// A parameter that specifies the engine type of a specific representation.
     #[serde(rename = "Dialect", default, skip_serializing_if = "Option::is_none")]
-    pub dialect: Option<String>,
+    pub dialect: Option<ViewDialect>,
     /// A parameter that specifies the version of the engine of a specific representation.
     #[serde(
         rename = "DialectVersion",
@@ -9093,7 +9098,7 @@ impl crate::Validate for ViewRepresentationInput {
 pub struct ViewValidation {
     /// The dialect of the query engine.
     #[serde(rename = "Dialect", default, skip_serializing_if = "Option::is_none")]
-    pub dialect: Option<String>,
+    pub dialect: Option<ViewDialect>,
     /// The version of the dialect of the query engine.
     #[serde(
         rename = "DialectVersion",
@@ -9117,7 +9122,7 @@ pub struct ViewValidation {
     pub update_time: Option<crate::Timestamp>,
     /// The state of the validation.
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<ResourceState>,
     /// An error associated with the validation.
     #[serde(rename = "Error", default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorDetail>,
@@ -9276,7 +9281,7 @@ pub struct WorkflowRun {
     pub completed_on: Option<crate::Timestamp>,
     /// The status of the workflow run.
     #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<WorkflowRunStatus>,
     /// This error message describes any error that may have occurred in starting the workflow run.
     #[serde(
         rename = "ErrorMessage",
@@ -9391,6 +9396,2879 @@ impl crate::Validate for WorkflowRunStatistics {
     fn validate_into(&self, _path: &str, _errors: &mut ValidationErrors) {}
 }
 
+// ---- Enums ----
+
+/// The current phase of the auto-upgrade lifecycle for a job configured with GlueVersion=auto .
+///
+/// Travels as its model value; any other string decodes as
+/// [`AutoUpgradeStatus::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AutoUpgradeStatus {
+    /// `OBSERVING`
+    Observing,
+    /// `UPGRADING`
+    Upgrading,
+    /// `UPGRADE_SUCCEEDED`
+    UpgradeSucceeded,
+    /// `UPGRADE_FAILED`
+    UpgradeFailed,
+    /// `STOPPED`
+    Stopped,
+    /// `WAITING_FOR_CONSENT`
+    WaitingForConsent,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl AutoUpgradeStatus {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "OBSERVING",
+        "UPGRADING",
+        "UPGRADE_SUCCEEDED",
+        "UPGRADE_FAILED",
+        "STOPPED",
+        "WAITING_FOR_CONSENT",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Observing => "OBSERVING",
+            Self::Upgrading => "UPGRADING",
+            Self::UpgradeSucceeded => "UPGRADE_SUCCEEDED",
+            Self::UpgradeFailed => "UPGRADE_FAILED",
+            Self::Stopped => "STOPPED",
+            Self::WaitingForConsent => "WAITING_FOR_CONSENT",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for AutoUpgradeStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "OBSERVING" => Self::Observing,
+            "UPGRADING" => Self::Upgrading,
+            "UPGRADE_SUCCEEDED" => Self::UpgradeSucceeded,
+            "UPGRADE_FAILED" => Self::UpgradeFailed,
+            "STOPPED" => Self::Stopped,
+            "WAITING_FOR_CONSENT" => Self::WaitingForConsent,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for AutoUpgradeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for AutoUpgradeStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AutoUpgradeStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `BlueprintRunState` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`BlueprintRunState::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BlueprintRunState {
+    /// `RUNNING`
+    Running,
+    /// `SUCCEEDED`
+    Succeeded,
+    /// `FAILED`
+    Failed,
+    /// `ROLLING_BACK`
+    RollingBack,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl BlueprintRunState {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["RUNNING", "SUCCEEDED", "FAILED", "ROLLING_BACK"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::RollingBack => "ROLLING_BACK",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for BlueprintRunState {
+    fn from(value: &str) -> Self {
+        match value {
+            "RUNNING" => Self::Running,
+            "SUCCEEDED" => Self::Succeeded,
+            "FAILED" => Self::Failed,
+            "ROLLING_BACK" => Self::RollingBack,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for BlueprintRunState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for BlueprintRunState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BlueprintRunState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `BlueprintStatus` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`BlueprintStatus::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BlueprintStatus {
+    /// `CREATING`
+    Creating,
+    /// `ACTIVE`
+    Active,
+    /// `UPDATING`
+    Updating,
+    /// `FAILED`
+    Failed,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl BlueprintStatus {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["CREATING", "ACTIVE", "UPDATING", "FAILED"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Creating => "CREATING",
+            Self::Active => "ACTIVE",
+            Self::Updating => "UPDATING",
+            Self::Failed => "FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for BlueprintStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "CREATING" => Self::Creating,
+            "ACTIVE" => Self::Active,
+            "UPDATING" => Self::Updating,
+            "FAILED" => Self::Failed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for BlueprintStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for BlueprintStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BlueprintStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `CrawlState` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`CrawlState::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CrawlState {
+    /// `RUNNING`
+    Running,
+    /// `CANCELLING`
+    Cancelling,
+    /// `CANCELLED`
+    Cancelled,
+    /// `SUCCEEDED`
+    Succeeded,
+    /// `FAILED`
+    Failed,
+    /// `ERROR`
+    Error,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl CrawlState {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "RUNNING",
+        "CANCELLING",
+        "CANCELLED",
+        "SUCCEEDED",
+        "FAILED",
+        "ERROR",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Cancelling => "CANCELLING",
+            Self::Cancelled => "CANCELLED",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::Error => "ERROR",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for CrawlState {
+    fn from(value: &str) -> Self {
+        match value {
+            "RUNNING" => Self::Running,
+            "CANCELLING" => Self::Cancelling,
+            "CANCELLED" => Self::Cancelled,
+            "SUCCEEDED" => Self::Succeeded,
+            "FAILED" => Self::Failed,
+            "ERROR" => Self::Error,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for CrawlState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for CrawlState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CrawlState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `CrawlerHistoryState` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`CrawlerHistoryState::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CrawlerHistoryState {
+    /// `RUNNING`
+    Running,
+    /// `COMPLETED`
+    Completed,
+    /// `FAILED`
+    Failed,
+    /// `STOPPED`
+    Stopped,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl CrawlerHistoryState {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["RUNNING", "COMPLETED", "FAILED", "STOPPED"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+            Self::Stopped => "STOPPED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for CrawlerHistoryState {
+    fn from(value: &str) -> Self {
+        match value {
+            "RUNNING" => Self::Running,
+            "COMPLETED" => Self::Completed,
+            "FAILED" => Self::Failed,
+            "STOPPED" => Self::Stopped,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for CrawlerHistoryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for CrawlerHistoryState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CrawlerHistoryState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `CrawlerLineageSettings` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`CrawlerLineageSettings::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CrawlerLineageSettings {
+    /// `ENABLE`
+    Enable,
+    /// `DISABLE`
+    Disable,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl CrawlerLineageSettings {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["ENABLE", "DISABLE"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Enable => "ENABLE",
+            Self::Disable => "DISABLE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for CrawlerLineageSettings {
+    fn from(value: &str) -> Self {
+        match value {
+            "ENABLE" => Self::Enable,
+            "DISABLE" => Self::Disable,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for CrawlerLineageSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for CrawlerLineageSettings {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CrawlerLineageSettings {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `CrawlerState` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`CrawlerState::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CrawlerState {
+    /// `READY`
+    Ready,
+    /// `RUNNING`
+    Running,
+    /// `STOPPING`
+    Stopping,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl CrawlerState {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["READY", "RUNNING", "STOPPING"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Ready => "READY",
+            Self::Running => "RUNNING",
+            Self::Stopping => "STOPPING",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for CrawlerState {
+    fn from(value: &str) -> Self {
+        match value {
+            "READY" => Self::Ready,
+            "RUNNING" => Self::Running,
+            "STOPPING" => Self::Stopping,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for CrawlerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for CrawlerState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CrawlerState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `DatabaseAttributes` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`DatabaseAttributes::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DatabaseAttributes {
+    /// `NAME`
+    Name,
+    /// `TARGET_DATABASE`
+    TargetDatabase,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl DatabaseAttributes {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["NAME", "TARGET_DATABASE"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Name => "NAME",
+            Self::TargetDatabase => "TARGET_DATABASE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for DatabaseAttributes {
+    fn from(value: &str) -> Self {
+        match value {
+            "NAME" => Self::Name,
+            "TARGET_DATABASE" => Self::TargetDatabase,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseAttributes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for DatabaseAttributes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DatabaseAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `DeleteBehavior` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`DeleteBehavior::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DeleteBehavior {
+    /// `LOG`
+    Log,
+    /// `DELETE_FROM_DATABASE`
+    DeleteFromDatabase,
+    /// `DEPRECATE_IN_DATABASE`
+    DeprecateInDatabase,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl DeleteBehavior {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] =
+        &["LOG", "DELETE_FROM_DATABASE", "DEPRECATE_IN_DATABASE"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Log => "LOG",
+            Self::DeleteFromDatabase => "DELETE_FROM_DATABASE",
+            Self::DeprecateInDatabase => "DEPRECATE_IN_DATABASE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for DeleteBehavior {
+    fn from(value: &str) -> Self {
+        match value {
+            "LOG" => Self::Log,
+            "DELETE_FROM_DATABASE" => Self::DeleteFromDatabase,
+            "DEPRECATE_IN_DATABASE" => Self::DeprecateInDatabase,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for DeleteBehavior {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for DeleteBehavior {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DeleteBehavior {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ExecutionClass` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ExecutionClass::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ExecutionClass {
+    /// `FLEX`
+    Flex,
+    /// `STANDARD`
+    Standard,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ExecutionClass {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["FLEX", "STANDARD"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Flex => "FLEX",
+            Self::Standard => "STANDARD",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ExecutionClass {
+    fn from(value: &str) -> Self {
+        match value {
+            "FLEX" => Self::Flex,
+            "STANDARD" => Self::Standard,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ExecutionClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ExecutionClass {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ExecutionClass {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `FieldName` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`FieldName::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FieldName {
+    /// `CRAWL_ID`
+    CrawlId,
+    /// `STATE`
+    State,
+    /// `START_TIME`
+    StartTime,
+    /// `END_TIME`
+    EndTime,
+    /// `DPU_HOUR`
+    DpuHour,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl FieldName {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] =
+        &["CRAWL_ID", "STATE", "START_TIME", "END_TIME", "DPU_HOUR"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CrawlId => "CRAWL_ID",
+            Self::State => "STATE",
+            Self::StartTime => "START_TIME",
+            Self::EndTime => "END_TIME",
+            Self::DpuHour => "DPU_HOUR",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for FieldName {
+    fn from(value: &str) -> Self {
+        match value {
+            "CRAWL_ID" => Self::CrawlId,
+            "STATE" => Self::State,
+            "START_TIME" => Self::StartTime,
+            "END_TIME" => Self::EndTime,
+            "DPU_HOUR" => Self::DpuHour,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for FieldName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FieldName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `FilterOperator` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`FilterOperator::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FilterOperator {
+    /// `GT`
+    Gt,
+    /// `GE`
+    Ge,
+    /// `LT`
+    Lt,
+    /// `LE`
+    Le,
+    /// `EQ`
+    Eq,
+    /// `NE`
+    Ne,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl FilterOperator {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["GT", "GE", "LT", "LE", "EQ", "NE"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Gt => "GT",
+            Self::Ge => "GE",
+            Self::Lt => "LT",
+            Self::Le => "LE",
+            Self::Eq => "EQ",
+            Self::Ne => "NE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for FilterOperator {
+    fn from(value: &str) -> Self {
+        match value {
+            "GT" => Self::Gt,
+            "GE" => Self::Ge,
+            "LT" => Self::Lt,
+            "LE" => Self::Le,
+            "EQ" => Self::Eq,
+            "NE" => Self::Ne,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for FilterOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for FilterOperator {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FilterOperator {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `IcebergNullOrder` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`IcebergNullOrder::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IcebergNullOrder {
+    /// `nulls-first`
+    NullsFirst,
+    /// `nulls-last`
+    NullsLast,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl IcebergNullOrder {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["nulls-first", "nulls-last"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::NullsFirst => "nulls-first",
+            Self::NullsLast => "nulls-last",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for IcebergNullOrder {
+    fn from(value: &str) -> Self {
+        match value {
+            "nulls-first" => Self::NullsFirst,
+            "nulls-last" => Self::NullsLast,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for IcebergNullOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for IcebergNullOrder {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IcebergNullOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `IcebergSortDirection` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`IcebergSortDirection::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IcebergSortDirection {
+    /// `asc`
+    Asc,
+    /// `desc`
+    Desc,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl IcebergSortDirection {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["asc", "desc"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for IcebergSortDirection {
+    fn from(value: &str) -> Self {
+        match value {
+            "asc" => Self::Asc,
+            "desc" => Self::Desc,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for IcebergSortDirection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for IcebergSortDirection {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IcebergSortDirection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `IcebergStructTypeEnum` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`IcebergStructTypeEnum::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IcebergStructTypeEnum {
+    /// `struct`
+    Struct,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl IcebergStructTypeEnum {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["struct"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Struct => "struct",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for IcebergStructTypeEnum {
+    fn from(value: &str) -> Self {
+        match value {
+            "struct" => Self::Struct,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for IcebergStructTypeEnum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for IcebergStructTypeEnum {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IcebergStructTypeEnum {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `IcebergUpdateAction` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`IcebergUpdateAction::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IcebergUpdateAction {
+    /// `add-schema`
+    AddSchema,
+    /// `set-current-schema`
+    SetCurrentSchema,
+    /// `add-spec`
+    AddSpec,
+    /// `set-default-spec`
+    SetDefaultSpec,
+    /// `add-sort-order`
+    AddSortOrder,
+    /// `set-default-sort-order`
+    SetDefaultSortOrder,
+    /// `set-location`
+    SetLocation,
+    /// `set-properties`
+    SetProperties,
+    /// `remove-properties`
+    RemoveProperties,
+    /// `add-encryption-key`
+    AddEncryptionKey,
+    /// `remove-encryption-key`
+    RemoveEncryptionKey,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl IcebergUpdateAction {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "add-schema",
+        "set-current-schema",
+        "add-spec",
+        "set-default-spec",
+        "add-sort-order",
+        "set-default-sort-order",
+        "set-location",
+        "set-properties",
+        "remove-properties",
+        "add-encryption-key",
+        "remove-encryption-key",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AddSchema => "add-schema",
+            Self::SetCurrentSchema => "set-current-schema",
+            Self::AddSpec => "add-spec",
+            Self::SetDefaultSpec => "set-default-spec",
+            Self::AddSortOrder => "add-sort-order",
+            Self::SetDefaultSortOrder => "set-default-sort-order",
+            Self::SetLocation => "set-location",
+            Self::SetProperties => "set-properties",
+            Self::RemoveProperties => "remove-properties",
+            Self::AddEncryptionKey => "add-encryption-key",
+            Self::RemoveEncryptionKey => "remove-encryption-key",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for IcebergUpdateAction {
+    fn from(value: &str) -> Self {
+        match value {
+            "add-schema" => Self::AddSchema,
+            "set-current-schema" => Self::SetCurrentSchema,
+            "add-spec" => Self::AddSpec,
+            "set-default-spec" => Self::SetDefaultSpec,
+            "add-sort-order" => Self::AddSortOrder,
+            "set-default-sort-order" => Self::SetDefaultSortOrder,
+            "set-location" => Self::SetLocation,
+            "set-properties" => Self::SetProperties,
+            "remove-properties" => Self::RemoveProperties,
+            "add-encryption-key" => Self::AddEncryptionKey,
+            "remove-encryption-key" => Self::RemoveEncryptionKey,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for IcebergUpdateAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for IcebergUpdateAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IcebergUpdateAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `JdbcMetadataEntry` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`JdbcMetadataEntry::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum JdbcMetadataEntry {
+    /// `COMMENTS`
+    Comments,
+    /// `RAWTYPES`
+    Rawtypes,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl JdbcMetadataEntry {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["COMMENTS", "RAWTYPES"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Comments => "COMMENTS",
+            Self::Rawtypes => "RAWTYPES",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for JdbcMetadataEntry {
+    fn from(value: &str) -> Self {
+        match value {
+            "COMMENTS" => Self::Comments,
+            "RAWTYPES" => Self::Rawtypes,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for JdbcMetadataEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for JdbcMetadataEntry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JdbcMetadataEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `JobMode` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`JobMode::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum JobMode {
+    /// `SCRIPT`
+    Script,
+    /// `VISUAL`
+    Visual,
+    /// `NOTEBOOK`
+    Notebook,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl JobMode {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["SCRIPT", "VISUAL", "NOTEBOOK"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Script => "SCRIPT",
+            Self::Visual => "VISUAL",
+            Self::Notebook => "NOTEBOOK",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for JobMode {
+    fn from(value: &str) -> Self {
+        match value {
+            "SCRIPT" => Self::Script,
+            "VISUAL" => Self::Visual,
+            "NOTEBOOK" => Self::Notebook,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for JobMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for JobMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobMode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `JobRunState` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`JobRunState::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum JobRunState {
+    /// `STARTING`
+    Starting,
+    /// `RUNNING`
+    Running,
+    /// `STOPPING`
+    Stopping,
+    /// `STOPPED`
+    Stopped,
+    /// `SUCCEEDED`
+    Succeeded,
+    /// `FAILED`
+    Failed,
+    /// `TIMEOUT`
+    Timeout,
+    /// `ERROR`
+    Error,
+    /// `WAITING`
+    Waiting,
+    /// `EXPIRED`
+    Expired,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl JobRunState {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "STARTING",
+        "RUNNING",
+        "STOPPING",
+        "STOPPED",
+        "SUCCEEDED",
+        "FAILED",
+        "TIMEOUT",
+        "ERROR",
+        "WAITING",
+        "EXPIRED",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Starting => "STARTING",
+            Self::Running => "RUNNING",
+            Self::Stopping => "STOPPING",
+            Self::Stopped => "STOPPED",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::Timeout => "TIMEOUT",
+            Self::Error => "ERROR",
+            Self::Waiting => "WAITING",
+            Self::Expired => "EXPIRED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for JobRunState {
+    fn from(value: &str) -> Self {
+        match value {
+            "STARTING" => Self::Starting,
+            "RUNNING" => Self::Running,
+            "STOPPING" => Self::Stopping,
+            "STOPPED" => Self::Stopped,
+            "SUCCEEDED" => Self::Succeeded,
+            "FAILED" => Self::Failed,
+            "TIMEOUT" => Self::Timeout,
+            "ERROR" => Self::Error,
+            "WAITING" => Self::Waiting,
+            "EXPIRED" => Self::Expired,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for JobRunState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for JobRunState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JobRunState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `LastCrawlStatus` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`LastCrawlStatus::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LastCrawlStatus {
+    /// `SUCCEEDED`
+    Succeeded,
+    /// `CANCELLED`
+    Cancelled,
+    /// `FAILED`
+    Failed,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl LastCrawlStatus {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["SUCCEEDED", "CANCELLED", "FAILED"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Succeeded => "SUCCEEDED",
+            Self::Cancelled => "CANCELLED",
+            Self::Failed => "FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for LastCrawlStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "SUCCEEDED" => Self::Succeeded,
+            "CANCELLED" => Self::Cancelled,
+            "FAILED" => Self::Failed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for LastCrawlStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for LastCrawlStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LastCrawlStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `LastRefreshType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`LastRefreshType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LastRefreshType {
+    /// `FULL`
+    Full,
+    /// `INCREMENTAL`
+    Incremental,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl LastRefreshType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["FULL", "INCREMENTAL"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Full => "FULL",
+            Self::Incremental => "INCREMENTAL",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for LastRefreshType {
+    fn from(value: &str) -> Self {
+        match value {
+            "FULL" => Self::Full,
+            "INCREMENTAL" => Self::Incremental,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for LastRefreshType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for LastRefreshType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LastRefreshType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `Logical` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`Logical::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Logical {
+    /// `AND`
+    And,
+    /// `ANY`
+    Any,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl Logical {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["AND", "ANY"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::And => "AND",
+            Self::Any => "ANY",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for Logical {
+    fn from(value: &str) -> Self {
+        match value {
+            "AND" => Self::And,
+            "ANY" => Self::Any,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Logical {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Logical {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Logical {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `LogicalOperator` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`LogicalOperator::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LogicalOperator {
+    /// `EQUALS`
+    Equals,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl LogicalOperator {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["EQUALS"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Equals => "EQUALS",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for LogicalOperator {
+    fn from(value: &str) -> Self {
+        match value {
+            "EQUALS" => Self::Equals,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for LogicalOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for LogicalOperator {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LogicalOperator {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `MetadataOperation` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`MetadataOperation::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MetadataOperation {
+    /// `CREATE`
+    Create,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl MetadataOperation {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["CREATE"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Create => "CREATE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for MetadataOperation {
+    fn from(value: &str) -> Self {
+        match value {
+            "CREATE" => Self::Create,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for MetadataOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for MetadataOperation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for MetadataOperation {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `NodeType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`NodeType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NodeType {
+    /// `CRAWLER`
+    Crawler,
+    /// `JOB`
+    Job,
+    /// `TRIGGER`
+    Trigger,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl NodeType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["CRAWLER", "JOB", "TRIGGER"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Crawler => "CRAWLER",
+            Self::Job => "JOB",
+            Self::Trigger => "TRIGGER",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for NodeType {
+    fn from(value: &str) -> Self {
+        match value {
+            "CRAWLER" => Self::Crawler,
+            "JOB" => Self::Job,
+            "TRIGGER" => Self::Trigger,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for NodeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for NodeType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NodeType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `Permission` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`Permission::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// `ALL`
+    All,
+    /// `SELECT`
+    Select,
+    /// `ALTER`
+    Alter,
+    /// `DROP`
+    Drop,
+    /// `DELETE`
+    Delete,
+    /// `INSERT`
+    Insert,
+    /// `CREATE_DATABASE`
+    CreateDatabase,
+    /// `CREATE_TABLE`
+    CreateTable,
+    /// `DATA_LOCATION_ACCESS`
+    DataLocationAccess,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl Permission {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "ALL",
+        "SELECT",
+        "ALTER",
+        "DROP",
+        "DELETE",
+        "INSERT",
+        "CREATE_DATABASE",
+        "CREATE_TABLE",
+        "DATA_LOCATION_ACCESS",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::All => "ALL",
+            Self::Select => "SELECT",
+            Self::Alter => "ALTER",
+            Self::Drop => "DROP",
+            Self::Delete => "DELETE",
+            Self::Insert => "INSERT",
+            Self::CreateDatabase => "CREATE_DATABASE",
+            Self::CreateTable => "CREATE_TABLE",
+            Self::DataLocationAccess => "DATA_LOCATION_ACCESS",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for Permission {
+    fn from(value: &str) -> Self {
+        match value {
+            "ALL" => Self::All,
+            "SELECT" => Self::Select,
+            "ALTER" => Self::Alter,
+            "DROP" => Self::Drop,
+            "DELETE" => Self::Delete,
+            "INSERT" => Self::Insert,
+            "CREATE_DATABASE" => Self::CreateDatabase,
+            "CREATE_TABLE" => Self::CreateTable,
+            "DATA_LOCATION_ACCESS" => Self::DataLocationAccess,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Permission {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Permission {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `RecrawlBehavior` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`RecrawlBehavior::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RecrawlBehavior {
+    /// `CRAWL_EVERYTHING`
+    CrawlEverything,
+    /// `CRAWL_NEW_FOLDERS_ONLY`
+    CrawlNewFoldersOnly,
+    /// `CRAWL_EVENT_MODE`
+    CrawlEventMode,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl RecrawlBehavior {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "CRAWL_EVERYTHING",
+        "CRAWL_NEW_FOLDERS_ONLY",
+        "CRAWL_EVENT_MODE",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::CrawlEverything => "CRAWL_EVERYTHING",
+            Self::CrawlNewFoldersOnly => "CRAWL_NEW_FOLDERS_ONLY",
+            Self::CrawlEventMode => "CRAWL_EVENT_MODE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for RecrawlBehavior {
+    fn from(value: &str) -> Self {
+        match value {
+            "CRAWL_EVERYTHING" => Self::CrawlEverything,
+            "CRAWL_NEW_FOLDERS_ONLY" => Self::CrawlNewFoldersOnly,
+            "CRAWL_EVENT_MODE" => Self::CrawlEventMode,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for RecrawlBehavior {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for RecrawlBehavior {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecrawlBehavior {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ResourceAction` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ResourceAction::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceAction {
+    /// `UPDATE`
+    Update,
+    /// `CREATE`
+    Create,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ResourceAction {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["UPDATE", "CREATE"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Update => "UPDATE",
+            Self::Create => "CREATE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ResourceAction {
+    fn from(value: &str) -> Self {
+        match value {
+            "UPDATE" => Self::Update,
+            "CREATE" => Self::Create,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ResourceAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ResourceShareType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ResourceShareType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceShareType {
+    /// `FOREIGN`
+    Foreign,
+    /// `ALL`
+    All,
+    /// `FEDERATED`
+    Federated,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ResourceShareType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["FOREIGN", "ALL", "FEDERATED"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Foreign => "FOREIGN",
+            Self::All => "ALL",
+            Self::Federated => "FEDERATED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ResourceShareType {
+    fn from(value: &str) -> Self {
+        match value {
+            "FOREIGN" => Self::Foreign,
+            "ALL" => Self::All,
+            "FEDERATED" => Self::Federated,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceShareType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ResourceShareType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceShareType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ResourceState` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ResourceState::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ResourceState {
+    /// `QUEUED`
+    Queued,
+    /// `IN_PROGRESS`
+    InProgress,
+    /// `SUCCESS`
+    Success,
+    /// `STOPPED`
+    Stopped,
+    /// `FAILED`
+    Failed,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ResourceState {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] =
+        &["QUEUED", "IN_PROGRESS", "SUCCESS", "STOPPED", "FAILED"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Queued => "QUEUED",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Success => "SUCCESS",
+            Self::Stopped => "STOPPED",
+            Self::Failed => "FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ResourceState {
+    fn from(value: &str) -> Self {
+        match value {
+            "QUEUED" => Self::Queued,
+            "IN_PROGRESS" => Self::InProgress,
+            "SUCCESS" => Self::Success,
+            "STOPPED" => Self::Stopped,
+            "FAILED" => Self::Failed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ResourceState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ResourceState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ScheduleState` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ScheduleState::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ScheduleState {
+    /// `SCHEDULED`
+    Scheduled,
+    /// `NOT_SCHEDULED`
+    NotScheduled,
+    /// `TRANSITIONING`
+    Transitioning,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ScheduleState {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["SCHEDULED", "NOT_SCHEDULED", "TRANSITIONING"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Scheduled => "SCHEDULED",
+            Self::NotScheduled => "NOT_SCHEDULED",
+            Self::Transitioning => "TRANSITIONING",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ScheduleState {
+    fn from(value: &str) -> Self {
+        match value {
+            "SCHEDULED" => Self::Scheduled,
+            "NOT_SCHEDULED" => Self::NotScheduled,
+            "TRANSITIONING" => Self::Transitioning,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ScheduleState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ScheduleState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ScheduleState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `SourceControlAuthStrategy` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`SourceControlAuthStrategy::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SourceControlAuthStrategy {
+    /// `PERSONAL_ACCESS_TOKEN`
+    PersonalAccessToken,
+    /// `AWS_SECRETS_MANAGER`
+    AwsSecretsManager,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl SourceControlAuthStrategy {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["PERSONAL_ACCESS_TOKEN", "AWS_SECRETS_MANAGER"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::PersonalAccessToken => "PERSONAL_ACCESS_TOKEN",
+            Self::AwsSecretsManager => "AWS_SECRETS_MANAGER",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for SourceControlAuthStrategy {
+    fn from(value: &str) -> Self {
+        match value {
+            "PERSONAL_ACCESS_TOKEN" => Self::PersonalAccessToken,
+            "AWS_SECRETS_MANAGER" => Self::AwsSecretsManager,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for SourceControlAuthStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for SourceControlAuthStrategy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SourceControlAuthStrategy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `SourceControlProvider` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`SourceControlProvider::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SourceControlProvider {
+    /// `GITHUB`
+    Github,
+    /// `GITLAB`
+    Gitlab,
+    /// `BITBUCKET`
+    Bitbucket,
+    /// `AWS_CODE_COMMIT`
+    AwsCodeCommit,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl SourceControlProvider {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] =
+        &["GITHUB", "GITLAB", "BITBUCKET", "AWS_CODE_COMMIT"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Github => "GITHUB",
+            Self::Gitlab => "GITLAB",
+            Self::Bitbucket => "BITBUCKET",
+            Self::AwsCodeCommit => "AWS_CODE_COMMIT",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for SourceControlProvider {
+    fn from(value: &str) -> Self {
+        match value {
+            "GITHUB" => Self::Github,
+            "GITLAB" => Self::Gitlab,
+            "BITBUCKET" => Self::Bitbucket,
+            "AWS_CODE_COMMIT" => Self::AwsCodeCommit,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for SourceControlProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for SourceControlProvider {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SourceControlProvider {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `SubObjectSourceType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`SubObjectSourceType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SubObjectSourceType {
+    /// `HIVE_PARQUET`
+    HiveParquet,
+    /// `HIVE_ORC`
+    HiveOrc,
+    /// `HIVE_CSV`
+    HiveCsv,
+    /// `HIVE_JSON`
+    HiveJson,
+    /// `PLAIN_PARQUET`
+    PlainParquet,
+    /// `ICEBERG`
+    Iceberg,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl SubObjectSourceType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "HIVE_PARQUET",
+        "HIVE_ORC",
+        "HIVE_CSV",
+        "HIVE_JSON",
+        "PLAIN_PARQUET",
+        "ICEBERG",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::HiveParquet => "HIVE_PARQUET",
+            Self::HiveOrc => "HIVE_ORC",
+            Self::HiveCsv => "HIVE_CSV",
+            Self::HiveJson => "HIVE_JSON",
+            Self::PlainParquet => "PLAIN_PARQUET",
+            Self::Iceberg => "ICEBERG",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for SubObjectSourceType {
+    fn from(value: &str) -> Self {
+        match value {
+            "HIVE_PARQUET" => Self::HiveParquet,
+            "HIVE_ORC" => Self::HiveOrc,
+            "HIVE_CSV" => Self::HiveCsv,
+            "HIVE_JSON" => Self::HiveJson,
+            "PLAIN_PARQUET" => Self::PlainParquet,
+            "ICEBERG" => Self::Iceberg,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for SubObjectSourceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for SubObjectSourceType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SubObjectSourceType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `TableAttributes` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`TableAttributes::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TableAttributes {
+    /// `NAME`
+    Name,
+    /// `TABLE_TYPE`
+    TableType,
+    /// `DEFAULT`
+    Default,
+    /// `LATEST_ICEBERG_METADATA`
+    LatestIcebergMetadata,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl TableAttributes {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] =
+        &["NAME", "TABLE_TYPE", "DEFAULT", "LATEST_ICEBERG_METADATA"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Name => "NAME",
+            Self::TableType => "TABLE_TYPE",
+            Self::Default => "DEFAULT",
+            Self::LatestIcebergMetadata => "LATEST_ICEBERG_METADATA",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for TableAttributes {
+    fn from(value: &str) -> Self {
+        match value {
+            "NAME" => Self::Name,
+            "TABLE_TYPE" => Self::TableType,
+            "DEFAULT" => Self::Default,
+            "LATEST_ICEBERG_METADATA" => Self::LatestIcebergMetadata,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for TableAttributes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for TableAttributes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TableAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `TableResourceShareType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`TableResourceShareType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TableResourceShareType {
+    /// `FEDERATED`
+    Federated,
+    /// `ALL`
+    All,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl TableResourceShareType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["FEDERATED", "ALL"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Federated => "FEDERATED",
+            Self::All => "ALL",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for TableResourceShareType {
+    fn from(value: &str) -> Self {
+        match value {
+            "FEDERATED" => Self::Federated,
+            "ALL" => Self::All,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for TableResourceShareType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for TableResourceShareType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TableResourceShareType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `TriggerState` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`TriggerState::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TriggerState {
+    /// `CREATING`
+    Creating,
+    /// `CREATED`
+    Created,
+    /// `ACTIVATING`
+    Activating,
+    /// `ACTIVATED`
+    Activated,
+    /// `DEACTIVATING`
+    Deactivating,
+    /// `DEACTIVATED`
+    Deactivated,
+    /// `DELETING`
+    Deleting,
+    /// `UPDATING`
+    Updating,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl TriggerState {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "CREATING",
+        "CREATED",
+        "ACTIVATING",
+        "ACTIVATED",
+        "DEACTIVATING",
+        "DEACTIVATED",
+        "DELETING",
+        "UPDATING",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Creating => "CREATING",
+            Self::Created => "CREATED",
+            Self::Activating => "ACTIVATING",
+            Self::Activated => "ACTIVATED",
+            Self::Deactivating => "DEACTIVATING",
+            Self::Deactivated => "DEACTIVATED",
+            Self::Deleting => "DELETING",
+            Self::Updating => "UPDATING",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for TriggerState {
+    fn from(value: &str) -> Self {
+        match value {
+            "CREATING" => Self::Creating,
+            "CREATED" => Self::Created,
+            "ACTIVATING" => Self::Activating,
+            "ACTIVATED" => Self::Activated,
+            "DEACTIVATING" => Self::Deactivating,
+            "DEACTIVATED" => Self::Deactivated,
+            "DELETING" => Self::Deleting,
+            "UPDATING" => Self::Updating,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for TriggerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for TriggerState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TriggerState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `TriggerType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`TriggerType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TriggerType {
+    /// `SCHEDULED`
+    Scheduled,
+    /// `CONDITIONAL`
+    Conditional,
+    /// `ON_DEMAND`
+    OnDemand,
+    /// `EVENT`
+    Event,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl TriggerType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["SCHEDULED", "CONDITIONAL", "ON_DEMAND", "EVENT"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Scheduled => "SCHEDULED",
+            Self::Conditional => "CONDITIONAL",
+            Self::OnDemand => "ON_DEMAND",
+            Self::Event => "EVENT",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for TriggerType {
+    fn from(value: &str) -> Self {
+        match value {
+            "SCHEDULED" => Self::Scheduled,
+            "CONDITIONAL" => Self::Conditional,
+            "ON_DEMAND" => Self::OnDemand,
+            "EVENT" => Self::Event,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for TriggerType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for TriggerType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TriggerType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `UpdateBehavior` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`UpdateBehavior::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UpdateBehavior {
+    /// `LOG`
+    Log,
+    /// `UPDATE_IN_DATABASE`
+    UpdateInDatabase,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl UpdateBehavior {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["LOG", "UPDATE_IN_DATABASE"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Log => "LOG",
+            Self::UpdateInDatabase => "UPDATE_IN_DATABASE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for UpdateBehavior {
+    fn from(value: &str) -> Self {
+        match value {
+            "LOG" => Self::Log,
+            "UPDATE_IN_DATABASE" => Self::UpdateInDatabase,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for UpdateBehavior {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for UpdateBehavior {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UpdateBehavior {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ViewDialect` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ViewDialect::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ViewDialect {
+    /// `REDSHIFT`
+    Redshift,
+    /// `ATHENA`
+    Athena,
+    /// `SPARK`
+    Spark,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ViewDialect {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["REDSHIFT", "ATHENA", "SPARK"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Redshift => "REDSHIFT",
+            Self::Athena => "ATHENA",
+            Self::Spark => "SPARK",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ViewDialect {
+    fn from(value: &str) -> Self {
+        match value {
+            "REDSHIFT" => Self::Redshift,
+            "ATHENA" => Self::Athena,
+            "SPARK" => Self::Spark,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ViewDialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ViewDialect {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ViewDialect {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ViewUpdateAction` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ViewUpdateAction::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ViewUpdateAction {
+    /// `ADD`
+    Add,
+    /// `REPLACE`
+    Replace,
+    /// `ADD_OR_REPLACE`
+    AddOrReplace,
+    /// `DROP`
+    Drop,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ViewUpdateAction {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["ADD", "REPLACE", "ADD_OR_REPLACE", "DROP"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Add => "ADD",
+            Self::Replace => "REPLACE",
+            Self::AddOrReplace => "ADD_OR_REPLACE",
+            Self::Drop => "DROP",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ViewUpdateAction {
+    fn from(value: &str) -> Self {
+        match value {
+            "ADD" => Self::Add,
+            "REPLACE" => Self::Replace,
+            "ADD_OR_REPLACE" => Self::AddOrReplace,
+            "DROP" => Self::Drop,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ViewUpdateAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ViewUpdateAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ViewUpdateAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `WorkerType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`WorkerType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WorkerType {
+    /// `Standard`
+    Standard,
+    /// `G.1X`
+    G1X,
+    /// `G.2X`
+    G2X,
+    /// `G.4X`
+    G4X,
+    /// `G.8X`
+    G8X,
+    /// `G.025X`
+    G025X,
+    /// `Z.2X`
+    Z2X,
+    /// `G.12X`
+    G12X,
+    /// `G.16X`
+    G16X,
+    /// `R.1X`
+    R1X,
+    /// `R.2X`
+    R2X,
+    /// `R.4X`
+    R4X,
+    /// `R.8X`
+    R8X,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl WorkerType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "Standard", "G.1X", "G.2X", "G.4X", "G.8X", "G.025X", "Z.2X", "G.12X", "G.16X", "R.1X",
+        "R.2X", "R.4X", "R.8X",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Standard => "Standard",
+            Self::G1X => "G.1X",
+            Self::G2X => "G.2X",
+            Self::G4X => "G.4X",
+            Self::G8X => "G.8X",
+            Self::G025X => "G.025X",
+            Self::Z2X => "Z.2X",
+            Self::G12X => "G.12X",
+            Self::G16X => "G.16X",
+            Self::R1X => "R.1X",
+            Self::R2X => "R.2X",
+            Self::R4X => "R.4X",
+            Self::R8X => "R.8X",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for WorkerType {
+    fn from(value: &str) -> Self {
+        match value {
+            "Standard" => Self::Standard,
+            "G.1X" => Self::G1X,
+            "G.2X" => Self::G2X,
+            "G.4X" => Self::G4X,
+            "G.8X" => Self::G8X,
+            "G.025X" => Self::G025X,
+            "Z.2X" => Self::Z2X,
+            "G.12X" => Self::G12X,
+            "G.16X" => Self::G16X,
+            "R.1X" => Self::R1X,
+            "R.2X" => Self::R2X,
+            "R.4X" => Self::R4X,
+            "R.8X" => Self::R8X,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for WorkerType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for WorkerType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WorkerType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `WorkflowRunStatus` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`WorkflowRunStatus::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WorkflowRunStatus {
+    /// `RUNNING`
+    Running,
+    /// `COMPLETED`
+    Completed,
+    /// `STOPPING`
+    Stopping,
+    /// `STOPPED`
+    Stopped,
+    /// `ERROR`
+    Error,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl WorkflowRunStatus {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] =
+        &["RUNNING", "COMPLETED", "STOPPING", "STOPPED", "ERROR"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Completed => "COMPLETED",
+            Self::Stopping => "STOPPING",
+            Self::Stopped => "STOPPED",
+            Self::Error => "ERROR",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for WorkflowRunStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "RUNNING" => Self::Running,
+            "COMPLETED" => Self::Completed,
+            "STOPPING" => Self::Stopping,
+            "STOPPED" => Self::Stopped,
+            "ERROR" => Self::Error,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for WorkflowRunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for WorkflowRunStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WorkflowRunStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
 // ---- Checks of non-structure shapes ----
 
 fn check_account_id(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -9417,20 +12295,10 @@ fn check_audit_context_string(v: &str, path: &str, errors: &mut ValidationErrors
     rt::str_length(v, Some(0), Some(2048), path, errors);
 }
 
-fn check_auto_upgrade_status(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &[
-            "OBSERVING",
-            "UPGRADING",
-            "UPGRADE_SUCCEEDED",
-            "UPGRADE_FAILED",
-            "STOPPED",
-            "WAITING_FOR_CONSENT",
-        ],
-        path,
-        errors,
-    );
+fn check_auto_upgrade_status(v: &AutoUpgradeStatus, path: &str, errors: &mut ValidationErrors) {
+    if let AutoUpgradeStatus::Unknown(v) = v {
+        rt::one_of(v, AutoUpgradeStatus::VALUES, path, errors);
+    }
 }
 
 fn check_batch_delete_table_name_list(v: &[String], path: &str, errors: &mut ValidationErrors) {
@@ -9500,13 +12368,10 @@ fn check_blueprint_parameters(v: &str, path: &str, errors: &mut ValidationErrors
     rt::str_length(v, Some(1), Some(131072), path, errors);
 }
 
-fn check_blueprint_run_state(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["RUNNING", "SUCCEEDED", "FAILED", "ROLLING_BACK"],
-        path,
-        errors,
-    );
+fn check_blueprint_run_state(v: &BlueprintRunState, path: &str, errors: &mut ValidationErrors) {
+    if let BlueprintRunState::Unknown(v) = v {
+        rt::one_of(v, BlueprintRunState::VALUES, path, errors);
+    }
 }
 
 fn check_blueprint_runs(v: &[BlueprintRun], path: &str, errors: &mut ValidationErrors) {
@@ -9515,13 +12380,10 @@ fn check_blueprint_runs(v: &[BlueprintRun], path: &str, errors: &mut ValidationE
     }
 }
 
-fn check_blueprint_status(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["CREATING", "ACTIVE", "UPDATING", "FAILED"],
-        path,
-        errors,
-    );
+fn check_blueprint_status(v: &BlueprintStatus, path: &str, errors: &mut ValidationErrors) {
+    if let BlueprintStatus::Unknown(v) = v {
+        rt::one_of(v, BlueprintStatus::VALUES, path, errors);
+    }
 }
 
 fn check_blueprints(v: &[Blueprint], path: &str, errors: &mut ValidationErrors) {
@@ -9627,20 +12489,10 @@ fn check_crawl_list(v: &[Crawl], path: &str, errors: &mut ValidationErrors) {
     }
 }
 
-fn check_crawl_state(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &[
-            "RUNNING",
-            "CANCELLING",
-            "CANCELLED",
-            "SUCCEEDED",
-            "FAILED",
-            "ERROR",
-        ],
-        path,
-        errors,
-    );
+fn check_crawl_state(v: &CrawlState, path: &str, errors: &mut ValidationErrors) {
+    if let CrawlState::Unknown(v) = v {
+        rt::one_of(v, CrawlState::VALUES, path, errors);
+    }
 }
 
 fn check_crawler_history_list(v: &[CrawlerHistory], path: &str, errors: &mut ValidationErrors) {
@@ -9649,17 +12501,20 @@ fn check_crawler_history_list(v: &[CrawlerHistory], path: &str, errors: &mut Val
     }
 }
 
-fn check_crawler_history_state(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["RUNNING", "COMPLETED", "FAILED", "STOPPED"],
-        path,
-        errors,
-    );
+fn check_crawler_history_state(v: &CrawlerHistoryState, path: &str, errors: &mut ValidationErrors) {
+    if let CrawlerHistoryState::Unknown(v) = v {
+        rt::one_of(v, CrawlerHistoryState::VALUES, path, errors);
+    }
 }
 
-fn check_crawler_lineage_settings(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["ENABLE", "DISABLE"], path, errors);
+fn check_crawler_lineage_settings(
+    v: &CrawlerLineageSettings,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    if let CrawlerLineageSettings::Unknown(v) = v {
+        rt::one_of(v, CrawlerLineageSettings::VALUES, path, errors);
+    }
 }
 
 fn check_crawler_list(v: &[Crawler], path: &str, errors: &mut ValidationErrors) {
@@ -9685,8 +12540,10 @@ fn check_crawler_security_configuration(v: &str, path: &str, errors: &mut Valida
     rt::str_length(v, Some(0), Some(128), path, errors);
 }
 
-fn check_crawler_state(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["READY", "RUNNING", "STOPPING"], path, errors);
+fn check_crawler_state(v: &CrawlerState, path: &str, errors: &mut ValidationErrors) {
+    if let CrawlerState::Unknown(v) = v {
+        rt::one_of(v, CrawlerState::VALUES, path, errors);
+    }
 }
 
 fn check_crawls_filter_list(v: &[CrawlsFilter], path: &str, errors: &mut ValidationErrors) {
@@ -9699,11 +12556,17 @@ fn check_data_lake_principal_string(v: &str, path: &str, errors: &mut Validation
     rt::str_length(v, Some(1), Some(255), path, errors);
 }
 
-fn check_database_attributes(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["NAME", "TARGET_DATABASE"], path, errors);
+fn check_database_attributes(v: &DatabaseAttributes, path: &str, errors: &mut ValidationErrors) {
+    if let DatabaseAttributes::Unknown(v) = v {
+        rt::one_of(v, DatabaseAttributes::VALUES, path, errors);
+    }
 }
 
-fn check_database_attributes_list(v: &[String], path: &str, errors: &mut ValidationErrors) {
+fn check_database_attributes_list(
+    v: &[DatabaseAttributes],
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
     for (i, item) in v.iter().enumerate() {
         check_database_attributes(item, &rt::item(path, i), errors);
     }
@@ -9715,13 +12578,10 @@ fn check_database_list(v: &[Database], path: &str, errors: &mut ValidationErrors
     }
 }
 
-fn check_delete_behavior(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["LOG", "DELETE_FROM_DATABASE", "DEPRECATE_IN_DATABASE"],
-        path,
-        errors,
-    );
+fn check_delete_behavior(v: &DeleteBehavior, path: &str, errors: &mut ValidationErrors) {
+    if let DeleteBehavior::Unknown(v) = v {
+        rt::one_of(v, DeleteBehavior::VALUES, path, errors);
+    }
 }
 
 fn check_description_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -9752,7 +12612,11 @@ fn check_edge_list(v: &[Edge], path: &str, errors: &mut ValidationErrors) {
     }
 }
 
-fn check_enable_additional_metadata(v: &[String], path: &str, errors: &mut ValidationErrors) {
+fn check_enable_additional_metadata(
+    v: &[JdbcMetadataEntry],
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
     for (i, item) in v.iter().enumerate() {
         check_jdbc_metadata_entry(item, &rt::item(path, i), errors);
     }
@@ -9780,9 +12644,11 @@ fn check_encryption_key_id_string(v: &str, path: &str, errors: &mut ValidationEr
     );
 }
 
-fn check_execution_class(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::str_length(v, None, Some(16), path, errors);
-    rt::one_of(v, &["FLEX", "STANDARD"], path, errors);
+fn check_execution_class(v: &ExecutionClass, path: &str, errors: &mut ValidationErrors) {
+    if let ExecutionClass::Unknown(v) = v {
+        rt::str_length(v, None, Some(16), path, errors);
+        rt::one_of(v, ExecutionClass::VALUES, path, errors);
+    }
 }
 
 fn check_federation_identifier(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -9796,17 +12662,16 @@ fn check_federation_identifier(v: &str, path: &str, errors: &mut ValidationError
     );
 }
 
-fn check_field_name(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["CRAWL_ID", "STATE", "START_TIME", "END_TIME", "DPU_HOUR"],
-        path,
-        errors,
-    );
+fn check_field_name(v: &FieldName, path: &str, errors: &mut ValidationErrors) {
+    if let FieldName::Unknown(v) = v {
+        rt::one_of(v, FieldName::VALUES, path, errors);
+    }
 }
 
-fn check_filter_operator(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["GT", "GE", "LT", "LE", "EQ", "NE"], path, errors);
+fn check_filter_operator(v: &FilterOperator, path: &str, errors: &mut ValidationErrors) {
+    if let FilterOperator::Unknown(v) = v {
+        rt::one_of(v, FilterOperator::VALUES, path, errors);
+    }
 }
 
 fn check_filter_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -9862,8 +12727,10 @@ fn check_hash_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     );
 }
 
-fn check_iceberg_null_order(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["nulls-first", "nulls-last"], path, errors);
+fn check_iceberg_null_order(v: &IcebergNullOrder, path: &str, errors: &mut ValidationErrors) {
+    if let IcebergNullOrder::Unknown(v) = v {
+        rt::one_of(v, IcebergNullOrder::VALUES, path, errors);
+    }
 }
 
 fn check_iceberg_partition_spec_field_list(
@@ -9892,8 +12759,14 @@ fn check_iceberg_schema_list(v: &[IcebergSchema], path: &str, errors: &mut Valid
     }
 }
 
-fn check_iceberg_sort_direction(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["asc", "desc"], path, errors);
+fn check_iceberg_sort_direction(
+    v: &IcebergSortDirection,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    if let IcebergSortDirection::Unknown(v) = v {
+        rt::one_of(v, IcebergSortDirection::VALUES, path, errors);
+    }
 }
 
 fn check_iceberg_sort_order_field_list(
@@ -9926,8 +12799,14 @@ fn check_iceberg_struct_field_list(
     }
 }
 
-fn check_iceberg_struct_type_enum(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["struct"], path, errors);
+fn check_iceberg_struct_type_enum(
+    v: &IcebergStructTypeEnum,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    if let IcebergStructTypeEnum::Unknown(v) = v {
+        rt::one_of(v, IcebergStructTypeEnum::VALUES, path, errors);
+    }
 }
 
 fn check_iceberg_table_update_list(
@@ -9940,25 +12819,10 @@ fn check_iceberg_table_update_list(
     }
 }
 
-fn check_iceberg_update_action(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &[
-            "add-schema",
-            "set-current-schema",
-            "add-spec",
-            "set-default-spec",
-            "add-sort-order",
-            "set-default-sort-order",
-            "set-location",
-            "set-properties",
-            "remove-properties",
-            "add-encryption-key",
-            "remove-encryption-key",
-        ],
-        path,
-        errors,
-    );
+fn check_iceberg_update_action(v: &IcebergUpdateAction, path: &str, errors: &mut ValidationErrors) {
+    if let IcebergUpdateAction::Unknown(v) = v {
+        rt::one_of(v, IcebergUpdateAction::VALUES, path, errors);
+    }
 }
 
 fn check_id_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -9976,8 +12840,10 @@ fn check_integer_flag(v: i64, path: &str, errors: &mut ValidationErrors) {
     rt::range_i64(v, Some(0), Some(1), path, errors);
 }
 
-fn check_jdbc_metadata_entry(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["COMMENTS", "RAWTYPES"], path, errors);
+fn check_jdbc_metadata_entry(v: &JdbcMetadataEntry, path: &str, errors: &mut ValidationErrors) {
+    if let JdbcMetadataEntry::Unknown(v) = v {
+        rt::one_of(v, JdbcMetadataEntry::VALUES, path, errors);
+    }
 }
 
 fn check_jdbc_target_list(v: &[JdbcTarget], path: &str, errors: &mut ValidationErrors) {
@@ -9992,8 +12858,10 @@ fn check_job_list(v: &[Job], path: &str, errors: &mut ValidationErrors) {
     }
 }
 
-fn check_job_mode(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["SCRIPT", "VISUAL", "NOTEBOOK"], path, errors);
+fn check_job_mode(v: &JobMode, path: &str, errors: &mut ValidationErrors) {
+    if let JobMode::Unknown(v) = v {
+        rt::one_of(v, JobMode::VALUES, path, errors);
+    }
 }
 
 fn check_job_name_list(v: &[String], path: &str, errors: &mut ValidationErrors) {
@@ -10008,24 +12876,10 @@ fn check_job_run_list(v: &[JobRun], path: &str, errors: &mut ValidationErrors) {
     }
 }
 
-fn check_job_run_state(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &[
-            "STARTING",
-            "RUNNING",
-            "STOPPING",
-            "STOPPED",
-            "SUCCEEDED",
-            "FAILED",
-            "TIMEOUT",
-            "ERROR",
-            "WAITING",
-            "EXPIRED",
-        ],
-        path,
-        errors,
-    );
+fn check_job_run_state(v: &JobRunState, path: &str, errors: &mut ValidationErrors) {
+    if let JobRunState::Unknown(v) = v {
+        rt::one_of(v, JobRunState::VALUES, path, errors);
+    }
 }
 
 fn check_key_list(v: &[String], path: &str, errors: &mut ValidationErrors) {
@@ -10046,12 +12900,16 @@ fn check_key_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     );
 }
 
-fn check_last_crawl_status(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["SUCCEEDED", "CANCELLED", "FAILED"], path, errors);
+fn check_last_crawl_status(v: &LastCrawlStatus, path: &str, errors: &mut ValidationErrors) {
+    if let LastCrawlStatus::Unknown(v) = v {
+        rt::one_of(v, LastCrawlStatus::VALUES, path, errors);
+    }
 }
 
-fn check_last_refresh_type(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["FULL", "INCREMENTAL"], path, errors);
+fn check_last_refresh_type(v: &LastRefreshType, path: &str, errors: &mut ValidationErrors) {
+    if let LastRefreshType::Unknown(v) = v {
+        rt::one_of(v, LastRefreshType::VALUES, path, errors);
+    }
 }
 
 fn check_location_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10081,12 +12939,16 @@ fn check_log_stream(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::pattern(v, &PATTERN_6, "[^:*]*", path, errors);
 }
 
-fn check_logical(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["AND", "ANY"], path, errors);
+fn check_logical(v: &Logical, path: &str, errors: &mut ValidationErrors) {
+    if let Logical::Unknown(v) = v {
+        rt::one_of(v, Logical::VALUES, path, errors);
+    }
 }
 
-fn check_logical_operator(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["EQUALS"], path, errors);
+fn check_logical_operator(v: &LogicalOperator, path: &str, errors: &mut ValidationErrors) {
+    if let LogicalOperator::Unknown(v) = v {
+        rt::one_of(v, LogicalOperator::VALUES, path, errors);
+    }
 }
 
 fn check_maintenance_window(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10110,8 +12972,10 @@ fn check_message_prefix(v: &str, path: &str, errors: &mut ValidationErrors) {
     );
 }
 
-fn check_metadata_operation(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["CREATE"], path, errors);
+fn check_metadata_operation(v: &MetadataOperation, path: &str, errors: &mut ValidationErrors) {
+    if let MetadataOperation::Unknown(v) = v {
+        rt::one_of(v, MetadataOperation::VALUES, path, errors);
+    }
 }
 
 fn check_name_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10143,8 +13007,10 @@ fn check_node_list(v: &[Node], path: &str, errors: &mut ValidationErrors) {
     }
 }
 
-fn check_node_type(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["CRAWLER", "JOB", "TRIGGER"], path, errors);
+fn check_node_type(v: &NodeType, path: &str, errors: &mut ValidationErrors) {
+    if let NodeType::Unknown(v) = v {
+        rt::one_of(v, NodeType::VALUES, path, errors);
+    }
 }
 
 fn check_non_negative_double(v: f64, path: &str, errors: &mut ValidationErrors) {
@@ -10239,26 +13105,13 @@ fn check_partition_list(v: &[Partition], path: &str, errors: &mut ValidationErro
     }
 }
 
-fn check_permission(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &[
-            "ALL",
-            "SELECT",
-            "ALTER",
-            "DROP",
-            "DELETE",
-            "INSERT",
-            "CREATE_DATABASE",
-            "CREATE_TABLE",
-            "DATA_LOCATION_ACCESS",
-        ],
-        path,
-        errors,
-    );
+fn check_permission(v: &Permission, path: &str, errors: &mut ValidationErrors) {
+    if let Permission::Unknown(v) = v {
+        rt::one_of(v, Permission::VALUES, path, errors);
+    }
 }
 
-fn check_permission_list(v: &[String], path: &str, errors: &mut ValidationErrors) {
+fn check_permission_list(v: &[Permission], path: &str, errors: &mut ValidationErrors) {
     for (i, item) in v.iter().enumerate() {
         check_permission(item, &rt::item(path, i), errors);
     }
@@ -10295,34 +13148,28 @@ fn check_python_version_string(v: &str, path: &str, errors: &mut ValidationError
     rt::pattern(v, &PATTERN_11, "^([2-3]|3[.]9)$", path, errors);
 }
 
-fn check_recrawl_behavior(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &[
-            "CRAWL_EVERYTHING",
-            "CRAWL_NEW_FOLDERS_ONLY",
-            "CRAWL_EVENT_MODE",
-        ],
-        path,
-        errors,
-    );
+fn check_recrawl_behavior(v: &RecrawlBehavior, path: &str, errors: &mut ValidationErrors) {
+    if let RecrawlBehavior::Unknown(v) = v {
+        rt::one_of(v, RecrawlBehavior::VALUES, path, errors);
+    }
 }
 
-fn check_resource_action(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["UPDATE", "CREATE"], path, errors);
+fn check_resource_action(v: &ResourceAction, path: &str, errors: &mut ValidationErrors) {
+    if let ResourceAction::Unknown(v) = v {
+        rt::one_of(v, ResourceAction::VALUES, path, errors);
+    }
 }
 
-fn check_resource_share_type(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["FOREIGN", "ALL", "FEDERATED"], path, errors);
+fn check_resource_share_type(v: &ResourceShareType, path: &str, errors: &mut ValidationErrors) {
+    if let ResourceShareType::Unknown(v) = v {
+        rt::one_of(v, ResourceShareType::VALUES, path, errors);
+    }
 }
 
-fn check_resource_state(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["QUEUED", "IN_PROGRESS", "SUCCESS", "STOPPED", "FAILED"],
-        path,
-        errors,
-    );
+fn check_resource_state(v: &ResourceState, path: &str, errors: &mut ValidationErrors) {
+    if let ResourceState::Unknown(v) = v {
+        rt::one_of(v, ResourceState::VALUES, path, errors);
+    }
 }
 
 fn check_runtime_name_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10330,13 +13177,10 @@ fn check_runtime_name_string(v: &str, path: &str, errors: &mut ValidationErrors)
     rt::pattern(v, &PATTERN_0, ".*", path, errors);
 }
 
-fn check_schedule_state(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["SCHEDULED", "NOT_SCHEDULED", "TRANSITIONING"],
-        path,
-        errors,
-    );
+fn check_schedule_state(v: &ScheduleState, path: &str, errors: &mut ValidationErrors) {
+    if let ScheduleState::Unknown(v) = v {
+        rt::one_of(v, ScheduleState::VALUES, path, errors);
+    }
 }
 
 fn check_schema_registry_name_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10359,22 +13203,24 @@ fn check_script_location_string(v: &str, path: &str, errors: &mut ValidationErro
     rt::str_length(v, None, Some(400000), path, errors);
 }
 
-fn check_source_control_auth_strategy(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["PERSONAL_ACCESS_TOKEN", "AWS_SECRETS_MANAGER"],
-        path,
-        errors,
-    );
+fn check_source_control_auth_strategy(
+    v: &SourceControlAuthStrategy,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    if let SourceControlAuthStrategy::Unknown(v) = v {
+        rt::one_of(v, SourceControlAuthStrategy::VALUES, path, errors);
+    }
 }
 
-fn check_source_control_provider(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["GITHUB", "GITLAB", "BITBUCKET", "AWS_CODE_COMMIT"],
-        path,
-        errors,
-    );
+fn check_source_control_provider(
+    v: &SourceControlProvider,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    if let SourceControlProvider::Unknown(v) = v {
+        rt::one_of(v, SourceControlProvider::VALUES, path, errors);
+    }
 }
 
 fn check_spark_pipeline_info_key(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10397,20 +13243,14 @@ fn check_spark_pipeline_info_value(v: &str, path: &str, errors: &mut ValidationE
     rt::str_length(v, Some(0), Some(2048), path, errors);
 }
 
-fn check_sub_object_source_type(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &[
-            "HIVE_PARQUET",
-            "HIVE_ORC",
-            "HIVE_CSV",
-            "HIVE_JSON",
-            "PLAIN_PARQUET",
-            "ICEBERG",
-        ],
-        path,
-        errors,
-    );
+fn check_sub_object_source_type(
+    v: &SubObjectSourceType,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    if let SubObjectSourceType::Unknown(v) = v {
+        rt::one_of(v, SubObjectSourceType::VALUES, path, errors);
+    }
 }
 
 fn check_sub_objects_statistics_list(
@@ -10424,16 +13264,13 @@ fn check_sub_objects_statistics_list(
     }
 }
 
-fn check_table_attributes(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["NAME", "TABLE_TYPE", "DEFAULT", "LATEST_ICEBERG_METADATA"],
-        path,
-        errors,
-    );
+fn check_table_attributes(v: &TableAttributes, path: &str, errors: &mut ValidationErrors) {
+    if let TableAttributes::Unknown(v) = v {
+        rt::one_of(v, TableAttributes::VALUES, path, errors);
+    }
 }
 
-fn check_table_attributes_list(v: &[String], path: &str, errors: &mut ValidationErrors) {
+fn check_table_attributes_list(v: &[TableAttributes], path: &str, errors: &mut ValidationErrors) {
     for (i, item) in v.iter().enumerate() {
         check_table_attributes(item, &rt::item(path, i), errors);
     }
@@ -10466,8 +13303,14 @@ fn check_table_prefix(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, Some(0), Some(128), path, errors);
 }
 
-fn check_table_resource_share_type(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["FEDERATED", "ALL"], path, errors);
+fn check_table_resource_share_type(
+    v: &TableResourceShareType,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    if let TableResourceShareType::Unknown(v) = v {
+        rt::one_of(v, TableResourceShareType::VALUES, path, errors);
+    }
 }
 
 fn check_table_type_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10530,31 +13373,16 @@ fn check_trigger_name_list(v: &[String], path: &str, errors: &mut ValidationErro
     }
 }
 
-fn check_trigger_state(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &[
-            "CREATING",
-            "CREATED",
-            "ACTIVATING",
-            "ACTIVATED",
-            "DEACTIVATING",
-            "DEACTIVATED",
-            "DELETING",
-            "UPDATING",
-        ],
-        path,
-        errors,
-    );
+fn check_trigger_state(v: &TriggerState, path: &str, errors: &mut ValidationErrors) {
+    if let TriggerState::Unknown(v) = v {
+        rt::one_of(v, TriggerState::VALUES, path, errors);
+    }
 }
 
-fn check_trigger_type(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["SCHEDULED", "CONDITIONAL", "ON_DEMAND", "EVENT"],
-        path,
-        errors,
-    );
+fn check_trigger_type(v: &TriggerType, path: &str, errors: &mut ValidationErrors) {
+    if let TriggerType::Unknown(v) = v {
+        rt::one_of(v, TriggerType::VALUES, path, errors);
+    }
 }
 
 fn check_uri(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10568,8 +13396,10 @@ fn check_uri(v: &str, path: &str, errors: &mut ValidationErrors) {
     );
 }
 
-fn check_update_behavior(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["LOG", "UPDATE_IN_DATABASE"], path, errors);
+fn check_update_behavior(v: &UpdateBehavior, path: &str, errors: &mut ValidationErrors) {
+    if let UpdateBehavior::Unknown(v) = v {
+        rt::one_of(v, UpdateBehavior::VALUES, path, errors);
+    }
 }
 
 fn check_value_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10597,8 +13427,10 @@ fn check_version_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     );
 }
 
-fn check_view_dialect(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(v, &["REDSHIFT", "ATHENA", "SPARK"], path, errors);
+fn check_view_dialect(v: &ViewDialect, path: &str, errors: &mut ValidationErrors) {
+    if let ViewDialect::Unknown(v) = v {
+        rt::one_of(v, ViewDialect::VALUES, path, errors);
+    }
 }
 
 fn check_view_dialect_version_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10645,13 +13477,10 @@ fn check_view_text_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, None, Some(409600), path, errors);
 }
 
-fn check_view_update_action(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["ADD", "REPLACE", "ADD_OR_REPLACE", "DROP"],
-        path,
-        errors,
-    );
+fn check_view_update_action(v: &ViewUpdateAction, path: &str, errors: &mut ValidationErrors) {
+    if let ViewUpdateAction::Unknown(v) = v {
+        rt::one_of(v, ViewUpdateAction::VALUES, path, errors);
+    }
 }
 
 fn check_view_validation_list(v: &[ViewValidation], path: &str, errors: &mut ValidationErrors) {
@@ -10660,16 +13489,10 @@ fn check_view_validation_list(v: &[ViewValidation], path: &str, errors: &mut Val
     }
 }
 
-fn check_worker_type(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &[
-            "Standard", "G.1X", "G.2X", "G.4X", "G.8X", "G.025X", "Z.2X", "G.12X", "G.16X", "R.1X",
-            "R.2X", "R.4X", "R.8X",
-        ],
-        path,
-        errors,
-    );
+fn check_worker_type(v: &WorkerType, path: &str, errors: &mut ValidationErrors) {
+    if let WorkerType::Unknown(v) = v {
+        rt::one_of(v, WorkerType::VALUES, path, errors);
+    }
 }
 
 fn check_workflow_description_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -10693,13 +13516,10 @@ fn check_workflow_run_properties(
     }
 }
 
-fn check_workflow_run_status(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::one_of(
-        v,
-        &["RUNNING", "COMPLETED", "STOPPING", "STOPPED", "ERROR"],
-        path,
-        errors,
-    );
+fn check_workflow_run_status(v: &WorkflowRunStatus, path: &str, errors: &mut ValidationErrors) {
+    if let WorkflowRunStatus::Unknown(v) = v {
+        rt::one_of(v, WorkflowRunStatus::VALUES, path, errors);
+    }
 }
 
 fn check_workflow_runs(v: &[WorkflowRun], path: &str, errors: &mut ValidationErrors) {

@@ -98,10 +98,77 @@ fn trigger_type_enum() {
          Member must satisfy enum value set: [SCHEDULED, CONDITIONAL, ON_DEMAND, EVENT]"
     );
     let ok = CreateTriggerRequest {
-        r#type: Some("EVENT".into()),
+        r#type: Some(TriggerType::Event),
         ..input
     };
     assert!(validate(&ok).is_ok());
+}
+
+#[test]
+fn enum_values_travel_as_model_strings() {
+    let known: Trigger =
+        serde_json::from_str(r#"{"State":"ACTIVATED","Type":"ON_DEMAND"}"#).unwrap();
+    assert_eq!(known.r#type, Some(TriggerType::OnDemand));
+    assert_eq!(known.state, Some(TriggerState::Activated));
+    assert_eq!(
+        serde_json::to_string(&known).unwrap(),
+        r#"{"Type":"ON_DEMAND","State":"ACTIVATED"}"#
+    );
+    assert_eq!(WorkerType::from("G.1X"), WorkerType::G1X);
+    assert_eq!(WorkerType::G025X.as_str(), "G.025X");
+    assert_eq!(WorkerType::Standard.to_string(), "Standard");
+}
+
+#[test]
+fn unknown_enum_values_decode_and_round_trip() {
+    let json = r#"{"Type":"WEEKLY","State":"HIBERNATING"}"#;
+    let unknown: Trigger = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        unknown.state,
+        Some(TriggerState::Unknown("HIBERNATING".into()))
+    );
+    assert_eq!(unknown.r#type, Some(TriggerType::Unknown("WEEKLY".into())));
+    assert_eq!(serde_json::to_string(&unknown).unwrap(), json);
+    // A value of the wrong JSON type fails as it does for a string member.
+    let not_a_string = |json| {
+        serde_json::from_str::<Trigger>(json)
+            .map(|_| ())
+            .unwrap_err()
+    };
+    assert_eq!(
+        not_a_string(r#"{"Type":5}"#).to_string(),
+        not_a_string(r#"{"Name":5}"#).to_string()
+    );
+}
+
+#[test]
+fn unknown_enum_values_keep_every_check_of_the_shape() {
+    // `ExecutionClass` also has a length limit, checked before the value set.
+    let input = StartJobRunRequest {
+        job_name: Some("j".into()),
+        execution_class: Some(ExecutionClass::from("X".repeat(17).as_str())),
+        ..Default::default()
+    };
+    assert_eq!(
+        errors_of(&input).to_string(),
+        format!(
+            "2 validation errors detected: Value '{x}' at 'executionClass' failed to satisfy \
+             constraint: Member must have length less than or equal to 16; Value '{x}' at \
+             'executionClass' failed to satisfy constraint: Member must satisfy enum value set: \
+             [FLEX, STANDARD]",
+            x = "X".repeat(17)
+        )
+    );
+    // Items of a list of enums are checked one by one.
+    let input = GetDatabasesRequest {
+        attributes_to_get: Some(vec![DatabaseAttributes::Name, "OWNER".into()]),
+        ..Default::default()
+    };
+    assert_eq!(
+        errors_of(&input).to_string(),
+        "1 validation error detected: Value 'OWNER' at 'attributesToGet.2.member' failed to \
+         satisfy constraint: Member must satisfy enum value set: [NAME, TARGET_DATABASE]"
+    );
 }
 
 #[test]

@@ -8,13 +8,11 @@ use weir_store::{Kind, Transaction};
 
 use super::driver::Event;
 use super::stored_run::{LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
-use super::{Orchestrator, ignore_stale, job_concurrency};
+use super::{Orchestrator, ignore_stale};
 use weir_resources::ApiError;
+use weir_resources::job::JobDefinition;
 use weir_resources::stored;
 use weir_runner::{Found, Launch};
-
-/// Default job timeout in minutes when neither job nor action sets one (spec §6.1).
-const DEFAULT_TIMEOUT_MINUTES: i32 = 2880;
 
 /// What the confirming transition decided.
 enum Decision {
@@ -142,7 +140,7 @@ fn confirm(
         crate::counters::job_attempt_ended(stored.run.job_run(&id));
         return Ok(Decision::Nothing);
     }
-    let Some(job) = stored::load::<Job>(tx, scope, Kind::Job, &start.job_name)? else {
+    let Some(stored_job) = stored::load::<Job>(tx, scope, Kind::Job, &start.job_name)? else {
         ignore_stale(stored.run.handle_job_missing(
             now,
             &id,
@@ -150,10 +148,17 @@ fn confirm(
         ));
         return Ok(Decision::Nothing);
     };
-    let job = job.value;
-    let running =
-        tx.count_job_runs_in_state(scope, &start.job_name, &["RUNNING", "STOPPING"], Some(&id))?;
-    if running >= job_concurrency(&job) {
+    let job = JobDefinition::of(stored_job.value);
+    let running = tx.count_job_runs_in_state(
+        scope,
+        &start.job_name,
+        &[
+            JobRunState::Running.as_str(),
+            JobRunState::Stopping.as_str(),
+        ],
+        Some(&id),
+    )?;
+    if running >= job.max_concurrent_runs {
         ignore_stale(stored.run.handle_job_rejected(
             now,
             &id,
@@ -161,21 +166,12 @@ fn confirm(
         ));
         return Ok(Decision::Nothing);
     }
-    let timeout = start
-        .timeout_minutes
-        .map(|t| t as i32)
-        .or(job.timeout)
-        .unwrap_or(DEFAULT_TIMEOUT_MINUTES)
-        .max(1);
     let facts = JobFacts {
-        max_retries: job.max_retries.unwrap_or(0).max(0) as u32,
-        timeout_minutes: Some(timeout as u32),
+        max_retries: job.max_retries,
+        timeout_minutes: Some(job.run_timeout_minutes(start.timeout_minutes)),
     };
     ignore_stale(stored.run.handle_job_started(now, &id, facts));
-    let command = job.command.clone().unwrap_or_default();
-    let mut arguments = job.default_arguments.clone().unwrap_or_default();
-    arguments.extend(start.arguments.clone());
-    arguments.extend(job.non_overridable_arguments.clone().unwrap_or_default());
+    let mut arguments = job.run_arguments(&start.arguments);
     arguments.insert("--JOB_NAME".into(), start.job_name.clone());
     arguments.insert("--JOB_RUN_ID".into(), id.clone());
     if let Some((workflow, run_id)) = workflow {
@@ -183,11 +179,11 @@ fn confirm(
         arguments.insert("--WORKFLOW_RUN_ID".into(), run_id);
     }
     let record = LaunchRecord {
-        command: command.name.unwrap_or_default(),
-        script_location: command.script_location.unwrap_or_default(),
+        command: job.command_name,
+        script_location: job.script_location,
         arguments,
         max_capacity: job.max_capacity,
-        glue_version: job.glue_version.clone(),
+        glue_version: job.glue_version,
     };
     stored.launches.insert(id, record.clone());
     Ok(Decision::Start(record))

@@ -20,6 +20,7 @@ mod launch;
 mod recovery;
 pub mod render;
 pub mod schedule;
+mod states;
 pub mod stored_run;
 
 use std::collections::BTreeMap;
@@ -27,8 +28,8 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc;
 use weir_engine::{
-    Action, Effect, JobAttempt, JobOutcome, Millis, TriggerKind, TriggerSnapshot, WorkflowRun,
-    WorkflowSnapshot,
+    Action, Effect, JobAttempt, JobOutcome, JobRunState, Millis, RunStatus, TriggerKind,
+    TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
 };
 use weir_model::shapes::{Job, Workflow};
 use weir_store::{Kind, Scope, Transaction};
@@ -38,12 +39,19 @@ use driver::{Driver, Event, Events};
 use stored_run::{RunKey, STANDALONE_PREFIX, StoredRun};
 use weir_clock::Clock;
 use weir_resources::db::Db;
+use weir_resources::job::JobDefinition;
 use weir_resources::{ApiError, OrApiError};
 use weir_resources::{graph, ids, stored};
 use weir_runner::{KillOutcome, Runner};
 
 /// Run statuses that occupy a concurrency slot (spec §4.7).
-pub const ACTIVE_STATUSES: &[&str] = &["RUNNING", "STOPPING"];
+pub const ACTIVE_STATUSES: &[&str] = &[RunStatus::Running.as_str(), RunStatus::Stopping.as_str()];
+/// Job-run states of an attempt that occupies a slot of its job's concurrency.
+const ACTIVE_JOB_RUN_STATES: &[&str] = &[
+    JobRunState::Starting.as_str(),
+    JobRunState::Running.as_str(),
+    JobRunState::Stopping.as_str(),
+];
 
 /// Who asked for a workflow run; decides what a concurrency overflow does (§4.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,13 +187,8 @@ impl Orchestrator {
                 let definition = stored::load::<Job>(tx, &scope, Kind::Job, &job)?
                     .or_not_found(|| "Failed to start job run due to missing metadata.".into())?
                     .value;
-                let limit = job_concurrency(&definition);
-                let busy = tx.count_job_runs_in_state(
-                    &scope,
-                    &job,
-                    &["STARTING", "RUNNING", "STOPPING"],
-                    None,
-                )?;
+                let limit = JobDefinition::of(definition).max_concurrent_runs;
+                let busy = tx.count_job_runs_in_state(&scope, &job, ACTIVE_JOB_RUN_STATES, None)?;
                 if busy >= limit {
                     return Err(ApiError::ConcurrentRunsExceeded(format!(
                         "Concurrent runs exceeded for {job}"
@@ -259,7 +262,8 @@ impl Orchestrator {
         let Some((scope, record)) = record else {
             return Err(format!("Job run {job_run_id} not found."));
         };
-        if !matches!(record.state.as_str(), "STARTING" | "RUNNING") {
+        let stoppable = [JobRunState::Starting, JobRunState::Running].map(JobRunState::as_str);
+        if !stoppable.contains(&record.state.as_str()) {
             return Err(format!(
                 "Job run {job_run_id} is {} and cannot be stopped.",
                 record.state
@@ -524,9 +528,10 @@ impl Orchestrator {
         let cutoff = self.clock().now_millis().saturating_sub(retention_ms);
         self.inner
             .db
-            .write(
-                move |tx| Ok(tx.purge_runs_before(cutoff, &["RUNNING", "STOPPING", "STARTING"])?),
-            )
+            .write(move |tx| {
+                let live = [ACTIVE_STATUSES, ACTIVE_JOB_RUN_STATES].concat();
+                Ok(tx.purge_runs_before(cutoff, &live)?)
+            })
             .await
     }
 
@@ -661,15 +666,6 @@ fn at_run_limit(
     };
     let active = tx.count_runs_in_status(scope, workflow, ACTIVE_STATUSES)?;
     Ok(active >= limit.max(0) as u64)
-}
-
-/// `ExecutionProperty.MaxConcurrentRuns` of a job (default 1, spec §4.7).
-fn job_concurrency(job: &Job) -> u64 {
-    job.execution_property
-        .as_ref()
-        .and_then(|e| e.max_concurrent_runs)
-        .unwrap_or(1)
-        .max(1) as u64
 }
 
 /// Stores a new run and returns its key, effects and first deadline.

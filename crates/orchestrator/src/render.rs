@@ -4,10 +4,11 @@
 use weir_engine::{NodeKind, NodeRef, node_unique_id};
 use weir_model::Timestamp;
 use weir_model::shapes::{
-    Crawl, CrawlerNodeDetails, Edge, JobNodeDetails, Node, StartingEventBatchCondition,
+    Crawl, CrawlerNodeDetails, Edge, JobNodeDetails, Node, NodeType, StartingEventBatchCondition,
     TriggerNodeDetails, WorkflowGraph, WorkflowRun, WorkflowRunStatistics,
 };
 
+use super::states;
 use super::stored_run::{StartingBatch, StoredRun, render_job_run};
 
 /// The wire `WorkflowRun`, with its graph when `include_graph`.
@@ -21,7 +22,7 @@ pub fn workflow_run(stored: &StoredRun, include_graph: bool) -> WorkflowRun {
         workflow_run_properties: Some(stored.properties.clone()),
         started_on: Some(Timestamp::from_millis(run.started_on())),
         completed_on: run.completed_on().map(Timestamp::from_millis),
-        status: Some(run.status().as_str().to_string()),
+        status: Some(states::run_status(run.status())),
         error_message: run.error_message().map(str::to_string),
         statistics: Some(WorkflowRunStatistics {
             total_actions: Some(stats.total as i32),
@@ -54,7 +55,7 @@ fn graph(stored: &StoredRun) -> WorkflowGraph {
     for trigger in &stored.triggers {
         let name = trigger.name.clone().unwrap_or_default();
         nodes.push(Node {
-            r#type: Some("TRIGGER".to_string()),
+            r#type: Some(NodeType::Trigger),
             name: Some(name.clone()),
             unique_id: Some(node_unique_id(workflow, NodeKind::Trigger, &name)),
             trigger_details: Some(TriggerNodeDetails {
@@ -71,7 +72,7 @@ fn graph(stored: &StoredRun) -> WorkflowGraph {
         };
         match &state.node {
             NodeRef::Job(_) => {
-                node.r#type = Some("JOB".to_string());
+                node.r#type = Some(NodeType::Job);
                 node.job_details = (!state.job_runs.is_empty()).then(|| JobNodeDetails {
                     job_runs: Some(
                         state
@@ -83,14 +84,14 @@ fn graph(stored: &StoredRun) -> WorkflowGraph {
                 });
             }
             NodeRef::Crawler(_) => {
-                node.r#type = Some("CRAWLER".to_string());
+                node.r#type = Some(NodeType::Crawler);
                 node.crawler_details = (!state.crawls.is_empty()).then(|| CrawlerNodeDetails {
                     crawls: Some(
                         state
                             .crawls
                             .iter()
                             .map(|c| Crawl {
-                                state: Some(c.state.as_str().to_string()),
+                                state: Some(states::crawl_state(c.state)),
                                 started_on: Some(Timestamp::from_millis(c.started_on)),
                                 completed_on: c.completed_on.map(Timestamp::from_millis),
                                 error_message: c.error_message.clone(),

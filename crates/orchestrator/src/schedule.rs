@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 use weir_engine::Millis;
-use weir_model::shapes::Trigger;
+use weir_model::shapes::{Trigger, TriggerState, TriggerType};
 use weir_store::{Kind, Scope};
 
 use super::{Orchestrator, StartOrigin};
@@ -203,5 +203,5 @@ impl Scheduler {
 }
 
 fn is_active_schedule(trigger: &Trigger) -> bool {
-    trigger.r#type.as_deref() == Some("SCHEDULED") && trigger.state.as_deref() == Some("ACTIVATED")
+    trigger.r#type == Some(TriggerType::Scheduled) && trigger.state == Some(TriggerState::Activated)
 }

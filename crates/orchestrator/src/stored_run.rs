@@ -6,15 +6,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use weir_engine::{
-    Action, Condition, CrawlState, JobAttempt, JobRunState, Logical, TriggerKind, TriggerSnapshot,
-    WorkflowRun, WorkflowSnapshot,
+    Action, Condition, JobAttempt, Logical, TriggerKind, TriggerSnapshot, WorkflowRun,
+    WorkflowSnapshot,
 };
 use weir_model::Timestamp;
-use weir_model::shapes::{JobRun, Predecessor, Trigger};
+use weir_model::shapes::{self, JobRun, Predecessor, Trigger, TriggerState, TriggerType};
 use weir_store::{JobRunRecord, RunRecord, Scope, Transaction};
 
 use weir_resources::ApiError;
 use weir_resources::stored::{self, Document};
+
+use crate::states;
 
 /// Prefix of the reserved workflow name under which a direct `StartJobRun` is run as
 /// a single-action run. It starts with NUL, which no API name may contain (P-SL), so
@@ -196,7 +198,7 @@ pub fn render_job_run(stored: &StoredRun, attempt: &JobAttempt) -> JobRun {
         started_on: Some(Timestamp::from_millis(attempt.started_on)),
         last_modified_on: Some(Timestamp::from_millis(attempt.last_modified_on)),
         completed_on: attempt.completed_on.map(Timestamp::from_millis),
-        job_run_state: Some(attempt.state.as_str().to_string()),
+        job_run_state: Some(states::job_run_state(attempt.state)),
         arguments: Some(
             launch
                 .map(|l| l.arguments.clone())
@@ -229,16 +231,16 @@ pub fn render_job_run(stored: &StoredRun, attempt: &JobAttempt) -> JobRun {
 pub fn snapshot(workflow: &str, triggers: &[Trigger]) -> Result<WorkflowSnapshot, ApiError> {
     let mut out = Vec::new();
     for trigger in triggers {
-        let kind = match trigger.r#type.as_deref() {
-            Some("CONDITIONAL") => TriggerKind::Conditional,
+        let kind = match trigger.r#type {
+            Some(TriggerType::Conditional) => TriggerKind::Conditional,
             _ => TriggerKind::Start,
         };
-        if kind == TriggerKind::Conditional && trigger.state.as_deref() == Some("DEACTIVATED") {
+        if kind == TriggerKind::Conditional && trigger.state == Some(TriggerState::Deactivated) {
             continue;
         }
         let predicate = trigger.predicate.clone().unwrap_or_default();
-        let logical = match predicate.logical.as_deref() {
-            Some("ANY") => Logical::Any,
+        let logical = match predicate.logical {
+            Some(shapes::Logical::Any) => Logical::Any,
             _ => Logical::And,
         };
         let mut conditions = Vec::new();
@@ -247,12 +249,12 @@ pub fn snapshot(workflow: &str, triggers: &[Trigger]) -> Result<WorkflowSnapshot
                 if let Some(job_name) = condition.job_name {
                     conditions.push(Condition::Job {
                         job_name,
-                        state: job_state(condition.state.as_deref()),
+                        state: states::condition_job_state(condition.state.as_ref()),
                     });
                 } else if let Some(crawler_name) = condition.crawler_name {
                     conditions.push(Condition::Crawler {
                         crawler_name,
-                        state: crawl_state(condition.crawl_state.as_deref()),
+                        state: states::condition_crawl_state(condition.crawl_state.as_ref()),
                     });
                 }
             }
@@ -295,23 +297,4 @@ pub fn snapshot(workflow: &str, triggers: &[Trigger]) -> Result<WorkflowSnapshot
         .validate()
         .map_err(|e| ApiError::InvalidInput(format!("The workflow {workflow} cannot run: {e}.")))?;
     Ok(snapshot)
-}
-
-fn job_state(state: Option<&str>) -> JobRunState {
-    match state {
-        Some("FAILED") => JobRunState::Failed,
-        Some("STOPPED") => JobRunState::Stopped,
-        Some("TIMEOUT") => JobRunState::Timeout,
-        Some("ERROR") => JobRunState::Error,
-        _ => JobRunState::Succeeded,
-    }
-}
-
-fn crawl_state(state: Option<&str>) -> CrawlState {
-    match state {
-        Some("FAILED") => CrawlState::Failed,
-        Some("CANCELLED") => CrawlState::Cancelled,
-        Some("ERROR") => CrawlState::Error,
-        _ => CrawlState::Succeeded,
-    }
 }

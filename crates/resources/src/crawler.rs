@@ -15,16 +15,15 @@ use std::collections::BTreeMap;
 
 use weir_model::Timestamp;
 use weir_model::shapes::{
-    Crawler, CrawlerTargets, CreateCrawlerRequest, LakeFormationConfiguration,
-    LineageConfiguration, RecrawlPolicy, Schedule, SchemaChangePolicy, UpdateCrawlerRequest,
+    Crawler, CrawlerLineageSettings, CrawlerState, CrawlerTargets, CreateCrawlerRequest,
+    DeleteBehavior, LakeFormationConfiguration, LineageConfiguration, RecrawlBehavior,
+    RecrawlPolicy, Schedule, ScheduleState, SchemaChangePolicy, UpdateBehavior,
+    UpdateCrawlerRequest,
 };
 
 use crate::ApiError;
 use crate::cron;
 use weir_crawler::glob::Glob;
-
-/// `Crawler.State` of a crawler that is not crawling.
-pub const READY: &str = "READY";
 
 /// The EntityNotFoundException message for a missing crawler (as observed on AWS).
 pub fn not_found(name: &str) -> String {
@@ -54,7 +53,7 @@ pub fn create(
         recrawl_policy: request.recrawl_policy,
         schema_change_policy: request.schema_change_policy,
         lineage_configuration: request.lineage_configuration,
-        state: Some(READY.to_string()),
+        state: Some(CrawlerState::Ready),
         table_prefix: request.table_prefix,
         schedule: schedule(request.schedule.as_deref())?,
         crawl_elapsed_time: Some(0),
@@ -79,7 +78,11 @@ pub fn update(
     request: UpdateCrawlerRequest,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    if crawler.state.as_deref().is_some_and(|s| s != READY) {
+    if crawler
+        .state
+        .as_ref()
+        .is_some_and(|s| *s != CrawlerState::Ready)
+    {
         return Err(ApiError::InvalidInput(
             "Cannot update Crawler while running. Please stop crawl or wait until it completes to update."
                 .into(),
@@ -174,7 +177,7 @@ fn schedule(expression: Option<&str>) -> Result<Option<Schedule>, ApiError> {
             cron::parse_schedule(expression)?;
             Ok(Some(Schedule {
                 schedule_expression: Some(expression.to_string()),
-                state: Some("SCHEDULED".to_string()),
+                state: Some(ScheduleState::Scheduled),
             }))
         }
     }
@@ -187,20 +190,20 @@ fn fill_policies(crawler: &mut Crawler) {
         .get_or_insert_with(SchemaChangePolicy::default);
     schema
         .update_behavior
-        .get_or_insert_with(|| "UPDATE_IN_DATABASE".to_string());
+        .get_or_insert(UpdateBehavior::UpdateInDatabase);
     schema
         .delete_behavior
-        .get_or_insert_with(|| "DEPRECATE_IN_DATABASE".to_string());
+        .get_or_insert(DeleteBehavior::DeprecateInDatabase);
     crawler
         .recrawl_policy
         .get_or_insert_with(RecrawlPolicy::default)
         .recrawl_behavior
-        .get_or_insert_with(|| "CRAWL_EVERYTHING".to_string());
+        .get_or_insert(RecrawlBehavior::CrawlEverything);
     crawler
         .lineage_configuration
         .get_or_insert_with(LineageConfiguration::default)
         .crawler_lineage_settings
-        .get_or_insert_with(|| "DISABLE".to_string());
+        .get_or_insert(CrawlerLineageSettings::Disable);
     let lake = crawler
         .lake_formation_configuration
         .get_or_insert_with(LakeFormationConfiguration::default);
@@ -235,19 +238,19 @@ mod tests {
     #[test]
     fn create_fills_state_version_and_policies() {
         let (crawler, _) = create(request(), now()).expect("valid");
-        assert_eq!(crawler.state.as_deref(), Some(READY));
+        assert_eq!(crawler.state, Some(CrawlerState::Ready));
         assert_eq!(crawler.version, Some(1));
         assert_eq!(crawler.creation_time, Some(now()));
         assert_eq!(crawler.last_updated, Some(now()));
         assert_eq!(crawler.schedule, None);
         let schema = crawler.schema_change_policy.expect("filled");
         assert_eq!(
-            schema.update_behavior.as_deref(),
-            Some("UPDATE_IN_DATABASE")
+            schema.update_behavior,
+            Some(UpdateBehavior::UpdateInDatabase)
         );
         assert_eq!(
-            schema.delete_behavior.as_deref(),
-            Some("DEPRECATE_IN_DATABASE")
+            schema.delete_behavior,
+            Some(DeleteBehavior::DeprecateInDatabase)
         );
     }
 
@@ -286,7 +289,7 @@ mod tests {
         good.schedule = Some("cron(0 12 * * ? *)".into());
         let (crawler, _) = create(good, now()).expect("valid");
         let schedule = crawler.schedule.expect("scheduled");
-        assert_eq!(schedule.state.as_deref(), Some("SCHEDULED"));
+        assert_eq!(schedule.state, Some(ScheduleState::Scheduled));
     }
 
     #[test]
@@ -314,7 +317,7 @@ mod tests {
         assert_eq!(crawler.last_updated, Some(later));
         assert_eq!(crawler.creation_time, Some(now()));
 
-        crawler.state = Some("RUNNING".into());
+        crawler.state = Some(CrawlerState::Running);
         let err =
             update(&mut crawler, UpdateCrawlerRequest::default(), later).expect_err("running");
         assert_eq!(err.code(), "InvalidInputException");

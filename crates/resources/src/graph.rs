@@ -25,7 +25,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use weir_engine::{NodeKind, node_unique_id};
-use weir_model::shapes::{Edge, Node, Trigger, TriggerNodeDetails, WorkflowGraph};
+use weir_model::shapes::{Edge, Node, NodeType, Trigger, TriggerNodeDetails, WorkflowGraph};
 use weir_store::{Kind, Scope, Transaction};
 
 use crate::ApiError;
@@ -50,6 +50,15 @@ pub fn load(
         workflow,
         &member_triggers(tx, scope, workflow)?,
     ))
+}
+
+/// The wire `Node.Type` of a node of kind `kind`.
+fn node_type(kind: NodeKind) -> NodeType {
+    match kind {
+        NodeKind::Trigger => NodeType::Trigger,
+        NodeKind::Job => NodeType::Job,
+        NodeKind::Crawler => NodeType::Crawler,
+    }
 }
 
 /// The graph of `workflow` whose member triggers are `triggers` (see the module docs).
@@ -99,7 +108,7 @@ pub fn workflow_graph(workflow: &str, triggers: &[Trigger]) -> WorkflowGraph {
             edges.insert((crawler_id(crawler), id.clone()));
         }
         nodes.push(Node {
-            r#type: Some(NodeKind::Trigger.as_str().to_string()),
+            r#type: Some(node_type(NodeKind::Trigger)),
             name: Some(name),
             unique_id: Some(id),
             trigger_details: Some(TriggerNodeDetails {
@@ -111,7 +120,7 @@ pub fn workflow_graph(workflow: &str, triggers: &[Trigger]) -> WorkflowGraph {
     for (kind, members) in [(NodeKind::Job, jobs), (NodeKind::Crawler, crawlers)] {
         for (name, id) in members {
             nodes.push(Node {
-                r#type: Some(kind.as_str().to_string()),
+                r#type: Some(node_type(kind)),
                 name: Some(name.to_string()),
                 unique_id: Some(id),
                 ..Default::default()
@@ -225,13 +234,16 @@ fn label((kind, name): (NodeKind, &str)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use weir_model::shapes::{Action, Condition, Predicate};
+    use weir_model::shapes::{
+        Action, Condition, CrawlState, JobRunState, Logical, LogicalOperator, Predicate,
+        TriggerType,
+    };
 
     fn start(name: &str, jobs: &[&str]) -> Trigger {
         Trigger {
             name: Some(name.into()),
             workflow_name: Some("wf".into()),
-            r#type: Some("ON_DEMAND".into()),
+            r#type: Some(TriggerType::OnDemand),
             actions: Some(
                 jobs.iter()
                     .map(|j| Action {
@@ -244,18 +256,18 @@ mod tests {
         }
     }
 
-    fn conditional(name: &str, watched: &[(&str, &str)], jobs: &[&str]) -> Trigger {
+    fn conditional(name: &str, watched: &[(&str, JobRunState)], jobs: &[&str]) -> Trigger {
         Trigger {
-            r#type: Some("CONDITIONAL".into()),
+            r#type: Some(TriggerType::Conditional),
             predicate: Some(Predicate {
-                logical: Some("AND".into()),
+                logical: Some(Logical::And),
                 conditions: Some(
                     watched
                         .iter()
                         .map(|(j, s)| Condition {
-                            logical_operator: Some("EQUALS".into()),
+                            logical_operator: Some(LogicalOperator::Equals),
                             job_name: Some(j.to_string()),
-                            state: Some(s.to_string()),
+                            state: Some(s.clone()),
                             ..Default::default()
                         })
                         .collect(),
@@ -283,14 +295,14 @@ mod tests {
             .collect()
     }
 
-    fn node_names(graph: &WorkflowGraph) -> Vec<(String, String)> {
+    fn node_names(graph: &WorkflowGraph) -> Vec<(NodeType, String)> {
         graph
             .nodes
             .iter()
             .flatten()
             .map(|n| {
                 (
-                    n.r#type.clone().unwrap_or_default(),
+                    n.r#type.clone().expect("node type"),
                     n.name.clone().unwrap_or_default(),
                 )
             })
@@ -299,11 +311,18 @@ mod tests {
 
     #[test]
     fn chain() {
-        let graph = workflow_graph("wf", &[conditional("T", &[("J1", "SUCCEEDED")], &["J2"])]);
+        let graph = workflow_graph(
+            "wf",
+            &[conditional("T", &[("J1", JobRunState::Succeeded)], &["J2"])],
+        );
         assert_eq!(
             node_names(&graph),
-            [("TRIGGER", "T"), ("JOB", "J1"), ("JOB", "J2")]
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+            [
+                (NodeType::Trigger, "T"),
+                (NodeType::Job, "J1"),
+                (NodeType::Job, "J2")
+            ]
+            .map(|(kind, name)| (kind, name.to_string()))
         );
         let mut expected = vec![
             (id(NodeKind::Job, "J1"), id(NodeKind::Trigger, "T")),
@@ -328,9 +347,16 @@ mod tests {
     #[test]
     fn diamond() {
         let triggers = [
-            conditional("T3", &[("J2", "SUCCEEDED"), ("J3", "SUCCEEDED")], &["J4"]),
+            conditional(
+                "T3",
+                &[
+                    ("J2", JobRunState::Succeeded),
+                    ("J3", JobRunState::Succeeded),
+                ],
+                &["J4"],
+            ),
             start("T1", &["J1"]),
-            conditional("T2", &[("J1", "SUCCEEDED")], &["J2", "J3"]),
+            conditional("T2", &[("J1", JobRunState::Succeeded)], &["J2", "J3"]),
         ];
         let graph = workflow_graph("wf", &triggers);
         let names: Vec<String> = node_names(&graph).into_iter().map(|(_, n)| n).collect();
@@ -365,20 +391,21 @@ mod tests {
         after_crawl.predicate = Some(Predicate {
             logical: None,
             conditions: Some(vec![Condition {
-                logical_operator: Some("EQUALS".into()),
+                logical_operator: Some(LogicalOperator::Equals),
                 crawler_name: Some("C1".into()),
-                crawl_state: Some("SUCCEEDED".into()),
+                crawl_state: Some(CrawlState::Succeeded),
                 ..Default::default()
             }]),
         });
         // Watching J1 twice (FAILED, TIMEOUT) yields one edge.
-        let on_failure = conditional("T3", &[("J1", "FAILED"), ("J1", "TIMEOUT")], &["J2"]);
+        let on_failure = conditional(
+            "T3",
+            &[("J1", JobRunState::Failed), ("J1", JobRunState::Timeout)],
+            &["J2"],
+        );
         let graph = workflow_graph("wf", &[crawl, after_crawl, on_failure]);
         let names = node_names(&graph);
-        assert_eq!(
-            names.last(),
-            Some(&("CRAWLER".to_string(), "C1".to_string()))
-        );
+        assert_eq!(names.last(), Some(&(NodeType::Crawler, "C1".to_string())));
         let edges = edge_set(&graph);
         assert!(edges.contains(&(id(NodeKind::Trigger, "T1"), id(NodeKind::Crawler, "C1"))));
         assert!(edges.contains(&(id(NodeKind::Crawler, "C1"), id(NodeKind::Trigger, "T2"))));
@@ -404,8 +431,8 @@ mod tests {
     fn cycles_are_found_and_named() {
         let triggers = [
             start("T1", &["J1"]),
-            conditional("T2", &[("J1", "SUCCEEDED")], &["J2"]),
-            conditional("T3", &[("J2", "SUCCEEDED")], &["J1"]),
+            conditional("T2", &[("J1", JobRunState::Succeeded)], &["J2"]),
+            conditional("T3", &[("J2", JobRunState::Succeeded)], &["J1"]),
         ];
         let cycle = find_cycle(&triggers).expect("cycle");
         assert_eq!(cycle.first(), cycle.last());
@@ -418,7 +445,7 @@ mod tests {
             .map(|i| {
                 conditional(
                     &format!("T{i}"),
-                    &[(&format!("J{i}"), "SUCCEEDED")],
+                    &[(&format!("J{i}"), JobRunState::Succeeded)],
                     &[&format!("J{}", i + 1)],
                 )
             })

@@ -20,7 +20,9 @@
 use std::collections::BTreeMap;
 
 use weir_model::Timestamp;
-use weir_model::shapes::{CreateJobRequest, ExecutionProperty, Job, JobCommand, JobUpdate};
+use weir_model::shapes::{
+    CreateJobRequest, ExecutionProperty, Job, JobCommand, JobMode, JobUpdate,
+};
 
 use crate::ApiError;
 
@@ -28,6 +30,73 @@ use crate::ApiError;
 pub const COMMAND_NAMES: [&str; 4] = ["glueetl", "pythonshell", "gluestreaming", "glueray"];
 /// Longest allowed job timeout in minutes (7 days).
 pub const MAX_TIMEOUT_MINUTES: i32 = 10_080;
+
+/// Timeout of a run whose job and action set none (spec §6.1), in minutes.
+pub const DEFAULT_RUN_TIMEOUT_MINUTES: u32 = 2880;
+
+/// A job as the orchestrator runs it: the stored wire form read once, with AWS's
+/// defaults applied, so every member a run depends on is present (the wire form keeps
+/// them optional because the API does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobDefinition {
+    /// `Command.Name` (`pythonshell`, `glueetl`, …).
+    pub command_name: String,
+    /// `Command.ScriptLocation`: the script to run (empty when the job names none).
+    pub script_location: String,
+    /// `DefaultArguments`, overridden by a run's arguments.
+    pub default_arguments: BTreeMap<String, String>,
+    /// `NonOverridableArguments`, which override a run's arguments.
+    pub non_overridable_arguments: BTreeMap<String, String>,
+    /// `MaxRetries` (0 when unset).
+    pub max_retries: u32,
+    /// `Timeout` in minutes, when the job sets one.
+    pub timeout_minutes: Option<u32>,
+    /// `ExecutionProperty.MaxConcurrentRuns` (1 when unset, at least 1).
+    pub max_concurrent_runs: u64,
+    /// `MaxCapacity`, echoed on job runs.
+    pub max_capacity: Option<f64>,
+    /// `GlueVersion`, echoed on job runs.
+    pub glue_version: Option<String>,
+}
+
+impl JobDefinition {
+    /// Reads a stored job.
+    pub fn of(job: Job) -> Self {
+        let command = job.command.unwrap_or_default();
+        Self {
+            command_name: command.name.unwrap_or_default(),
+            script_location: command.script_location.unwrap_or_default(),
+            default_arguments: job.default_arguments.unwrap_or_default(),
+            non_overridable_arguments: job.non_overridable_arguments.unwrap_or_default(),
+            max_retries: job.max_retries.map_or(0, |n| u32::try_from(n).unwrap_or(0)),
+            timeout_minutes: job.timeout.and_then(|t| u32::try_from(t).ok()),
+            max_concurrent_runs: job
+                .execution_property
+                .and_then(|e| e.max_concurrent_runs)
+                .map_or(1, |n| u64::try_from(n).unwrap_or(1).max(1)),
+            max_capacity: job.max_capacity,
+            glue_version: job.glue_version,
+        }
+    }
+
+    /// The timeout of a run: the action's, else the job's, else the default; at least
+    /// one minute.
+    pub fn run_timeout_minutes(&self, action_timeout: Option<u32>) -> u32 {
+        action_timeout
+            .or(self.timeout_minutes)
+            .unwrap_or(DEFAULT_RUN_TIMEOUT_MINUTES)
+            .max(1)
+    }
+
+    /// The arguments a run's script gets: the defaults, then the run's own, then the
+    /// non-overridable ones.
+    pub fn run_arguments(&self, run: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut arguments = self.default_arguments.clone();
+        arguments.extend(run.clone());
+        arguments.extend(self.non_overridable_arguments.clone());
+        arguments
+    }
+}
 
 /// The EntityNotFoundException message for a missing job.
 pub fn not_found(name: &str) -> String {
@@ -177,7 +246,7 @@ fn complete(job: &mut Job) -> Result<(), ApiError> {
     if job.max_capacity.is_some_and(|c| !c.is_finite() || c <= 0.0) {
         return invalid("MaxCapacity must be a positive number.");
     }
-    job.job_mode.get_or_insert_with(|| "SCRIPT".to_string());
+    job.job_mode.get_or_insert(JobMode::Script);
     job.max_retries.get_or_insert(0);
     let version = job
         .glue_version
@@ -214,6 +283,58 @@ fn default_timeout(glue_version: &str) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use weir_model::shapes::WorkerType;
+
+    #[test]
+    fn a_job_definition_resolves_what_runs_depend_on() {
+        let bare = JobDefinition::of(Job::default());
+        assert_eq!(bare.max_concurrent_runs, 1);
+        assert_eq!(bare.max_retries, 0);
+        assert_eq!(bare.run_timeout_minutes(None), DEFAULT_RUN_TIMEOUT_MINUTES);
+        assert_eq!(bare.run_timeout_minutes(Some(0)), 1, "at least a minute");
+        let job = JobDefinition::of(Job {
+            command: Some(JobCommand {
+                name: Some("pythonshell".into()),
+                script_location: Some("s3://b/run.py".into()),
+                ..Default::default()
+            }),
+            default_arguments: Some(BTreeMap::from([
+                ("--a".to_string(), "default".to_string()),
+                ("--b".to_string(), "default".to_string()),
+            ])),
+            non_overridable_arguments: Some(BTreeMap::from([(
+                "--c".to_string(),
+                "fixed".to_string(),
+            )])),
+            max_retries: Some(2),
+            timeout: Some(30),
+            execution_property: Some(ExecutionProperty {
+                max_concurrent_runs: Some(4),
+            }),
+            ..Default::default()
+        });
+        assert_eq!(
+            (job.command_name.as_str(), job.script_location.as_str()),
+            ("pythonshell", "s3://b/run.py")
+        );
+        assert_eq!((job.max_retries, job.max_concurrent_runs), (2, 4));
+        assert_eq!(job.run_timeout_minutes(None), 30);
+        assert_eq!(
+            job.run_timeout_minutes(Some(5)),
+            5,
+            "the action's timeout wins"
+        );
+        let run = BTreeMap::from([
+            ("--b".to_string(), "run".to_string()),
+            ("--c".to_string(), "run".to_string()),
+        ]);
+        let arguments = job.run_arguments(&run);
+        let get = |k: &str| arguments.get(k).map(String::as_str);
+        assert_eq!(
+            (get("--a"), get("--b"), get("--c")),
+            (Some("default"), Some("run"), Some("fixed"))
+        );
+    }
 
     fn request(command: &str) -> CreateJobRequest {
         CreateJobRequest {
@@ -236,7 +357,7 @@ mod tests {
     fn create_fills_aws_defaults() {
         let (job, tags) = create(request("glueetl"), now()).expect("valid");
         assert!(tags.is_empty());
-        assert_eq!(job.job_mode.as_deref(), Some("SCRIPT"));
+        assert_eq!(job.job_mode, Some(JobMode::Script));
         assert_eq!(job.max_retries, Some(0));
         assert_eq!(
             job.execution_property.and_then(|e| e.max_concurrent_runs),
@@ -267,13 +388,13 @@ mod tests {
         req.timeout = Some(60);
         req.max_retries = Some(2);
         req.glue_version = Some("5.0".into());
-        req.job_mode = Some("VISUAL".into());
+        req.job_mode = Some(JobMode::Visual);
         req.default_arguments = Some([("--k".to_string(), "v".to_string())].into());
         let (job, _) = create(req, now()).expect("valid");
         assert_eq!(job.timeout, Some(60));
         assert_eq!(job.max_retries, Some(2));
         assert_eq!(job.glue_version.as_deref(), Some("5.0"));
-        assert_eq!(job.job_mode.as_deref(), Some("VISUAL"));
+        assert_eq!(job.job_mode, Some(JobMode::Visual));
         assert_eq!(
             job.default_arguments.and_then(|a| a.get("--k").cloned()),
             Some("v".into())
@@ -292,9 +413,9 @@ mod tests {
                     max_concurrent_runs: Some(0),
                 })
             }),
-            Box::new(|r| r.worker_type = Some("G.1X".into())),
+            Box::new(|r| r.worker_type = Some(WorkerType::G1X)),
             Box::new(|r| {
-                r.worker_type = Some("G.1X".into());
+                r.worker_type = Some(WorkerType::G1X);
                 r.number_of_workers = Some(2);
                 r.max_capacity = Some(2.0);
             }),

@@ -11,17 +11,33 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use weir_model::shapes::{CreateTriggerRequest, Trigger, TriggerUpdate};
+use weir_model::shapes::{
+    CrawlState, CreateTriggerRequest, JobRunState, Trigger, TriggerState, TriggerType,
+    TriggerUpdate,
+};
 
 use crate::ApiError;
 use crate::cron;
 
 /// Trigger types that start a workflow run (at most one per workflow, §4.1).
-pub const START_TYPES: [&str; 3] = ["ON_DEMAND", "SCHEDULED", "EVENT"];
+pub const START_TYPES: [TriggerType; 3] = [
+    TriggerType::OnDemand,
+    TriggerType::Scheduled,
+    TriggerType::Event,
+];
 /// Job states a condition may wait for (§5.3).
-pub const JOB_CONDITION_STATES: [&str; 4] = ["SUCCEEDED", "STOPPED", "FAILED", "TIMEOUT"];
+pub const JOB_CONDITION_STATES: [JobRunState; 4] = [
+    JobRunState::Succeeded,
+    JobRunState::Stopped,
+    JobRunState::Failed,
+    JobRunState::Timeout,
+];
 /// Crawl states a condition may wait for (§5.3).
-pub const CRAWL_CONDITION_STATES: [&str; 3] = ["SUCCEEDED", "FAILED", "CANCELLED"];
+pub const CRAWL_CONDITION_STATES: [CrawlState; 3] = [
+    CrawlState::Succeeded,
+    CrawlState::Failed,
+    CrawlState::Cancelled,
+];
 /// Most crawlers one trigger may start (§5.2).
 pub const MAX_CRAWLER_ACTIONS: usize = 2;
 /// Most jobs one trigger may start (AWS's default quota).
@@ -37,14 +53,14 @@ pub fn already_exists(name: &str) -> String {
     format!("Trigger with name {name} already exists.")
 }
 
-/// Whether `kind` (a `Trigger.Type`) starts workflow runs.
-pub fn is_start_type(kind: &str) -> bool {
-    START_TYPES.contains(&kind)
+/// Whether triggers of type `kind` start workflow runs.
+pub fn is_start_type(kind: &TriggerType) -> bool {
+    START_TYPES.contains(kind)
 }
 
 /// Whether the trigger is its workflow's start trigger.
 pub fn is_start_trigger(trigger: &Trigger) -> bool {
-    trigger.r#type.as_deref().is_some_and(is_start_type)
+    trigger.r#type.as_ref().is_some_and(is_start_type)
 }
 
 /// Names of the jobs the trigger's actions start.
@@ -91,24 +107,25 @@ fn conditions(trigger: &Trigger) -> impl Iterator<Item = &weir_model::shapes::Co
 pub fn create(
     request: CreateTriggerRequest,
 ) -> Result<(Trigger, BTreeMap<String, String>), ApiError> {
-    let kind = request.r#type.clone().unwrap_or_default();
     let start_on_creation = request.start_on_creation.unwrap_or(false);
-    if start_on_creation && (kind == "ON_DEMAND" || kind == "EVENT") {
+    if start_on_creation
+        && let Some(kind @ (TriggerType::OnDemand | TriggerType::Event)) = &request.r#type
+    {
         return Err(ApiError::InvalidInput(format!(
             "StartOnCreation is not supported for {kind} triggers."
         )));
     }
     let state = if start_on_creation {
-        "ACTIVATED"
+        TriggerState::Activated
     } else {
-        "CREATED"
+        TriggerState::Created
     };
     let trigger = Trigger {
         name: request.name,
         workflow_name: request.workflow_name,
         id: None,
         r#type: request.r#type,
-        state: Some(state.to_string()),
+        state: Some(state),
         description: request.description,
         schedule: request.schedule,
         actions: Some(request.actions.unwrap_or_default()),
@@ -139,10 +156,10 @@ pub fn update(current: &Trigger, update: TriggerUpdate) -> Result<Trigger, ApiEr
 /// Checks the rules one trigger must satisfy on its own (§5.2).
 pub fn check(trigger: &Trigger) -> Result<(), ApiError> {
     let invalid = |m: String| Err(ApiError::InvalidInput(m));
-    let kind = trigger.r#type.as_deref().unwrap_or_default();
+    let kind = trigger.r#type.as_ref();
     let condition_count = conditions(trigger).count();
     match kind {
-        "SCHEDULED" => match trigger.schedule.as_deref() {
+        Some(TriggerType::Scheduled) => match trigger.schedule.as_deref() {
             None | Some("") => {
                 return invalid("Schedule cannot be null or empty for a SCHEDULED trigger.".into());
             }
@@ -150,54 +167,52 @@ pub fn check(trigger: &Trigger) -> Result<(), ApiError> {
                 cron::parse_schedule(expression)?;
             }
         },
-        "CONDITIONAL" if condition_count == 0 => {
+        Some(TriggerType::Conditional) if condition_count == 0 => {
             return invalid(
                 "Predicate cannot be null or empty for a CONDITIONAL trigger: it needs at least one condition."
                     .into(),
             );
         }
-        "EVENT" if trigger.workflow_name.is_none() => {
+        Some(TriggerType::Event) if trigger.workflow_name.is_none() => {
             return invalid(
                 "An EVENT trigger must belong to a workflow: WorkflowName is required.".into(),
             );
         }
         _ => {}
     }
-    if kind != "CONDITIONAL" && condition_count > 0 {
+    let conditional = kind == Some(&TriggerType::Conditional);
+    if !conditional && condition_count > 0 {
         return invalid(format!(
-            "Only CONDITIONAL triggers can have predicate conditions; this trigger is {kind}."
+            "Only CONDITIONAL triggers can have predicate conditions; this trigger is {}.",
+            kind.map_or("", TriggerType::as_str)
         ));
     }
     for condition in conditions(trigger) {
-        if condition
-            .logical_operator
-            .as_deref()
-            .is_none_or(str::is_empty)
-        {
+        if condition.logical_operator.is_none() {
             return invalid("Logical operator cannot be null or empty".into());
         }
         match (&condition.job_name, &condition.crawler_name) {
             (Some(_), None) => {
                 if !condition
                     .state
-                    .as_deref()
-                    .is_some_and(|s| JOB_CONDITION_STATES.contains(&s))
+                    .as_ref()
+                    .is_some_and(|s| JOB_CONDITION_STATES.contains(s))
                 {
                     return invalid(format!(
                         "State cannot be null or empty, choose from one of the following job state: [{}]",
-                        JOB_CONDITION_STATES.join(", ")
+                        listed(JOB_CONDITION_STATES.iter().map(JobRunState::as_str))
                     ));
                 }
             }
             (None, Some(_)) => {
                 if !condition
                     .crawl_state
-                    .as_deref()
-                    .is_some_and(|s| CRAWL_CONDITION_STATES.contains(&s))
+                    .as_ref()
+                    .is_some_and(|s| CRAWL_CONDITION_STATES.contains(s))
                 {
                     return invalid(format!(
                         "State cannot be null or empty, choose from one of the following crawler state: [{}]",
-                        CRAWL_CONDITION_STATES.join(", ")
+                        listed(CRAWL_CONDITION_STATES.iter().map(CrawlState::as_str))
                     ));
                 }
             }
@@ -208,10 +223,7 @@ pub fn check(trigger: &Trigger) -> Result<(), ApiError> {
             }
         }
     }
-    let logical = trigger
-        .predicate
-        .as_ref()
-        .and_then(|p| p.logical.as_deref());
+    let logical = trigger.predicate.as_ref().and_then(|p| p.logical.as_ref());
     if condition_count > 1 && logical.is_none() {
         return invalid(
             "Logical (AND or ANY) is required in a predicate with more than one condition.".into(),
@@ -230,7 +242,7 @@ pub fn check(trigger: &Trigger) -> Result<(), ApiError> {
             "Actions cannot contain more than {MAX_JOB_ACTIONS} jobs"
         )));
     }
-    if kind == "CONDITIONAL" {
+    if conditional {
         let watched: BTreeSet<&str> = condition_jobs(trigger).collect();
         if action_jobs(trigger).any(|j| watched.contains(j)) {
             return invalid("Job cannot be a Predicate and Action for Conditional Trigger.".into());
@@ -245,10 +257,17 @@ pub fn check(trigger: &Trigger) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `a, b, c`: the values of a message's bracketed list.
+fn listed<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    values.collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use weir_model::shapes::{Action, Condition, EventBatchingCondition, Predicate};
+    use weir_model::shapes::{
+        Action, Condition, EventBatchingCondition, Logical, LogicalOperator, Predicate,
+    };
 
     fn job(name: &str) -> Action {
         Action {
@@ -264,32 +283,32 @@ mod tests {
         }
     }
 
-    fn on_job(name: &str, state: &str) -> Condition {
+    fn on_job(name: &str, state: JobRunState) -> Condition {
         Condition {
-            logical_operator: Some("EQUALS".into()),
+            logical_operator: Some(LogicalOperator::Equals),
             job_name: Some(name.into()),
-            state: Some(state.into()),
+            state: Some(state),
             ..Default::default()
         }
     }
 
-    fn request(kind: &str) -> CreateTriggerRequest {
+    fn request(kind: TriggerType) -> CreateTriggerRequest {
         CreateTriggerRequest {
             name: Some("t".into()),
             workflow_name: Some("wf".into()),
-            r#type: Some(kind.into()),
+            r#type: Some(kind),
             actions: Some(vec![job("j2")]),
             ..Default::default()
         }
     }
 
-    fn conditional(conditions: Vec<Condition>, logical: Option<&str>) -> CreateTriggerRequest {
+    fn conditional(conditions: Vec<Condition>, logical: Option<Logical>) -> CreateTriggerRequest {
         CreateTriggerRequest {
             predicate: Some(Predicate {
-                logical: logical.map(str::to_string),
+                logical,
                 conditions: Some(conditions),
             }),
-            ..request("CONDITIONAL")
+            ..request(TriggerType::Conditional)
         }
     }
 
@@ -307,16 +326,22 @@ mod tests {
         };
         let scheduled = CreateTriggerRequest {
             schedule: Some("cron(0 12 * * ? *)".into()),
-            ..request("SCHEDULED")
+            ..request(TriggerType::Scheduled)
         };
-        assert_eq!(state(request("ON_DEMAND"), false), "CREATED");
-        assert_eq!(state(request("EVENT"), false), "CREATED");
-        assert_eq!(state(scheduled.clone(), false), "CREATED");
-        assert_eq!(state(scheduled, true), "ACTIVATED");
-        let cond = conditional(vec![on_job("j1", "SUCCEEDED")], None);
-        assert_eq!(state(cond.clone(), true), "ACTIVATED");
-        assert_eq!(state(cond, false), "CREATED");
-        for kind in ["ON_DEMAND", "EVENT"] {
+        assert_eq!(
+            state(request(TriggerType::OnDemand), false),
+            TriggerState::Created
+        );
+        assert_eq!(
+            state(request(TriggerType::Event), false),
+            TriggerState::Created
+        );
+        assert_eq!(state(scheduled.clone(), false), TriggerState::Created);
+        assert_eq!(state(scheduled, true), TriggerState::Activated);
+        let cond = conditional(vec![on_job("j1", JobRunState::Succeeded)], None);
+        assert_eq!(state(cond.clone(), true), TriggerState::Activated);
+        assert_eq!(state(cond, false), TriggerState::Created);
+        for kind in [TriggerType::OnDemand, TriggerType::Event] {
             let mut r = request(kind);
             r.start_on_creation = Some(true);
             message(create(r));
@@ -325,24 +350,25 @@ mod tests {
 
     #[test]
     fn type_specific_members() {
-        message(create(request("SCHEDULED")));
-        let mut bad_cron = request("SCHEDULED");
+        message(create(request(TriggerType::Scheduled)));
+        let mut bad_cron = request(TriggerType::Scheduled);
         bad_cron.schedule = Some("cron(0 12 * * * *)".into());
         assert!(message(create(bad_cron)).contains("Invalid schedule expression"));
-        message(create(request("CONDITIONAL")));
-        let mut event = request("EVENT");
+        message(create(request(TriggerType::Conditional)));
+        let mut event = request(TriggerType::Event);
         event.workflow_name = None;
         message(create(event));
-        let mut batched = request("EVENT");
+        let mut batched = request(TriggerType::Event);
         batched.event_batching_condition = Some(EventBatchingCondition {
             batch_size: Some(5),
             batch_window: Some(60),
         });
         assert!(create(batched).is_ok());
-        let mut start_with_predicate = conditional(vec![on_job("j1", "SUCCEEDED")], None);
-        start_with_predicate.r#type = Some("ON_DEMAND".into());
+        let mut start_with_predicate =
+            conditional(vec![on_job("j1", JobRunState::Succeeded)], None);
+        start_with_predicate.r#type = Some(TriggerType::OnDemand);
         message(create(start_with_predicate));
-        let mut empty = request("ON_DEMAND");
+        let mut empty = request(TriggerType::OnDemand);
         empty.actions = Some(vec![]);
         assert!(
             create(empty).is_ok(),
@@ -352,7 +378,7 @@ mod tests {
 
     #[test]
     fn condition_rules() {
-        let mut no_operator = on_job("j1", "SUCCEEDED");
+        let mut no_operator = on_job("j1", JobRunState::Succeeded);
         no_operator.logical_operator = None;
         assert_eq!(
             message(create(conditional(vec![no_operator], None))),
@@ -360,14 +386,17 @@ mod tests {
         );
         let no_state = Condition {
             state: None,
-            ..on_job("j1", "SUCCEEDED")
+            ..on_job("j1", JobRunState::Succeeded)
         };
         assert!(message(create(conditional(vec![no_state], None))).contains("job state"));
-        message(create(conditional(vec![on_job("j1", "RUNNING")], None)));
+        message(create(conditional(
+            vec![on_job("j1", JobRunState::Running)],
+            None,
+        )));
         let crawler_with_state = Condition {
-            logical_operator: Some("EQUALS".into()),
+            logical_operator: Some(LogicalOperator::Equals),
             crawler_name: Some("c1".into()),
-            state: Some("SUCCEEDED".into()),
+            state: Some(JobRunState::Succeeded),
             ..Default::default()
         };
         assert_eq!(
@@ -376,38 +405,41 @@ mod tests {
         );
         let both = Condition {
             crawler_name: Some("c1".into()),
-            ..on_job("j1", "SUCCEEDED")
+            ..on_job("j1", JobRunState::Succeeded)
         };
         message(create(conditional(vec![both], None)));
-        let two = vec![on_job("j1", "SUCCEEDED"), on_job("j3", "FAILED")];
+        let two = vec![
+            on_job("j1", JobRunState::Succeeded),
+            on_job("j3", JobRunState::Failed),
+        ];
         message(create(conditional(two.clone(), None)));
-        assert!(create(conditional(two, Some("ANY"))).is_ok());
+        assert!(create(conditional(two, Some(Logical::Any))).is_ok());
     }
 
     #[test]
     fn action_rules() {
-        let mut self_loop = conditional(vec![on_job("j1", "FAILED")], None);
+        let mut self_loop = conditional(vec![on_job("j1", JobRunState::Failed)], None);
         self_loop.actions = Some(vec![job("j1")]);
         assert_eq!(
             message(create(self_loop)),
             "Job cannot be a Predicate and Action for Conditional Trigger."
         );
-        let mut crawlers = request("ON_DEMAND");
+        let mut crawlers = request(TriggerType::OnDemand);
         crawlers.actions = Some(vec![crawler("c1"), crawler("c2"), crawler("c3")]);
         assert_eq!(
             message(create(crawlers)),
             "Actions cannot contain more than two crawlers"
         );
-        let mut both = request("ON_DEMAND");
+        let mut both = request(TriggerType::OnDemand);
         both.actions = Some(vec![Action {
             crawler_name: Some("c1".into()),
             ..job("j1")
         }]);
         message(create(both));
-        let mut neither = request("ON_DEMAND");
+        let mut neither = request(TriggerType::OnDemand);
         neither.actions = Some(vec![Action::default()]);
         message(create(neither));
-        let mut many = request("ON_DEMAND");
+        let mut many = request(TriggerType::OnDemand);
         many.actions = Some(
             (0..=MAX_JOB_ACTIONS)
                 .map(|i| job(&format!("j{i}")))
@@ -419,7 +451,7 @@ mod tests {
 
     #[test]
     fn update_overwrites_the_definition() {
-        let mut req = conditional(vec![on_job("j1", "SUCCEEDED")], None);
+        let mut req = conditional(vec![on_job("j1", JobRunState::Succeeded)], None);
         req.description = Some("old".into());
         req.start_on_creation = Some(true);
         let (current, _) = create(req).expect("valid");
@@ -430,7 +462,7 @@ mod tests {
                 actions: Some(vec![job("j3")]),
                 predicate: Some(Predicate {
                     logical: None,
-                    conditions: Some(vec![on_job("j1", "FAILED")]),
+                    conditions: Some(vec![on_job("j1", JobRunState::Failed)]),
                 }),
                 ..Default::default()
             },
@@ -438,8 +470,8 @@ mod tests {
         .expect("valid");
         assert_eq!(updated.name.as_deref(), Some("t"));
         assert_eq!(updated.description, None, "cleared");
-        assert_eq!(updated.state.as_deref(), Some("ACTIVATED"), "state kept");
-        assert_eq!(updated.r#type.as_deref(), Some("CONDITIONAL"));
+        assert_eq!(updated.state, Some(TriggerState::Activated), "state kept");
+        assert_eq!(updated.r#type, Some(TriggerType::Conditional));
         assert_eq!(action_jobs(&updated).collect::<Vec<_>>(), ["j3"]);
         let err = update(&current, TriggerUpdate::default()).expect_err("no predicate");
         assert_eq!(err.code(), "InvalidInputException");

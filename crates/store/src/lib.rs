@@ -14,6 +14,9 @@
 //! **Contract:** a [`Store::write`] returns only after its transaction is durably
 //! committed (SQLite in WAL mode with `synchronous=FULL`), so a caller that answers a
 //! client after `write` returned never acknowledges a change that a crash could lose.
+//!
+//! May depend on: nothing of Weir. Must not: know a service, a wire shape or a
+//! document's format; SQL lives here and nowhere else.
 
 #![warn(missing_docs)]
 

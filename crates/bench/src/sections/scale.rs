@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
+use weir_model::shapes::WorkflowRunStatus;
 
 use super::Ctx;
 use crate::client::Conn;
@@ -442,7 +443,12 @@ async fn concurrent_runs(
     let runs = loop {
         peak_rss = peak_rss.max(weir.rss_kib().unwrap_or(0));
         let runs = all_runs(conn, "burst").await?;
-        let done = runs.iter().filter(|r| r["Status"] != "RUNNING").count() as u64;
+        let done = runs
+            .iter()
+            .filter(|r| {
+                glue::wire_enum::<WorkflowRunStatus>(&r["Status"]) != WorkflowRunStatus::Running
+            })
+            .count() as u64;
         if done >= n {
             break runs;
         }
@@ -458,7 +464,11 @@ async fn concurrent_runs(
         .iter()
         .map(|r| r["Statistics"]["SucceededActions"].as_i64().unwrap_or(0))
         .sum();
-    if succeeded != n as i64 || runs.iter().any(|r| r["Status"] != "COMPLETED") {
+    if succeeded != n as i64
+        || runs.iter().any(|r| {
+            glue::wire_enum::<WorkflowRunStatus>(&r["Status"]) != WorkflowRunStatus::Completed
+        })
+    {
         bail!("burst: {succeeded} of {n} job runs SUCCEEDED");
     }
     let first_start = runs

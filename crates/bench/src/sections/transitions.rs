@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
+use weir_model::shapes::JobRunState;
 
 use super::Ctx;
 use crate::client::Conn;
@@ -218,7 +219,7 @@ async fn run_once(conn: &mut Conn, workflow: &str) -> Result<(serde_json::Value,
 /// The run's server-side wall time and its job runs, checked: `jobs` runs, all SUCCEEDED.
 fn times(run: &serde_json::Value, jobs: usize) -> Result<(f64, Vec<JobRunTimes>)> {
     let runs = glue::job_runs(run)?;
-    if runs.len() != jobs || runs.iter().any(|r| r.state != "SUCCEEDED") {
+    if runs.len() != jobs || runs.iter().any(|r| r.state != JobRunState::Succeeded) {
         let states: Vec<String> = runs
             .iter()
             .map(|r| format!("{} {}", r.job, r.state))

@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use weir_model::Timestamp;
-use weir_model::shapes::{Blueprint, BlueprintRun, LastActiveDefinition};
+use weir_model::shapes::{Blueprint, BlueprintRun, BlueprintStatus, LastActiveDefinition};
 use weir_store::{Kind, Scope, Transaction};
 
 use crate::app::App;
@@ -53,30 +53,6 @@ use weir_resources::stored::{self, Document};
 
 /// How long a layout generator may run before it is killed and the run fails.
 pub const LAYOUT_TIME_LIMIT: Duration = Duration::from_secs(60);
-
-/// Blueprint status values (`BlueprintStatus`).
-pub mod status {
-    /// Registration in progress.
-    pub const CREATING: &str = "CREATING";
-    /// Usable.
-    pub const ACTIVE: &str = "ACTIVE";
-    /// An update is being registered.
-    pub const UPDATING: &str = "UPDATING";
-    /// The last registration failed.
-    pub const FAILED: &str = "FAILED";
-}
-
-/// Blueprint run states (`BlueprintRunState`).
-pub mod run_state {
-    /// The layout is being generated or its entities created.
-    pub const RUNNING: &str = "RUNNING";
-    /// The workflow and its entities exist.
-    pub const SUCCEEDED: &str = "SUCCEEDED";
-    /// Something failed; the created entities are being deleted.
-    pub const ROLLING_BACK: &str = "ROLLING_BACK";
-    /// Failed; the rollback is over.
-    pub const FAILED: &str = "FAILED";
-}
 
 /// The stored form of a blueprint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -292,9 +268,13 @@ pub fn render(
     let shown = |location: &str| archive_path(app, location).display().to_string();
     let mut wire = stored.wire.clone();
     wire.blueprint_service_location = wire.blueprint_service_location.as_deref().map(shown);
-    let status = wire.status.as_deref().unwrap_or_default();
     wire.last_active_definition = match &stored.active {
-        Some(active) if status == status::UPDATING || status == status::FAILED => {
+        Some(active)
+            if matches!(
+                wire.status,
+                Some(BlueprintStatus::Updating | BlueprintStatus::Failed)
+            ) =>
+        {
             Some(LastActiveDefinition {
                 description: active.description.clone(),
                 last_modified_on: Some(active.last_modified_on),

@@ -8,9 +8,10 @@
 //! deleted (as in any rollback) and the run ends FAILED.
 
 use serde::{Deserialize, Serialize};
+use weir_model::shapes::{BlueprintRunState, BlueprintStatus};
 use weir_store::{Kind, Scope, Setting, Transaction};
 
-use super::{StoredRun, registration, run, run_key, run_state, status};
+use super::{StoredRun, registration, run, run_key};
 use crate::app::App;
 use weir_resources::ApiError;
 use weir_resources::stored::{self, Document};
@@ -122,8 +123,10 @@ async fn resume_registration(app: &App, scope: Scope, entry: Pending) -> Result<
         .write(move |tx| {
             let current = super::load(tx, &tx_scope, &name)?.map(|(b, _)| b);
             let busy = current.as_ref().is_some_and(|b| {
-                let state = b.wire.status.as_deref();
-                state == Some(status::CREATING) || state == Some(status::UPDATING)
+                matches!(
+                    b.wire.status,
+                    Some(BlueprintStatus::Creating | BlueprintStatus::Updating)
+                )
             });
             if !busy {
                 unmark(tx, &entry)?;
@@ -162,8 +165,10 @@ async fn fail_run(app: &App, scope: Scope, entry: Pending, run_id: String) -> Re
         })
         .await?;
     let interrupted = stored.filter(|run| {
-        let state = run.wire.state.as_deref();
-        state == Some(run_state::RUNNING) || state == Some(run_state::ROLLING_BACK)
+        matches!(
+            run.wire.state,
+            Some(BlueprintRunState::Running | BlueprintRunState::RollingBack)
+        )
     });
     let Some(interrupted) = interrupted else {
         return app.write(move |tx| unmark(tx, &entry)).await;

@@ -12,11 +12,10 @@ use std::path::Path;
 use weir_store::Scope;
 
 use super::recovery::{self, Pending};
-use super::{
-    ActiveDefinition, StoredBlueprint, archive_location, archive_path, load, save, status,
-};
+use super::{ActiveDefinition, StoredBlueprint, archive_location, archive_path, load, save};
 use crate::app::App;
 use weir_blueprint::archive::{self, MAX_COMPRESSED_BYTES};
+use weir_model::shapes::BlueprintStatus;
 use weir_resources::ApiError;
 use weir_runner::locations;
 
@@ -124,7 +123,7 @@ fn apply(blueprint: &mut StoredBlueprint, outcome: Result<Registered, String>) {
     let wire = &mut blueprint.wire;
     match outcome {
         Ok(registered) => {
-            wire.status = Some(status::ACTIVE.into());
+            wire.status = Some(BlueprintStatus::Active);
             wire.error_message = None;
             wire.parameter_spec = Some(registered.parameter_spec.clone());
             wire.blueprint_service_location = Some(registered.service_location.clone());
@@ -138,7 +137,7 @@ fn apply(blueprint: &mut StoredBlueprint, outcome: Result<Registered, String>) {
             });
         }
         Err(message) => {
-            wire.status = Some(status::FAILED.into());
+            wire.status = Some(BlueprintStatus::Failed);
             wire.error_message = Some(message);
             wire.parameter_spec = None;
             wire.blueprint_service_location = None;

@@ -8,14 +8,16 @@
 //! into the run record before the next request, so the rollback deletes exactly what
 //! this run created — never a namesake that existed before.
 
-use weir_model::shapes::{BlueprintDetails, BlueprintRun, Workflow};
+use weir_model::shapes::{
+    BlueprintDetails, BlueprintRun, BlueprintRunState, BlueprintStatus, Workflow,
+};
 use weir_store::{Kind, Scope};
 
 use super::entities::{self, Step};
 use super::recovery::{self, Pending};
 use super::{
     ActiveDefinition, Created, EntityKind, LAYOUT_TIME_LIMIT, StoredRun, archive_path, run_dir,
-    run_key, run_state, status,
+    run_key,
 };
 use crate::app::App;
 use crate::operations::RequestContext;
@@ -40,11 +42,12 @@ pub async fn start(
         .read(move |tx| {
             let (stored, _) =
                 super::load(tx, &scope, &name)?.or_not_found(|| super::not_found(&name))?;
-            let current = stored.wire.status.as_deref().unwrap_or_default();
+            let current = stored.wire.status.as_ref();
             match stored.active {
-                Some(active) if current != status::CREATING => Ok(active),
+                Some(active) if current != Some(&BlueprintStatus::Creating) => Ok(active),
                 _ => Err(ApiError::IllegalBlueprintState(format!(
-                    "Blueprint {name} is in state {current} and has no active definition to run."
+                    "Blueprint {name} is in state {} and has no active definition to run.",
+                    current.map_or("", BlueprintStatus::as_str)
                 ))),
             }
         })
@@ -58,7 +61,7 @@ pub async fn start(
         wire: BlueprintRun {
             blueprint_name: Some(blueprint.clone()),
             run_id: Some(run_id.clone()),
-            state: Some(run_state::RUNNING.into()),
+            state: Some(BlueprintRunState::Running),
             started_on: Some(ctx.app.clock().now()),
             parameters,
             role_arn,
@@ -124,7 +127,7 @@ impl RunJob {
                     &self.blueprint,
                     &self.run_id,
                     move |run| {
-                        run.wire.state = Some(run_state::SUCCEEDED.into());
+                        run.wire.state = Some(BlueprintRunState::Succeeded);
                         run.wire.completed_on = Some(now);
                     },
                 )
@@ -242,7 +245,7 @@ pub async fn roll_back_and_fail(
     let (tx_scope, key) = (scope.clone(), run_key(blueprint, run_id));
     app.write(move |tx| {
         modify(tx, &tx_scope, &key, |run| {
-            run.wire.state = Some(run_state::ROLLING_BACK.into());
+            run.wire.state = Some(BlueprintRunState::RollingBack);
             run.wire.error_message = Some(message);
         })
     })
@@ -256,7 +259,7 @@ pub async fn roll_back_and_fail(
     }
     let now = app.clock().now();
     finish(app, scope, blueprint, run_id, move |run| {
-        run.wire.state = Some(run_state::FAILED.into());
+        run.wire.state = Some(BlueprintRunState::Failed);
         run.wire.completed_on = Some(now);
         if !failures.is_empty() {
             run.wire.rollback_error_message = Some(failures.join("; "));

@@ -13,7 +13,7 @@ use weir_model::operations::{
 };
 use weir_model::shapes::{
     BatchGetBlueprintsRequest, BatchGetBlueprintsResponse, Blueprint, BlueprintRun,
-    CreateBlueprintRequest, CreateBlueprintResponse, DeleteBlueprintRequest,
+    BlueprintStatus, CreateBlueprintRequest, CreateBlueprintResponse, DeleteBlueprintRequest,
     DeleteBlueprintResponse, GetBlueprintRequest, GetBlueprintResponse, GetBlueprintRunRequest,
     GetBlueprintRunResponse, GetBlueprintRunsRequest, GetBlueprintRunsResponse,
     ListBlueprintsRequest, ListBlueprintsResponse, StartBlueprintRunRequest,
@@ -23,7 +23,7 @@ use weir_store::Kind;
 
 use super::{Handle, RequestContext};
 use crate::blueprint::recovery::{self, Pending};
-use crate::blueprint::{self, StoredBlueprint, StoredRun, registration, run, run_key, status};
+use crate::blueprint::{self, StoredBlueprint, StoredRun, registration, run, run_key};
 use weir_resources::{ApiError, OrApiError};
 use weir_resources::{listing, stored, tags};
 
@@ -55,7 +55,7 @@ impl Handle for CreateBlueprint {
                 created_on: Some(now),
                 last_modified_on: Some(now),
                 blueprint_location: Some(location.clone()),
-                status: Some(status::CREATING.into()),
+                status: Some(BlueprintStatus::Creating),
                 ..Default::default()
             },
             revision: revision.clone(),
@@ -105,8 +105,9 @@ impl Handle for UpdateBlueprint {
             .write(move |tx| {
                 let (mut blueprint, tags) = blueprint::load(tx, &scope, &key)?
                     .or_not_found(|| blueprint::not_found(&key))?;
-                let current = blueprint.wire.status.clone().unwrap_or_default();
-                if current == status::CREATING || current == status::UPDATING {
+                if let Some(current @ (BlueprintStatus::Creating | BlueprintStatus::Updating)) =
+                    &blueprint.wire.status
+                {
                     return Err(ApiError::IllegalBlueprintState(format!(
                         "Blueprint {key} is in state {current}; wait until its registration \
                          finishes before updating it."
@@ -118,7 +119,7 @@ impl Handle for UpdateBlueprint {
                 }
                 wire.blueprint_location = Some(new_location);
                 wire.last_modified_on = Some(now);
-                wire.status = Some(status::UPDATING.into());
+                wire.status = Some(BlueprintStatus::Updating);
                 wire.error_message = None;
                 blueprint.revision = new_revision;
                 blueprint::save(tx, &scope, &blueprint, tags)?;

@@ -15,11 +15,11 @@ use weir_model::operations::{
 };
 use weir_model::shapes::{
     BatchDeleteTableRequest, BatchDeleteTableResponse, CreateDatabaseRequest,
-    CreateDatabaseResponse, CreateTableRequest, CreateTableResponse, Database,
+    CreateDatabaseResponse, CreateTableRequest, CreateTableResponse, Database, DatabaseAttributes,
     DeleteDatabaseRequest, DeleteDatabaseResponse, DeleteTableRequest, DeleteTableResponse,
     ErrorDetail, GetDatabaseRequest, GetDatabaseResponse, GetDatabasesRequest,
     GetDatabasesResponse, GetPartitionsRequest, GetPartitionsResponse, GetTableRequest,
-    GetTableResponse, GetTablesRequest, GetTablesResponse, Table, TableError,
+    GetTableResponse, GetTablesRequest, GetTablesResponse, Table, TableAttributes, TableError,
     UpdateDatabaseRequest, UpdateDatabaseResponse, UpdateTableRequest, UpdateTableResponse,
 };
 use weir_store::{Kind, Scope};
@@ -195,7 +195,7 @@ impl Handle for GetDatabases {
         let context = format!("GetDatabases/{}/{}", scope.account, scope.region);
         let names_only = input
             .attributes_to_get
-            .is_some_and(|a| a.iter().all(|x| x == "NAME"));
+            .is_some_and(|a| a.iter().all(|x| *x == DatabaseAttributes::Name));
         let page = ctx
             .app
             .read(move |tx| {
@@ -462,7 +462,7 @@ impl Handle for GetTables {
             for table in &mut matching {
                 *table = Table {
                     name: table.name.take(),
-                    table_type: if attributes.iter().any(|a| a == "TABLE_TYPE") {
+                    table_type: if attributes.contains(&TableAttributes::TableType) {
                         table.table_type.take()
                     } else {
                         None

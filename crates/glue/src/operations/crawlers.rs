@@ -12,7 +12,7 @@ use weir_model::operations::{
     UpdateCrawler,
 };
 use weir_model::shapes::{
-    BatchGetCrawlersRequest, BatchGetCrawlersResponse, Crawler, CreateCrawlerRequest,
+    BatchGetCrawlersRequest, BatchGetCrawlersResponse, Crawler, CrawlerState, CreateCrawlerRequest,
     CreateCrawlerResponse, DeleteCrawlerRequest, DeleteCrawlerResponse, GetCrawlerRequest,
     GetCrawlerResponse, GetCrawlersRequest, GetCrawlersResponse, ListCrawlersRequest,
     ListCrawlersResponse, UpdateCrawlerRequest, UpdateCrawlerResponse,
@@ -83,8 +83,8 @@ impl Handle for DeleteCrawler {
             .write(move |tx| {
                 let current = stored::load::<Crawler>(tx, &scope, Kind::Crawler, &name)?
                     .or_not_found(|| crawler::not_found(&name))?;
-                if let Some(state) = current.value.state.as_deref()
-                    && state != crawler::READY
+                if let Some(state) = &current.value.state
+                    && *state != CrawlerState::Ready
                 {
                     return Err(ApiError::CrawlerRunning(format!(
                         "Crawler {name} is {state}; stop it or wait until its crawl completes before deleting it."

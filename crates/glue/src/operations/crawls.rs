@@ -11,9 +11,9 @@
 
 use weir_model::operations::{GetCrawlerMetrics, ListCrawls, StartCrawler, StopCrawler};
 use weir_model::shapes::{
-    Crawler, CrawlerMetrics, CrawlsFilter, GetCrawlerMetricsRequest, GetCrawlerMetricsResponse,
-    ListCrawlsRequest, ListCrawlsResponse, StartCrawlerRequest, StartCrawlerResponse,
-    StopCrawlerRequest, StopCrawlerResponse,
+    Crawler, CrawlerHistoryState, CrawlerMetrics, CrawlsFilter, FieldName, FilterOperator,
+    GetCrawlerMetricsRequest, GetCrawlerMetricsResponse, ListCrawlsRequest, ListCrawlsResponse,
+    StartCrawlerRequest, StartCrawlerResponse, StopCrawlerRequest, StopCrawlerResponse,
 };
 use weir_store::Kind;
 
@@ -182,7 +182,7 @@ struct Filter {
 #[derive(Debug, Clone, PartialEq)]
 enum Field {
     CrawlId(String),
-    State(String),
+    State(CrawlerHistoryState),
     StartTime(i64),
     EndTime(i64),
     DpuHour(f64),
@@ -215,15 +215,19 @@ impl Operator {
 impl Filter {
     fn parse(filter: CrawlsFilter) -> Result<Filter, ApiError> {
         let invalid = |m: String| ApiError::InvalidInput(m);
-        let field = filter.field_name.unwrap_or_default();
-        let operator = match filter.filter_operator.as_deref().unwrap_or("EQ") {
-            "GT" => Operator::Gt,
-            "GE" => Operator::Ge,
-            "LT" => Operator::Lt,
-            "LE" => Operator::Le,
-            "EQ" => Operator::Eq,
-            "NE" => Operator::Ne,
-            other => return Err(invalid(format!("Unknown filter operator {other}."))),
+        let Some(field) = filter.field_name else {
+            return Err(invalid("A crawls filter needs a FieldName.".into()));
+        };
+        let operator = match filter.filter_operator.unwrap_or(FilterOperator::Eq) {
+            FilterOperator::Gt => Operator::Gt,
+            FilterOperator::Ge => Operator::Ge,
+            FilterOperator::Lt => Operator::Lt,
+            FilterOperator::Le => Operator::Le,
+            FilterOperator::Eq => Operator::Eq,
+            FilterOperator::Ne => Operator::Ne,
+            FilterOperator::Unknown(other) => {
+                return Err(invalid(format!("Unknown filter operator {other}.")));
+            }
         };
         let value = filter.field_value.unwrap_or_default();
         let equality = matches!(operator, Operator::Eq | Operator::Ne);
@@ -235,22 +239,25 @@ impl Filter {
                 ))
             })
         };
-        let field = match field.as_str() {
-            "CRAWL_ID" | "STATE" if !equality => {
+        let field = match &field {
+            FieldName::CrawlId | FieldName::State if !equality => {
                 return Err(invalid(format!("{field} filters support only EQ and NE.")));
             }
-            "CRAWL_ID" => Field::CrawlId(value),
-            "STATE" => Field::State(value.to_ascii_uppercase()),
-            "START_TIME" => Field::StartTime(time(&value)?),
-            "END_TIME" => Field::EndTime(time(&value)?),
-            "DPU_HOUR" => Field::DpuHour(
+            FieldName::CrawlId => Field::CrawlId(value),
+            FieldName::State => Field::State(CrawlerHistoryState::from(
+                value.to_ascii_uppercase().as_str(),
+            )),
+            FieldName::StartTime => Field::StartTime(time(&value)?),
+            FieldName::EndTime => Field::EndTime(time(&value)?),
+            FieldName::DpuHour => Field::DpuHour(
                 value
                     .trim()
                     .parse()
                     .map_err(|_| invalid(format!("Invalid number for DPU_HOUR: {value}")))?,
             ),
-            "" => return Err(invalid("A crawls filter needs a FieldName.".into())),
-            other => return Err(invalid(format!("Unknown filter field {other}."))),
+            FieldName::Unknown(other) => {
+                return Err(invalid(format!("Unknown filter field {other}.")));
+            }
         };
         Ok(Filter { field, operator })
     }
@@ -258,7 +265,11 @@ impl Filter {
     fn matches(&self, entry: &Entry) -> bool {
         let ordering = match &self.field {
             Field::CrawlId(id) => entry.crawl_id.cmp(id),
-            Field::State(state) => entry.state.as_str().cmp(state.as_str()),
+            Field::State(state) => {
+                // States have no order: only EQ and NE take them (`parse`).
+                let equal = entry.state.history_state() == *state;
+                return equal == (self.operator == Operator::Eq);
+            }
             Field::StartTime(ms) => entry.started_ms.cmp(ms),
             Field::EndTime(ms) => match entry.ended_ms {
                 Some(end) => end.cmp(ms),
@@ -358,10 +369,10 @@ mod tests {
     use weir_catalog::runtime::CrawlState;
     use weir_resources::calendar;
 
-    fn filter(field: &str, op: &str, value: &str) -> Result<Filter, ApiError> {
+    fn filter(field: FieldName, op: FilterOperator, value: &str) -> Result<Filter, ApiError> {
         Filter::parse(CrawlsFilter {
-            field_name: Some(field.into()),
-            filter_operator: Some(op.into()),
+            field_name: Some(field),
+            filter_operator: Some(op),
             field_value: Some(value.into()),
         })
     }
@@ -399,7 +410,7 @@ mod tests {
             "2024-01-01T00:00:00.\u{e9}",
             "2024-\u{e9}-01",
         ] {
-            let err = filter("START_TIME", "GT", value).expect_err(value);
+            let err = filter(FieldName::StartTime, FilterOperator::Gt, value).expect_err(value);
             assert_eq!(err.code(), "InvalidInputException", "{value}");
             assert!(err.to_string().contains(value), "{err}");
         }
@@ -482,21 +493,41 @@ mod tests {
             changes: None,
         };
         let ok = |f: Result<Filter, ApiError>| f.expect("valid").matches(&entry);
-        assert!(ok(filter("STATE", "EQ", "completed")));
-        assert!(!ok(filter("STATE", "NE", "COMPLETED")));
-        assert!(ok(filter("CRAWL_ID", "EQ", "abc")));
-        assert!(ok(filter("START_TIME", "GE", "1700000000000")));
-        assert!(!ok(filter("START_TIME", "GT", "1700000000")));
-        assert!(ok(filter("END_TIME", "LT", "2023-11-14T22:13:22.001Z")));
-        assert!(ok(filter("DPU_HOUR", "LE", "0")));
-        assert!(filter("STATE", "GT", "RUNNING").is_err());
-        assert!(filter("START_TIME", "EQ", "soon").is_err());
+        assert!(ok(filter(
+            FieldName::State,
+            FilterOperator::Eq,
+            "completed"
+        )));
+        assert!(!ok(filter(
+            FieldName::State,
+            FilterOperator::Ne,
+            "COMPLETED"
+        )));
+        assert!(ok(filter(FieldName::CrawlId, FilterOperator::Eq, "abc")));
+        assert!(ok(filter(
+            FieldName::StartTime,
+            FilterOperator::Ge,
+            "1700000000000"
+        )));
+        assert!(!ok(filter(
+            FieldName::StartTime,
+            FilterOperator::Gt,
+            "1700000000"
+        )));
+        assert!(ok(filter(
+            FieldName::EndTime,
+            FilterOperator::Lt,
+            "2023-11-14T22:13:22.001Z"
+        )));
+        assert!(ok(filter(FieldName::DpuHour, FilterOperator::Le, "0")));
+        assert!(filter(FieldName::State, FilterOperator::Gt, "RUNNING").is_err());
+        assert!(filter(FieldName::StartTime, FilterOperator::Eq, "soon").is_err());
         let running = Entry {
             ended_ms: None,
             ..entry.clone()
         };
         assert!(
-            !filter("END_TIME", "GT", "0")
+            !filter(FieldName::EndTime, FilterOperator::Gt, "0")
                 .expect("valid")
                 .matches(&running)
         );

@@ -4,6 +4,7 @@
 use weir_model::operations::{StartTrigger, StopTrigger};
 use weir_model::shapes::{
     StartTriggerRequest, StartTriggerResponse, StopTriggerRequest, StopTriggerResponse, Trigger,
+    TriggerState, TriggerType,
 };
 use weir_store::{Kind, Scope};
 
@@ -21,8 +22,8 @@ fn not_found(name: &str) -> String {
 async fn set_state(
     ctx: &RequestContext,
     name: String,
-    from: &'static [&'static str],
-    state: &'static str,
+    from: Vec<TriggerState>,
+    state: TriggerState,
 ) -> Result<(), ApiError> {
     let scope: Scope = ctx.scope.clone();
     let key = name.clone();
@@ -33,13 +34,14 @@ async fn set_state(
             let mut current = stored::load::<Trigger>(tx, &scope, Kind::Trigger, &name)?
                 .or_not_found(|| not_found(&name))?;
             let trigger = &mut current.value;
-            let now_state = trigger.state.clone().unwrap_or_default();
-            if !from.contains(&now_state.as_str()) {
+            let now_state = trigger.state.as_ref();
+            if !now_state.is_some_and(|s| from.contains(s)) {
                 return Err(ApiError::InvalidInput(format!(
-                    "The operation is not allowed when trigger is in state: {now_state}"
+                    "The operation is not allowed when trigger is in state: {}",
+                    now_state.map_or("", TriggerState::as_str)
                 )));
             }
-            trigger.state = Some(state.to_string());
+            trigger.state = Some(state);
             let record =
                 stored::record(&name, current.parent.clone(), &current.value, current.tags)?;
             tx.update(&scope, Kind::Trigger, &record)?;
@@ -68,13 +70,13 @@ impl Handle for StartTrigger {
                     .value)
             })
             .await?;
-        match trigger.r#type.as_deref() {
-            Some("EVENT") => {
+        match trigger.r#type {
+            Some(TriggerType::Event) => {
                 return Err(ApiError::InvalidInput(
                     "Trigger Type EVENT cannot be started".into(),
                 ));
             }
-            Some("ON_DEMAND") => {
+            Some(TriggerType::OnDemand) => {
                 let orchestrator = ctx.app.orchestrator();
                 if let Some(workflow) = trigger.workflow_name {
                     orchestrator
@@ -104,8 +106,12 @@ impl Handle for StartTrigger {
                 set_state(
                     ctx,
                     name.clone(),
-                    &["CREATED", "DEACTIVATED", "ACTIVATED"],
-                    "ACTIVATED",
+                    vec![
+                        TriggerState::Created,
+                        TriggerState::Deactivated,
+                        TriggerState::Activated,
+                    ],
+                    TriggerState::Activated,
                 )
                 .await?;
             }
@@ -120,7 +126,13 @@ impl Handle for StopTrigger {
         input: StopTriggerRequest,
     ) -> Result<StopTriggerResponse, ApiError> {
         let name = input.name.unwrap_or_default();
-        set_state(ctx, name.clone(), &["ACTIVATED"], "DEACTIVATED").await?;
+        set_state(
+            ctx,
+            name.clone(),
+            vec![TriggerState::Activated],
+            TriggerState::Deactivated,
+        )
+        .await?;
         Ok(StopTriggerResponse { name: Some(name) })
     }
 }
