@@ -106,6 +106,7 @@ fn published_aws_vectors_verify() {
     let policy = Policy {
         service: "service",
         max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+        rules: SigningRules::default(),
     };
     for (name, text, with_token) in VECTORS {
         let token = with_token.then(|| VECTOR_TOKEN.to_owned());
@@ -621,6 +622,6 @@ fn wire_code(error: &AuthError) -> &'static str {
         AuthError::MissingToken => "MissingAuthenticationTokenException",
         AuthError::Incomplete(_) => "IncompleteSignatureException",
         AuthError::UnrecognizedClient => "UnrecognizedClientException",
-        AuthError::InvalidSignature(_) => "InvalidSignatureException",
+        AuthError::InvalidSignature(_) | AuthError::Expired => "InvalidSignatureException",
     }
 }
