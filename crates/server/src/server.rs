@@ -16,6 +16,7 @@ use weir_glue::{App, GlueService, GlueSettings};
 use weir_orchestrator::schedule::Scheduler;
 use weir_orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
 use weir_resources::db::Db;
+use weir_s3::{S3Service, S3Settings};
 use weir_store::Scope;
 
 use crate::config::Config;
@@ -159,8 +160,8 @@ impl Server {
     }
 }
 
-/// The edge in front of the services: Glue for every API request (the one service so
-/// far), and the pages — the console, `/metrics`, and the clock control when the clock
+/// The edge in front of the services: Glue (also for every API request that names no
+/// other service), S3 for requests signed for `s3`, and the pages — the console, `/metrics`, and the clock control when the clock
 /// is manual.
 fn edge(config: &Config, app: App) -> Edge {
     let console = ConsoleSettings {
@@ -178,8 +179,14 @@ fn edge(config: &Config, app: App) -> Edge {
         pages = pages.merge(weir_edge::clock_control::routes(app.clock().clone()));
     }
     let glue = Arc::new(GlueService::new(app));
+    let s3 = Arc::new(S3Service::new(S3Settings {
+        root: config.s3_dir.clone(),
+        default_account: config.account.clone(),
+        default_region: config.region.clone(),
+        max_object_bytes: weir_s3::DEFAULT_MAX_OBJECT_BYTES,
+    }));
     Edge {
-        routes: Routes::new(glue.clone()).json("AWSGlue.", glue),
+        routes: Routes::new(glue.clone()).json("AWSGlue.", glue).rest(s3),
         pages,
         auth: config.auth.clone(),
         limits: config.limits.clone(),

@@ -87,14 +87,16 @@ impl ChunkSigner {
         }
     }
 
-    /// Checks the signature sent with the next chunk (the last one is empty).
-    pub fn verify_chunk(&mut self, data: &[u8], signature: &str) -> Result<(), AuthError> {
+    /// Checks the signature sent with the next chunk (the last one is empty), given
+    /// the lower-case hex SHA-256 of the chunk's data.
+    pub fn verify_chunk_hash(
+        &mut self,
+        chunk_sha256: &str,
+        signature: &str,
+    ) -> Result<(), AuthError> {
         let string_to_sign = format!(
-            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{EMPTY_SHA256}\n{}",
-            self.amz_date,
-            self.scope,
-            self.previous,
-            hex::encode(Sha256::digest(data))
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{EMPTY_SHA256}\n{chunk_sha256}",
+            self.amz_date, self.scope, self.previous,
         );
         self.check(&string_to_sign, signature)
     }
