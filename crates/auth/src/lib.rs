@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod credentials;
+pub mod sigv2;
 pub mod sigv4;
 
 use std::net::SocketAddr;
@@ -205,6 +206,15 @@ impl Authenticator {
         now: SystemTime,
     ) -> Result<(VerifiedPrincipal, Payload), AuthError> {
         match self.mode {
+            AuthMode::Verify
+                if rules.presigned_urls
+                    && !request.headers.contains_key(sigv4::AUTHORIZATION_HEADER)
+                    && request.uri.query().is_some_and(sigv2::is_presigned) =>
+            {
+                let query = request.uri.query().unwrap_or_default();
+                sigv2::verify_query(request, query, &self.credentials, &self.default_region, now)
+                    .map(|principal| (principal, Payload::Unsigned))
+            }
             AuthMode::Verify => sigv4::verify_body(
                 request,
                 BodyState::Deferred,

@@ -231,7 +231,7 @@ fn is_api_request(request: &Request) -> bool {
         || request
             .uri()
             .query()
-            .is_some_and(|q| q.contains("X-Amz-Credential="))
+            .is_some_and(|q| q.contains("X-Amz-Credential=") || weir_auth::sigv2::is_presigned(q))
 }
 
 /// The API handler: routed, counted, panics contained.

@@ -138,7 +138,8 @@ pub trait Service: Send + Sync + 'static {
 ///
 /// In order: the `X-Amz-Target` prefix of an awsJson request; else the signing name of
 /// its credential scope (the `Authorization` header or a presigned URL's
-/// `X-Amz-Credential`); else the fallback service.
+/// `X-Amz-Credential`, or `s3` for a version 2 presigned URL); else the fallback
+/// service.
 #[derive(Clone)]
 pub struct Routes {
     by_target: Vec<(&'static str, Arc<dyn Service>)>,
@@ -200,8 +201,13 @@ fn signing_name<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'
     {
         return parse_authorization(header).ok().map(|a| a.service);
     }
+    let query = query?;
+    // A version 2 presigned URL names no service: only S3 still accepts them.
+    if weir_auth::sigv2::is_presigned(query) {
+        return Some("s3");
+    }
     // A presigned URL: X-Amz-Credential=<key>%2F<date>%2F<region>%2F<service>%2Faws4_request.
-    let credential = query?
+    let credential = query
         .split('&')
         .find_map(|pair| pair.strip_prefix("X-Amz-Credential="))?;
     let mut scope = credential.split("%2F").flat_map(|part| part.split('/'));
