@@ -5,7 +5,7 @@
 //! 1. **Pages or API**: a request that carries no AWS signature, credential or
 //!    `X-Amz-Target` may be for a page merged into the edge (the console, `/metrics`,
 //!    the test clock); anything else is an API request.
-//! 2. **Routing**: [`Routes::route_request`] picks the service from the request's headers;
+//! 2. **Routing**: [`Routes::route`] picks the service from the request's headers;
 //!    a method or path it does not serve is answered [`Rejection::NotServed`].
 //! 3. **Admission**: a permit of the in-flight bound ([`EdgeLimits::max_in_flight`]);
 //!    without one the request is shed ([`Rejection::Throttled`], "Rate exceeded"),
@@ -237,8 +237,10 @@ fn is_api_request(request: &Request) -> bool {
 /// The API handler: routed, counted, panics contained.
 async fn api(shared: &Shared, request: Request) -> Response {
     let request_id = request_id();
+    let service = shared
+        .routes
+        .route(request.headers(), request.uri().query());
     let (parts, body) = request.into_parts();
-    let service = shared.routes.route_request(&parts);
     let operation = service.operation(&parts);
     let _in_flight = weir_metrics::request_started();
     let started = Instant::now();

@@ -171,22 +171,6 @@ impl Routes {
         self
     }
 
-    /// The service a request is for: the one its headers address ([`Self::route`]);
-    /// but a request that names no service and that the fallback does not serve (an
-    /// anonymous `GET /bucket/key`) goes to the first REST service that serves it.
-    pub fn route_request(&self, parts: &Parts) -> &Arc<dyn Service> {
-        let routed = self.route(&parts.headers, parts.uri.query());
-        if Arc::ptr_eq(routed, &self.fallback)
-            && !parts.headers.contains_key(TARGET_HEADER)
-            && signing_name(&parts.headers, parts.uri.query()).is_none()
-            && !routed.serves(parts)
-            && let Some(service) = self.by_signing_name.iter().find(|s| s.serves(parts))
-        {
-            return service;
-        }
-        routed
-    }
-
     /// The service `headers` and `query` address.
     pub fn route(&self, headers: &HeaderMap, query: Option<&str>) -> &Arc<dyn Service> {
         if let Some(target) = headers.get(TARGET_HEADER).and_then(|v| v.to_str().ok())
