@@ -588,7 +588,10 @@ impl Storage {
     ) -> S3Result<Listing> {
         let bucket_dir = self.bucket_dir(bucket)?;
         // Walk only the directory the prefix lies in.
-        let base = prefix.rfind('/').map_or("", |i| &prefix[..=i]);
+        let base = prefix
+            .rfind('/')
+            .and_then(|i| prefix.get(..=i))
+            .unwrap_or("");
         let mut start = bucket_dir.clone();
         if !base.is_empty() {
             if check_key(base.trim_end_matches('/')).is_err() {
@@ -608,7 +611,8 @@ impl Storage {
             let rolled_up = delimiter.filter(|d| !d.is_empty()).and_then(|d| {
                 key.get(prefix.len()..)
                     .and_then(|rest| rest.find(d))
-                    .map(|i| key[..prefix.len() + i + d.len()].to_owned())
+                    .and_then(|i| key.get(..prefix.len() + i + d.len()))
+                    .map(str::to_owned)
             });
             if let Some(common) = &rolled_up
                 && (listing.last.as_deref() == Some(common.as_str())
