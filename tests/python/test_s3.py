@@ -495,6 +495,32 @@ def test_aws_chunked_uploads_signed_and_with_checksum_trailers(weir, s3):
                 assert s3.get_object(Bucket="chunked", Key=key)["Body"].read() == data
 
 
+def peak_rss_kib(pid: int) -> int:
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def test_a_64_mib_object_streams_through_the_edge_in_one_put(weir, s3):
+    # One PutObject of 64 MiB: far above the edge's 10 MiB body limit of Glue, and
+    # never held whole in the server's memory (its peak resident size grows by less).
+    s3.create_bucket(Bucket="large")
+    data = os.urandom(64 * MIB)
+    s3.put_object(Bucket="large", Key="single", Body=b"warm-up")
+    s3.get_object(Bucket="large", Key="single")["Body"].read()
+    before = peak_rss_kib(weir.proc.pid)
+    put = s3.put_object(Bucket="large", Key="single", Body=data)
+    assert put["ETag"] == f'"{hashlib.md5(data).hexdigest()}"'
+    got = s3.get_object(Bucket="large", Key="single")
+    digest = hashlib.md5()
+    for piece in got["Body"].iter_chunks(1 * MIB):
+        digest.update(piece)
+    assert digest.hexdigest() == hashlib.md5(data).hexdigest()
+    grown = peak_rss_kib(weir.proc.pid) - before
+    assert grown < 32 * 1024, f"the server's peak resident size grew by {grown} KiB"
+
+
 # -- accounts and durability --------------------------------------------------------------------
 ALICE = {"access_key_id": "AKIAS3ALICE", "secret_access_key": "alice-secret", "account_id": "111111111111"}
 BOB = {"access_key_id": "AKIAS3BOB", "secret_access_key": "bob-secret", "account_id": "222222222222"}
