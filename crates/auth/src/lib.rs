@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod credentials;
+pub mod sigv2;
 pub mod sigv4;
 
 use std::net::SocketAddr;
@@ -25,7 +26,10 @@ use std::time::{Duration, SystemTime};
 pub use credentials::{
     Credential, CredentialRegistry, CredentialsError, DEV_ACCESS_KEY, DEV_SECRET_KEY,
 };
-pub use sigv4::{AuthError, DEFAULT_MAX_CLOCK_SKEW, SignedRequest, VerifiedPrincipal};
+pub use sigv4::{
+    AuthError, BodyState, ChunkSigner, DEFAULT_MAX_CLOCK_SKEW, Payload, SignedRequest,
+    SigningRules, VerifiedPrincipal,
+};
 
 /// Access key reported for requests accepted without a signature under `--no-auth`.
 pub const ANONYMOUS: &str = "anonymous";
@@ -180,10 +184,62 @@ impl Authenticator {
                 &sigv4::Policy {
                     service,
                     max_clock_skew: self.max_clock_skew,
+                    rules: SigningRules::default(),
                 },
                 now,
             ),
             AuthMode::Disabled => Ok(self.unverified(request)),
+        }
+    }
+
+    /// Authenticates the head of a request whose body is still to be read (its
+    /// `body` is ignored), for `service` signing by `rules`; returns the principal and
+    /// what reading the body must check ([`Payload`]).
+    ///
+    /// Under [`AuthMode::Disabled`] nothing is verified, but the body is still
+    /// described: an `aws-chunked` body must be decoded and a declared hash holds.
+    pub fn authenticate_head(
+        &self,
+        request: &SignedRequest<'_>,
+        service: &str,
+        rules: SigningRules,
+        now: SystemTime,
+    ) -> Result<(VerifiedPrincipal, Payload), AuthError> {
+        match self.mode {
+            AuthMode::Verify
+                if rules.presigned_urls
+                    && !request.headers.contains_key(sigv4::AUTHORIZATION_HEADER)
+                    && request.uri.query().is_some_and(sigv2::is_presigned) =>
+            {
+                let query = request.uri.query().unwrap_or_default();
+                sigv2::verify_query(request, query, &self.credentials, &self.default_region, now)
+                    .map(|principal| (principal, Payload::Unsigned))
+            }
+            AuthMode::Verify => sigv4::verify_body(
+                request,
+                BodyState::Deferred,
+                &self.credentials,
+                &sigv4::Policy {
+                    service,
+                    max_clock_skew: self.max_clock_skew,
+                    rules,
+                },
+                now,
+            ),
+            AuthMode::Disabled => {
+                let payload = match request
+                    .headers
+                    .get(sigv4::CONTENT_SHA256_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                {
+                    Some(sigv4::STREAMING_SIGNED | sigv4::STREAMING_SIGNED_TRAILER) => {
+                        Payload::UnsignedChunks
+                    }
+                    Some(declared) => Payload::declared(declared).unwrap_or(Payload::Unsigned),
+                    None => Payload::Unsigned,
+                };
+                Ok((self.unverified(request), payload))
+            }
         }
     }
 

@@ -21,13 +21,23 @@ use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::http_request::{
+    PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode,
+    sign,
+};
 use aws_sigv4::sign::v4;
 use http::{HeaderMap, Uri};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::credentials::{Credential, CredentialRegistry};
+
+mod payload;
+mod presigned;
+
+pub use payload::{
+    ChunkSigner, Payload, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER,
+};
 
 /// The only signing algorithm accepted.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -93,6 +103,9 @@ pub enum AuthError {
     /// InvalidSignatureException.
     #[error("{0}")]
     InvalidSignature(String),
+    /// A presigned URL used after its `X-Amz-Expires`.
+    #[error("Request has expired")]
+    Expired,
 }
 
 impl AuthError {
@@ -121,6 +134,8 @@ pub struct Policy<'a> {
     pub service: &'a str,
     /// Allowed difference between `X-Amz-Date` and `now`, in both directions.
     pub max_clock_skew: Duration,
+    /// The service's variations of SigV4.
+    pub rules: SigningRules,
 }
 
 impl Default for Policy<'_> {
@@ -128,8 +143,30 @@ impl Default for Policy<'_> {
         Self {
             service: SERVICE,
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+            rules: SigningRules::default(),
         }
     }
+}
+
+/// The variations of SigV4 a service signs by (the default is that of every service
+/// but S3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SigningRules {
+    /// The URI path is canonicalized as sent, percent-encoded once and not normalized
+    /// (S3's rule); otherwise it is normalized and encoded twice.
+    pub literal_path: bool,
+    /// Query-string signatures (presigned URLs, `X-Amz-Signature`) are accepted when
+    /// the request has no `Authorization` header.
+    pub presigned_urls: bool,
+}
+
+/// Where the body of a request stands when its signature is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyState<'a> {
+    /// Read whole: its hash is checked against the signature now.
+    Read(&'a [u8]),
+    /// Still to be read: what the reader must check is returned as a [`Payload`].
+    Deferred,
 }
 
 /// A parsed `Authorization` header (borrowing from it).
@@ -158,10 +195,35 @@ pub fn verify(
     policy: &Policy<'_>,
     now: SystemTime,
 ) -> Result<VerifiedPrincipal, AuthError> {
-    let header = request
-        .headers
-        .get(AUTHORIZATION_HEADER)
-        .ok_or(AuthError::MissingToken)?;
+    verify_body(
+        request,
+        BodyState::Read(request.body),
+        credentials,
+        policy,
+        now,
+    )
+    .map(|(principal, _)| principal)
+}
+
+/// Verifies the SigV4 signature of `request` (whose `body` is ignored) with its body
+/// in state `body`; returns the principal and what reading a deferred body must check.
+pub fn verify_body(
+    request: &SignedRequest<'_>,
+    body: BodyState<'_>,
+    credentials: &CredentialRegistry,
+    policy: &Policy<'_>,
+    now: SystemTime,
+) -> Result<(VerifiedPrincipal, Payload), AuthError> {
+    let Some(header) = request.headers.get(AUTHORIZATION_HEADER) else {
+        if policy.rules.presigned_urls
+            && let Some(query) = request.uri.query()
+            && query.contains("X-Amz-Signature=")
+        {
+            return presigned::verify(request, query, credentials, policy, now)
+                .map(|principal| (principal, Payload::Unsigned));
+        }
+        return Err(AuthError::MissingToken);
+    };
     let header = header.to_str().map_err(|_| {
         AuthError::Incomplete("The Authorization header is not printable ASCII.".into())
     })?;
@@ -183,20 +245,49 @@ pub fn verify(
         .get(authorization.access_key)
         .ok_or(AuthError::UnrecognizedClient)?;
     check_session_token(credential, request.headers)?;
-    let expected = expected_signature(request, &authorization, credential, signed_at)?;
-    if bool::from(
+    let (signable, payload) = payload(request, body)?;
+    let expected = signature_of(
+        request,
+        &authorization,
+        credential,
+        signed_at,
+        signable,
+        policy.rules,
+    )?;
+    if !bool::from(
         expected
             .as_bytes()
             .ct_eq(authorization.signature.as_bytes()),
     ) {
-        Ok(VerifiedPrincipal {
+        return Err(AuthError::mismatch());
+    }
+    let payload = match payload {
+        Payload::SignedChunks(_) => Payload::SignedChunks(ChunkSigner {
+            key: v4::generate_signing_key(
+                credential.secret_access_key(),
+                signed_at,
+                authorization.region,
+                authorization.service,
+            )
+            .as_ref()
+            .to_vec(),
+            amz_date: amz_date.to_owned(),
+            scope: format!(
+                "{}/{}/{}/{SCOPE_TERMINATOR}",
+                authorization.date, authorization.region, authorization.service
+            ),
+            previous: authorization.signature.to_owned(),
+        }),
+        other => other,
+    };
+    Ok((
+        VerifiedPrincipal {
             access_key: credential.access_key_id().to_owned(),
             account: credential.account_id().to_owned(),
             region: authorization.region.to_owned(),
-        })
-    } else {
-        Err(AuthError::mismatch())
-    }
+        },
+        payload,
+    ))
 }
 
 /// Parses `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request,
@@ -376,7 +467,26 @@ pub fn expected_signature(
     credential: &Credential,
     signed_at: SystemTime,
 ) -> Result<String, AuthError> {
-    let body = payload(request)?;
+    let (body, _) = payload(request, BodyState::Read(request.body))?;
+    signature_of(
+        request,
+        authorization,
+        credential,
+        signed_at,
+        body,
+        SigningRules::default(),
+    )
+}
+
+/// The signature of `request` signed with `body` as its payload hash source.
+fn signature_of(
+    request: &SignedRequest<'_>,
+    authorization: &Authorization<'_>,
+    credential: &Credential,
+    signed_at: SystemTime,
+    body: SignableBody<'_>,
+    rules: SigningRules,
+) -> Result<String, AuthError> {
     let mut headers: Vec<(&str, &str)> = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     for &name in &authorization.signed_headers {
@@ -404,6 +514,7 @@ pub fn expected_signature(
     let mut settings = SigningSettings::default();
     // Sign exactly the headers the client listed: none is excluded.
     settings.excluded_headers = None;
+    apply_rules(&mut settings, rules);
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(authorization.region)
@@ -419,23 +530,52 @@ pub fn expected_signature(
     Ok(signature)
 }
 
+/// Sets the canonicalization `rules` asks for.
+fn apply_rules(settings: &mut SigningSettings, rules: SigningRules) {
+    if rules.literal_path {
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    }
+}
+
 /// The payload hash source: `x-amz-content-sha256` when sent (then it must be the
-/// hash of the body, or `UNSIGNED-PAYLOAD`), else the body bytes themselves.
-fn payload<'a>(request: &SignedRequest<'a>) -> Result<SignableBody<'a>, AuthError> {
+/// hash of a read body, or `UNSIGNED-PAYLOAD`), else the body bytes themselves; and
+/// what the reader of a deferred body must check.
+fn payload<'a>(
+    request: &SignedRequest<'a>,
+    body: BodyState<'a>,
+) -> Result<(SignableBody<'a>, Payload), AuthError> {
     let Some(declared) = request.headers.get(CONTENT_SHA256_HEADER) else {
-        return Ok(SignableBody::Bytes(request.body));
+        return match body {
+            BodyState::Read(bytes) => Ok((SignableBody::Bytes(bytes), Payload::Unsigned)),
+            BodyState::Deferred => Err(AuthError::Incomplete(
+                "Missing required header for this request: x-amz-content-sha256".into(),
+            )),
+        };
     };
     let declared = declared.to_str().map_err(|_| AuthError::mismatch())?;
     if declared == UNSIGNED_PAYLOAD {
-        return Ok(SignableBody::UnsignedPayload);
+        return Ok((SignableBody::UnsignedPayload, Payload::Unsigned));
     }
-    let actual = hex::encode(Sha256::digest(request.body));
+    let BodyState::Read(bytes) = body else {
+        let payload = Payload::declared(declared)?;
+        return Ok((SignableBody::Precomputed(declared.to_owned()), payload));
+    };
+    let actual = hex::encode(Sha256::digest(bytes));
     if !declared.eq_ignore_ascii_case(&actual) {
-        return Err(AuthError::InvalidSignature(
-            "The provided 'x-amz-content-sha256' header does not match what was computed.".into(),
-        ));
+        return Err(content_sha256_mismatch());
     }
-    Ok(SignableBody::Precomputed(declared.to_owned()))
+    Ok((
+        SignableBody::Precomputed(declared.to_owned()),
+        Payload::Unsigned,
+    ))
+}
+
+/// The error of a body whose SHA-256 is not the one `x-amz-content-sha256` declared.
+pub fn content_sha256_mismatch() -> AuthError {
+    AuthError::InvalidSignature(
+        "The provided 'x-amz-content-sha256' header does not match what was computed.".into(),
+    )
 }
 
 /// Whether `region` looks like a region name: lower-case letters and digits in

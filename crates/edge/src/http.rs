@@ -11,11 +11,14 @@
 //!    without one the request is shed ([`Rejection::Throttled`], "Rate exceeded"),
 //!    answered at once without reading its body (a shed request costs no wait for a
 //!    slow or large body); the connection is closed after that answer.
-//! 4. **Body**: read whole, bounded in size ([`Rejection::TooLarge`]) and time
-//!    ([`Rejection::BodyTimeout`]), so a client trickling a body holds only its own
-//!    connection and permit, and only for a bounded time.
-//! 5. **Authentication**, once: [`weir_auth::Authenticator::authenticate`] for the
-//!    service's signing name turns the raw request into a [`VerifiedPrincipal`].
+//! 4. **Body**: for a service taking it [`BodyMode::Buffered`], read whole, bounded
+//!    in size ([`Rejection::TooLarge`]) and time ([`Rejection::BodyTimeout`]), so a
+//!    client trickling a body holds only its own connection and permit, and only for a
+//!    bounded time. A service taking it [`BodyMode::Streamed`] (S3) gets it unread,
+//!    with the check its signature asks for ([`StreamedBody`]), and bounds it itself.
+//! 5. **Authentication**, once: [`weir_auth::Authenticator::authenticate`] (or
+//!    `authenticate_head` for a streamed body) for the service's signing name turns
+//!    the raw request into a [`weir_auth::VerifiedPrincipal`].
 //!    Nothing past this point sees an unverified request.
 //! 6. **Service**: [`Service::call`] with the [`VerifiedRequest`].
 //!
@@ -58,7 +61,9 @@ use tracing::Instrument;
 use weir_auth::{Authenticator, SignedRequest};
 
 use crate::limits::EdgeLimits;
-use crate::service::{ErrorCode, Rejection, Routes, Service, TARGET_HEADER, VerifiedRequest};
+use crate::service::{
+    BodyMode, ErrorCode, Rejection, Routes, Service, StreamedBody, TARGET_HEADER, VerifiedRequest,
+};
 
 /// Everything the edge serves: the services' routing table, pages for people and
 /// scrapers, and how requests are authenticated and bounded.
@@ -226,7 +231,7 @@ fn is_api_request(request: &Request) -> bool {
         || request
             .uri()
             .query()
-            .is_some_and(|q| q.contains("X-Amz-Credential="))
+            .is_some_and(|q| q.contains("X-Amz-Credential=") || weir_auth::sigv2::is_presigned(q))
 }
 
 /// The API handler: routed, counted, panics contained.
@@ -288,27 +293,60 @@ async fn admit(
         return response;
     };
     let _admitted = weir_metrics::request_admitted();
-    let body = match read_body(&parts.headers, body, limits).await {
-        Ok(body) => body,
-        Err(rejection) => return service.reject(&request_id, &rejection),
-    };
-    let signed = SignedRequest {
-        method: parts.method.as_str(),
-        uri: &parts.uri,
-        headers: &parts.headers,
-        body: &body,
-    };
-    let principal =
-        match shared
-            .auth
-            .authenticate(&signed, service.signing_name(), SystemTime::now())
-        {
-            Ok(principal) => principal,
-            Err(error) => {
-                tracing::debug!(%error, "request not authenticated");
-                return service.reject(&request_id, &Rejection::Unauthenticated(error));
+    let (principal, body, stream) = match service.body_mode(&parts) {
+        BodyMode::Buffered => {
+            let body = match read_body(&parts.headers, body, limits).await {
+                Ok(body) => body,
+                Err(rejection) => return service.reject(&request_id, &rejection),
+            };
+            let signed = SignedRequest {
+                method: parts.method.as_str(),
+                uri: &parts.uri,
+                headers: &parts.headers,
+                body: &body,
+            };
+            match shared
+                .auth
+                .authenticate(&signed, service.signing_name(), SystemTime::now())
+            {
+                Ok(principal) => (principal, body, None),
+                Err(error) => {
+                    tracing::debug!(%error, "request not authenticated");
+                    return service.reject(&request_id, &Rejection::Unauthenticated(error));
+                }
             }
-        };
+        }
+        BodyMode::Streamed { rules } => {
+            let signed = SignedRequest {
+                method: parts.method.as_str(),
+                uri: &parts.uri,
+                headers: &parts.headers,
+                body: &[],
+            };
+            match shared.auth.authenticate_head(
+                &signed,
+                service.signing_name(),
+                rules,
+                SystemTime::now(),
+            ) {
+                Ok((principal, payload)) => (
+                    principal,
+                    Bytes::new(),
+                    Some(StreamedBody { body, payload }),
+                ),
+                Err(error) => {
+                    tracing::debug!(%error, "request not authenticated");
+                    // The body is not read: the connection cannot carry another request.
+                    let mut response =
+                        service.reject(&request_id, &Rejection::Unauthenticated(error));
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    return response;
+                }
+            }
+        }
+    };
     let span = tracing::info_span!(
         "request",
         service = service.signing_name(),
@@ -323,6 +361,7 @@ async fn admit(
             principal,
             parts,
             body,
+            stream,
         })
         .instrument(span)
         .await

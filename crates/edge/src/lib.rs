@@ -22,4 +22,6 @@ mod service;
 
 pub use http::{Edge, request_id, serve};
 pub use limits::*;
-pub use service::{ErrorCode, Rejection, Routes, Service, TARGET_HEADER, VerifiedRequest};
+pub use service::{
+    BodyMode, ErrorCode, Rejection, Routes, Service, StreamedBody, TARGET_HEADER, VerifiedRequest,
+};

@@ -9,13 +9,13 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http::HeaderMap;
 use http::request::Parts;
-use weir_auth::VerifiedPrincipal;
 use weir_auth::sigv4::{AUTHORIZATION_HEADER, AuthError, parse_authorization};
+use weir_auth::{Payload, SigningRules, VerifiedPrincipal};
 
 /// Header naming the operation of an awsJson request (`AWSGlue.GetWorkflow`).
 pub const TARGET_HEADER: &str = "x-amz-target";
 
-/// A request the edge admitted, read whole and verified: what a service serves.
+/// A request the edge admitted and verified: what a service serves.
 pub struct VerifiedRequest {
     /// The id answered in the service's request-id header and logged with the request.
     pub request_id: String,
@@ -23,8 +23,34 @@ pub struct VerifiedRequest {
     pub principal: VerifiedPrincipal,
     /// Method, URI and headers as received.
     pub parts: Parts,
-    /// The body, as received.
+    /// The body, as received, when the service takes it [`BodyMode::Buffered`]; empty
+    /// when it takes it streamed.
     pub body: Bytes,
+    /// The unread body, when the service takes it [`BodyMode::Streamed`].
+    pub stream: Option<StreamedBody>,
+}
+
+/// A body the edge did not read: the service reads it, bounded as it sees fit, and
+/// must apply the [`Payload`] check the signature asks for before it acts on it.
+pub struct StreamedBody {
+    /// The body, as it arrives on the connection.
+    pub body: axum::body::Body,
+    /// What the signature says the body must satisfy.
+    pub payload: Payload,
+}
+
+/// How a service takes the bodies of its requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyMode {
+    /// Read whole by the edge within its size and time limits, and verified with the
+    /// signature (the awsJson services).
+    Buffered,
+    /// Handed over unread after the signature of the head is verified by `rules`
+    /// (S3: objects of any size, streamed).
+    Streamed {
+        /// The service's variations of SigV4.
+        rules: SigningRules,
+    },
 }
 
 /// Why the edge answered a request itself instead of handing it to its service. The
@@ -95,6 +121,11 @@ pub trait Service: Send + Sync + 'static {
     /// names none of this service's).
     fn operation(&self, parts: &Parts) -> &'static str;
 
+    /// How the service takes the body of this request; buffered unless it says so.
+    fn body_mode(&self, _parts: &Parts) -> BodyMode {
+        BodyMode::Buffered
+    }
+
     /// Serves one verified request. Errors are answered in the service's protocol with
     /// an [`ErrorCode`] extension; a panic is contained by the edge.
     fn call(&self, request: VerifiedRequest) -> BoxFuture<'_, Response>;
@@ -107,7 +138,8 @@ pub trait Service: Send + Sync + 'static {
 ///
 /// In order: the `X-Amz-Target` prefix of an awsJson request; else the signing name of
 /// its credential scope (the `Authorization` header or a presigned URL's
-/// `X-Amz-Credential`); else the fallback service.
+/// `X-Amz-Credential`, or `s3` for a version 2 presigned URL); else the fallback
+/// service.
 #[derive(Clone)]
 pub struct Routes {
     by_target: Vec<(&'static str, Arc<dyn Service>)>,
@@ -169,8 +201,13 @@ fn signing_name<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'
     {
         return parse_authorization(header).ok().map(|a| a.service);
     }
+    let query = query?;
+    // A version 2 presigned URL names no service: only S3 still accepts them.
+    if weir_auth::sigv2::is_presigned(query) {
+        return Some("s3");
+    }
     // A presigned URL: X-Amz-Credential=<key>%2F<date>%2F<region>%2F<service>%2Faws4_request.
-    let credential = query?
+    let credential = query
         .split('&')
         .find_map(|pair| pair.strip_prefix("X-Amz-Credential="))?;
     let mut scope = credential.split("%2F").flat_map(|part| part.split('/'));

@@ -196,7 +196,9 @@ pub fn rejection_error(rejection: &Rejection) -> EventsError {
             AuthError::MissingToken => EventsError::MissingAuthenticationToken(message),
             AuthError::Incomplete(_) => EventsError::IncompleteSignature(message),
             AuthError::UnrecognizedClient => EventsError::UnrecognizedClient(message),
-            AuthError::InvalidSignature(_) => EventsError::InvalidSignature(message),
+            AuthError::InvalidSignature(_) | AuthError::Expired => {
+                EventsError::InvalidSignature(message)
+            }
         },
         Rejection::NotServed => EventsError::UnknownOperation(
             "Weir serves EventBridge with POST / and an X-Amz-Target header.".into(),

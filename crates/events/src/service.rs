@@ -71,6 +71,7 @@ impl Service for EventsService {
                 principal,
                 parts,
                 body,
+                ..
             } = request;
             let name = match protocol::operation_name(target(&parts)) {
                 Ok(name) => name,

@@ -102,7 +102,9 @@ pub fn rejection_error(rejection: &Rejection) -> ApiError {
             AuthError::MissingToken => ApiError::MissingAuthenticationToken(message),
             AuthError::Incomplete(_) => ApiError::IncompleteSignature(message),
             AuthError::UnrecognizedClient => ApiError::UnrecognizedClient(message),
-            AuthError::InvalidSignature(_) => ApiError::InvalidSignature(message),
+            AuthError::InvalidSignature(_) | AuthError::Expired => {
+                ApiError::InvalidSignature(message)
+            }
         },
         Rejection::NotServed => ApiError::UnknownOperation(
             "Weir serves the AWS Glue API with POST / and an X-Amz-Target header.".into(),

@@ -44,6 +44,7 @@ impl Service for GlueService {
                 principal,
                 parts,
                 body,
+                ..
             } = request;
             let operation = match protocol::operation_name(target(&parts)) {
                 Ok(name) => name.to_owned(),

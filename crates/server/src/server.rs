@@ -17,6 +17,7 @@ use weir_glue::{App, GlueService, GlueSettings};
 use weir_orchestrator::schedule::Scheduler;
 use weir_orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
 use weir_resources::db::Db;
+use weir_s3::{S3Service, S3Settings};
 use weir_store::{Scope, StoreExt};
 
 use crate::config::Config;
@@ -188,9 +189,10 @@ impl Server {
     }
 }
 
-/// The edge in front of the services: EventBridge for `AWSEvents.` targets and
-/// `events` signatures, Glue for every other API request, and the pages — the
-/// console, `/metrics`, and the clock control when the clock is manual.
+/// The edge in front of the services: Glue (also for every API request that names no
+/// other service), EventBridge for `AWSEvents.` targets and `events` signatures, S3
+/// for requests signed for `s3`, and the pages — the console, `/metrics`, and the
+/// clock control when the clock is manual.
 fn edge(config: &Config, app: App, events: EventBus) -> Edge {
     let console = ConsoleSettings {
         served: config.listen.ip().is_loopback()
@@ -207,10 +209,17 @@ fn edge(config: &Config, app: App, events: EventBus) -> Edge {
         pages = pages.merge(weir_edge::clock_control::routes(app.clock().clone()));
     }
     let glue = Arc::new(GlueService::new(app));
+    let s3 = Arc::new(S3Service::new(S3Settings {
+        root: config.s3_dir.clone(),
+        default_account: config.account.clone(),
+        default_region: config.region.clone(),
+        max_object_bytes: weir_s3::DEFAULT_MAX_OBJECT_BYTES,
+    }));
     Edge {
         routes: Routes::new(glue.clone())
             .json("AWSGlue.", glue)
-            .json("AWSEvents.", Arc::new(EventsService::new(events))),
+            .json("AWSEvents.", Arc::new(EventsService::new(events)))
+            .rest(s3),
         pages,
         auth: config.auth.clone(),
         limits: config.limits.clone(),

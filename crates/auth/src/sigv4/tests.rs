@@ -106,6 +106,7 @@ fn published_aws_vectors_verify() {
     let policy = Policy {
         service: "service",
         max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+        rules: SigningRules::default(),
     };
     for (name, text, with_token) in VECTORS {
         let token = with_token.then(|| VECTOR_TOKEN.to_owned());
@@ -621,6 +622,50 @@ fn wire_code(error: &AuthError) -> &'static str {
         AuthError::MissingToken => "MissingAuthenticationTokenException",
         AuthError::Incomplete(_) => "IncompleteSignatureException",
         AuthError::UnrecognizedClient => "UnrecognizedClientException",
-        AuthError::InvalidSignature(_) => "InvalidSignatureException",
+        AuthError::InvalidSignature(_) | AuthError::Expired => "InvalidSignatureException",
     }
+}
+
+/// The example of AWS's "Signature Calculations for the Authorization Header:
+/// Transferring Payload in Multiple Chunks": 65 KiB of `a` in a 64 KiB and a 1 KiB chunk.
+#[test]
+fn chunk_signatures_chain_as_in_the_aws_example() {
+    let signed_at = parse_amz_date("20130524T000000Z").expect("date");
+    let key = aws_sigv4::sign::v4::generate_signing_key(
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        signed_at,
+        "us-east-1",
+        "s3",
+    );
+    let mut signer = ChunkSigner {
+        key: key.as_ref().to_vec(),
+        amz_date: "20130524T000000Z".into(),
+        scope: "20130524/us-east-1/s3/aws4_request".into(),
+        previous: "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9".into(),
+    };
+    let hash = |data: &[u8]| hex::encode(Sha256::digest(data));
+    signer
+        .verify_chunk_hash(
+            &hash(&[b'a'; 65536]),
+            "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648",
+        )
+        .expect("first chunk");
+    let mut forged = signer.clone();
+    assert!(
+        forged
+            .verify_chunk_hash(&hash(&[b'b'; 1024]), "00")
+            .is_err()
+    );
+    signer
+        .verify_chunk_hash(
+            &hash(&[b'a'; 1024]),
+            "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497",
+        )
+        .expect("second chunk");
+    signer
+        .verify_chunk_hash(
+            &hash(b""),
+            "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9",
+        )
+        .expect("final chunk");
 }
