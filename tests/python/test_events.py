@@ -375,3 +375,74 @@ def test_sigkill_during_a_burst_loses_and_repeats_no_acknowledged_event(weir, gl
     assert len(ids) == len(set(ids)), "an event is in two runs"
     # Only the call in flight at the kill may have committed without an answer.
     assert len(ids) - len(acked) <= 5
+
+
+# -- S3 object events ---------------------------------------------------------------------------
+def s3_client(server):
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=server.endpoint,
+        region_name=weirtest.REGION,
+        aws_access_key_id=weirtest.ACCESS_KEY,
+        aws_secret_access_key=weirtest.SECRET_KEY,
+        config=weirtest.client_config(),
+    )
+
+
+def test_objects_landing_in_s3_start_one_batched_run(weir, glue, events, scripts):
+    """Three objects put under `in/` of a bucket that sends its events to EventBridge,
+    a rule for that bucket and prefix, an EVENT trigger with BatchSize 3: one run with
+    the three events; an object under `out/` starts nothing."""
+    s3 = s3_client(weir)
+    s3.create_bucket(Bucket="landing")
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(
+        Bucket="landing")
+    s3.put_bucket_notification_configuration(
+        Bucket="landing", NotificationConfiguration={"EventBridgeConfiguration": {}})
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(
+        Bucket="landing")
+    event_workflow(glue, scripts, "ingest", 3)
+    route(events, "landing-in", {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": ["landing"]}, "object": {"key": [{"prefix": "in/"}]}},
+    }, "ingest")
+
+    s3.put_object(Bucket="landing", Key="out/ignored.csv", Body=b"x")
+    for name in ["a", "b"]:
+        s3.put_object(Bucket="landing", Key=f"in/{name}.csv", Body=b"1,2\n")
+    assert runs_of(glue, "ingest") == [], "two of three events: no run yet"
+    s3.put_object(Bucket="landing", Key="in/c.csv", Body=b"3,4\n")
+    (run,) = wait_runs(glue, "ingest", 1)
+    assert run["StartingEventBatchCondition"] == {"BatchSize": 3}
+    ids = event_ids(run)
+    assert len(ids) == 3 and len(set(ids)) == 3
+    # Nothing else is pending: the `out/` object matched no rule, and a window later
+    # there is still one run.
+    weir.advance_clock(900_000)
+    assert len(runs_of(glue, "ingest")) == 1
+
+    # Deletions are events too (Object Deleted), and a bucket without the
+    # configuration emits none.
+    route(events, "landing-deleted", {
+        "source": ["aws.s3"], "detail-type": ["Object Deleted"],
+        "detail": {"reason": ["DeleteObject"]},
+    }, "ingest")
+    s3.create_bucket(Bucket="quiet")
+    for key in ["in/x.csv", "in/y.csv", "in/z.csv"]:
+        s3.put_object(Bucket="quiet", Key=key, Body=b"q")
+    s3.delete_object(Bucket="landing", Key="in/a.csv")
+    weir.advance_clock(900_000)
+    runs = wait_runs(glue, "ingest", 2)
+    assert len(runs) == 2
+    assert runs[0]["StartingEventBatchCondition"] == {"BatchWindow": 900}
+    assert len(event_ids(runs[0])) == 1
+
+    # SNS, SQS and Lambda destinations are not served.
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        s3.put_bucket_notification_configuration(
+            Bucket="landing",
+            NotificationConfiguration={"QueueConfigurations": [{
+                "QueueArn": "arn:aws:sqs:us-east-1:123456789012:q", "Events": ["s3:ObjectCreated:*"],
+            }]})
+    assert error_code(refused) == "InvalidArgument"

@@ -8,18 +8,22 @@
 //! - [`storage`]: buckets, objects and multipart uploads as files, durably, with
 //!   ownership and metadata beside the tree (its invariants are documented there);
 //! - [`ops`]: the operations, answering REST-XML;
-//! - [`error`]: S3's errors.
+//! - [`error`]: S3's errors;
+//! - [`notify`]: object events to EventBridge, for buckets configured to send them.
 //!
 //! Requests are verified once, by the edge (SigV4 with S3's rules: literal paths,
 //! presigned URLs, streamed payloads); this crate applies the payload checks the
 //! signature asks for while it reads the body.
 //!
-//! May depend on: `weir-edge`, `weir-auth`. Must not: know Glue or the store.
+//! May depend on: `weir-edge`, `weir-auth`, and for object events `weir-resources`
+//! (the event sink and the store bridge), `weir-store` (scopes) and `weir-clock`. Must
+//! not: know Glue or EventBridge (events leave through the sink the binary hands over).
 
 #![warn(missing_docs)]
 
 pub mod body;
 pub mod error;
+pub mod notify;
 pub mod ops;
 pub mod request;
 pub mod storage;
@@ -36,6 +40,7 @@ use weir_auth::SigningRules;
 use weir_edge::{BodyMode, Rejection, Service, VerifiedRequest};
 
 use crate::error::S3Error;
+use crate::notify::Notifier;
 use crate::request::Query;
 use crate::storage::Storage;
 
@@ -60,6 +65,7 @@ pub struct S3Settings {
 /// The S3 service.
 pub struct S3Service {
     storage: Arc<Storage>,
+    notifier: Option<Arc<Notifier>>,
     max_object_bytes: u64,
 }
 
@@ -72,7 +78,17 @@ impl S3Service {
                 &settings.default_account,
                 &settings.default_region,
             )),
+            notifier: None,
             max_object_bytes: settings.max_object_bytes,
+        }
+    }
+
+    /// Sends the object events of buckets configured for EventBridge through
+    /// `notifier`.
+    pub fn with_events(self, notifier: Notifier) -> Self {
+        Self {
+            notifier: Some(Arc::new(notifier)),
+            ..self
         }
     }
 }
@@ -107,6 +123,7 @@ impl Service for S3Service {
     fn call(&self, request: VerifiedRequest) -> BoxFuture<'_, Response> {
         Box::pin(ops::handle(
             self.storage.clone(),
+            self.notifier.clone(),
             self.max_object_bytes,
             request,
         ))

@@ -19,6 +19,7 @@ use weir_edge::{StreamedBody, VerifiedRequest};
 
 use crate::body::{self, Received, Sink};
 use crate::error::{S3Error, S3Result};
+use crate::notify::{Notifier, ObjectChange, Requester};
 use crate::request::{self, Operation, Query, Target};
 use crate::storage::{self, BucketInfo, ObjectInfo, ObjectMeta, Storage};
 use crate::xml::{self, Document};
@@ -53,6 +54,8 @@ const URL_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
 /// One request being served.
 struct Call {
     storage: Arc<Storage>,
+    notifier: Option<Arc<Notifier>>,
+    request_id: String,
     max_object_bytes: u64,
     principal: VerifiedPrincipal,
     parts: Parts,
@@ -66,6 +69,7 @@ struct Call {
 /// Serves one verified S3 request.
 pub async fn handle(
     storage: Arc<Storage>,
+    notifier: Option<Arc<Notifier>>,
     max_object_bytes: u64,
     request: VerifiedRequest,
 ) -> Response {
@@ -86,6 +90,8 @@ pub async fn handle(
         let operation = request::operation(&parts, &target, &query)?;
         let call = Call {
             storage,
+            notifier,
+            request_id: request_id.clone(),
             max_object_bytes,
             principal,
             parts,
@@ -230,6 +236,16 @@ fn object_headers(response: &mut Response, info: &ObjectInfo) {
     }
 }
 
+/// The change of an object written by `reason`.
+fn created(key: String, object: &ObjectInfo, reason: &'static str) -> ObjectChange {
+    ObjectChange::Created {
+        key,
+        size: object.size,
+        etag: object.meta.etag.clone(),
+        reason,
+    }
+}
+
 fn url_encode(text: &str) -> String {
     utf8_percent_encode(text, URL_ENCODED).to_string()
 }
@@ -266,6 +282,57 @@ impl Call {
             return Err(S3Error::access_denied());
         }
         Ok(info)
+    }
+
+    /// Hands `changes` of `bucket` to EventBridge if the bucket sends its events there
+    /// (read afresh: the configuration may have changed since the request began).
+    async fn notify(&self, bucket: &str, changes: Vec<ObjectChange>) -> S3Result<()> {
+        let Some(notifier) = &self.notifier else {
+            return Ok(());
+        };
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let storage = self.storage.clone();
+        let name = bucket.to_owned();
+        let Some(info) = blocking(move || storage.bucket(&name)).await? else {
+            return Ok(());
+        };
+        let requester = Requester {
+            request_id: &self.request_id,
+            account: &self.principal.account,
+        };
+        notifier.emit(&info, changes, &requester).await
+    }
+
+    /// PutBucketNotificationConfiguration: only an `EventBridgeConfiguration` (or an
+    /// empty configuration, which turns events off) is accepted.
+    async fn put_notification(&mut self) -> S3Result<Response> {
+        let info = self.owned_bucket().await?;
+        let body = self.small_body().await?;
+        let doc = xml::parse(&body)?;
+        if doc.name != "NotificationConfiguration" {
+            return Err(S3Error::malformed_xml());
+        }
+        const OTHER_DESTINATIONS: [&str; 4] = [
+            "TopicConfiguration",
+            "QueueConfiguration",
+            "CloudFunctionConfiguration",
+            "LambdaFunctionConfiguration",
+        ];
+        if OTHER_DESTINATIONS
+            .iter()
+            .any(|d| doc.all(d).next().is_some())
+        {
+            return Err(S3Error::invalid_argument(
+                "Weir delivers bucket notifications to EventBridge only \
+                 (EventBridgeConfiguration); SNS, SQS and Lambda destinations are not served.",
+            ));
+        }
+        let on = doc.all("EventBridgeConfiguration").next().is_some();
+        let storage = self.storage.clone();
+        blocking(move || storage.set_eventbridge(&info, on)).await?;
+        Ok(empty(StatusCode::OK))
     }
 
     /// Takes the unread body (once).
@@ -351,6 +418,19 @@ impl Call {
                     ),
                 ))
             }
+            Operation::GetBucketNotificationConfiguration => {
+                let info = self.owned_bucket().await?;
+                let mut doc = Document::new("NotificationConfiguration");
+                if info.eventbridge {
+                    doc.open("EventBridgeConfiguration")
+                        .close("EventBridgeConfiguration");
+                }
+                Ok(xml_response(
+                    StatusCode::OK,
+                    doc.finish("NotificationConfiguration"),
+                ))
+            }
+            Operation::PutBucketNotificationConfiguration => self.put_notification().await,
             Operation::ListObjectsV2 => self.list_objects(true).await,
             Operation::ListObjects => self.list_objects(false).await,
             Operation::ListMultipartUploads => self.list_uploads().await,
@@ -362,7 +442,13 @@ impl Call {
                 let info = self.owned_bucket().await?;
                 let key = self.key()?;
                 let storage = self.storage.clone();
-                blocking(move || storage.delete(&info.name, &key)).await?;
+                let (name, deleted) = (info.name.clone(), key.clone());
+                blocking(move || storage.delete(&name, &deleted)).await?;
+                let change = ObjectChange::Deleted {
+                    key,
+                    reason: "DeleteObject",
+                };
+                self.notify(&info.name, vec![change]).await?;
                 Ok(empty(StatusCode::NO_CONTENT))
             }
             Operation::CreateMultipartUpload => self.create_upload().await,
@@ -433,7 +519,10 @@ impl Call {
         meta.etag = hex::encode(received.md5);
         meta.checksum = received.checksum.clone();
         let storage = self.storage.clone();
-        let object = blocking(move || storage.commit(&info.name, &key, &temp, meta)).await?;
+        let (name, written) = (info.name.clone(), key.clone());
+        let object = blocking(move || storage.commit(&name, &written, &temp, meta)).await?;
+        self.notify(&info.name, vec![created(key, &object, "PutObject")])
+            .await?;
         let mut response = empty(StatusCode::OK);
         set(&mut response, "etag", &quoted(&object.meta.etag));
         if let Some(checksum) = &received.checksum {
@@ -577,6 +666,7 @@ impl Call {
             .header("x-amz-metadata-directive")
             .is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
         let new_meta = meta_from(&self.parts.headers);
+        let (target_bucket, target_key) = (bucket.name.clone(), key.clone());
         let object = blocking(move || {
             storage.owned_bucket(&source_bucket, &account)?;
             let (mut file, info) = storage.open(&source_bucket, &source_key)?;
@@ -606,9 +696,11 @@ impl Call {
             let mut meta = if replace { new_meta } else { info.meta.clone() };
             meta.etag = etag;
             meta.checksum = info.meta.checksum.clone();
-            storage.commit(&bucket.name, &key, &temp, meta)
+            storage.commit(&target_bucket, &target_key, &temp, meta)
         })
         .await?;
+        self.notify(&bucket.name, vec![created(key, &object, "CopyObject")])
+            .await?;
         let mut doc = Document::new("CopyObjectResult");
         doc.element("LastModified", &iso8601(object.modified))
             .element("ETag", &quoted(&object.meta.etag));
@@ -632,16 +724,26 @@ impl Call {
             return Err(S3Error::malformed_xml());
         }
         let storage = self.storage.clone();
+        let name = bucket.name.clone();
         let outcomes = blocking(move || {
             Ok(keys
                 .into_iter()
                 .map(|key| {
-                    let outcome = storage.delete(&bucket.name, &key);
+                    let outcome = storage.delete(&name, &key);
                     (key, outcome)
                 })
                 .collect::<Vec<_>>())
         })
         .await?;
+        let changes = outcomes
+            .iter()
+            .filter(|(_, outcome)| outcome.is_ok())
+            .map(|(key, _)| ObjectChange::Deleted {
+                key: key.clone(),
+                reason: "DeleteObjects",
+            })
+            .collect();
+        self.notify(&bucket.name, changes).await?;
         let mut doc = Document::new("DeleteResult");
         for (key, outcome) in outcomes {
             match outcome {
@@ -860,6 +962,11 @@ impl Call {
         let storage = self.storage.clone();
         let (bucket, key) = (upload.bucket.clone(), upload.key.clone());
         let object = blocking(move || storage.complete(&upload, &chosen)).await?;
+        self.notify(
+            &bucket,
+            vec![created(key.clone(), &object, "CompleteMultipartUpload")],
+        )
+        .await?;
         let host = self.header("host").unwrap_or("localhost").to_owned();
         let mut doc = Document::new("CompleteMultipartUploadResult");
         doc.element(

@@ -132,6 +132,10 @@ pub enum Operation {
     DeleteBucket,
     /// `GET /bucket?location`.
     GetBucketLocation,
+    /// `GET /bucket?notification`.
+    GetBucketNotificationConfiguration,
+    /// `PUT /bucket?notification`.
+    PutBucketNotificationConfiguration,
     /// `GET /bucket?list-type=2`.
     ListObjectsV2,
     /// `GET /bucket`.
@@ -171,6 +175,8 @@ impl Operation {
             Operation::HeadBucket => "HeadBucket",
             Operation::DeleteBucket => "DeleteBucket",
             Operation::GetBucketLocation => "GetBucketLocation",
+            Operation::GetBucketNotificationConfiguration => "GetBucketNotificationConfiguration",
+            Operation::PutBucketNotificationConfiguration => "PutBucketNotificationConfiguration",
             Operation::ListObjectsV2 => "ListObjectsV2",
             Operation::ListObjects => "ListObjects",
             Operation::ListMultipartUploads => "ListMultipartUploads",
@@ -190,7 +196,7 @@ impl Operation {
 }
 
 /// Bucket sub-resources S3 has and Weir does not serve (answered NotImplemented).
-const UNSERVED_SUBRESOURCES: [&str; 22] = [
+const UNSERVED_SUBRESOURCES: [&str; 21] = [
     "acl",
     "accelerate",
     "analytics",
@@ -201,7 +207,6 @@ const UNSERVED_SUBRESOURCES: [&str; 22] = [
     "lifecycle",
     "logging",
     "metrics",
-    "notification",
     "object-lock",
     "ownershipControls",
     "policy",
@@ -234,6 +239,12 @@ pub fn operation(parts: &Parts, target: &Target, query: &Query) -> S3Result<Oper
             _ => return Err(not_allowed()),
         },
         (Some(_), None) => match *method {
+            Method::GET if query.has("notification") => {
+                Operation::GetBucketNotificationConfiguration
+            }
+            Method::PUT if query.has("notification") => {
+                Operation::PutBucketNotificationConfiguration
+            }
             Method::PUT => Operation::CreateBucket,
             Method::HEAD => Operation::HeadBucket,
             Method::DELETE => Operation::DeleteBucket,

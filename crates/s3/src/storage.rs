@@ -64,6 +64,10 @@ pub struct BucketInfo {
     pub region: String,
     /// Creation time, seconds since the epoch.
     pub created: u64,
+    /// Whether its object events go to EventBridge (PutBucketNotificationConfiguration
+    /// with `EventBridgeConfiguration`).
+    #[serde(default)]
+    pub eventbridge: bool,
 }
 
 /// What an object's file cannot carry.
@@ -309,6 +313,7 @@ impl Storage {
                 owner: self.default_account.clone(),
                 region: self.default_region.clone(),
                 created: stat.modified().map_or(0, secs),
+                eventbridge: false,
             },
         }))
     }
@@ -385,10 +390,22 @@ impl Storage {
             owner: account.to_owned(),
             region: region.to_owned(),
             created: secs(SystemTime::now()),
+            eventbridge: false,
         };
         let record = serde_json::to_vec(&info).map_err(S3Error::internal)?;
         write_durably(&self.owner_record(bucket), &record).map_err(S3Error::internal)?;
         sync_dir(&self.root).map_err(S3Error::internal)
+    }
+
+    /// Records whether the object events of `bucket` (as `info` describes it) go to
+    /// EventBridge; durable when this returns.
+    pub fn set_eventbridge(&self, info: &BucketInfo, on: bool) -> S3Result<()> {
+        let record = BucketInfo {
+            eventbridge: on,
+            ..info.clone()
+        };
+        let bytes = serde_json::to_vec(&record).map_err(S3Error::internal)?;
+        write_durably(&self.owner_record(&info.name), &bytes).map_err(S3Error::internal)
     }
 
     /// Deletes `bucket`, which must hold no object.

@@ -17,6 +17,7 @@ use weir_glue::{App, GlueService, GlueSettings};
 use weir_orchestrator::schedule::Scheduler;
 use weir_orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
 use weir_resources::db::Db;
+use weir_s3::notify::Notifier;
 use weir_s3::{S3Service, S3Settings};
 use weir_store::{Scope, StoreExt};
 
@@ -208,13 +209,22 @@ fn edge(config: &Config, app: App, events: EventBus) -> Edge {
     if app.clock().is_manual() {
         pages = pages.merge(weir_edge::clock_control::routes(app.clock().clone()));
     }
+    // S3 hands the object events of buckets configured for EventBridge to the bus.
+    let notifier = Notifier::new(
+        app.db().clone(),
+        Arc::new(events.clone()),
+        app.clock().clone(),
+    );
     let glue = Arc::new(GlueService::new(app));
-    let s3 = Arc::new(S3Service::new(S3Settings {
-        root: config.s3_dir.clone(),
-        default_account: config.account.clone(),
-        default_region: config.region.clone(),
-        max_object_bytes: weir_s3::DEFAULT_MAX_OBJECT_BYTES,
-    }));
+    let s3 = Arc::new(
+        S3Service::new(S3Settings {
+            root: config.s3_dir.clone(),
+            default_account: config.account.clone(),
+            default_region: config.region.clone(),
+            max_object_bytes: weir_s3::DEFAULT_MAX_OBJECT_BYTES,
+        })
+        .with_events(notifier),
+    );
     Edge {
         routes: Routes::new(glue.clone())
             .json("AWSGlue.", glue)
