@@ -3,7 +3,7 @@
 #
 #   ./scripts/bench.sh [SECTION...] [-- weir-bench options]
 #
-# SECTION is any of: api durability transitions scale events memory (default: all, in
+# SECTION is any of: api durability transitions scale events s3 memory (default: all, in
 # that order). Examples:
 #   ./scripts/bench.sh                      # the whole suite (≈ 10–15 minutes)
 #   ./scripts/bench.sh api transitions      # two sections

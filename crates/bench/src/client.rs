@@ -54,9 +54,13 @@ pub struct Signer {
 /// and body. Cheap to turn into an [`http::Request`] again and again.
 #[derive(Clone)]
 pub struct Signed {
+    /// The method (`POST` for awsJson services).
+    method: Method,
+    /// The path and query (`/` for awsJson services).
+    uri: http::Uri,
     /// Every header to send, signature included.
     headers: HeaderMap,
-    /// The exact body that was hashed.
+    /// The exact body that was hashed (or sent unsigned).
     body: Bytes,
 }
 
@@ -64,10 +68,77 @@ impl Signed {
     /// A fresh `http::Request` carrying this signed request.
     pub fn to_request(&self) -> Request<Full<Bytes>> {
         let mut request = Request::new(Full::new(self.body.clone()));
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = http::Uri::from_static("/");
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
         request
+    }
+}
+
+/// Signs path-style S3 requests for one server address, with `UNSIGNED-PAYLOAD` (as the
+/// SDKs do over TLS-less endpoints for large bodies), so a pool can reuse one body.
+#[derive(Clone)]
+pub struct S3Signer {
+    identity: Identity,
+    host: String,
+}
+
+impl S3Signer {
+    /// A signer for S3 requests to `addr`.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            identity: Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "weir-bench").into(),
+            host: addr.to_string(),
+        }
+    }
+
+    /// Signs `method path` (path-style: `/bucket/key`) carrying `body`, now.
+    pub fn sign(&self, method: Method, path: &str, body: Bytes) -> Result<Signed> {
+        const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
+        let uri = format!("http://{}{path}", self.host);
+        let length = body.len().to_string();
+        let unsigned = [
+            ("host", self.host.as_str()),
+            ("x-amz-content-sha256", UNSIGNED),
+            ("content-length", length.as_str()),
+        ];
+        let mut settings = SigningSettings::default();
+        settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::NoHeader;
+        settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode =
+            aws_sigv4::http_request::UriPathNormalizationMode::Disabled;
+        let params = v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(REGION)
+            .name("s3")
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .context("signing parameters")?
+            .into();
+        let signable = SignableRequest::new(
+            method.as_str(),
+            &uri,
+            unsigned.iter().copied(),
+            SignableBody::UnsignedPayload,
+        )
+        .context("signable request")?;
+        let (instructions, _signature) = sign(signable, &params)
+            .context("SigV4 signing")?
+            .into_parts();
+        let mut headers = HeaderMap::with_capacity(6);
+        for (name, value) in unsigned.iter().copied().chain(instructions.headers()) {
+            headers.insert(
+                HeaderName::from_bytes(name.as_bytes())?,
+                HeaderValue::from_str(value)?,
+            );
+        }
+        Ok(Signed {
+            method,
+            uri: path.parse().context("request path")?,
+            headers,
+            body,
+        })
     }
 }
 
@@ -133,6 +204,8 @@ impl Signer {
             );
         }
         Ok(Signed {
+            method: Method::POST,
+            uri: http::Uri::from_static("/"),
             headers,
             body: Bytes::from(body),
         })

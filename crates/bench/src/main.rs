@@ -17,6 +17,8 @@
 //! - `events` — PutEvents entries/s at 1 and 16 connections with every event durably
 //!   batched, and the latency from the PutEvents call that completes a batch to the
 //!   StartedOn of the run it starts;
+//! - `s3` — PutObject and GetObject of 4 KiB and 64 MiB objects at 1 and 16
+//!   connections against Weir and moto_server, beside the disk's `dd` throughput;
 //! - `memory` — resident memory at rest with 10,000 workflows, after the loads, and
 //!   after a restart on the same data.
 
@@ -151,15 +153,18 @@ enum Section {
     Memory,
     /// EventBridge: PutEvents throughput, batch-complete → run start latency.
     Events,
+    /// S3: PutObject and GetObject throughput against Weir, moto and the disk.
+    S3,
 }
 
 /// Every section, in the default order.
-const ALL_SECTIONS: [Section; 6] = [
+const ALL_SECTIONS: [Section; 7] = [
     Section::Api,
     Section::Durability,
     Section::Transitions,
     Section::Scale,
     Section::Events,
+    Section::S3,
     Section::Memory,
 ];
 
@@ -241,6 +246,7 @@ async fn run(args: RunArgs) -> Result<bool> {
             Section::Scale => sections::scale::run(&mut ctx, &mut report).await,
             Section::Memory => sections::memory::run(&mut ctx, &mut report).await,
             Section::Events => sections::events::run(&mut ctx, &mut report).await,
+            Section::S3 => sections::s3::run(&mut ctx, &mut report).await,
         };
         if let Err(error) = &result {
             eprintln!("weir-bench: section {section:?} failed: {error:#}");

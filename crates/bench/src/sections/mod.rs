@@ -4,6 +4,7 @@ pub mod api;
 pub mod durability;
 pub mod events;
 pub mod memory;
+pub mod s3;
 pub mod scale;
 pub mod transitions;
 

@@ -1,0 +1,209 @@
+//! S3: PutObject and GetObject of small and large objects against Weir (durable puts)
+//! and moto_server's S3 (in memory), beside the disk's own sequential write (with
+//! fsync) and read throughput, measured with `dd` in the same run.
+
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use http::Method;
+
+use super::Ctx;
+use crate::client::S3Signer;
+use crate::load::{self, LoadResult, Plan, Source};
+use crate::report::{Report, Table, ms, rate};
+use crate::servers::Server;
+
+/// Object sizes measured: 4 KiB and 64 MiB.
+const SIZES: [(usize, &str); 2] = [(4 * 1024, "4 KiB"), (64 * 1024 * 1024, "64 MiB")];
+/// Connection counts.
+const CONNECTIONS: [usize; 2] = [1, 16];
+/// Requests per measurement of the 64 MiB objects (a timed run would be a handful).
+const LARGE_REQUESTS: u64 = 32;
+/// Distinct keys each measurement cycles over.
+const KEYS: usize = 64;
+/// Size of the file `dd` writes and reads for the disk ceiling.
+const DD_MIB: usize = 256;
+
+/// Runs the section.
+pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
+    report.section("S3: PutObject and GetObject");
+    report.note(
+        "Path-style requests signed with SigV4 and `UNSIGNED-PAYLOAD` (so a pool of \
+         requests signed before the run can be cycled), over keep-alive HTTP/1.1. Weir \
+         acknowledges a PutObject after the object's file and sidecar are fsynced and \
+         renamed into place (directory fsynced); moto_server keeps objects in memory. \
+         4 KiB runs last the run's duration; 64 MiB runs send 32 requests. GetObject \
+         reads objects the same run put. MB/s is object bytes moved per second. The disk \
+         ceiling is `dd` of a 256 MiB file: written with `conv=fsync`, then read back \
+         (from the page cache unless caches could be dropped, as the note says).",
+    );
+    let ceiling = disk_ceiling(ctx)?;
+    report.note(&ceiling.describe());
+    let data_dir = ctx.data_dir("s3");
+    let weir = Server::weir(&ctx.weir, &data_dir)?;
+    let moto = match &ctx.moto {
+        Some(bin) => Some(Server::moto(bin, &ctx.work.join("moto-s3.log"))?),
+        None => None,
+    };
+    let mut table = Table::new(&[
+        "server", "op", "size", "conns", "req/s", "MB/s", "p50", "p99", "vs disk",
+    ]);
+    for server in std::iter::once(&weir).chain(moto.as_ref()) {
+        create_bucket(server).await?;
+        for (size, label) in SIZES {
+            for connections in CONNECTIONS {
+                for op in [Method::PUT, Method::GET] {
+                    let result = measure(ctx, server, op.clone(), size, connections).await?;
+                    result.ensure_clean(&format!("{} {op} {label}", server.name))?;
+                    let mb_s = result.rate() * size as f64 / 1e6;
+                    let disk = if op == Method::PUT {
+                        ceiling.write_mb_s
+                    } else {
+                        ceiling.read_mb_s
+                    };
+                    table.row(vec![
+                        server.name.to_string(),
+                        if op == Method::PUT {
+                            "PutObject"
+                        } else {
+                            "GetObject"
+                        }
+                        .into(),
+                        label.into(),
+                        connections.to_string(),
+                        rate(result.rate()),
+                        format!("{mb_s:.1}"),
+                        ms(result.quantile_ms(0.50)),
+                        ms(result.quantile_ms(0.99)),
+                        format!("{:.0}%", 100.0 * mb_s / disk.max(f64::MIN_POSITIVE)),
+                    ]);
+                }
+            }
+        }
+    }
+    report.table(&table);
+    weir.stop()?;
+    if let Some(moto) = moto {
+        moto.stop()?;
+    } else {
+        report.note("moto_server is not installed: its rows are missing.");
+    }
+    Ok(())
+}
+
+/// PutObject (or GetObject of what the puts wrote) of `size`-byte objects.
+async fn measure(
+    ctx: &Ctx,
+    server: &Server,
+    op: Method,
+    size: usize,
+    connections: usize,
+) -> Result<LoadResult> {
+    let signer = S3Signer::new(server.addr);
+    let body = Bytes::from(vec![b'w'; size]);
+    let pool = (0..KEYS)
+        .map(|i| {
+            let path = format!("/bench/{size}/{i}");
+            if op == Method::PUT {
+                signer.sign(Method::PUT, &path, body.clone())
+            } else {
+                signer.sign(Method::GET, &path, Bytes::new())
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let plan = if size > 1024 * 1024 {
+        Plan::counted(connections, LARGE_REQUESTS, Duration::from_secs(600))
+    } else {
+        Plan::timed(connections, ctx.duration)
+    };
+    if size <= 1024 * 1024 {
+        load::run(
+            server.addr,
+            Source::Cycle(pool.clone()),
+            Plan::timed(connections, ctx.warmup),
+            None,
+        )
+        .await?;
+    }
+    load::run(server.addr, Source::Cycle(pool), plan, Some(server.pid())).await
+}
+
+/// Creates the bucket the measurements use.
+async fn create_bucket(server: &Server) -> Result<()> {
+    let signed = S3Signer::new(server.addr).sign(Method::PUT, "/bench", Bytes::new())?;
+    let mut sender = crate::client::connect(server.addr).await?;
+    let response = sender.send_request(signed.to_request()).await?;
+    let status = response.status();
+    if !status.is_success() {
+        bail!("creating the bucket on {} answered {status}", server.name);
+    }
+    Ok(())
+}
+
+/// The disk's sequential throughput, as `dd` measures it.
+struct DiskCeiling {
+    write_mb_s: f64,
+    read_mb_s: f64,
+    cold_read: bool,
+}
+
+impl DiskCeiling {
+    fn describe(&self) -> String {
+        format!(
+            "Disk ceiling (dd, {DD_MIB} MiB): write with fsync {:.1} MB/s; read {:.1} MB/s ({}).",
+            self.write_mb_s,
+            self.read_mb_s,
+            if self.cold_read {
+                "caches dropped first"
+            } else {
+                "caches could not be dropped: a page-cache read"
+            }
+        )
+    }
+}
+
+fn disk_ceiling(ctx: &Ctx) -> Result<DiskCeiling> {
+    std::fs::create_dir_all(&ctx.work)?;
+    let file = ctx.work.join("dd-ceiling");
+    let of = format!("of={}", file.display());
+    let count = format!("count={DD_MIB}");
+    let write = dd(&["if=/dev/zero", &of, "bs=1M", &count, "conv=fsync"])?;
+    let cold_read = std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok();
+    let read = dd(&[&format!("if={}", file.display()), "of=/dev/null", "bs=1M"])?;
+    let _ = std::fs::remove_file(&file);
+    Ok(DiskCeiling {
+        write_mb_s: write,
+        read_mb_s: read,
+        cold_read,
+    })
+}
+
+/// Runs `dd` and returns the MB/s it reports (bytes over seconds from its last line).
+fn dd(args: &[&str]) -> Result<f64> {
+    let output = Command::new("dd")
+        .args(args)
+        .output()
+        .context("running dd")?;
+    if !output.status.success() {
+        bail!(
+            "dd {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // "268435456 bytes (268 MB, 256 MiB) copied, 1.23 s, 218 MB/s"
+    let text = String::from_utf8_lossy(&output.stderr);
+    let line = text.lines().last().unwrap_or_default();
+    let bytes: f64 = line
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .with_context(|| format!("dd's summary: {line}"))?;
+    let seconds: f64 = line
+        .split(", ")
+        .find_map(|part| part.strip_suffix(" s"))
+        .and_then(|s| s.trim().parse().ok())
+        .with_context(|| format!("dd's summary: {line}"))?;
+    Ok(bytes / seconds.max(f64::MIN_POSITIVE) / 1e6)
+}
