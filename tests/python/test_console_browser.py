@@ -138,3 +138,71 @@ def test_stop_a_long_run_from_the_page(weir, glue, scripts, browser):
     browser.wait_node_state("sleeper", "stopped")
     run = glue.get_workflow_run(Name="long", RunId=run_id)["Run"]
     assert run["Status"] == "STOPPED"
+
+
+def test_jobs_triggers_crawlers_and_run_properties_from_the_page(weir, glue, scripts, browser):
+    out = scripts.path("out")
+    create_job(glue, "echo", scripts.write("echo", f'append({out!r}, ARGS.get("--who", "?"))'))
+    create_job(
+        glue, "nap", scripts.write("nap", f"wait_for_file({scripts.path('never')!r}, 3600)")
+    )
+    glue.create_workflow(Name="props")
+    start_trigger(glue, "go", "props", ["nap"])
+    conditional_trigger(glue, "after", "props", [("nap", "SUCCEEDED")], ["echo"])
+    glue.create_crawler(Name="nodb", Role="local", Targets={"S3Targets": [{"Path": "s3://empty/"}]})
+    browser.sign_in()
+
+    # A job run with an argument, followed on the job page without a reload.
+    browser.goto("/console/jobs/echo")
+    browser.fill("#arguments", "--who=console")
+    browser.click("#start-job-run")
+    assert browser.path() == "/console/jobs/echo"
+    browser.mark_page()
+    browser.wait("() => document.querySelector('#job-page-runs .badge.succeeded') !== null")
+    assert browser.page_is_marked()
+    assert open(out).read().split() == ["console"]
+
+    # A long job run, stopped from its page.
+    browser.goto("/console/jobs/nap")
+    browser.click("#start-job-run")
+    browser.wait("() => document.querySelector('#job-page-runs button.stop') !== null")
+    browser.click("#job-page-runs button.stop")
+    browser.wait("() => document.querySelector('#job-page-runs .badge.stopped') !== null")
+    states = [r["JobRunState"] for r in glue.get_job_runs(JobName="nap")["JobRuns"]]
+    assert states == ["STOPPED"] or states == ["STOPPING"], states
+
+    # Triggers: deactivate and activate from the workflow page.
+    browser.goto("/console/workflows/props")
+    assert browser.text("tr[data-trigger=after] td.state") == "ACTIVATED"
+    browser.click("tr[data-trigger=after] button")
+    assert browser.text("tr[data-trigger=after] td.state") == "DEACTIVATED"
+    assert glue.get_trigger(Name="after")["Trigger"]["State"] == "DEACTIVATED"
+    browser.click("tr[data-trigger=after] button")
+    assert glue.get_trigger(Name="after")["Trigger"]["State"] == "ACTIVATED"
+
+    # Run properties edited while the run runs; then the run is stopped.
+    browser.click("#start")
+    run_id = browser.path().rsplit("/", 1)[-1]
+    browser.wait("() => document.querySelector('#edit-properties') !== null")
+    browser.fill("#edit-properties textarea", "stage=two")
+    browser.click("#save-properties")
+    assert glue.get_workflow_run_properties(Name="props", RunId=run_id)["RunProperties"] == {
+        "stage": "two"
+    }
+    browser.wait("() => document.querySelector('#facts').innerText.includes('stage')")
+    browser.click("button.stop")
+    wait_run(glue, "props", run_id)
+
+    # Crawlers: start one (its crawl fails: no database), and a refused stop shows the
+    # API's error.
+    browser.goto("/console/crawlers")
+    browser.click("tr[data-crawler=nodb] button")
+    wait_for(
+        lambda: glue.get_crawler(Name="nodb")["Crawler"].get("LastCrawl", {}).get("Status") == "FAILED",
+        "the crawl to fail",
+    )
+    browser.goto("/console/crawlers")
+    assert "FAILED" in browser.text("tr[data-crawler=nodb]")
+    csrf = browser.attr("tr[data-crawler=nodb] input[name=csrf]", "value")
+    refused = browser.post("/console/crawlers/nodb/stop", {"csrf": csrf})
+    assert refused["status"] == 400 and "CrawlerNotRunningException" in refused["text"]

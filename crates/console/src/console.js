@@ -1,4 +1,4 @@
-// Weir console: live run pages and picking nodes on a run graph. No framework, no
+// Weir console: live run and job pages, and picking nodes on a run graph. No framework, no
 // build step; served by Weir from /console/static/console.js.
 "use strict";
 
@@ -36,6 +36,29 @@ function followRun(run) {
   poll();
 }
 
+// Re-reads the page and swaps in the element `element.id` while it shows anything
+// running (job pages: a started job run turns SUCCEEDED without a reload).
+function followPage(element) {
+  const poll = async () => {
+    try {
+      const response = await fetch(window.location.href, { credentials: "same-origin" });
+      if (response.redirected && response.url.includes("/console/sign-in")) {
+        window.location.assign(response.url);
+        return;
+      }
+      if (response.ok) {
+        const page = new DOMParser().parseFromString(await response.text(), "text/html");
+        const fresh = page.getElementById(element.id);
+        if (fresh && fresh.innerHTML !== element.innerHTML) element.innerHTML = fresh.innerHTML;
+      }
+    } catch (error) {
+      // Try again at the next tick.
+    }
+    if (element.querySelector(".badge.running")) setTimeout(poll, 1000);
+  };
+  if (element.querySelector(".badge.running")) setTimeout(poll, 1000);
+}
+
 // Graph nodes with a resume checkbox can be picked by clicking them.
 function markPickable() {
   for (const node of document.querySelectorAll("svg .node[data-id]")) {
@@ -63,4 +86,5 @@ document.addEventListener("DOMContentLoaded", () => {
   const run = document.getElementById("run");
   markPickable();
   if (run && run.dataset.finished !== "true") followRun(run);
+  for (const element of document.querySelectorAll("[data-follow]")) followPage(element);
 });

@@ -582,7 +582,7 @@ pub(super) async fn job(app: &App, viewer: &Viewer, name: String) -> Result<Stri
         csrf_field(&viewer.csrf),
         escape(&format_properties(job.default_arguments.as_ref())),
     );
-    body.push_str("<h2>Job runs</h2>\n");
+    body.push_str("<h2>Job runs</h2>\n<div id=\"job-page-runs\" data-follow>");
     if runs.is_empty() {
         body.push_str("<p class=\"muted\">No runs.</p>");
     } else {
@@ -621,6 +621,7 @@ pub(super) async fn job(app: &App, viewer: &Viewer, name: String) -> Result<Stri
         }
         body.push_str("</table>\n");
     }
+    body.push_str("</div>");
     let crumbs = vec![
         ("/console".to_string(), "Workflows".to_string()),
         (href.clone(), name.clone()),
