@@ -162,6 +162,32 @@ def test_jobs_triggers_crawlers_and_run_properties_from_the_page(weir, glue, scr
     assert browser.page_is_marked()
     assert open(out).read().split() == ["console"]
 
+    # A job run's log follows live on its page.
+    create_job(
+        glue,
+        "talker",
+        scripts.write(
+            "talker",
+            f"""
+            print("first line", flush=True)
+            wait_for_file({scripts.path('talk')!r})
+            print("second line", flush=True)
+            """,
+        ),
+    )
+    browser.goto("/console/jobs/talker")
+    browser.click("#start-job-run")
+    browser.wait("() => document.querySelector('#job-page-runs a[href$=\"/stdout\"]') !== null")
+    follow = browser.attr("#job-page-runs a:text('follow')", "href")
+    browser.goto(follow)
+    browser.mark_page()
+    browser.wait("() => document.querySelector('#stdout').innerText.includes('first line')")
+    assert "second line" not in browser.text("#stdout")
+    open(scripts.path("talk"), "w").close()
+    browser.wait("() => document.querySelector('#stdout').innerText.includes('second line')")
+    browser.wait("() => document.querySelector('#job-run .badge.succeeded') !== null")
+    assert browser.page_is_marked()
+
     # A long job run, stopped from its page.
     browser.goto("/console/jobs/nap")
     browser.click("#start-job-run")

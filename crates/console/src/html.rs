@@ -249,6 +249,7 @@ form.inline{display:inline}button.link{background:none;border:none;color:#fff;te
 .error{background:#ffebe9;border:1px solid #ff8182;padding:.5rem 1rem;margin:.5rem 0}
 .actions{margin:.8rem 0;display:flex;gap:.8rem;flex-wrap:wrap;align-items:flex-start}
 .actions form{background:#fff;border:1px solid #d0d7de;padding:.5rem .8rem}
+pre.log{background:#fff;border:1px solid #d0d7de;padding:.5rem;max-height:30rem;overflow:auto;white-space:pre-wrap}
 textarea{font-family:ui-monospace,monospace;font-size:.85rem}
 .signin{background:#fff;border:1px solid #d0d7de;padding:1rem 1.5rem;max-width:24rem}
 .signin label{display:block;margin:.5rem 0}.signin input,.signin select{width:100%}

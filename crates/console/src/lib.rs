@@ -19,6 +19,7 @@
 //! | `…/runs/{run id}/live` | the run page's changing parts as JSON, polled by `console.js` |
 //! | `…/runs/{run id}/timeline` | a Gantt chart of the run's job runs and crawls |
 //! | `GET /console/jobs/{name}`, `/console/crawlers` | job runs (start/stop), crawlers (start/stop) |
+//! | `GET /console/jobs/{job}/runs/{jr_…}` | a job run and its logs' tails, followed live |
 //! | `GET /console/jobs/{job}/runs/{jr_…}/stdout` (`/stderr`) | a job run's log, `text/plain` |
 //! | `POST …/start`, `…/stop`, `…/resume`, `…/properties` | actions (see [`actions`]) |
 //!
@@ -150,6 +151,7 @@ pub fn routes(app: App, settings: ConsoleSettings) -> Router {
             "/console/jobs/{name}/runs/{id}/stop",
             post(actions::stop_job_run),
         )
+        .route("/console/jobs/{name}/runs/{id}", get(job_run))
         .route("/console/jobs/{name}/runs/{id}/{stream}", get(log))
         .route(
             "/console/triggers/{name}/{action}",
@@ -360,6 +362,22 @@ async fn job(
             let viewer = console.viewer(&headers).await?;
             let Path(name) = name?;
             Ok(pages::job(&console.app, &viewer, name).await?)
+        }
+        .await,
+    )
+}
+
+async fn job_run(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    html_page(
+        async {
+            let viewer = console.viewer(&headers).await?;
+            let Path((name, id)) = path?;
+            let data_dir = console.settings.data_dir.clone();
+            Ok(pages::job_run(&console.app, &viewer, &data_dir, name, id).await?)
         }
         .await,
     )

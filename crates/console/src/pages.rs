@@ -23,6 +23,8 @@ use weir_resources::{graph, stored};
 
 /// Workflows per page of the index.
 const WORKFLOWS_PAGE: usize = 100;
+/// Bytes of each log shown on a job run's page (its tail).
+const LOG_PAGE_BYTES: u64 = 64 * 1024;
 /// Runs per page of a workflow.
 const RUNS_PAGE: usize = 50;
 
@@ -474,7 +476,79 @@ pub(super) fn job_runs_table(graph: &WorkflowGraph) -> String {
     body
 }
 
-/// Links to a job run's logs.
+/// `/console/jobs/{job}/runs/{id}`: a job run and the tail of its logs, re-read by
+/// `console.js` while the run runs (the logs follow live).
+pub(super) async fn job_run(
+    app: &App,
+    viewer: &Viewer,
+    data_dir: &std::path::Path,
+    name: String,
+    id: String,
+) -> Result<String, ApiError> {
+    let jr = call::<ops::GetJobRun>(
+        app,
+        &viewer.scope,
+        shapes::GetJobRunRequest {
+            job_name: Some(name.clone()),
+            run_id: Some(id.clone()),
+            ..Default::default()
+        },
+    )
+    .await?
+    .job_run
+    .unwrap_or_default();
+    let mut body = String::from("<div id=\"job-run\" data-follow><table class=\"facts\">");
+    fact_html(&mut body, "State", &badge(jr.job_run_state.as_ref()));
+    fact(
+        &mut body,
+        "Attempt",
+        Some(&jr.attempt.unwrap_or_default().to_string()),
+    );
+    fact(
+        &mut body,
+        "Started",
+        Some(&time(jr.started_on.map(|t| t.as_millis()))),
+    );
+    fact(
+        &mut body,
+        "Completed",
+        Some(&time(jr.completed_on.map(|t| t.as_millis()))),
+    );
+    fact(&mut body, "Error", jr.error_message.as_deref());
+    body.push_str("</table>\n");
+    if super::is_job_run_id(&id) {
+        for stream in ["stdout", "stderr"] {
+            let file = data_dir.join("job-runs").join(&id).join(stream);
+            let text = match super::read_tail(&file, LOG_PAGE_BYTES).await {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(_) => String::new(),
+            };
+            let _ = write!(
+                body,
+                "<h2>{stream} <small>{}</small></h2><pre class=\"log\" id=\"{stream}\">{}</pre>",
+                link(
+                    &format!("{}/runs/{}/{stream}", job_href(&name), segment(&id)),
+                    "whole log"
+                ),
+                escape(&text),
+            );
+        }
+    }
+    body.push_str("</div>");
+    let crumbs = vec![
+        ("/console".to_string(), "Workflows".to_string()),
+        (job_href(&name), name.clone()),
+        (String::new(), id.clone()),
+    ];
+    Ok(html::page(
+        &format!("Job run of {name}"),
+        &crumbs,
+        &body,
+        Some(&viewer.frame()),
+    ))
+}
+
+/// Links to a job run's page and logs.
 fn log_links(jr: &JobRun) -> String {
     let id = jr.id.as_deref().unwrap_or_default();
     if !super::is_job_run_id(id) {
@@ -485,7 +559,8 @@ fn log_links(jr: &JobRun) -> String {
         job_href(jr.job_name.as_deref().unwrap_or_default())
     );
     format!(
-        "{} · {}",
+        "{} · {} · {}",
+        link(&base, "follow"),
         link(&format!("{base}/stdout"), "stdout"),
         link(&format!("{base}/stderr"), "stderr")
     )
