@@ -187,7 +187,7 @@ pub(crate) async fn sign_in_page(State(console): State<Console>) -> Response {
                     "Authentication is off (--no-auth): the console needs no sign-in.".into(),
                 ));
             }
-            let csrf = console.key().await?.csrf_token(None);
+            let csrf = console.key().await?.sign_in_token();
             Ok(sign_in_form(&console, &csrf, None))
         }
         .await,
@@ -206,7 +206,7 @@ pub(crate) async fn sign_in(
         if console.settings.open {
             return Ok(see_other("/console", None));
         }
-        if !key.csrf_matches(None, field(&fields, "csrf").unwrap_or_default()) {
+        if !key.sign_in_matches(field(&fields, "csrf").unwrap_or_default()) {
             return Err(ConsoleError::Forbidden(
                 "The sign-in form is missing its security token.".into(),
             ));
@@ -224,7 +224,7 @@ pub(crate) async fn sign_in(
             None
         };
         if let Some(message) = failure {
-            let page = sign_in_form(&console, &key.csrf_token(None), Some(message));
+            let page = sign_in_form(&console, &key.sign_in_token(), Some(message));
             return Ok(respond(
                 StatusCode::UNAUTHORIZED,
                 "text/html; charset=utf-8",

@@ -255,8 +255,8 @@ textarea{font-family:ui-monospace,monospace;font-size:.85rem}
 .signin label{display:block;margin:.5rem 0}.signin input,.signin select{width:100%}
 .node.pickable{cursor:pointer}.node.picked rect{stroke:#0969da;stroke-width:4}
 .tabs a{margin-right:1rem}
-.grid td.cell{width:1.6rem;height:1.2rem;padding:0;border:2px solid #fff}
-.grid th.run{writing-mode:vertical-rl;font-weight:400;font-size:.75rem}
+.grid td.cell{min-width:4.5rem;font-size:.8rem;border:2px solid #fff;text-align:center}
+.grid th.run{font-weight:400;font-size:.75rem;text-align:center}
 .timeline .bar.succeeded{fill:#2da44e}.timeline .bar.failed{fill:#cf222e}.timeline .bar.running{fill:#0969da}
 .timeline .bar.timeout{fill:#bc4c00}.timeline .bar.stopped{fill:#8c959f}.timeline .bar.notrun{fill:#d0d7de}
 .timeline .wait{fill:#eaeef2}.timeline text{font-size:11px;fill:#1f2328}.timeline .axis{stroke:#d0d7de}

@@ -143,6 +143,17 @@ impl SessionKey {
         }
     }
 
+    /// The token of the sign-in form (no session yet; it only shows that the form was
+    /// Weir's own page, which a cross-site page cannot read).
+    pub fn sign_in_token(&self) -> String {
+        self.sign(&[b"csrf-sign-in"])
+    }
+
+    /// Whether `token` is the sign-in form's token.
+    pub fn sign_in_matches(&self, token: &str) -> bool {
+        self.verify(&[b"csrf-sign-in"], token)
+    }
+
     /// Whether `given` equals `expected`, compared in constant time (secret keys).
     pub fn same_secret(&self, given: &str, expected: &str) -> bool {
         let tag = self.sign(&[b"secret", expected.as_bytes()]);
@@ -217,6 +228,8 @@ mod tests {
         assert!(!key.csrf_matches(None, &token));
         assert!(!key.csrf_matches(Some(&a), ""));
         assert!(key.csrf_matches(None, &key.csrf_token(None)));
+        assert!(key.sign_in_matches(&key.sign_in_token()));
+        assert!(!key.csrf_matches(None, &key.sign_in_token()));
     }
 
     #[test]

@@ -205,6 +205,10 @@ fn node_svg(out: &mut String, node: &Node, mode: Mode, x: u32, y: u32) {
     };
     let link = match (mode, job_run_id) {
         (Mode::Run, Some(id)) => Some(format!("#{}", escape(id))),
+        (Mode::Static, _) if kind == "job" => Some(escape(&format!(
+            "/console/jobs/{}",
+            super::html::segment(name)
+        ))),
         _ => None,
     };
     if let Some(href) = &link {
@@ -324,7 +328,10 @@ mod tests {
     fn static_graph_has_no_states() {
         let svg = render(&graph(), Mode::Static);
         assert_eq!(svg.matches("class=\"node job static\"").count(), 3);
-        assert!(!svg.contains("<a href"));
+        // Job nodes link to their job's page, never to a job run.
+        assert!(!svg.contains("<a href=\"#"));
+        assert!(svg.contains("<a href=\"/console/jobs/load\">"));
+        assert!(svg.contains("<a href=\"/console/jobs/extract%3C%26%3E\">"));
         assert!(render(&WorkflowGraph::default(), Mode::Static).contains("empty"));
     }
 

@@ -331,12 +331,18 @@ pub(crate) async fn grid(
                 body.push_str("<table class=\"grid\"><tr><th>Node \\ run</th>");
                 for run in &runs {
                     let id = run.workflow_run_id.as_deref().unwrap_or_default();
+                    let started = time(run.started_on.map(|t| t.as_millis()));
+                    let (day, clock) = started.split_once(' ').unwrap_or(("", &started));
                     let _ = write!(
                         body,
-                        "<th class=\"run\" data-run=\"{}\"><a href=\"{}\">{}</a><br>{}</th>",
+                        "<th class=\"run\" data-run=\"{}\" title=\"{} {}\">\
+                         <a href=\"{}\">{}<br>{}</a><br>{}</th>",
                         escape(id),
+                        escape(id),
+                        escape(&started),
                         escape(&run_href(&name, id)),
-                        escape(&time(run.started_on.map(|t| t.as_millis()))),
+                        escape(day),
+                        escape(clock),
                         badge(run.status.as_ref()),
                     );
                 }
