@@ -184,13 +184,18 @@ pub fn page(title: &str, crumbs: &[(String, String)], body: &str, frame: Option<
                     escape(frame.account)
                 ),
             };
-            let switcher = format!(
-                "<form class=\"inline\" method=\"post\" action=\"/console/region\">{}\
+            // Without authentication the pages show the default region only.
+            let switcher = if frame.access_key.is_none() {
+                String::new()
+            } else {
+                format!(
+                    "<form class=\"inline\" method=\"post\" action=\"/console/region\">{}\
                  <label>Region <select name=\"region\" id=\"region\">{}</select></label>\
                  <button type=\"submit\">Switch</button></form>",
-                csrf_field(frame.csrf),
-                region_options(frame.region)
-            );
+                    csrf_field(frame.csrf),
+                    region_options(frame.region)
+                )
+            };
             let banner = if frame.access_key.is_none() {
                 "<div class=\"warning\" role=\"alert\">Authentication is off (--no-auth): \
                  anyone who can reach this server can operate these workflows.</div>\n"
@@ -306,7 +311,8 @@ mod tests {
             access_key: None,
             ..frame
         };
-        assert!(page("t", &[], "", Some(&open)).contains("role=\"alert\""));
+        let open_page = page("t", &[], "", Some(&open));
+        assert!(open_page.contains("role=\"alert\"") && !open_page.contains("/console/region"));
         assert!(!page("t", &[], "", None).contains("Sign out"));
     }
 
