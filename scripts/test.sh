@@ -7,9 +7,13 @@
 #      whole workspace (the `weir` binary and every test target),
 #   3. runs the Rust tests with cargo-nextest (installed if missing), including the
 #      aws-sdk-glue conformance tests in crates/conformance,
-#   4. runs the Python tests (boto3 + AWS CLI) in tests/python against target/.../weir.
+#   4. installs the console's browser-test tools (scripts/browser-deps.sh: Debian's
+#      chromium, playwright-core from npm into tests/browser/node_modules),
+#   5. runs the Python tests (boto3 + AWS CLI, and the console in chromium) in
+#      tests/python against target/.../weir.
 #
-# Needs only Rust (cargo) and Python >= 3.9 with pip; everything else it installs.
+# Needs Rust (cargo), Python >= 3.9 with pip, and node >= 18 with npm (chromium is
+# installed with apt-get when missing, as root); everything else it installs.
 # Extra arguments are passed to pytest (e.g. ./scripts/test.sh -k tags -x).
 set -euo pipefail
 
@@ -102,6 +106,11 @@ set +e
 cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$LOGS/nextest.log"
 nextest_rc=${PIPESTATUS[0]}
 set -e
+
+step "browser-test tools (scripts/browser-deps.sh)"
+"$ROOT/scripts/browser-deps.sh" || die "could not install chromium and playwright-core"
+# The console's browser tests fail (rather than skip) when the browser is missing.
+export WEIR_BROWSER_REQUIRED=1
 
 step "pytest tests/python"
 set +e

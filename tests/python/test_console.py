@@ -1,6 +1,8 @@
-"""The read-only web console (/console) and the Prometheus metrics (/metrics), fetched
-with urllib like a browser or a scraper would: no signature, plain GETs."""
+"""The web console (/console) and the Prometheus metrics (/metrics), fetched with urllib
+like a browser or a scraper would: no signature, plain GETs (the console's after signing
+in with the development pair; test_console_browser*.py drive it in a real browser)."""
 
+import http.cookiejar
 import re
 import urllib.error
 import urllib.parse
@@ -20,15 +22,49 @@ from runs_helpers import (  # noqa: F401  (fixtures)
 WORKFLOW = "console <demo> & co"
 
 
+_SESSIONS = {}
+
+
+def signed_in(weir):
+    """An opener holding a console session of the development pair on this server."""
+    opener = _SESSIONS.get(weir.endpoint)
+    if opener is None:
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        with opener.open(weir.endpoint + "/console/sign-in", timeout=30) as response:
+            page = response.read().decode()
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
+        form = urllib.parse.urlencode(
+            {"csrf": csrf, "access_key_id": "test", "secret_access_key": "test",
+             "region": "us-east-1"}
+        ).encode()
+        with opener.open(weir.endpoint + "/console/sign-in", data=form, timeout=30) as response:
+            assert response.url.endswith("/console"), response.url
+        _SESSIONS[weir.endpoint] = opener
+    return opener
+
+
 def get(weir, path, method="GET"):
-    """(status, lower-case headers, body text) of a plain HTTP request."""
+    """(status, lower-case headers, body text) of a plain HTTP request; console pages
+    are fetched signed in."""
     request = urllib.request.Request(weir.endpoint + path, method=method)
+    opener = signed_in(weir) if path.startswith("/console") else urllib.request.build_opener()
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with opener.open(request, timeout=30) as response:
             status, headers, body = response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         status, headers, body = error.code, error.headers, error.read()
     return status, {k.lower(): v for k, v in headers.items()}, body.decode("utf-8", "replace")
+
+
+def get_unsigned(weir, path):
+    """(status, headers, body) of a GET without a session (redirects followed)."""
+    try:
+        with urllib.request.urlopen(weir.endpoint + path, timeout=30) as response:
+            return response.status, response.headers, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
 
 
 def quote(name):
@@ -71,14 +107,14 @@ def test_console_pages_draw_graphs_and_states(weir, glue, scripts):
     assert status == 200, html
     assert headers["content-type"].startswith("text/html")
     assert headers["x-content-type-options"] == "nosniff"
-    assert "script-src" not in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]
     assert "default-src 'none'" in headers["content-security-policy"]
     assert "console &lt;demo&gt; &amp; co" in html
     assert "<demo>" not in html and "<b>not bold</b>" not in html
     workflow_path = "/console/workflows/" + quote(WORKFLOW)
     assert f'href="{workflow_path}"' in html
     assert "COMPLETED" in html
-    assert "<script" not in html
+    assert '<script src="/console/static/console.js"' in html
 
     # The workflow page: the static graph and the run list.
     status, _, html = get(weir, workflow_path)
@@ -105,17 +141,17 @@ def test_console_pages_draw_graphs_and_states(weir, glue, scripts):
     assert f'<tr id="{extract_id}">' in html
     assert f'<tr id="{load_run["Id"]}">' in html
     assert "load&lt;1&gt;" in html and "load<1>" not in html
-    assert f'href="/console/job-runs/{extract_id}/stdout"' in html
+    assert f'href="/console/jobs/extract/runs/{extract_id}/stdout"' in html
     if load_run.get("ErrorMessage"):
         assert load_run["ErrorMessage"].replace("<", "&lt;").replace(">", "&gt;") in html
 
     # Logs, as text/plain.
-    status, headers, text = get(weir, f"/console/job-runs/{extract_id}/stdout")
+    status, headers, text = get(weir, f"/console/jobs/extract/runs/{extract_id}/stdout")
     assert status == 200, text
     assert headers["content-type"].startswith("text/plain")
     assert headers["x-content-type-options"] == "nosniff"
     assert "hello from extract" in text
-    status, _, text = get(weir, f"/console/job-runs/{load_run['Id']}/stderr")
+    status, _, text = get(weir, f"/console/jobs/{quote('load<1>')}/runs/{load_run['Id']}/stderr")
     assert status == 200 and "load <broke>" in text
 
 
@@ -128,11 +164,11 @@ def test_console_refuses_what_it_does_not_know(weir, glue):
         "/console/workflows/nope",
         "/console/workflows/empty/runs/wr_" + "0" * 64,
         "/console/workflows/nope/runs/wr_" + "0" * 64,
-        "/console/job-runs/jr_" + "0" * 64 + "/stdout",  # valid id, no such log
-        "/console/job-runs/jr_" + "0" * 64 + "/pid",
-        "/console/job-runs/jr_..%2F..%2F..%2Fetc/stdout",
-        "/console/job-runs/..%2F..%2Fweir.db/stdout",
-        "/console/job-runs/jr_" + "0" * 63 + "G/stdout",
+        "/console/jobs/nope/runs/jr_" + "0" * 64 + "/stdout",  # valid id, no such run
+        "/console/jobs/nope/runs/jr_" + "0" * 64 + "/pid",
+        "/console/jobs/nope/runs/jr_..%2F..%2F..%2Fetc/stdout",
+        "/console/jobs/nope/runs/..%2F..%2Fweir.db/stdout",
+        "/console/jobs/nope/runs/jr_" + "0" * 63 + "G/stdout",
     ]
     for path in missing:
         status, headers, body = get(weir, path)
@@ -140,9 +176,12 @@ def test_console_refuses_what_it_does_not_know(weir, glue):
         assert headers["content-type"].startswith("text/html")
     status, _, _ = get(weir, "/console/workflows/empty?before=garbage")
     assert status == 400
-    # Read-only: only GET (and HEAD) are routed.
+    # Pages are GET (and HEAD) only; actions are POSTs to their own routes.
     status, _, _ = get(weir, "/console", method="POST")
     assert status == 405
+    # Without a session, every page leads to the sign-in page.
+    status, _, html = get_unsigned(weir, "/console/workflows/empty")
+    assert status == 200 and 'id="access_key_id"' in html
 
 
 def parse_metrics(text):

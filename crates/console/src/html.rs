@@ -95,10 +95,70 @@ pub fn badge<S: ColouredState>(state: Option<&S>) -> String {
     }
 }
 
+/// Who is looking at a page, for its frame: the signed-in key, account and region
+/// (with the region switcher and sign-out), or the warning of an open console.
+pub struct Frame<'a> {
+    /// The access key id of the session; `None` without authentication (`--no-auth`).
+    pub access_key: Option<&'a str>,
+    /// The account the pages show.
+    pub account: &'a str,
+    /// The region the pages show.
+    pub region: &'a str,
+    /// The session's CSRF token, put in every form.
+    pub csrf: &'a str,
+}
+
+/// Regions offered by the region switcher (with the current one, if not among them).
+pub const REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-central-1",
+    "ap-northeast-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+];
+
+/// `<option>`s of the regions, `current` selected (and added when not a usual one).
+pub fn region_options(current: &str) -> String {
+    let mut out = String::new();
+    if !REGIONS.contains(&current) {
+        let _ = write!(out, "<option selected>{}</option>", escape(current));
+    }
+    for region in REGIONS {
+        let selected = if *region == current { " selected" } else { "" };
+        let _ = write!(out, "<option{selected}>{region}</option>");
+    }
+    out
+}
+
+/// The hidden CSRF field of a form.
+pub fn csrf_field(token: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(token)
+    )
+}
+
+/// A form of one button that POSTs to `action` (already built from [`segment`]s).
+pub fn button_form(action: &str, label: &str, csrf: &str, class: &str) -> String {
+    format!(
+        "<form class=\"inline\" method=\"post\" action=\"{}\">{}\
+         <button type=\"submit\" class=\"{}\">{}</button></form>",
+        escape(action),
+        csrf_field(csrf),
+        escape(class),
+        escape(label)
+    )
+}
+
 /// A whole page: `title` (escaped here), breadcrumb links `(href, text)` (the last
-/// one is the current page), and `body` (trusted HTML built by the console). With
-/// `refresh`, the browser reloads the page every few seconds (runs in progress).
-pub fn page(title: &str, crumbs: &[(String, String)], body: &str, refresh: bool) -> String {
+/// one is the current page), `body` (trusted HTML built by the console) and the frame
+/// of the viewer (`None` on the sign-in page).
+pub fn page(title: &str, crumbs: &[(String, String)], body: &str, frame: Option<&Frame>) -> String {
     let mut nav = String::new();
     for (i, (href, text)) in crumbs.iter().enumerate() {
         if i > 0 {
@@ -110,19 +170,52 @@ pub fn page(title: &str, crumbs: &[(String, String)], body: &str, refresh: bool)
             nav.push_str(&link(href, text));
         }
     }
-    let refresh = if refresh {
-        "<meta http-equiv=\"refresh\" content=\"5\">\n"
-    } else {
-        ""
+    let (user, banner) = match frame {
+        Some(frame) => {
+            let who = match frame.access_key {
+                Some(key) => format!(
+                    "<span class=\"who\">{} · account {}</span>{}",
+                    escape(key),
+                    escape(frame.account),
+                    button_form("/console/sign-out", "Sign out", frame.csrf, "link")
+                ),
+                None => format!(
+                    "<span class=\"who\">account {}</span>",
+                    escape(frame.account)
+                ),
+            };
+            // Without authentication the pages show the default region only.
+            let switcher = if frame.access_key.is_none() {
+                String::new()
+            } else {
+                format!(
+                    "<form class=\"inline\" method=\"post\" action=\"/console/region\">{}\
+                 <label>Region <select name=\"region\" id=\"region\">{}</select></label>\
+                 <button type=\"submit\">Switch</button></form>",
+                    csrf_field(frame.csrf),
+                    region_options(frame.region)
+                )
+            };
+            let banner = if frame.access_key.is_none() {
+                "<div class=\"warning\" role=\"alert\">Authentication is off (--no-auth): \
+                 anyone who can reach this server can operate these workflows.</div>\n"
+            } else {
+                ""
+            };
+            (
+                format!("<div class=\"user\">{who} {switcher}</div>"),
+                banner,
+            )
+        }
+        None => (String::new(), ""),
     };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         {refresh}<title>{} — Weir</title>\n<style>{CSS}</style>\n</head>\n<body>\n\
-         <header><a class=\"brand\" href=\"/console\">Weir</a> <nav>{nav}</nav></header>\n\
-         <main>\n<h1>{}</h1>\n{body}\n</main>\n<footer>Read-only console of the default \
-         account and region, for local and development use. The AWS Glue API is the \
-         authenticated interface.</footer>\n</body>\n</html>\n",
+         <title>{} — Weir</title>\n<style>{CSS}</style>\n\
+         <script src=\"/console/static/console.js\" defer></script>\n</head>\n<body>\n\
+         <header><a class=\"brand\" href=\"/console\">Weir</a> <nav>{nav}</nav>{user}</header>\n\
+         {banner}<main>\n<h1>{}</h1>\n{body}\n</main>\n</body>\n</html>\n",
         escape(title),
         escape(title),
     )
@@ -140,6 +233,7 @@ th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-alig
 th{background:#eaeef2}td.msg{max-width:40rem;white-space:pre-wrap;word-break:break-word}
 code{font-size:.85rem}.muted{color:#656d76}
 footer{color:#656d76;font-size:.8rem;padding:1rem 1.5rem}
+.graph svg.workflow-graph{max-width:100%;height:auto}
 .graph{overflow:auto;background:#fff;border:1px solid #d0d7de;max-height:80vh}
 .badge{padding:.1rem .4rem;border-radius:.6rem;border:1px solid #8c959f;font-size:.8rem}
 .node rect{stroke:#57606a;stroke-width:1.2}
@@ -153,6 +247,24 @@ footer{color:#656d76;font-size:.8rem;padding:1rem 1.5rem}
 .stopped,.node.stopped rect{background:#d0d7de;fill:#d0d7de}
 .notrun,.node.notrun rect{background:#fff;fill:#fff}
 .legend span{margin-right:.4rem}
+header{display:flex;align-items:center;gap:1rem;flex-wrap:wrap}header nav{flex:1}
+.user{display:flex;gap:.6rem;align-items:center;font-size:.85rem}.user select{font-size:.8rem}
+form.inline{display:inline}button.link{background:none;border:none;color:#fff;text-decoration:underline;cursor:pointer}
+.warning{background:#fff8c5;border-bottom:1px solid #d4a72c;padding:.5rem 1.5rem}
+.error{background:#ffebe9;border:1px solid #ff8182;padding:.5rem 1rem;margin:.5rem 0}
+.actions{margin:.8rem 0;display:flex;gap:.8rem;flex-wrap:wrap;align-items:flex-start}
+.actions form{background:#fff;border:1px solid #d0d7de;padding:.5rem .8rem}
+pre.log{background:#fff;border:1px solid #d0d7de;padding:.5rem;max-height:30rem;overflow:auto;white-space:pre-wrap}
+textarea{font-family:ui-monospace,monospace;font-size:.85rem}
+.signin{background:#fff;border:1px solid #d0d7de;padding:1rem 1.5rem;max-width:24rem}
+.signin label{display:block;margin:.5rem 0}.signin input,.signin select{width:100%}
+.node.pickable{cursor:pointer}.node.picked rect{stroke:#0969da;stroke-width:4}
+.tabs a{margin-right:1rem}
+.grid td.cell{min-width:4.5rem;font-size:.8rem;border:2px solid #fff;text-align:center}
+.grid th.run{font-weight:400;font-size:.75rem;text-align:center}
+.timeline .bar.succeeded{fill:#2da44e}.timeline .bar.failed{fill:#cf222e}.timeline .bar.running{fill:#0969da}
+.timeline .bar.timeout{fill:#bc4c00}.timeline .bar.stopped{fill:#8c959f}.timeline .bar.notrun{fill:#d0d7de}
+.timeline .wait{fill:#eaeef2}.timeline text{font-size:11px;fill:#1f2328}.timeline .axis{stroke:#d0d7de}
 ";
 
 #[cfg(test)]
@@ -182,13 +294,26 @@ mod tests {
             ("/console".to_string(), "<home>".to_string()),
             ("/here".to_string(), "a&b".to_string()),
         ];
-        let html = page("<t>", &crumbs, "<p>body</p>", false);
+        let frame = Frame {
+            access_key: Some("<key>"),
+            account: "123456789012",
+            region: "us-east-1",
+            csrf: "tok\"en",
+        };
+        let html = page("<t>", &crumbs, "<p>body</p>", Some(&frame));
         assert!(html.contains("<title>&lt;t&gt; — Weir</title>"));
         assert!(html.contains("&lt;home&gt;</a>"));
         assert!(html.contains("<span>a&amp;b</span>"));
         assert!(html.contains("<p>body</p>"));
-        assert!(!html.contains("http-equiv"));
-        assert!(page("t", &[], "", true).contains("http-equiv=\"refresh\""));
+        assert!(html.contains("&lt;key&gt;") && html.contains("value=\"tok&quot;en\""));
+        assert!(!html.contains("role=\"alert\""));
+        let open = Frame {
+            access_key: None,
+            ..frame
+        };
+        let open_page = page("t", &[], "", Some(&open));
+        assert!(open_page.contains("role=\"alert\"") && !open_page.contains("/console/region"));
+        assert!(!page("t", &[], "", None).contains("Sign out"));
     }
 
     #[test]

@@ -1,39 +1,58 @@
-//! A read-only web console for people: workflows, their graphs, runs and job-run logs,
-//! as plain HTML with inline SVG (no JavaScript).
+//! The web console for people: sign in, see workflows, their graphs, runs, timelines
+//! and run history, and operate them — start, stop and resume runs, edit run
+//! properties, start and stop job runs, activate triggers, start crawlers. Plain HTML
+//! with inline SVG and one small hand-written script (`console.js`, served from here:
+//! no framework, no build step, nothing fetched from elsewhere).
 //!
-//! May depend on: `weir-glue` (its [`App`] and the stored forms it reads),
-//! `weir-orchestrator` (rendering runs as the API answers them), `weir-resources`,
-//! `weir-store`, `weir-model`. Must not: write anything, or be depended on by a service.
+//! May depend on: `weir-glue` (its [`App`] and operation handlers), `weir-auth` (the
+//! credentials in force), `weir-orchestrator` (rendering runs as the API answers them),
+//! `weir-resources`, `weir-store`, `weir-model`. Must not: change anything except
+//! through the Glue operation handlers (plus its own session key), or be depended on
+//! by a service.
 //!
 //! | route | page |
 //! |---|---|
+//! | `GET/POST /console/sign-in`, `POST /console/sign-out`, `POST /console/region` | session |
 //! | `GET /console` | workflows (name, last run, created), `?after=<name>` pages on |
-//! | `GET /console/workflows/{name}` | the static graph and the runs, newest first |
-//! | `GET /console/workflows/{name}/runs/{run id}` | the run graph coloured by state, job runs |
-//! | `GET /console/job-runs/{jr_…}/stdout` (`/stderr`) | a job run's log, `text/plain` |
+//! | `GET /console/workflows/{name}` | graph, start form, triggers, runs; `/grid`: run history |
+//! | `GET /console/workflows/{name}/runs/{run id}` | the live run graph, stop/resume/properties |
+//! | `…/runs/{run id}/live` | the run page's changing parts as JSON, polled by `console.js` |
+//! | `…/runs/{run id}/timeline` | a Gantt chart of the run's job runs and crawls |
+//! | `GET /console/jobs/{name}`, `/console/crawlers` | job runs (start/stop), crawlers (start/stop) |
+//! | `GET /console/jobs/{job}/runs/{jr_…}` | a job run and its logs' tails, followed live |
+//! | `GET /console/jobs/{job}/runs/{jr_…}/stdout` (`/stderr`) | a job run's log, `text/plain` |
+//! | `POST …/start`, `…/stop`, `…/resume`, `…/properties` | actions (see [`actions`]) |
 //!
-//! # Scope and access
-//! The console is for a **local or development deployment**. It shows the server's
-//! default scope (`--account-id`, `--region`) and is not authenticated: the AWS Glue API,
-//! with its SigV4-signed requests, is the authenticated interface. To keep a shared
-//! deployment from exposing the default account, the console answers only when the
-//! server listens on a loopback address or runs with `--no-auth` (where the API is open
-//! anyway); otherwise every console route answers 403.
+//! # Sessions and scope
+//! Every page but sign-in needs a session ([`session`]): a signed, HttpOnly,
+//! SameSite=Strict cookie naming an access key of the credentials in force (the
+//! development pair `test`/`test` on loopback) and a region, expiring on the server's
+//! clock. Pages and actions act in that key's account and the session's region: another
+//! account's resources are not found (404). Every state-changing request is a POST whose
+//! form carries the session's CSRF token; one without it is refused (403). Without
+//! authentication (`--no-auth`) no sign-in is asked, the pages act in the default
+//! account and region, and a banner says so.
 //!
-//! Logs are addressed by job run id, which is `jr_` followed by 64 hex digits derived
-//! from a random run id; anything else is refused before a path is built, so no request
-//! can name a file outside `<data-dir>/job-runs/<id>/`. A log larger than
-//! [`MAX_LOG_BYTES`] is served as its tail.
+//! Every action runs the same operation handler the API runs
+//! ([`weir_glue::protocol::run`]), so validation, effects and error messages are the
+//! API's; a refusal is shown with the API's error code and message.
 //!
-//! Everything is read through [`App::read`] and drawn from the same wire shapes the API
-//! answers ([`weir_resources::graph::load`], [`weir_orchestrator::render`]).
+//! Logs are addressed by job and job run id (`jr_` and 64 hex digits, checked before a
+//! path is built, and the job run must exist in the session's scope), so no request can
+//! name a file outside `<data-dir>/job-runs/<id>/` or another account's logs. A log
+//! larger than [`MAX_LOG_BYTES`] is served as its tail.
 
 #![warn(missing_docs)]
 
+mod access;
+mod actions;
 mod html;
 pub mod layout;
+mod live;
 mod pages;
+pub mod session;
 mod svg;
+mod timeline;
 
 use std::io::SeekFrom;
 use std::path::PathBuf;
@@ -43,11 +62,12 @@ use axum::Router;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use http::{HeaderValue, StatusCode, header};
+use axum::routing::{get, post};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use weir_store::Scope;
+use weir_auth::CredentialRegistry;
+use weir_store::{Kind, Scope};
 
 use weir_glue::App;
 use weir_resources::ApiError;
@@ -55,17 +75,21 @@ use weir_resources::ApiError;
 /// Largest part of a log served; a longer log is served as its last this many bytes.
 pub const MAX_LOG_BYTES: u64 = 8 * 1024 * 1024;
 
-/// Security headers of every console answer: no scripts, no framing, no sniffing.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// Security headers of every console answer: scripts and fetches from the console only,
+/// no framing, forms post only to the console.
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+                   style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; \
+                   base-uri 'none'; form-action 'self'";
 
-/// Who the console serves, decided by the binary from its listen address and
-/// authentication mode.
+/// Who the console serves, decided by the binary from its authentication mode.
 #[derive(Debug, Clone)]
 pub struct ConsoleSettings {
-    /// Whether pages are shown at all (see the module docs: loopback or `--no-auth`).
-    pub served: bool,
-    /// The scope the pages show (`--account-id`, `--region`).
+    /// The credentials sign-in checks (those the API verifies against).
+    pub credentials: Arc<CredentialRegistry>,
+    /// `--no-auth`: no sign-in; every page acts in [`ConsoleSettings::scope`].
+    pub open: bool,
+    /// The default account and region (`--account-id`, `--region`): the scope of an
+    /// open console, and the region a sign-in form offers first.
     pub scope: Scope,
     /// The data directory, where job-run logs are.
     pub data_dir: PathBuf,
@@ -76,32 +100,84 @@ pub struct ConsoleSettings {
 struct Console {
     app: App,
     settings: Arc<ConsoleSettings>,
+    /// The session key, read from (or made in) the store's settings on first use.
+    key: Arc<tokio::sync::OnceCell<session::SessionKey>>,
 }
 
-/// The console's routes (all `GET`), to be merged into the edge's pages.
+/// The console's routes, to be merged into the edge's pages.
 pub fn routes(app: App, settings: ConsoleSettings) -> Router {
     let console = Console {
         app,
         settings: Arc::new(settings),
+        key: Arc::new(tokio::sync::OnceCell::new()),
     };
     Router::new()
         .route("/console", get(index))
         .route("/console/", get(index))
+        .route(
+            "/console/sign-in",
+            get(access::sign_in_page).post(access::sign_in),
+        )
+        .route("/console/sign-out", post(access::sign_out))
+        .route("/console/region", post(access::switch_region))
+        .route("/console/static/console.js", get(script))
         .route("/console/workflows/{name}", get(workflow))
+        .route("/console/workflows/{name}/grid", get(timeline::grid))
+        .route("/console/workflows/{name}/start", post(actions::start_run))
         .route("/console/workflows/{name}/runs/{run_id}", get(run))
-        .route("/console/job-runs/{id}/{stream}", get(log))
+        .route(
+            "/console/workflows/{name}/runs/{run_id}/live",
+            get(live::run_state),
+        )
+        .route(
+            "/console/workflows/{name}/runs/{run_id}/timeline",
+            get(timeline::timeline),
+        )
+        .route(
+            "/console/workflows/{name}/runs/{run_id}/stop",
+            post(actions::stop_run),
+        )
+        .route(
+            "/console/workflows/{name}/runs/{run_id}/resume",
+            post(actions::resume_run),
+        )
+        .route(
+            "/console/workflows/{name}/runs/{run_id}/properties",
+            post(actions::put_properties),
+        )
+        .route("/console/jobs/{name}", get(job))
+        .route("/console/jobs/{name}/start", post(actions::start_job_run))
+        .route(
+            "/console/jobs/{name}/runs/{id}/stop",
+            post(actions::stop_job_run),
+        )
+        .route("/console/jobs/{name}/runs/{id}", get(job_run))
+        .route("/console/jobs/{name}/runs/{id}/{stream}", get(log))
+        .route(
+            "/console/triggers/{name}/{action}",
+            post(actions::trigger_action),
+        )
+        .route("/console/crawlers", get(crawlers))
+        .route(
+            "/console/crawlers/{name}/{action}",
+            post(actions::crawler_action),
+        )
         .with_state(console)
 }
 
 /// Why a console page cannot be shown.
 #[derive(Debug)]
 enum ConsoleError {
+    /// No valid session: to the sign-in page (303), or 401 for the live JSON.
+    SignIn,
     /// 404 with a message for the person.
     NotFound(String),
-    /// 400: a malformed query string.
+    /// 400: a malformed query string or form.
     BadRequest(String),
-    /// 403: the console is not served on this deployment.
+    /// 403: a state-changing request without the session's CSRF token.
     Forbidden(String),
+    /// An operation handler refused an action: its code and message, with a link back.
+    Refused(ApiError, String),
     /// 500; the cause is logged, not shown.
     Internal,
 }
@@ -132,19 +208,41 @@ impl From<QueryRejection> for ConsoleError {
 
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
-        let (status, message) = match self {
-            ConsoleError::NotFound(m) => (StatusCode::NOT_FOUND, m),
-            ConsoleError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
-            ConsoleError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+        let (status, body) = match self {
+            ConsoleError::SignIn => {
+                let mut response = respond(StatusCode::SEE_OTHER, "text/plain", Vec::new());
+                response.headers_mut().insert(
+                    header::LOCATION,
+                    HeaderValue::from_static("/console/sign-in"),
+                );
+                return response;
+            }
+            ConsoleError::NotFound(m) => (StatusCode::NOT_FOUND, html::escape(&m)),
+            ConsoleError::BadRequest(m) => (StatusCode::BAD_REQUEST, html::escape(&m)),
+            ConsoleError::Forbidden(m) => (StatusCode::FORBIDDEN, html::escape(&m)),
+            ConsoleError::Refused(error, back) => (
+                error.status(),
+                format!(
+                    "<div class=\"error\" id=\"refusal\"><strong>{}</strong>: {}</div>\
+                     <p>{}</p>",
+                    html::escape(error.code()),
+                    html::escape(&error.to_string()),
+                    html::link(&back, "Back")
+                ),
+            ),
             ConsoleError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "The page could not be built; the server log says why.".into(),
+                html::escape("The page could not be built; the server log says why."),
             ),
         };
         let title = status.canonical_reason().unwrap_or("Error");
-        let body = format!("<p>{}</p>", html::escape(&message));
+        let body = if body.starts_with('<') {
+            body
+        } else {
+            format!("<p id=\"message\">{body}</p>")
+        };
         let crumbs = [("/console".to_string(), "Workflows".to_string())];
-        let page = html::page(title, &crumbs, &body, false);
+        let page = html::page(title, &crumbs, &body, None);
         respond(status, "text/html; charset=utf-8", page.into_bytes())
     }
 }
@@ -181,16 +279,13 @@ fn html_page(result: Result<String, ConsoleError>) -> Response {
     }
 }
 
-/// The default scope, if the console is served on this deployment (see module docs).
-fn scope(console: &Console) -> Result<Scope, ConsoleError> {
-    if !console.settings.served {
-        return Err(ConsoleError::Forbidden(
-            "The console is served only when Weir listens on a loopback address (or runs \
-             with --no-auth). Use the AWS Glue API, which is authenticated."
-                .into(),
-        ));
-    }
-    Ok(console.settings.scope.clone())
+/// The console's script: live updates of run pages and picking nodes on a graph.
+async fn script() -> Response {
+    respond(
+        StatusCode::OK,
+        "text/javascript; charset=utf-8",
+        include_bytes!("console.js").to_vec(),
+    )
 }
 
 /// `?after=<name>` of the workflow list.
@@ -207,13 +302,14 @@ struct RunsQuery {
 
 async fn index(
     State(console): State<Console>,
+    headers: HeaderMap,
     query: Result<Query<IndexQuery>, QueryRejection>,
 ) -> Response {
     html_page(
         async {
-            let scope = scope(&console)?;
+            let viewer = console.viewer(&headers).await?;
             let after = query?.0.after;
-            Ok(pages::index(&console.app, scope, after).await?)
+            Ok(pages::index(&console.app, &viewer, after).await?)
         }
         .await,
     )
@@ -221,12 +317,13 @@ async fn index(
 
 async fn workflow(
     State(console): State<Console>,
+    headers: HeaderMap,
     name: Result<Path<String>, PathRejection>,
     query: Result<Query<RunsQuery>, QueryRejection>,
 ) -> Response {
     html_page(
         async {
-            let scope = scope(&console)?;
+            let viewer = console.viewer(&headers).await?;
             let Path(name) = name?;
             let before = match query?.0.before {
                 Some(text) => Some(pages::parse_cursor(&text).ok_or_else(|| {
@@ -234,7 +331,7 @@ async fn workflow(
                 })?),
                 None => None,
             };
-            Ok(pages::workflow(&console.app, scope, name, before).await?)
+            Ok(pages::workflow(&console.app, &viewer, name, before).await?)
         }
         .await,
     )
@@ -242,13 +339,55 @@ async fn workflow(
 
 async fn run(
     State(console): State<Console>,
+    headers: HeaderMap,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Response {
     html_page(
         async {
-            let scope = scope(&console)?;
+            let viewer = console.viewer(&headers).await?;
             let Path((name, run_id)) = path?;
-            Ok(pages::run(&console.app, scope, name, run_id).await?)
+            Ok(pages::run(&console.app, &viewer, name, run_id).await?)
+        }
+        .await,
+    )
+}
+
+async fn job(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    name: Result<Path<String>, PathRejection>,
+) -> Response {
+    html_page(
+        async {
+            let viewer = console.viewer(&headers).await?;
+            let Path(name) = name?;
+            Ok(pages::job(&console.app, &viewer, name).await?)
+        }
+        .await,
+    )
+}
+
+async fn job_run(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    html_page(
+        async {
+            let viewer = console.viewer(&headers).await?;
+            let Path((name, id)) = path?;
+            let data_dir = console.settings.data_dir.clone();
+            Ok(pages::job_run(&console.app, &viewer, &data_dir, name, id).await?)
+        }
+        .await,
+    )
+}
+
+async fn crawlers(State(console): State<Console>, headers: HeaderMap) -> Response {
+    html_page(
+        async {
+            let viewer = console.viewer(&headers).await?;
+            Ok(pages::crawlers(&console.app, &viewer).await?)
         }
         .await,
     )
@@ -263,11 +402,12 @@ pub fn is_job_run_id(id: &str) -> bool {
 
 async fn log(
     State(console): State<Console>,
-    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String, String)>, PathRejection>,
 ) -> Response {
     let result = async {
-        scope(&console)?;
-        let Path((id, stream)) = path?;
+        let viewer = console.viewer(&headers).await?;
+        let Path((job, id, stream)) = path?;
         let stream = match stream.as_str() {
             "stdout" => "stdout",
             "stderr" => "stderr",
@@ -275,6 +415,20 @@ async fn log(
         };
         if !is_job_run_id(&id) {
             return Err(ConsoleError::NotFound("No such job run.".into()));
+        }
+        let scope = viewer.scope.clone();
+        let (key_job, key_id) = (job.clone(), id.clone());
+        let exists = console
+            .app
+            .read(move |tx| {
+                Ok(tx.get(&scope, Kind::Job, &key_job)?.is_some()
+                    && tx.get_job_run(&scope, &key_job, &key_id)?.is_some())
+            })
+            .await?;
+        if !exists {
+            return Err(ConsoleError::NotFound(format!(
+                "Job {job} has no run {id} in this account and region."
+            )));
         }
         let file = console
             .settings

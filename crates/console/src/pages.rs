@@ -1,14 +1,19 @@
-//! The three console pages: reads (one read transaction each) and their HTML.
+//! The console pages: workflows, a workflow, a run, a job, crawlers — reads (one read
+//! transaction each, or the API's read handlers) and their HTML.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use weir_model::operations as ops;
 use weir_model::shapes::{
-    JobRun, Workflow, WorkflowGraph, WorkflowRunStatistics, WorkflowRunStatus,
+    self, JobRun, NodeType, Workflow, WorkflowGraph, WorkflowRun, WorkflowRunStatistics,
+    WorkflowRunStatus,
 };
 use weir_store::{Kind, RunCursor, Scope};
 
-use super::html::{self, badge, escape, link, segment, time};
+use super::access::Viewer;
+use super::actions::{call, format_properties};
+use super::html::{self, badge, button_form, csrf_field, escape, link, segment, time};
 use super::svg::{self, Mode};
 use weir_glue::App;
 use weir_orchestrator::render;
@@ -18,6 +23,8 @@ use weir_resources::{graph, stored};
 
 /// Workflows per page of the index.
 const WORKFLOWS_PAGE: usize = 100;
+/// Bytes of each log shown on a job run's page (its tail).
+const LOG_PAGE_BYTES: u64 = 64 * 1024;
 /// Runs per page of a workflow.
 const RUNS_PAGE: usize = 50;
 
@@ -30,15 +37,19 @@ struct WorkflowRow {
     last_run: Option<(WorkflowRunStatus, i64, String)>,
 }
 
-fn workflow_href(name: &str) -> String {
+pub(super) fn workflow_href(name: &str) -> String {
     format!("/console/workflows/{}", segment(name))
 }
 
-fn run_href(workflow: &str, run_id: &str) -> String {
+pub(super) fn run_href(workflow: &str, run_id: &str) -> String {
     format!("{}/runs/{}", workflow_href(workflow), segment(run_id))
 }
 
-fn crumbs(workflow: Option<&str>, run: Option<&str>) -> Vec<(String, String)> {
+pub(super) fn job_href(name: &str) -> String {
+    format!("/console/jobs/{}", segment(name))
+}
+
+pub(super) fn crumbs(workflow: Option<&str>, run: Option<&str>) -> Vec<(String, String)> {
     let mut out = vec![("/console".to_string(), "Workflows".to_string())];
     if let Some(name) = workflow {
         out.push((workflow_href(name), name.to_string()));
@@ -49,8 +60,8 @@ fn crumbs(workflow: Option<&str>, run: Option<&str>) -> Vec<(String, String)> {
     out
 }
 
-fn not_found(name: &str) -> String {
-    format!("Workflow {name} does not exist in the default account and region.")
+pub(super) fn not_found(name: &str) -> String {
+    format!("Workflow {name} does not exist in this account and region.")
 }
 
 /// Parses a run-list cursor `<started ms>.<run id>`.
@@ -66,9 +77,10 @@ pub(super) fn parse_cursor(text: &str) -> Option<RunCursor> {
 /// `/console`: the workflows of `scope`, by name, from after `after`.
 pub(super) async fn index(
     app: &App,
-    scope: Scope,
+    viewer: &Viewer,
     after: Option<String>,
 ) -> Result<String, ApiError> {
+    let scope = viewer.scope.clone();
     let (rows, more) = app
         .read(move |tx| {
             let records = tx.list(&scope, Kind::Workflow, after.as_deref(), WORKFLOWS_PAGE + 1)?;
@@ -129,16 +141,23 @@ pub(super) async fn index(
         let href = format!("/console?after={}", segment(&last.name));
         let _ = write!(body, "<p>{}</p>", link(&href, "Next page →"));
     }
-    Ok(html::page("Workflows", &crumbs(None, None), &body, false))
+    body.push_str("<p><a href=\"/console/crawlers\">Crawlers</a></p>");
+    Ok(html::page(
+        "Workflows",
+        &crumbs(None, None),
+        &body,
+        Some(&viewer.frame()),
+    ))
 }
 
 /// `/console/workflows/{name}`: the static graph and the runs, newest first.
 pub(super) async fn workflow(
     app: &App,
-    scope: Scope,
+    viewer: &Viewer,
     name: String,
     before: Option<RunCursor>,
 ) -> Result<String, ApiError> {
+    let scope = viewer.scope.clone();
     let key = name.clone();
     let (workflow, graph, runs, next) = app
         .read(move |tx| {
@@ -180,8 +199,24 @@ pub(super) async fn workflow(
         "Default run properties",
         workflow.default_run_properties.as_ref(),
     );
+    let _ = writeln!(
+        body,
+        "<p class=\"tabs\">{}</p><div class=\"actions\">\
+         <form method=\"post\" action=\"{}/start\" id=\"start-run\">{}\
+         <label>Run properties (one <code>key=value</code> per line)<br>\
+         <textarea name=\"properties\" id=\"run-properties\" rows=\"4\" cols=\"50\">{}</textarea>\
+         </label><br><button type=\"submit\" id=\"start\">Start run</button></form></div>",
+        link(
+            &format!("{}/grid", workflow_href(&name)),
+            "Run history grid"
+        ),
+        escape(&workflow_href(&name)),
+        csrf_field(&viewer.csrf),
+        escape(&format_properties(workflow.default_run_properties.as_ref())),
+    );
     body.push_str("<h2>Graph</h2>\n");
     graph_block(&mut body, &graph, Mode::Static);
+    triggers_table(&mut body, &name, &graph, &viewer.csrf);
     body.push_str("<h2>Runs</h2>\n");
     if runs.is_empty() {
         body.push_str("<p class=\"muted\">No runs.</p>");
@@ -210,36 +245,57 @@ pub(super) async fn workflow(
         let href = format!("{}?before={}", workflow_href(&name), segment(&cursor));
         let _ = write!(body, "<p>{}</p>", link(&href, "Older runs →"));
     }
-    Ok(html::page(&name, &crumbs(Some(&name), None), &body, false))
+    Ok(html::page(
+        &name,
+        &crumbs(Some(&name), None),
+        &body,
+        Some(&viewer.frame()),
+    ))
 }
 
-/// `/console/workflows/{name}/runs/{run id}`: the run graph and its job runs.
-pub(super) async fn run(
+/// A run of workflow `name` in `scope`, rendered as GetWorkflowRun answers with its graph.
+pub(super) async fn load_run(
     app: &App,
     scope: Scope,
     name: String,
     run_id: String,
-) -> Result<String, ApiError> {
-    let key = name.clone();
-    let id = run_id.clone();
-    let run = app
-        .read(move |tx| {
-            stored::load::<Workflow>(tx, &scope, Kind::Workflow, &key)?
-                .or_not_found(|| not_found(&key))?;
-            let stored = stored_run::load(
-                tx,
-                &RunKey {
-                    scope,
-                    workflow: key,
-                    run_id: id,
-                },
-            )?;
-            Ok(render::workflow_run(&stored, true))
-        })
-        .await?;
+) -> Result<WorkflowRun, ApiError> {
+    app.read(move |tx| {
+        stored::load::<Workflow>(tx, &scope, Kind::Workflow, &name)?
+            .or_not_found(|| not_found(&name))?;
+        let stored = stored_run::load(
+            tx,
+            &RunKey {
+                scope,
+                workflow: name,
+                run_id,
+            },
+        )?;
+        Ok(render::workflow_run(&stored, true))
+    })
+    .await
+}
+
+/// Whether a run may still change.
+pub(super) fn is_live(run: &WorkflowRun) -> bool {
+    matches!(
+        run.status,
+        Some(WorkflowRunStatus::Running | WorkflowRunStatus::Stopping)
+    )
+}
+
+/// The facts table of a run (status, times, statistics, error, properties).
+pub(super) fn run_facts(name: &str, run: &WorkflowRun) -> String {
     let mut body = String::new();
     body.push_str("<table class=\"facts\">");
-    fact_html(&mut body, "Status", &badge(run.status.as_ref()));
+    fact_html(
+        &mut body,
+        "Status",
+        &format!(
+            "<span id=\"run-status\">{}</span>",
+            badge(run.status.as_ref())
+        ),
+    );
     fact(
         &mut body,
         "Started",
@@ -254,7 +310,7 @@ pub(super) async fn run(
         fact_html(
             &mut body,
             "Resumed from",
-            &link(&run_href(&name, previous), previous),
+            &link(&run_href(name, previous), previous),
         );
     }
     fact_html(
@@ -269,25 +325,110 @@ pub(super) async fn run(
         "Run properties",
         run.workflow_run_properties.as_ref(),
     );
+    body
+}
+
+/// What can be done to a run: stop it and edit its properties while it runs; resume it
+/// from picked nodes once COMPLETED (AWS's rule), the pickable nodes being the job and
+/// crawler nodes the run attempted.
+pub(super) fn run_actions(name: &str, run: &WorkflowRun, csrf: &str) -> String {
+    let run_id = run.workflow_run_id.as_deref().unwrap_or_default();
+    let href = run_href(name, run_id);
+    let mut out = String::from("<div class=\"actions\">");
+    if matches!(run.status, Some(WorkflowRunStatus::Running)) {
+        out.push_str(&button_form(
+            &format!("{href}/stop"),
+            "Stop run",
+            csrf,
+            "stop",
+        ));
+        let _ = write!(
+            out,
+            "<form method=\"post\" action=\"{}/properties\" id=\"edit-properties\">{}\
+             <label>Run properties<br><textarea name=\"properties\" id=\"run-properties\" \
+             rows=\"3\" cols=\"40\">{}</textarea></label><br>\
+             <button type=\"submit\" id=\"save-properties\">Save properties</button></form>",
+            escape(&href),
+            csrf_field(csrf),
+            escape(&format_properties(run.workflow_run_properties.as_ref())),
+        );
+    }
+    if matches!(run.status, Some(WorkflowRunStatus::Completed)) {
+        let pickable: Vec<(&str, &str)> = run
+            .graph
+            .iter()
+            .flat_map(|g| g.nodes.iter().flatten())
+            .filter(|n| !matches!(n.r#type, Some(NodeType::Trigger)))
+            .filter(|n| svg::latest_attempt(n).0.is_some())
+            .filter_map(|n| Some((n.unique_id.as_deref()?, n.name.as_deref()?)))
+            .collect();
+        if !pickable.is_empty() {
+            let _ = write!(
+                out,
+                "<form method=\"post\" action=\"{}/resume\" id=\"resume\">{}\
+                 <strong>Resume from</strong> (pick nodes on the graph or here):<br>",
+                escape(&href),
+                csrf_field(csrf),
+            );
+            for (id, node_name) in pickable {
+                let _ = write!(
+                    out,
+                    "<label><input type=\"checkbox\" name=\"node\" value=\"{id}\" \
+                     id=\"pick-{id}\" class=\"pick\"> {}</label><br>",
+                    escape(node_name),
+                    id = escape(id),
+                );
+            }
+            out.push_str("<button type=\"submit\" id=\"resume-run\">Resume run</button></form>");
+        }
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// `/console/workflows/{name}/runs/{run id}`: the run graph and its job runs, updated
+/// live by `console.js` from the run's `live` JSON while the run may change.
+pub(super) async fn run(
+    app: &App,
+    viewer: &Viewer,
+    name: String,
+    run_id: String,
+) -> Result<String, ApiError> {
+    let run = load_run(app, viewer.scope.clone(), name.clone(), run_id.clone()).await?;
+    let href = run_href(&name, &run_id);
+    let mut body = String::new();
+    let _ = write!(
+        body,
+        "<div id=\"run\" data-live=\"{live}/live\" data-finished=\"{finished}\">\
+         <p class=\"tabs\">{timeline}</p><div id=\"facts\">{facts}</div>\
+         <div id=\"run-actions\">{actions}</div>",
+        live = escape(&href),
+        finished = !is_live(&run),
+        timeline = link(&format!("{href}/timeline"), "Timeline"),
+        facts = run_facts(&name, &run),
+        actions = run_actions(&name, &run, &viewer.csrf),
+    );
     body.push_str("<h2>Graph</h2>\n");
     body.push_str(&svg::legend());
     let graph = run.graph.clone().unwrap_or_default();
     graph_block(&mut body, &graph, Mode::Run);
-    job_runs_table(&mut body, &graph);
-    let live = matches!(
-        run.status,
-        Some(WorkflowRunStatus::Running | WorkflowRunStatus::Stopping)
+    let _ = write!(
+        body,
+        "<div id=\"job-runs\">{}</div></div>",
+        job_runs_table(&graph)
     );
     let title = format!("{name} — run");
     Ok(html::page(
         &title,
         &crumbs(Some(&name), Some(&run_id)),
         &body,
-        live,
+        Some(&viewer.frame()),
     ))
 }
 
-fn job_runs_table(body: &mut String, graph: &WorkflowGraph) {
+/// The job runs of a run graph, by start time.
+pub(super) fn job_runs_table(graph: &WorkflowGraph) -> String {
+    let mut body = String::new();
     let mut job_runs: Vec<&JobRun> = graph
         .nodes
         .iter()
@@ -305,7 +446,7 @@ fn job_runs_table(body: &mut String, graph: &WorkflowGraph) {
     body.push_str("<h2>Job runs</h2>\n");
     if job_runs.is_empty() {
         body.push_str("<p class=\"muted\">No job has run.</p>");
-        return;
+        return body;
     }
     body.push_str(
         "<table class=\"job-runs\"><tr><th>Job</th><th>Job run</th><th>Attempt</th>\
@@ -313,21 +454,16 @@ fn job_runs_table(body: &mut String, graph: &WorkflowGraph) {
     );
     for jr in job_runs {
         let id = jr.id.as_deref().unwrap_or_default();
-        let logs = if super::is_job_run_id(id) {
-            format!(
-                "{} · {}",
-                link(&format!("/console/job-runs/{id}/stdout"), "stdout"),
-                link(&format!("/console/job-runs/{id}/stderr"), "stderr")
-            )
-        } else {
-            String::new()
-        };
+        let logs = log_links(jr);
         let _ = writeln!(
             body,
             "<tr id=\"{}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td>\
              <td>{}</td><td>{}</td><td class=\"msg\">{}</td><td>{logs}</td></tr>",
             escape(id),
-            escape(jr.job_name.as_deref().unwrap_or_default()),
+            link(
+                &job_href(jr.job_name.as_deref().unwrap_or_default()),
+                jr.job_name.as_deref().unwrap_or_default()
+            ),
             escape(&html::truncate(id, 15)),
             jr.attempt.unwrap_or_default(),
             badge(jr.job_run_state.as_ref()),
@@ -337,6 +473,308 @@ fn job_runs_table(body: &mut String, graph: &WorkflowGraph) {
         );
     }
     body.push_str("</table>\n");
+    body
+}
+
+/// `/console/jobs/{job}/runs/{id}`: a job run and the tail of its logs, re-read by
+/// `console.js` while the run runs (the logs follow live).
+pub(super) async fn job_run(
+    app: &App,
+    viewer: &Viewer,
+    data_dir: &std::path::Path,
+    name: String,
+    id: String,
+) -> Result<String, ApiError> {
+    let jr = call::<ops::GetJobRun>(
+        app,
+        &viewer.scope,
+        shapes::GetJobRunRequest {
+            job_name: Some(name.clone()),
+            run_id: Some(id.clone()),
+            ..Default::default()
+        },
+    )
+    .await?
+    .job_run
+    .unwrap_or_default();
+    let mut body = String::from("<div id=\"job-run\" data-follow><table class=\"facts\">");
+    fact_html(&mut body, "State", &badge(jr.job_run_state.as_ref()));
+    fact(
+        &mut body,
+        "Attempt",
+        Some(&jr.attempt.unwrap_or_default().to_string()),
+    );
+    fact(
+        &mut body,
+        "Started",
+        Some(&time(jr.started_on.map(|t| t.as_millis()))),
+    );
+    fact(
+        &mut body,
+        "Completed",
+        Some(&time(jr.completed_on.map(|t| t.as_millis()))),
+    );
+    fact(&mut body, "Error", jr.error_message.as_deref());
+    body.push_str("</table>\n");
+    if super::is_job_run_id(&id) {
+        for stream in ["stdout", "stderr"] {
+            let file = data_dir.join("job-runs").join(&id).join(stream);
+            let text = match super::read_tail(&file, LOG_PAGE_BYTES).await {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(_) => String::new(),
+            };
+            let _ = write!(
+                body,
+                "<h2>{stream} <small>{}</small></h2><pre class=\"log\" id=\"{stream}\">{}</pre>",
+                link(
+                    &format!("{}/runs/{}/{stream}", job_href(&name), segment(&id)),
+                    "whole log"
+                ),
+                escape(&text),
+            );
+        }
+    }
+    body.push_str("</div>");
+    let crumbs = vec![
+        ("/console".to_string(), "Workflows".to_string()),
+        (job_href(&name), name.clone()),
+        (String::new(), id.clone()),
+    ];
+    Ok(html::page(
+        &format!("Job run of {name}"),
+        &crumbs,
+        &body,
+        Some(&viewer.frame()),
+    ))
+}
+
+/// Links to a job run's page and logs.
+fn log_links(jr: &JobRun) -> String {
+    let id = jr.id.as_deref().unwrap_or_default();
+    if !super::is_job_run_id(id) {
+        return String::new();
+    }
+    let base = format!(
+        "{}/runs/{id}",
+        job_href(jr.job_name.as_deref().unwrap_or_default())
+    );
+    format!(
+        "{} · {} · {}",
+        link(&base, "follow"),
+        link(&format!("{base}/stdout"), "stdout"),
+        link(&format!("{base}/stderr"), "stderr")
+    )
+}
+
+/// The triggers of a workflow's graph, with their state and activate/deactivate.
+fn triggers_table(body: &mut String, workflow: &str, graph: &WorkflowGraph, csrf: &str) {
+    let triggers: Vec<&shapes::Trigger> = graph
+        .nodes
+        .iter()
+        .flatten()
+        .filter_map(|n| n.trigger_details.as_ref()?.trigger.as_ref())
+        .collect();
+    if triggers.is_empty() {
+        return;
+    }
+    body.push_str(
+        "<h2>Triggers</h2>\n<table class=\"triggers\"><tr><th>Trigger</th><th>Type</th>\
+         <th>State</th><th></th></tr>\n",
+    );
+    for trigger in triggers {
+        let name = trigger.name.as_deref().unwrap_or_default();
+        let action = match trigger.state {
+            Some(shapes::TriggerState::Activated) => "deactivate",
+            _ => "activate",
+        };
+        let form = format!(
+            "<form class=\"inline\" method=\"post\" action=\"/console/triggers/{}/{action}\">\
+             {}<input type=\"hidden\" name=\"workflow\" value=\"{}\">\
+             <button type=\"submit\">{}</button></form>",
+            segment(name),
+            csrf_field(csrf),
+            escape(workflow),
+            if action == "activate" {
+                "Activate"
+            } else {
+                "Deactivate"
+            },
+        );
+        let _ = writeln!(
+            body,
+            "<tr data-trigger=\"{}\"><td>{}</td><td>{}</td><td class=\"state\">{}</td>\
+             <td>{form}</td></tr>",
+            escape(name),
+            escape(name),
+            escape(trigger.r#type.as_ref().map_or("", |t| t.as_str())),
+            escape(trigger.state.as_ref().map_or("", |s| s.as_str())),
+        );
+    }
+    body.push_str("</table>\n");
+}
+
+/// `/console/jobs/{name}`: the job, a form to start a run, its runs (stop, logs).
+pub(super) async fn job(app: &App, viewer: &Viewer, name: String) -> Result<String, ApiError> {
+    let job = call::<ops::GetJob>(
+        app,
+        &viewer.scope,
+        shapes::GetJobRequest {
+            job_name: Some(name.clone()),
+        },
+    )
+    .await?
+    .job
+    .unwrap_or_default();
+    let runs = call::<ops::GetJobRuns>(
+        app,
+        &viewer.scope,
+        shapes::GetJobRunsRequest {
+            job_name: Some(name.clone()),
+            max_results: Some(50),
+            ..Default::default()
+        },
+    )
+    .await?
+    .job_runs
+    .unwrap_or_default();
+    let href = job_href(&name);
+    let mut body = String::new();
+    body.push_str("<table class=\"facts\">");
+    fact(&mut body, "Description", job.description.as_deref());
+    let script = job
+        .command
+        .as_ref()
+        .and_then(|c| c.script_location.as_deref());
+    fact(&mut body, "Script", script);
+    body.push_str("</table>\n");
+    let _ = write!(
+        body,
+        "<div class=\"actions\"><form method=\"post\" action=\"{}/start\" id=\"start-job\">{}\
+         <label>Arguments (one <code>--key=value</code> per line)<br>\
+         <textarea name=\"arguments\" id=\"arguments\" rows=\"3\" cols=\"50\">{}</textarea>\
+         </label><br><button type=\"submit\" id=\"start-job-run\">Start job run</button></form></div>",
+        escape(&href),
+        csrf_field(&viewer.csrf),
+        escape(&format_properties(job.default_arguments.as_ref())),
+    );
+    body.push_str("<h2>Job runs</h2>\n<div id=\"job-page-runs\" data-follow>");
+    if runs.is_empty() {
+        body.push_str("<p class=\"muted\">No runs.</p>");
+    } else {
+        body.push_str(
+            "<table class=\"job-runs\"><tr><th>Job run</th><th>Attempt</th><th>State</th>\
+             <th>Started</th><th>Completed</th><th>Error</th><th>Logs</th><th></th></tr>\n",
+        );
+        for jr in &runs {
+            let id = jr.id.as_deref().unwrap_or_default();
+            let stop = match jr.job_run_state {
+                Some(
+                    shapes::JobRunState::Running
+                    | shapes::JobRunState::Starting
+                    | shapes::JobRunState::Waiting,
+                ) => button_form(
+                    &format!("{href}/runs/{}/stop", segment(id)),
+                    "Stop",
+                    &viewer.csrf,
+                    "stop",
+                ),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                body,
+                "<tr id=\"{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td class=\"msg\">{}</td><td>{}</td><td>{stop}</td></tr>",
+                escape(id),
+                escape(&html::truncate(id, 15)),
+                jr.attempt.unwrap_or_default(),
+                badge(jr.job_run_state.as_ref()),
+                time(jr.started_on.map(|t| t.as_millis())),
+                time(jr.completed_on.map(|t| t.as_millis())),
+                escape(jr.error_message.as_deref().unwrap_or_default()),
+                log_links(jr),
+            );
+        }
+        body.push_str("</table>\n");
+    }
+    body.push_str("</div>");
+    let crumbs = vec![
+        ("/console".to_string(), "Workflows".to_string()),
+        (href.clone(), name.clone()),
+    ];
+    Ok(html::page(
+        &format!("Job {name}"),
+        &crumbs,
+        &body,
+        Some(&viewer.frame()),
+    ))
+}
+
+/// `/console/crawlers`: the crawlers, their state and last crawl, start/stop.
+pub(super) async fn crawlers(app: &App, viewer: &Viewer) -> Result<String, ApiError> {
+    let crawlers = call::<ops::GetCrawlers>(
+        app,
+        &viewer.scope,
+        shapes::GetCrawlersRequest {
+            max_results: Some(1000),
+            ..Default::default()
+        },
+    )
+    .await?
+    .crawlers
+    .unwrap_or_default();
+    let mut body = String::new();
+    if crawlers.is_empty() {
+        body.push_str("<p class=\"muted\">No crawlers.</p>");
+    } else {
+        body.push_str(
+            "<table class=\"crawlers\"><tr><th>Crawler</th><th>State</th><th>Last crawl</th>\
+             <th>Started</th><th>Error</th><th></th></tr>\n",
+        );
+        for crawler in &crawlers {
+            let name = crawler.name.as_deref().unwrap_or_default();
+            let running = matches!(crawler.state, Some(shapes::CrawlerState::Running));
+            let action = if running { "stop" } else { "start" };
+            let last = crawler.last_crawl.as_ref();
+            let _ = writeln!(
+                body,
+                "<tr data-crawler=\"{}\"><td>{}</td><td class=\"state\">{}</td><td>{}</td>\
+                 <td>{}</td><td class=\"msg\">{}</td><td>{}</td></tr>",
+                escape(name),
+                escape(name),
+                escape(crawler.state.as_ref().map_or("", |s| s.as_str())),
+                escape(
+                    last.and_then(|l| l.status.as_ref())
+                        .map_or("", |s| s.as_str())
+                ),
+                time(last.and_then(|l| l.start_time).map(|t| t.as_millis())),
+                escape(
+                    last.and_then(|l| l.error_message.as_deref())
+                        .unwrap_or_default()
+                ),
+                button_form(
+                    &format!("/console/crawlers/{}/{action}", segment(name)),
+                    if running {
+                        "Stop crawler"
+                    } else {
+                        "Start crawler"
+                    },
+                    &viewer.csrf,
+                    action,
+                ),
+            );
+        }
+        body.push_str("</table>\n");
+    }
+    let crumbs = vec![
+        ("/console".to_string(), "Workflows".to_string()),
+        ("/console/crawlers".to_string(), "Crawlers".to_string()),
+    ];
+    Ok(html::page(
+        "Crawlers",
+        &crumbs,
+        &body,
+        Some(&viewer.frame()),
+    ))
 }
 
 fn graph_block(body: &mut String, graph: &WorkflowGraph, mode: Mode) {

@@ -170,44 +170,62 @@ pub fn render(graph: &WorkflowGraph, mode: Mode) -> String {
     out
 }
 
-fn node_svg(out: &mut String, node: &Node, mode: Mode, x: u32, y: u32) {
-    let name = node.name.as_deref().unwrap_or_default();
-    let kind = match node.r#type {
+/// The class attribute of a node: `node {kind}` and, for a job or crawler, its state
+/// (`static` on a static graph).
+pub fn node_class(node: &Node, mode: Mode) -> String {
+    let kind = node_kind(node);
+    let (state, _) = latest_attempt(node);
+    match (kind, mode) {
+        ("trigger", _) => format!("node {kind}"),
+        (_, Mode::Static) => format!("node {kind} static"),
+        (_, Mode::Run) => format!(
+            "node {kind} {}",
+            state.map_or(NOT_RUN, ColouredState::css_class)
+        ),
+    }
+}
+
+fn node_kind(node: &Node) -> &'static str {
+    match node.r#type {
         Some(NodeType::Trigger) => "trigger",
         Some(NodeType::Crawler) => "crawler",
         _ => "job",
-    };
+    }
+}
+
+fn node_svg(out: &mut String, node: &Node, mode: Mode, x: u32, y: u32) {
+    let name = node.name.as_deref().unwrap_or_default();
+    let kind = node_kind(node);
     let (state, job_run_id) = latest_attempt(node);
-    let (class, tooltip) = match (kind, mode) {
-        ("trigger", _) => ("", String::new()),
-        (_, Mode::Static) => ("static", String::new()),
-        (_, Mode::Run) => (
-            state.map_or(NOT_RUN, ColouredState::css_class),
-            format!(" — {}", state.map_or("not run", ColouredState::text)),
-        ),
+    let tooltip = match (kind, mode) {
+        ("job" | "crawler", Mode::Run) => {
+            format!(" — {}", state.map_or("not run", ColouredState::text))
+        }
+        _ => String::new(),
     };
     let link = match (mode, job_run_id) {
         (Mode::Run, Some(id)) => Some(format!("#{}", escape(id))),
+        (Mode::Static, _) if kind == "job" => Some(escape(&format!(
+            "/console/jobs/{}",
+            super::html::segment(name)
+        ))),
         _ => None,
     };
     if let Some(href) = &link {
         let _ = write!(out, "<a href=\"{href}\">");
     }
     let radius = if kind == "trigger" { 16 } else { 4 };
-    let classes = if class.is_empty() {
-        format!("node {kind}")
-    } else {
-        format!("node {kind} {class}")
-    };
+    let classes = node_class(node, mode);
     let _ = write!(
         out,
-        "<g class=\"{classes}\" data-name=\"{name_attr}\">\
+        "<g class=\"{classes}\" data-name=\"{name_attr}\" data-id=\"{id_attr}\">\
          <title>{kind} {name_text}{tooltip}</title>\
          <rect x=\"{x}\" y=\"{y}\" width=\"{NODE_WIDTH}\" height=\"{NODE_HEIGHT}\" \
          rx=\"{radius}\"/>\
          <text class=\"kind\" x=\"{tx}\" y=\"{ky}\">{kind}</text>\
          <text x=\"{tx}\" y=\"{ny}\">{label}</text></g>",
         name_attr = escape(name),
+        id_attr = escape(node.unique_id.as_deref().unwrap_or_default()),
         name_text = escape(name),
         tooltip = escape(&tooltip),
         tx = x + 10,
@@ -310,7 +328,10 @@ mod tests {
     fn static_graph_has_no_states() {
         let svg = render(&graph(), Mode::Static);
         assert_eq!(svg.matches("class=\"node job static\"").count(), 3);
-        assert!(!svg.contains("<a href"));
+        // Job nodes link to their job's page, never to a job run.
+        assert!(!svg.contains("<a href=\"#"));
+        assert!(svg.contains("<a href=\"/console/jobs/load\">"));
+        assert!(svg.contains("<a href=\"/console/jobs/extract%3C%26%3E\">"));
         assert!(render(&WorkflowGraph::default(), Mode::Static).contains("empty"));
     }
 

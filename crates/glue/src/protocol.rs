@@ -67,10 +67,20 @@ pub fn not_implemented(name: &str) -> ApiError {
 /// Decodes, validates and handles one request of operation `O`, encoding the answer.
 pub async fn run<O: Handle>(ctx: &RequestContext, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let input: O::Input = decode(body)?;
-    weir_model::validate(&input).map_err(|errors| ApiError::InvalidInput(errors.to_string()))?;
-    let output = O::handle(ctx, input).await?;
+    let output = validate_and_handle::<O>(ctx, input).await?;
     serde_json::to_vec(&output)
         .map_err(|e| ApiError::Internal(format!("could not encode the {} answer: {e}", O::NAME)))
+}
+
+/// Validates and handles one request of operation `O` given as its input shape: what
+/// [`run`] does after decoding, for callers that build the input themselves (the
+/// console's actions), so that their validation and errors are the API's.
+pub async fn validate_and_handle<O: Handle>(
+    ctx: &RequestContext,
+    input: O::Input,
+) -> Result<O::Output, ApiError> {
+    weir_model::validate(&input).map_err(|errors| ApiError::InvalidInput(errors.to_string()))?;
+    O::handle(ctx, input).await
 }
 
 /// Decodes a request body: empty means `{}`; anything but a JSON object, or a

@@ -196,8 +196,8 @@ impl Server {
 /// clock control when the clock is manual.
 fn edge(config: &Config, app: App, events: EventBus) -> Edge {
     let console = ConsoleSettings {
-        served: config.listen.ip().is_loopback()
-            || config.auth.mode() == weir_auth::AuthMode::Disabled,
+        credentials: config.auth.credentials().clone(),
+        open: config.auth.mode() == weir_auth::AuthMode::Disabled,
         scope: Scope {
             account: config.account.clone(),
             region: config.region.clone(),
