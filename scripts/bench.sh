@@ -41,8 +41,8 @@ extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --) shift; extra=("$@"); break ;;
-        api|durability|transitions|scale|events|memory) sections+=("$1"); shift ;;
-        *) die "unknown section '$1' (api durability transitions scale events memory; options after --)" ;;
+        api|durability|transitions|scale|events|s3|memory) sections+=("$1"); shift ;;
+        *) die "unknown section '$1' (api durability transitions scale events s3 memory; options after --)" ;;
     esac
 done
 
