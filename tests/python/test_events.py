@@ -446,3 +446,43 @@ def test_objects_landing_in_s3_start_one_batched_run(weir, glue, events, scripts
                 "QueueArn": "arn:aws:sqs:us-east-1:123456789012:q", "Events": ["s3:ObjectCreated:*"],
             }]})
     assert error_code(refused) == "InvalidArgument"
+
+
+def test_copies_and_multipart_uploads_are_object_created_events(weir, glue, events, scripts):
+    """CopyObject and CompleteMultipartUpload emit `Object Created` with their reason, and
+    DeleteObjects one `Object Deleted` per deleted key."""
+    s3 = s3_client(weir)
+    s3.create_bucket(Bucket="staging")
+    s3.put_bucket_notification_configuration(
+        Bucket="staging", NotificationConfiguration={"EventBridgeConfiguration": {}})
+    event_workflow(glue, scripts, "assembled", 2)
+    route(events, "assembled", {
+        "source": ["aws.s3"], "detail-type": ["Object Created"],
+        "detail": {"reason": ["CopyObject", "CompleteMultipartUpload"]},
+    }, "assembled")
+    event_workflow(glue, scripts, "cleaned", 2)
+    route(events, "cleaned", {
+        "source": ["aws.s3"], "detail-type": ["Object Deleted"],
+        "detail": {"reason": ["DeleteObjects"], "deletion-type": ["Permanently Deleted"]},
+    }, "cleaned")
+
+    s3.put_object(Bucket="staging", Key="raw/a.csv", Body=b"a\n")  # PutObject: neither rule
+    s3.copy_object(Bucket="staging", Key="copy/a.csv",
+                   CopySource={"Bucket": "staging", "Key": "raw/a.csv"})
+    assert runs_of(glue, "assembled") == []
+    upload = s3.create_multipart_upload(Bucket="staging", Key="parts/b.csv")["UploadId"]
+    etag = s3.upload_part(Bucket="staging", Key="parts/b.csv", UploadId=upload,
+                          PartNumber=1, Body=b"b\n")["ETag"]
+    s3.complete_multipart_upload(
+        Bucket="staging", Key="parts/b.csv", UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    (run,) = wait_runs(glue, "assembled", 1)
+    assert run["StartingEventBatchCondition"] == {"BatchSize": 2}
+    assert len(set(event_ids(run))) == 2
+
+    deleted = s3.delete_objects(Bucket="staging", Delete={"Objects": [
+        {"Key": "copy/a.csv"}, {"Key": "parts/b.csv"}]})
+    assert len(deleted["Deleted"]) == 2
+    (run,) = wait_runs(glue, "cleaned", 1)
+    assert run["StartingEventBatchCondition"] == {"BatchSize": 2}
+    assert len(runs_of(glue, "assembled")) == 1
