@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod aws_json;
 pub mod clock_control;
 mod http;
 mod limits;

@@ -1,24 +1,25 @@
 //! The awsJson1_1 protocol of EventBridge: operation selection by `X-Amz-Target`
 //! (`AWSEvents.<Operation>`), request decoding, response encoding, and the rendering
-//! of every error — [`EventsError`] and the edge's [`Rejection`]s — as
+//! of every error — [`EventsError`] and the edge's rejections — as
 //! `{"__type", "message"}` with the matching `x-amzn-ErrorType`, as EventBridge sends
-//! them. Knows JSON and HTTP headers, not the domain.
+//! them, through the framing the JSON services share ([`weir_edge::aws_json`]). Knows
+//! JSON and HTTP headers, not the domain.
 
-use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use http::StatusCode;
 use serde::de::DeserializeOwned;
-use weir_auth::AuthError;
-use weir_edge::{ErrorCode, Rejection};
+use weir_edge::aws_json::{self, Dialect};
 use weir_resources::ApiError;
 
-/// Content type of every request and response body.
-pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// Prefix of `X-Amz-Target` for EventBridge.
 pub const TARGET_PREFIX: &str = "AWSEvents.";
-/// Header carrying the request id on every answer.
-pub const REQUEST_ID_HEADER: &str = "x-amzn-RequestId";
-/// Header carrying the error code on error answers (equal to the body's `__type`).
-pub const ERROR_TYPE_HEADER: &str = "x-amzn-ErrorType";
+
+/// How EventBridge's error answers are spelled.
+pub const DIALECT: Dialect = Dialect {
+    message_member: "message",
+    internal_error: "InternalException",
+    not_served: "Weir serves EventBridge with POST / and an X-Amz-Target header.",
+};
 
 /// The served operations, sorted (the bounded metrics labels).
 pub const OPERATIONS: &[&str] = &[
@@ -54,20 +55,6 @@ pub enum EventsError {
     Serialization(String),
     /// `X-Amz-Target` is missing or names no operation of EventBridge Weir serves.
     UnknownOperation(String),
-    /// The server sheds load.
-    Throttling(String),
-    /// The request body is larger than the server accepts.
-    RequestTooLarge(String),
-    /// The client did not send its body in time.
-    RequestTimeout(String),
-    /// No credentials were sent.
-    MissingAuthenticationToken(String),
-    /// The `Authorization` header is malformed.
-    IncompleteSignature(String),
-    /// Unknown access key.
-    UnrecognizedClient(String),
-    /// The signature does not match or has expired.
-    InvalidSignature(String),
     /// A failure on the server's side; the only 500.
     Internal(String),
 }
@@ -83,22 +70,14 @@ impl EventsError {
             EventsError::ConcurrentModification(_) => "ConcurrentModificationException",
             EventsError::Serialization(_) => "SerializationException",
             EventsError::UnknownOperation(_) => "UnknownOperationException",
-            EventsError::Throttling(_) => "ThrottlingException",
-            EventsError::RequestTooLarge(_) => "RequestEntityTooLargeException",
-            EventsError::RequestTimeout(_) => "RequestTimeoutException",
-            EventsError::MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
-            EventsError::IncompleteSignature(_) => "IncompleteSignatureException",
-            EventsError::UnrecognizedClient(_) => "UnrecognizedClientException",
-            EventsError::InvalidSignature(_) => "InvalidSignatureException",
             EventsError::Internal(_) => "InternalException",
         }
     }
 
-    /// The HTTP status: 500 only for internal failures, 413 for an oversized body.
+    /// The HTTP status: 500 only for internal failures.
     pub fn status(&self) -> StatusCode {
         match self {
             EventsError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            EventsError::RequestTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -113,13 +92,6 @@ impl EventsError {
             | EventsError::ConcurrentModification(m)
             | EventsError::Serialization(m)
             | EventsError::UnknownOperation(m)
-            | EventsError::Throttling(m)
-            | EventsError::RequestTooLarge(m)
-            | EventsError::RequestTimeout(m)
-            | EventsError::MissingAuthenticationToken(m)
-            | EventsError::IncompleteSignature(m)
-            | EventsError::UnrecognizedClient(m)
-            | EventsError::InvalidSignature(m)
             | EventsError::Internal(m) => m,
         }
     }
@@ -168,83 +140,22 @@ pub fn operation_name(target: Option<&str>) -> Result<&'static str, EventsError>
     }
 }
 
-/// Decodes a request body: empty means `{}`; anything but a JSON object, or a member
-/// of the wrong JSON type, is SerializationException.
+/// Decodes a request body (see [`aws_json::decode`]); what it refuses is
+/// SerializationException.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, EventsError> {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    let result = match first {
-        None => serde_json::from_slice(b"{}"),
-        Some(b'{') => serde_json::from_slice(body),
-        Some(_) => {
-            return Err(EventsError::Serialization(
-                "The request body must be a JSON object.".into(),
-            ));
-        }
-    };
-    result.map_err(|e| EventsError::Serialization(format!("Could not read the request body: {e}")))
-}
-
-/// The EventBridge error for a request the edge refused.
-pub fn rejection_error(rejection: &Rejection) -> EventsError {
-    let message = rejection.to_string();
-    match rejection {
-        Rejection::Throttled => EventsError::Throttling(message),
-        Rejection::TooLarge { .. } => EventsError::RequestTooLarge(message),
-        Rejection::BodyTimeout { .. } => EventsError::RequestTimeout(message),
-        Rejection::BodyUnreadable(_) => EventsError::Serialization(message),
-        Rejection::Unauthenticated(error) => match error {
-            AuthError::MissingToken => EventsError::MissingAuthenticationToken(message),
-            AuthError::Incomplete(_) => EventsError::IncompleteSignature(message),
-            AuthError::UnrecognizedClient => EventsError::UnrecognizedClient(message),
-            AuthError::InvalidSignature(_) | AuthError::Expired => {
-                EventsError::InvalidSignature(message)
-            }
-        },
-        Rejection::NotServed => EventsError::UnknownOperation(
-            "Weir serves EventBridge with POST / and an X-Amz-Target header.".into(),
-        ),
-        Rejection::Internal => EventsError::Internal(message),
-    }
-}
-
-/// The answer to a request the edge refused (a missing route is a 404).
-pub fn rejection_response(request_id: &str, rejection: &Rejection) -> Response {
-    let mut response = error_response(request_id, &rejection_error(rejection));
-    if matches!(rejection, Rejection::NotServed) {
-        *response.status_mut() = StatusCode::NOT_FOUND;
-    }
-    response
-}
-
-/// A successful answer carrying `json`.
-pub fn ok_response(request_id: &str, json: Vec<u8>) -> Response {
-    let mut response = (StatusCode::OK, json).into_response();
-    set_common_headers(response.headers_mut(), request_id);
-    response
+    aws_json::decode(body).map_err(EventsError::Serialization)
 }
 
 /// Renders an error: status, `{"__type", "message"}` body and the matching
 /// `x-amzn-ErrorType` header.
 pub fn error_response(request_id: &str, error: &EventsError) -> Response {
-    let body = serde_json::json!({ "__type": error.code(), "message": error.message() })
-        .to_string()
-        .into_bytes();
-    let mut response = (error.status(), body).into_response();
-    let headers = response.headers_mut();
-    set_common_headers(headers, request_id);
-    headers.insert(ERROR_TYPE_HEADER, HeaderValue::from_static(error.code()));
-    response.extensions_mut().insert(ErrorCode(error.code()));
-    response
-}
-
-fn set_common_headers(headers: &mut HeaderMap, request_id: &str) {
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(JSON_CONTENT_TYPE),
-    );
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert(REQUEST_ID_HEADER, value);
-    }
+    aws_json::error_response(
+        &DIALECT,
+        request_id,
+        error.status(),
+        error.code(),
+        error.message(),
+    )
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use futures_util::future::BoxFuture;
 use http::Method;
 use http::request::Parts;
 use serde_json::Value;
+use weir_edge::aws_json;
 use weir_edge::{Rejection, Service, TARGET_HEADER, VerifiedRequest};
 use weir_store::Scope;
 
@@ -89,7 +90,7 @@ impl Service for EventsService {
                     })
                 });
             match result {
-                Ok(json) => protocol::ok_response(&request_id, json),
+                Ok(json) => aws_json::ok_response(&request_id, json),
                 Err(error) => {
                     if matches!(error, EventsError::Internal(_)) {
                         tracing::error!(%error, "internal error");
@@ -103,7 +104,7 @@ impl Service for EventsService {
     }
 
     fn reject(&self, request_id: &str, rejection: &Rejection) -> Response {
-        protocol::rejection_response(request_id, rejection)
+        aws_json::rejection_response(&protocol::DIALECT, request_id, rejection)
     }
 }
 

@@ -1,26 +1,26 @@
 //! The awsJson1_1 protocol of Glue: operation selection by `X-Amz-Target`, request
 //! decoding and validation, response encoding, and the rendering of every error —
-//! [`ApiError`] and the edge's [`Rejection`]s — as `{"__type", "Message"}` with the
-//! matching `x-amzn-ErrorType`. Knows JSON and HTTP headers, not the domain.
+//! [`ApiError`] and the edge's rejections — as `{"__type", "Message"}` through the
+//! framing the JSON services share ([`weir_edge::aws_json`]). Knows JSON and HTTP
+//! headers, not the domain.
 
-use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use serde::de::DeserializeOwned;
-use weir_auth::AuthError;
-use weir_edge::{ErrorCode, Rejection};
+use weir_edge::aws_json::{self, Dialect};
 use weir_model::operations::ALL_OPERATIONS;
 use weir_resources::ApiError;
 
 use crate::operations::{Handle, RequestContext};
 
-/// Content type of every request and response body.
-pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// Prefix of `X-Amz-Target` for the Glue service.
 pub const TARGET_PREFIX: &str = "AWSGlue.";
-/// Header carrying the request id on every answer.
-pub const REQUEST_ID_HEADER: &str = "x-amzn-RequestId";
-/// Header carrying the error code on error answers (must equal the body's `__type`).
-pub const ERROR_TYPE_HEADER: &str = "x-amzn-ErrorType";
+
+/// How Glue's error answers are spelled.
+pub const DIALECT: Dialect = Dialect {
+    message_member: "Message",
+    internal_error: "InternalServiceException",
+    not_served: "Weir serves the AWS Glue API with POST / and an X-Amz-Target header.",
+};
 
 /// The served operation an `X-Amz-Target` names, as a bounded metrics label: the
 /// model's own name, or `unknown`.
@@ -83,82 +83,22 @@ pub async fn validate_and_handle<O: Handle>(
     O::handle(ctx, input).await
 }
 
-/// Decodes a request body: empty means `{}`; anything but a JSON object, or a
-/// member of the wrong JSON type, is SerializationException.
+/// Decodes a request body (see [`aws_json::decode`]); what it refuses is
+/// SerializationException.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    match first {
-        None => serde_json::from_slice(b"{}").map_err(serialization_error),
-        Some(b'{') => serde_json::from_slice(body).map_err(serialization_error),
-        Some(_) => Err(ApiError::Serialization(
-            "The request body must be a JSON object.".into(),
-        )),
-    }
-}
-
-fn serialization_error(error: serde_json::Error) -> ApiError {
-    ApiError::Serialization(format!("Could not read the request body: {error}"))
-}
-
-/// The Glue error for a request the edge refused.
-pub fn rejection_error(rejection: &Rejection) -> ApiError {
-    let message = rejection.to_string();
-    match rejection {
-        Rejection::Throttled => ApiError::Throttling(message),
-        Rejection::TooLarge { .. } => ApiError::RequestTooLarge(message),
-        Rejection::BodyTimeout { .. } => ApiError::RequestTimeout(message),
-        Rejection::BodyUnreadable(_) => ApiError::Serialization(message),
-        Rejection::Unauthenticated(error) => match error {
-            AuthError::MissingToken => ApiError::MissingAuthenticationToken(message),
-            AuthError::Incomplete(_) => ApiError::IncompleteSignature(message),
-            AuthError::UnrecognizedClient => ApiError::UnrecognizedClient(message),
-            AuthError::InvalidSignature(_) | AuthError::Expired => {
-                ApiError::InvalidSignature(message)
-            }
-        },
-        Rejection::NotServed => ApiError::UnknownOperation(
-            "Weir serves the AWS Glue API with POST / and an X-Amz-Target header.".into(),
-        ),
-        Rejection::Internal => ApiError::Internal(message),
-    }
-}
-
-/// The answer to a request the edge refused: a missing route is a 404, the rest keep
-/// the status of their error.
-pub fn rejection_response(request_id: &str, rejection: &Rejection) -> Response {
-    let mut response = error_response(request_id, &rejection_error(rejection));
-    if matches!(rejection, Rejection::NotServed) {
-        *response.status_mut() = StatusCode::NOT_FOUND;
-    }
-    response
-}
-
-/// A successful answer carrying `json`.
-pub fn ok_response(request_id: &str, json: Vec<u8>) -> Response {
-    let mut response = (StatusCode::OK, json).into_response();
-    set_common_headers(response.headers_mut(), request_id);
-    response
+    aws_json::decode(body).map_err(ApiError::Serialization)
 }
 
 /// Renders an error: status, `__type`/`Message` body and the matching
 /// `x-amzn-ErrorType` header, all from the one mapping in [`ApiError`].
 pub fn error_response(request_id: &str, error: &ApiError) -> Response {
-    let mut response = (error.status(), error.body()).into_response();
-    let headers = response.headers_mut();
-    set_common_headers(headers, request_id);
-    headers.insert(ERROR_TYPE_HEADER, HeaderValue::from_static(error.code()));
-    response.extensions_mut().insert(ErrorCode(error.code()));
-    response
-}
-
-fn set_common_headers(headers: &mut HeaderMap, request_id: &str) {
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(JSON_CONTENT_TYPE),
-    );
-    if let Ok(value) = HeaderValue::from_str(request_id) {
-        headers.insert(REQUEST_ID_HEADER, value);
-    }
+    aws_json::error_response(
+        &DIALECT,
+        request_id,
+        error.status(),
+        error.code(),
+        &error.to_string(),
+    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use axum::response::Response;
 use futures_util::future::BoxFuture;
 use http::Method;
 use http::request::Parts;
+use weir_edge::aws_json;
 use weir_edge::{Rejection, Service, TARGET_HEADER, VerifiedRequest};
 use weir_resources::ApiError;
 use weir_store::Scope;
@@ -59,7 +60,7 @@ impl Service for GlueService {
                 request_id,
             };
             match operations::dispatch(&ctx, &operation, &body).await {
-                Ok(json) => protocol::ok_response(&ctx.request_id, json),
+                Ok(json) => aws_json::ok_response(&ctx.request_id, json),
                 Err(error) => {
                     if matches!(error, ApiError::Internal(_)) {
                         tracing::error!(%error, "internal error");
@@ -73,7 +74,7 @@ impl Service for GlueService {
     }
 
     fn reject(&self, request_id: &str, rejection: &Rejection) -> Response {
-        protocol::rejection_response(request_id, rejection)
+        aws_json::rejection_response(&protocol::DIALECT, request_id, rejection)
     }
 }
 

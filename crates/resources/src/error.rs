@@ -52,39 +52,18 @@ pub enum ApiError {
     /// A Glue operation that Weir does not implement.
     #[error("{0}")]
     NotImplemented(String),
-    /// The request body is larger than the server accepts.
-    #[error("{0}")]
-    RequestTooLarge(String),
-    /// The server sheds load.
-    #[error("{0}")]
-    Throttling(String),
-    /// The client did not send its request body in time.
-    #[error("{0}")]
-    RequestTimeout(String),
-    /// No `Authorization` header.
-    #[error("{0}")]
-    MissingAuthenticationToken(String),
-    /// The `Authorization` header is malformed.
-    #[error("{0}")]
-    IncompleteSignature(String),
-    /// Unknown access key.
-    #[error("{0}")]
-    UnrecognizedClient(String),
-    /// The signature does not match or has expired.
-    #[error("{0}")]
-    InvalidSignature(String),
     /// A failure on the server's side; the only 500.
     #[error("{0}")]
     Internal(String),
 }
 
 impl ApiError {
-    /// The HTTP status: 500 only for internal failures, 413 for an oversized body,
-    /// 400 for everything else, as AWS answers.
+    /// The HTTP status: 500 only for internal failures, 400 for everything else, as
+    /// AWS answers. (The edge's own refusals, such as an oversized body, are answered
+    /// by `weir_edge::aws_json`.)
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::RequestTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -106,22 +85,8 @@ impl ApiError {
             ApiError::Serialization(_) => "SerializationException",
             ApiError::UnknownOperation(_) => "UnknownOperationException",
             ApiError::NotImplemented(_) => "UnsupportedOperationException",
-            ApiError::RequestTooLarge(_) => "RequestEntityTooLargeException",
-            ApiError::Throttling(_) => "ThrottlingException",
-            ApiError::RequestTimeout(_) => "RequestTimeoutException",
-            ApiError::MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
-            ApiError::IncompleteSignature(_) => "IncompleteSignatureException",
-            ApiError::UnrecognizedClient(_) => "UnrecognizedClientException",
-            ApiError::InvalidSignature(_) => "InvalidSignatureException",
             ApiError::Internal(_) => "InternalServiceException",
         }
-    }
-
-    /// The JSON body `{"__type": ..., "Message": ...}`.
-    pub fn body(&self) -> Vec<u8> {
-        serde_json::json!({ "__type": self.code(), "Message": self.to_string() })
-            .to_string()
-            .into_bytes()
     }
 }
 
