@@ -39,7 +39,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -293,6 +293,8 @@ async fn admit(
         return response;
     };
     let _admitted = weir_metrics::request_admitted();
+    // Whether a streamed body was read to its end (see the answer below).
+    let ended = Arc::new(AtomicBool::new(false));
     let (principal, body, stream) = match service.body_mode(&parts) {
         BodyMode::Buffered => {
             let body = match read_body(&parts.headers, body, limits).await {
@@ -329,11 +331,18 @@ async fn admit(
                 rules,
                 SystemTime::now(),
             ) {
-                Ok((principal, payload)) => (
-                    principal,
-                    Bytes::new(),
-                    Some(StreamedBody { body, payload }),
-                ),
+                Ok((principal, payload)) => {
+                    ended.store(hyper::body::Body::is_end_stream(&body), Ordering::SeqCst);
+                    let body = Body::new(TrackedBody {
+                        ended: ended.clone(),
+                        inner: body,
+                    });
+                    (
+                        principal,
+                        Bytes::new(),
+                        Some(StreamedBody { body, payload }),
+                    )
+                }
                 Err(error) => {
                     tracing::debug!(%error, "request not authenticated");
                     // The body is not read: the connection cannot carry another request.
@@ -355,7 +364,8 @@ async fn admit(
         account = %principal.account,
         region = %principal.region,
     );
-    service
+    let streamed = stream.is_some();
+    let mut response = service
         .call(VerifiedRequest {
             request_id,
             principal,
@@ -364,7 +374,46 @@ async fn admit(
             stream,
         })
         .instrument(span)
-        .await
+        .await;
+    if streamed && !ended.load(Ordering::SeqCst) {
+        // The service answered without reading the whole body (a refused upload): the
+        // connection cannot carry another request, so the client must not reuse it.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// A streamed request body that records when it has been read to its end.
+struct TrackedBody {
+    inner: Body,
+    ended: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for TrackedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || hyper::body::Body::is_end_stream(&this.inner) {
+            this.ended.store(true, Ordering::SeqCst);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        hyper::body::Body::is_end_stream(&self.inner)
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::Body::size_hint(&self.inner)
+    }
 }
 
 /// Reads the whole body within the size and time limits of the edge.
