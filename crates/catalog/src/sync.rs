@@ -94,12 +94,7 @@ impl Basis {
         let tables = tx.list_children(scope, Kind::Table, &database)?;
         let mut partitions = BTreeMap::new();
         for table in &tables {
-            let keys = tx
-                .list_partitions(scope, &table.name, None, usize::MAX)?
-                .into_iter()
-                .map(|p| p.key)
-                .collect();
-            partitions.insert(table.name.clone(), keys);
+            partitions.insert(table.name.clone(), tx.partition_keys(scope, &table.name)?);
         }
         Ok(Basis {
             exists: tx.get(scope, Kind::Database, &database)?.is_some(),

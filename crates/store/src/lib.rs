@@ -152,6 +152,8 @@ pub trait Transaction {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<PartitionRecord>>;
+    /// The keys of every partition of `table`, in key order (no documents read).
+    fn partition_keys(&mut self, scope: &Scope, table: &str) -> StoreResult<Vec<String>>;
     /// Deletes every partition of `table` (the table itself was deleted).
     fn delete_partitions(&mut self, scope: &Scope, table: &str) -> StoreResult<u64>;
 

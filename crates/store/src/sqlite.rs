@@ -749,6 +749,17 @@ impl Transaction for SqliteTx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn partition_keys(&mut self, scope: &Scope, table: &str) -> StoreResult<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT key FROM partitions
+             WHERE account = ?1 AND region = ?2 AND table_name = ?3 ORDER BY key",
+        )?;
+        let rows = stmt.query_map(params![scope.account, scope.region, table], |row| {
+            row.get(0)
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn delete_partitions(&mut self, scope: &Scope, table: &str) -> StoreResult<u64> {
         let mut stmt = self.conn.prepare_cached(
             "DELETE FROM partitions WHERE account = ?1 AND region = ?2 AND table_name = ?3",

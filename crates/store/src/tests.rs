@@ -333,6 +333,12 @@ fn partitions_are_rows_of_their_table(store: &dyn Store) {
     assert_eq!(keys(Some("a"), 1), ["b"], "pages strictly after the cursor");
     assert_eq!(
         store
+            .read(|tx| tx.partition_keys(&s, "db/t"))
+            .expect("keys"),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        store
             .read(|tx| tx.get_partition(&s, "db/t", "b"))
             .expect("get"),
         Some(partition("b", 2))
