@@ -51,14 +51,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+/// The setting that records that the catalog's documents are in today's formats, so
+/// that later starts skip the scan (nothing writes the older formats any more).
+const UPGRADED_SETTING: &str = "catalog/formats-upgraded";
+
 /// Brings the catalog's documents written by earlier releases to today's formats —
 /// tables that held their partitions, crawl histories kept among the server-wide
 /// settings — in one write transaction; returns how many documents it rewrote. Run
-/// before anything reads the catalog; idempotent.
+/// before anything reads the catalog; idempotent, and a no-op once it has run.
 pub fn upgrade_stored(
     tx: &mut dyn weir_store::Transaction,
 ) -> Result<usize, weir_resources::ApiError> {
-    Ok(tables::upgrade_tables(tx)? + runtime::upgrade_settings(tx)?)
+    if tx.get_meta(UPGRADED_SETTING)?.is_some() {
+        return Ok(0);
+    }
+    let upgraded = tables::upgrade_tables(tx)? + runtime::upgrade_settings(tx)?;
+    let done = weir_store::Setting {
+        value: "tables 2, crawl histories in their scope".into(),
+        version: 1,
+    };
+    tx.put_meta(UPGRADED_SETTING, &done)?;
+    Ok(upgraded)
 }
 
 /// Identifies this server process in the runtime documents: a crawl marked running
