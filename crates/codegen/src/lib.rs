@@ -83,6 +83,8 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "GetJobRun",
     "GetJobRuns",
     "BatchStopJobRun",
+    "GetJobBookmark",
+    "ResetJobBookmark",
     // Crawlers
     "CreateCrawler",
     "UpdateCrawler",
@@ -108,6 +110,9 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "GetTables",
     "BatchDeleteTable",
     "GetPartitions",
+    "GetPartition",
+    "CreatePartition",
+    "BatchCreatePartition",
     // Tags
     "TagResource",
     "UntagResource",

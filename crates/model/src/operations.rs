@@ -370,6 +370,8 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "GetJobRun",
     "GetJobRuns",
     "BatchStopJobRun",
+    "GetJobBookmark",
+    "ResetJobBookmark",
     "CreateCrawler",
     "UpdateCrawler",
     "DeleteCrawler",
@@ -393,6 +395,9 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "GetTables",
     "BatchDeleteTable",
     "GetPartitions",
+    "GetPartition",
+    "CreatePartition",
+    "BatchCreatePartition",
     "TagResource",
     "UntagResource",
     "GetTags",
@@ -447,6 +452,8 @@ macro_rules! with_served_operations {
             GetJobRun,
             GetJobRuns,
             BatchStopJobRun,
+            GetJobBookmark,
+            ResetJobBookmark,
             CreateCrawler,
             UpdateCrawler,
             DeleteCrawler,
@@ -470,6 +477,9 @@ macro_rules! with_served_operations {
             GetTables,
             BatchDeleteTable,
             GetPartitions,
+            GetPartition,
+            CreatePartition,
+            BatchCreatePartition,
             TagResource,
             UntagResource,
             GetTags,
@@ -907,6 +917,26 @@ impl Operation for BatchStopJobRun {
     type Output = shapes::BatchStopJobRunResponse;
 }
 
+/// `GetJobBookmark`: Returns information on a job bookmark entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GetJobBookmark;
+
+impl Operation for GetJobBookmark {
+    const NAME: &'static str = "GetJobBookmark";
+    type Input = shapes::GetJobBookmarkRequest;
+    type Output = shapes::GetJobBookmarkResponse;
+}
+
+/// `ResetJobBookmark`: Resets a bookmark entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResetJobBookmark;
+
+impl Operation for ResetJobBookmark {
+    const NAME: &'static str = "ResetJobBookmark";
+    type Input = shapes::ResetJobBookmarkRequest;
+    type Output = shapes::ResetJobBookmarkResponse;
+}
+
 /// `CreateCrawler`: Creates a new crawler with specified targets, role, configuration, and optional schedule.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CreateCrawler;
@@ -1135,6 +1165,36 @@ impl Operation for GetPartitions {
     const NAME: &'static str = "GetPartitions";
     type Input = shapes::GetPartitionsRequest;
     type Output = shapes::GetPartitionsResponse;
+}
+
+/// `GetPartition`: Retrieves information about a specified partition.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GetPartition;
+
+impl Operation for GetPartition {
+    const NAME: &'static str = "GetPartition";
+    type Input = shapes::GetPartitionRequest;
+    type Output = shapes::GetPartitionResponse;
+}
+
+/// `CreatePartition`: Creates a new partition.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreatePartition;
+
+impl Operation for CreatePartition {
+    const NAME: &'static str = "CreatePartition";
+    type Input = shapes::CreatePartitionRequest;
+    type Output = shapes::CreatePartitionResponse;
+}
+
+/// `BatchCreatePartition`: Creates one or more partitions in a batch operation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchCreatePartition;
+
+impl Operation for BatchCreatePartition {
+    const NAME: &'static str = "BatchCreatePartition";
+    type Input = shapes::BatchCreatePartitionRequest;
+    type Output = shapes::BatchCreatePartitionResponse;
 }
 
 /// `TagResource`: Adds tags to a resource.

@@ -142,6 +142,8 @@ pub const INPUTS: &[(&str, &str)] = &[
     ("GetJobRun", "GetJobRunRequest"),
     ("GetJobRuns", "GetJobRunsRequest"),
     ("BatchStopJobRun", "BatchStopJobRunRequest"),
+    ("GetJobBookmark", "GetJobBookmarkRequest"),
+    ("ResetJobBookmark", "ResetJobBookmarkRequest"),
     ("CreateCrawler", "CreateCrawlerRequest"),
     ("UpdateCrawler", "UpdateCrawlerRequest"),
     ("DeleteCrawler", "DeleteCrawlerRequest"),
@@ -165,6 +167,9 @@ pub const INPUTS: &[(&str, &str)] = &[
     ("GetTables", "GetTablesRequest"),
     ("BatchDeleteTable", "BatchDeleteTableRequest"),
     ("GetPartitions", "GetPartitionsRequest"),
+    ("GetPartition", "GetPartitionRequest"),
+    ("CreatePartition", "CreatePartitionRequest"),
+    ("BatchCreatePartition", "BatchCreatePartitionRequest"),
     ("TagResource", "TagResourceRequest"),
     ("UntagResource", "UntagResourceRequest"),
     ("GetTags", "GetTagsRequest"),
@@ -282,6 +287,34 @@ static SHAPES: &[(&str, Shape)] = &[
             max: Some(2048),
             pattern: None,
             values: &[],
+        },
+    ),
+    (
+        "BatchCreatePartitionRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "CatalogId",
+                    shape: "CatalogIdString",
+                    required: false,
+                },
+                Member {
+                    name: "DatabaseName",
+                    shape: "NameString",
+                    required: true,
+                },
+                Member {
+                    name: "TableName",
+                    shape: "NameString",
+                    required: true,
+                },
+                Member {
+                    name: "PartitionInputList",
+                    shape: "PartitionInputList",
+                    required: true,
+                },
+            ],
+            union: false,
         },
     ),
     (
@@ -1129,6 +1162,34 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "CreatePartitionRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "CatalogId",
+                    shape: "CatalogIdString",
+                    required: false,
+                },
+                Member {
+                    name: "DatabaseName",
+                    shape: "NameString",
+                    required: true,
+                },
+                Member {
+                    name: "TableName",
+                    shape: "NameString",
+                    required: true,
+                },
+                Member {
+                    name: "PartitionInput",
+                    shape: "PartitionInput",
+                    required: true,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
         "CreateTableRequest",
         Shape::Structure {
             members: &[
@@ -1963,6 +2024,24 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "GetJobBookmarkRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "JobName",
+                    shape: "JobName",
+                    required: true,
+                },
+                Member {
+                    name: "RunId",
+                    shape: "RunId",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
         "GetJobRequest",
         Shape::Structure {
             members: &[Member {
@@ -2031,6 +2110,39 @@ static SHAPES: &[(&str, Shape)] = &[
                 Member {
                     name: "MaxResults",
                     shape: "PageSize",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "GetPartitionRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "CatalogId",
+                    shape: "CatalogIdString",
+                    required: false,
+                },
+                Member {
+                    name: "DatabaseName",
+                    shape: "NameString",
+                    required: true,
+                },
+                Member {
+                    name: "TableName",
+                    shape: "NameString",
+                    required: true,
+                },
+                Member {
+                    name: "PartitionValues",
+                    shape: "ValueStringList",
+                    required: true,
+                },
+                Member {
+                    name: "AuditContext",
+                    shape: "AuditContext",
                     required: false,
                 },
             ],
@@ -2910,6 +3022,15 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "JobName",
+        Shape::String {
+            min: None,
+            max: None,
+            pattern: None,
+            values: &[],
+        },
+    ),
+    (
         "JobNameList",
         Shape::List {
             member: "NameString",
@@ -3593,6 +3714,47 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "PartitionInput",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "Values",
+                    shape: "ValueStringList",
+                    required: false,
+                },
+                Member {
+                    name: "LastAccessTime",
+                    shape: "Timestamp",
+                    required: false,
+                },
+                Member {
+                    name: "StorageDescriptor",
+                    shape: "StorageDescriptor",
+                    required: false,
+                },
+                Member {
+                    name: "Parameters",
+                    shape: "ParametersMap",
+                    required: false,
+                },
+                Member {
+                    name: "LastAnalyzedTime",
+                    shape: "Timestamp",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "PartitionInputList",
+        Shape::List {
+            member: "PartitionInput",
+            min: Some(0),
+            max: Some(100),
+        },
+    ),
+    (
         "Path",
         Shape::String {
             min: None,
@@ -3755,6 +3917,24 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "ResetJobBookmarkRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "JobName",
+                    shape: "JobName",
+                    required: true,
+                },
+                Member {
+                    name: "RunId",
+                    shape: "RunId",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
         "ResourceShareType",
         Shape::String {
             min: None,
@@ -3797,6 +3977,15 @@ static SHAPES: &[(&str, Shape)] = &[
     ),
     (
         "RoleString",
+        Shape::String {
+            min: None,
+            max: None,
+            pattern: None,
+            values: &[],
+        },
+    ),
+    (
+        "RunId",
         Shape::String {
             min: None,
             max: None,
@@ -5059,6 +5248,23 @@ static SHAPES: &[(&str, Shape)] = &[
             max: None,
             pattern: None,
             values: &[],
+        },
+    ),
+    (
+        "ValueString",
+        Shape::String {
+            min: Some(1),
+            max: Some(1024),
+            pattern: None,
+            values: &[],
+        },
+    ),
+    (
+        "ValueStringList",
+        Shape::List {
+            member: "ValueString",
+            min: None,
+            max: None,
         },
     ),
     (

@@ -5,7 +5,7 @@
 //! edit; regenerate with `cargo run -p weir-codegen`.
 //!
 //! Contains every structure shape reachable (transitively) from the input and
-//! output shapes of `operations::SERVED_OPERATIONS`: 235 structs. Every field
+//! output shapes of `operations::SERVED_OPERATIONS`: 248 structs. Every field
 //! is an `Option` (required members are enforced by `Validate`, which reports
 //! the AWS `Member must not be null` wording); unknown JSON members are ignored
 //! and `null` reads as `None`.
@@ -167,6 +167,73 @@ impl crate::Validate for AutoUpgradeMetadata {
         }
         if let Some(v) = &self.analysis_id {
             check_id_string(v, &rt::join(path, "analysisId"), errors);
+        }
+    }
+}
+
+/// The `BatchCreatePartitionRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatchCreatePartitionRequest {
+    /// The ID of the catalog in which the partition is to be created.
+    #[serde(rename = "CatalogId", default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// The name of the metadata database in which the partition is to be created. Required.
+    #[serde(
+        rename = "DatabaseName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub database_name: Option<String>,
+    /// The name of the metadata table in which the partition is to be created. Required.
+    #[serde(rename = "TableName", default, skip_serializing_if = "Option::is_none")]
+    pub table_name: Option<String>,
+    /// A list of PartitionInput structures that define the partitions to be created. Required.
+    #[serde(
+        rename = "PartitionInputList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub partition_input_list: Option<Vec<PartitionInput>>,
+}
+
+impl crate::Validate for BatchCreatePartitionRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.catalog_id {
+            check_catalog_id_string(v, &rt::join(path, "catalogId"), errors);
+        }
+        match &self.database_name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "databaseName"), errors);
+            }
+            None => errors.push_null(rt::join(path, "databaseName")),
+        }
+        match &self.table_name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "tableName"), errors);
+            }
+            None => errors.push_null(rt::join(path, "tableName")),
+        }
+        match &self.partition_input_list {
+            Some(v) => {
+                check_partition_input_list(v, &rt::join(path, "partitionInputList"), errors);
+            }
+            None => errors.push_null(rt::join(path, "partitionInputList")),
+        }
+    }
+}
+
+/// The `BatchCreatePartitionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatchCreatePartitionResponse {
+    /// The errors encountered when trying to create the requested partitions.
+    #[serde(rename = "Errors", default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<PartitionError>>,
+}
+
+impl crate::Validate for BatchCreatePartitionResponse {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.errors {
+            check_partition_errors(v, &rt::join(path, "errors"), errors);
         }
     }
 }
@@ -1999,6 +2066,65 @@ impl crate::Validate for CreateJobResponse {
     }
 }
 
+/// The `CreatePartitionRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreatePartitionRequest {
+    /// The Amazon Web Services account ID of the catalog in which the partition is to be created.
+    #[serde(rename = "CatalogId", default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// The name of the metadata database in which the partition is to be created. Required.
+    #[serde(
+        rename = "DatabaseName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub database_name: Option<String>,
+    /// The name of the metadata table in which the partition is to be created. Required.
+    #[serde(rename = "TableName", default, skip_serializing_if = "Option::is_none")]
+    pub table_name: Option<String>,
+    /// A PartitionInput structure defining the partition to be created. Required.
+    #[serde(
+        rename = "PartitionInput",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub partition_input: Option<PartitionInput>,
+}
+
+impl crate::Validate for CreatePartitionRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.catalog_id {
+            check_catalog_id_string(v, &rt::join(path, "catalogId"), errors);
+        }
+        match &self.database_name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "databaseName"), errors);
+            }
+            None => errors.push_null(rt::join(path, "databaseName")),
+        }
+        match &self.table_name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "tableName"), errors);
+            }
+            None => errors.push_null(rt::join(path, "tableName")),
+        }
+        match &self.partition_input {
+            Some(v) => {
+                v.validate_into(&rt::join(path, "partitionInput"), errors);
+            }
+            None => errors.push_null(rt::join(path, "partitionInput")),
+        }
+    }
+}
+
+/// The `CreatePartitionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreatePartitionResponse {}
+
+impl crate::Validate for CreatePartitionResponse {
+    fn validate_into(&self, _path: &str, _errors: &mut ValidationErrors) {}
+}
+
 /// The `CreateTableRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateTableRequest {
@@ -3397,6 +3523,41 @@ impl crate::Validate for GetDatabasesResponse {
     }
 }
 
+/// The `GetJobBookmarkRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetJobBookmarkRequest {
+    /// The name of the job in question. Required.
+    #[serde(rename = "JobName", default, skip_serializing_if = "Option::is_none")]
+    pub job_name: Option<String>,
+    /// The unique run identifier associated with this job run.
+    #[serde(rename = "RunId", default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+}
+
+impl crate::Validate for GetJobBookmarkRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if self.job_name.is_none() {
+            errors.push_null(rt::join(path, "jobName"));
+        }
+    }
+}
+
+/// The `GetJobBookmarkResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetJobBookmarkResponse {
+    /// A structure that defines a point that a job can resume processing.
+    #[serde(
+        rename = "JobBookmarkEntry",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub job_bookmark_entry: Option<JobBookmarkEntry>,
+}
+
+impl crate::Validate for GetJobBookmarkResponse {
+    fn validate_into(&self, _path: &str, _errors: &mut ValidationErrors) {}
+}
+
 /// The `GetJobRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetJobRequest {
@@ -3572,6 +3733,83 @@ impl crate::Validate for GetJobsResponse {
     fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
         if let Some(v) = &self.jobs {
             check_job_list(v, &rt::join(path, "jobs"), errors);
+        }
+    }
+}
+
+/// The `GetPartitionRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetPartitionRequest {
+    /// The ID of the Data Catalog where the partition in question resides.
+    #[serde(rename = "CatalogId", default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// The name of the catalog database where the partition resides. Required.
+    #[serde(
+        rename = "DatabaseName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub database_name: Option<String>,
+    /// The name of the partition's table. Required.
+    #[serde(rename = "TableName", default, skip_serializing_if = "Option::is_none")]
+    pub table_name: Option<String>,
+    /// The values that define the partition. Required.
+    #[serde(
+        rename = "PartitionValues",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub partition_values: Option<Vec<String>>,
+    /// A structure containing the Lake Formation audit context.
+    #[serde(
+        rename = "AuditContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub audit_context: Option<AuditContext>,
+}
+
+impl crate::Validate for GetPartitionRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.catalog_id {
+            check_catalog_id_string(v, &rt::join(path, "catalogId"), errors);
+        }
+        match &self.database_name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "databaseName"), errors);
+            }
+            None => errors.push_null(rt::join(path, "databaseName")),
+        }
+        match &self.table_name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "tableName"), errors);
+            }
+            None => errors.push_null(rt::join(path, "tableName")),
+        }
+        match &self.partition_values {
+            Some(v) => {
+                check_value_string_list(v, &rt::join(path, "partitionValues"), errors);
+            }
+            None => errors.push_null(rt::join(path, "partitionValues")),
+        }
+        if let Some(v) = &self.audit_context {
+            v.validate_into(&rt::join(path, "auditContext"), errors);
+        }
+    }
+}
+
+/// The `GetPartitionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetPartitionResponse {
+    /// The requested information, in the form of a Partition object.
+    #[serde(rename = "Partition", default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partition>,
+}
+
+impl crate::Validate for GetPartitionResponse {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.partition {
+            v.validate_into(&rt::join(path, "partition"), errors);
         }
     }
 }
@@ -5056,6 +5294,44 @@ impl crate::Validate for Job {
     }
 }
 
+/// Defines a point that a job can resume processing.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct JobBookmarkEntry {
+    /// The name of the job in question.
+    #[serde(rename = "JobName", default, skip_serializing_if = "Option::is_none")]
+    pub job_name: Option<String>,
+    /// The version of the job.
+    #[serde(rename = "Version", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    /// The run ID number.
+    #[serde(rename = "Run", default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<i32>,
+    /// The attempt ID number.
+    #[serde(rename = "Attempt", default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<i32>,
+    /// The unique run identifier associated with the previous job run.
+    #[serde(
+        rename = "PreviousRunId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub previous_run_id: Option<String>,
+    /// The run ID number.
+    #[serde(rename = "RunId", default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The bookmark itself.
+    #[serde(
+        rename = "JobBookmark",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub job_bookmark: Option<String>,
+}
+
+impl crate::Validate for JobBookmarkEntry {
+    fn validate_into(&self, _path: &str, _errors: &mut ValidationErrors) {}
+}
+
 /// Specifies code that runs when a job is run.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JobCommand {
@@ -6234,6 +6510,36 @@ impl crate::Validate for Partition {
     }
 }
 
+/// Contains information about a partition error.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PartitionError {
+    /// The values that define the partition.
+    #[serde(
+        rename = "PartitionValues",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub partition_values: Option<Vec<String>>,
+    /// The details about the partition error.
+    #[serde(
+        rename = "ErrorDetail",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error_detail: Option<ErrorDetail>,
+}
+
+impl crate::Validate for PartitionError {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.partition_values {
+            check_value_string_list(v, &rt::join(path, "partitionValues"), errors);
+        }
+        if let Some(v) = &self.error_detail {
+            v.validate_into(&rt::join(path, "errorDetail"), errors);
+        }
+    }
+}
+
 /// A structure for a partition index.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PartitionIndex {
@@ -6258,6 +6564,56 @@ impl crate::Validate for PartitionIndex {
                 check_name_string(v, &rt::join(path, "indexName"), errors);
             }
             None => errors.push_null(rt::join(path, "indexName")),
+        }
+    }
+}
+
+/// The structure used to create and update a partition.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PartitionInput {
+    /// The values of the partition.
+    #[serde(rename = "Values", default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+    /// The last time at which the partition was accessed.
+    #[serde(
+        rename = "LastAccessTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_access_time: Option<crate::Timestamp>,
+    /// Provides information about the physical location where the partition is stored.
+    #[serde(
+        rename = "StorageDescriptor",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub storage_descriptor: Option<StorageDescriptor>,
+    /// These key-value pairs define partition parameters.
+    #[serde(
+        rename = "Parameters",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parameters: Option<std::collections::BTreeMap<String, String>>,
+    /// The last time at which column statistics were computed for this partition.
+    #[serde(
+        rename = "LastAnalyzedTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_analyzed_time: Option<crate::Timestamp>,
+}
+
+impl crate::Validate for PartitionInput {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.values {
+            check_value_string_list(v, &rt::join(path, "values"), errors);
+        }
+        if let Some(v) = &self.storage_descriptor {
+            v.validate_into(&rt::join(path, "storageDescriptor"), errors);
+        }
+        if let Some(v) = &self.parameters {
+            check_parameters_map(v, &rt::join(path, "parameters"), errors);
         }
     }
 }
@@ -6423,6 +6779,41 @@ impl crate::Validate for RecrawlPolicy {
             check_recrawl_behavior(v, &rt::join(path, "recrawlBehavior"), errors);
         }
     }
+}
+
+/// The `ResetJobBookmarkRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResetJobBookmarkRequest {
+    /// The name of the job in question. Required.
+    #[serde(rename = "JobName", default, skip_serializing_if = "Option::is_none")]
+    pub job_name: Option<String>,
+    /// The unique run identifier associated with this job run.
+    #[serde(rename = "RunId", default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+}
+
+impl crate::Validate for ResetJobBookmarkRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if self.job_name.is_none() {
+            errors.push_null(rt::join(path, "jobName"));
+        }
+    }
+}
+
+/// The `ResetJobBookmarkResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResetJobBookmarkResponse {
+    /// The reset bookmark entry.
+    #[serde(
+        rename = "JobBookmarkEntry",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub job_bookmark_entry: Option<JobBookmarkEntry>,
+}
+
+impl crate::Validate for ResetJobBookmarkResponse {
+    fn validate_into(&self, _path: &str, _errors: &mut ValidationErrors) {}
 }
 
 /// The `ResumeWorkflowRunRequest` structure.
@@ -13093,7 +13484,20 @@ fn check_parameters_map_value(v: &str, path: &str, errors: &mut ValidationErrors
     rt::str_length(v, None, Some(512000), path, errors);
 }
 
+fn check_partition_errors(v: &[PartitionError], path: &str, errors: &mut ValidationErrors) {
+    for (i, item) in v.iter().enumerate() {
+        item.validate_into(&rt::item(path, i), errors);
+    }
+}
+
 fn check_partition_index_list(v: &[PartitionIndex], path: &str, errors: &mut ValidationErrors) {
+    for (i, item) in v.iter().enumerate() {
+        item.validate_into(&rt::item(path, i), errors);
+    }
+}
+
+fn check_partition_input_list(v: &[PartitionInput], path: &str, errors: &mut ValidationErrors) {
+    rt::length(v, v.len(), Some(0), Some(100), path, errors);
     for (i, item) in v.iter().enumerate() {
         item.validate_into(&rt::item(path, i), errors);
     }

@@ -10,6 +10,7 @@ use super::driver::Event;
 use super::stored_run::{LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
 use super::{Orchestrator, ignore_stale};
 use weir_resources::ApiError;
+use weir_resources::bookmark;
 use weir_resources::job::JobDefinition;
 use weir_resources::stored;
 use weir_runner::{Found, Launch};
@@ -81,12 +82,14 @@ impl Orchestrator {
     /// reports its end to the driver. The runner's slot for `id` is entered before
     /// this returns, so a kill issued afterwards always finds it.
     fn supervise(&self, key: RunKey, id: String, record: &LaunchRecord, found: Found) {
-        let launch = Launch {
+        let mut launch = Launch {
             job_run_id: id.clone(),
             command: record.command.clone(),
             script_location: record.script_location.clone(),
             arguments: record.arguments.clone(),
             env: self.script_env(&key.scope),
+            glue_version: record.glue_version.clone(),
+            bookmark: None,
         };
         let runner = self.inner.runner.clone();
         if let Found::Running(identity) = &found {
@@ -96,7 +99,10 @@ impl Orchestrator {
         tokio::spawn(async move {
             let ended = match found {
                 Found::Running(identity) => runner.wait_adopted(&id, identity).await,
-                _ => runner.run(&launch).await,
+                _ => {
+                    launch.bookmark = me.bookmark_of(&key, &launch).await;
+                    runner.run(&launch).await
+                }
             };
             me.send(Event::JobEnded {
                 key,
@@ -104,6 +110,27 @@ impl Orchestrator {
                 ended,
             });
         });
+    }
+}
+
+impl Orchestrator {
+    /// The bookmark a Spark run of `launch` starts from (a read failure is logged and
+    /// the run starts from none, as with bookmarks disabled).
+    async fn bookmark_of(&self, key: &RunKey, launch: &Launch) -> Option<String> {
+        if launch.command == "pythonshell" {
+            return None;
+        }
+        let job = launch.arguments.get("--JOB_NAME")?.clone();
+        let scope = key.scope.clone();
+        let read = self
+            .inner
+            .db
+            .read(move |tx| bookmark::state(tx, &scope, &job))
+            .await;
+        read.unwrap_or_else(|error| {
+            tracing::error!(%error, job_run_id = %launch.job_run_id, "cannot read the job's bookmark");
+            None
+        })
     }
 }
 

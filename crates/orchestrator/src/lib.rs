@@ -438,13 +438,20 @@ impl Orchestrator {
                 job_run_id,
                 ended,
             } => {
-                self.transition(key, move |_, stored| {
+                let committed = (ended.outcome == JobOutcome::Succeeded)
+                    .then(|| self.inner.runner.committed_bookmark(&job_run_id))
+                    .flatten();
+                let scope = key.scope.clone();
+                self.transition(key, move |tx, stored| {
                     ignore_stale(
                         stored
                             .run
                             .handle_job_ended(ended.ended_at, &job_run_id, ended),
                     );
                     crate::counters::job_attempt_ended(stored.run.job_run(&job_run_id));
+                    if let Some(text) = committed {
+                        save_bookmark(tx, &scope, stored, &job_run_id, text)?;
+                    }
                     Ok(())
                 })
                 .await
@@ -685,6 +692,24 @@ fn drain(run: &mut WorkflowRun) -> Vec<Effect> {
 
 /// An event about an attempt that is already final (e.g. a kill confirmation racing
 /// with a normal exit) changes nothing; it is logged, not an error.
+/// Saves the bookmark the attempt `job_run_id` committed, if the attempt did end
+/// SUCCEEDED (a stale end changes nothing and saves nothing).
+fn save_bookmark(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    stored: &StoredRun,
+    job_run_id: &str,
+    text: String,
+) -> Result<(), ApiError> {
+    match stored.run.job_run(job_run_id) {
+        Some(attempt) if attempt.state == JobRunState::Succeeded => {
+            let number = i32::try_from(attempt.attempt).unwrap_or(i32::MAX);
+            weir_resources::bookmark::commit(tx, scope, &attempt.job_name, job_run_id, number, text)
+        }
+        _ => Ok(()),
+    }
+}
+
 fn ignore_stale<E: std::fmt::Display>(result: Result<(), E>) {
     if let Err(error) = result {
         tracing::debug!(%error, "ignored a stale engine event");

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod arn;
+pub mod bookmark;
 pub mod calendar;
 pub mod crawler;
 pub mod cron;

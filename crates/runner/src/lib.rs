@@ -23,6 +23,8 @@
 
 pub mod locations;
 pub mod process;
+pub mod runtime;
+pub mod spark;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -39,6 +41,9 @@ const JOB_NICENESS: &str = "5";
 
 /// How long a stopped job's process group has between SIGTERM and SIGKILL.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Longest bookmark accepted from a script, in bytes.
+const MAX_BOOKMARK_BYTES: u64 = 4 * 1024 * 1024;
 
 /// How often a re-attached process (not our child) is checked for completion.
 const RECOVERED_POLL: Duration = Duration::from_millis(50);
@@ -87,9 +92,18 @@ pub struct RunnerConfig {
     pub data_dir: PathBuf,
     /// Local directory standing in for S3 (`s3://bucket/key` → `<s3_root>/bucket/key`).
     pub s3_root: PathBuf,
-    /// Python interpreter for `pythonshell` jobs.
+    /// Python interpreter for `pythonshell` jobs (and to create Spark runtimes with).
     pub python: String,
+    /// Where Spark runtimes are prepared ([`runtime`]); may be shared by servers.
+    pub runtime_dir: PathBuf,
+    /// Where and how glueetl jobs run.
+    pub spark: spark::SparkSettings,
 }
+
+/// The bookmark a run starts from, written into its run directory when it has one.
+pub const BOOKMARK_IN: &str = "bookmark-in.json";
+/// The bookmark a run's script committed (saved when the run succeeds).
+pub const BOOKMARK_OUT: &str = "bookmark-out.json";
 
 /// One attempt to launch.
 #[derive(Debug, Clone)]
@@ -104,6 +118,18 @@ pub struct Launch {
     pub arguments: BTreeMap<String, String>,
     /// Extra environment variables (endpoint, credentials, region).
     pub env: Vec<(String, String)>,
+    /// `GlueVersion` of the job (chooses the Spark runtime of glueetl jobs).
+    pub glue_version: Option<String>,
+    /// The job's bookmark the run starts from (glueetl jobs), if it has one.
+    pub bookmark: Option<String>,
+}
+
+/// How a launch runs its script.
+enum Program {
+    /// `python -u script args` (pythonshell).
+    Python,
+    /// `spark-submit … script args` in a prepared runtime (glueetl, gluestreaming).
+    Spark(runtime::Prepared),
 }
 
 /// What a restarted server finds in a run directory.
@@ -285,15 +311,6 @@ impl Runner {
 
     async fn launch_and_wait(&self, launch: &Launch) -> JobEnded {
         let id = &launch.job_run_id;
-        if launch.command != "pythonshell" {
-            return self.ended(
-                JobOutcome::Failed,
-                &format!(
-                    "Command '{}' is not supported by this Weir: only pythonshell jobs run locally.",
-                    launch.command
-                ),
-            );
-        }
         let script = match locations::resolve(&launch.script_location, self.s3_root()) {
             Ok(path) if path.is_file() => path,
             Ok(path) => {
@@ -308,8 +325,24 @@ impl Runner {
             }
             Err(message) => return self.ended(JobOutcome::Failed, &message),
         };
+        let program = match launch.command.as_str() {
+            "pythonshell" => Program::Python,
+            "glueetl" | "gluestreaming" => match self.spark_runtime(launch).await {
+                Ok(prepared) => Program::Spark(prepared),
+                Err(message) => return self.ended(JobOutcome::Failed, &message),
+            },
+            other => {
+                return self.ended(
+                    JobOutcome::Failed,
+                    &format!(
+                        "Command '{other}' is not supported by this Weir: pythonshell, glueetl \
+                         and gluestreaming jobs run here."
+                    ),
+                );
+            }
+        };
         let dir = self.run_dir(id);
-        let pending = match self.spawn(launch, &script, &dir) {
+        let pending = match self.spawn(launch, &program, &script, &dir) {
             Ok(pending) => pending,
             Err(error) => {
                 return self.ended(
@@ -385,9 +418,24 @@ impl Runner {
         }
     }
 
+    /// The prepared Spark runtime of a glueetl launch (preparing it on first use), or
+    /// why the run cannot start: an unknown Glue version, no Java, a failed install.
+    async fn spark_runtime(&self, launch: &Launch) -> Result<runtime::Prepared, String> {
+        let chosen = runtime::SparkRuntime::for_glue_version(launch.glue_version.as_deref())?;
+        let root = self.inner.config.runtime_dir.clone();
+        let python = self.inner.config.python.clone();
+        tokio::task::spawn_blocking(move || {
+            runtime::java()?;
+            runtime::prepare(&root, chosen, &python)
+        })
+        .await
+        .map_err(|e| format!("Preparing the Spark runtime failed: {e}"))?
+    }
+
     fn spawn(
         &self,
         launch: &Launch,
+        program: &Program,
         script: &Path,
         dir: &Path,
     ) -> std::io::Result<process::Pending> {
@@ -396,17 +444,68 @@ impl Runner {
             python_path.push(":");
             python_path.push(existing);
         }
+        std::fs::create_dir_all(dir)?;
+        let mut env: Vec<(String, std::ffi::OsString)> = vec![
+            ("PYTHONPATH".into(), python_path),
+            ("WEIR_JOB_RUN_ID".into(), launch.job_run_id.clone().into()),
+        ];
+        env.extend(launch.env.iter().map(|(k, v)| (k.clone(), v.into())));
         // Jobs run at a lower CPU priority than the server: a busy job never delays
         // the orchestration of the others.
-        process::spawn(dir, JOB_NICENESS, &self.inner.config.python, |command| {
-            command.arg("-u").arg(script);
-            for (key, value) in &launch.arguments {
-                command.arg(key).arg(value);
+        match program {
+            Program::Python => {
+                process::spawn(dir, JOB_NICENESS, &self.inner.config.python, |command| {
+                    command.arg("-u").arg(script);
+                    for (key, value) in &launch.arguments {
+                        command.arg(key).arg(value);
+                    }
+                    command.envs(env);
+                })
             }
-            command
-                .env("PYTHONPATH", python_path)
-                .envs(launch.env.iter().map(|(k, v)| (k, v)));
-        })
+            Program::Spark(prepared) => {
+                let job_name = launch
+                    .arguments
+                    .get("--JOB_NAME")
+                    .map_or(launch.job_run_id.as_str(), String::as_str);
+                let arguments = spark::submit_arguments(
+                    &self.inner.config.spark,
+                    self.s3_root(),
+                    script,
+                    job_name,
+                    &launch.arguments,
+                )
+                .map_err(std::io::Error::other)?;
+                if let Some(bookmark) = &launch.bookmark {
+                    std::fs::write(dir.join(BOOKMARK_IN), bookmark)?;
+                }
+                let python = prepared.python().into_os_string();
+                env.extend([
+                    ("PYSPARK_PYTHON".into(), python.clone()),
+                    ("PYSPARK_DRIVER_PYTHON".into(), python),
+                    ("WEIR_S3_ROOT".into(), self.s3_root().into()),
+                    ("WEIR_BOOKMARK_IN".into(), dir.join(BOOKMARK_IN).into()),
+                    ("WEIR_BOOKMARK_OUT".into(), dir.join(BOOKMARK_OUT).into()),
+                ]);
+                let submit = prepared.spark_submit();
+                process::spawn(dir, JOB_NICENESS, &submit.to_string_lossy(), |command| {
+                    command.args(arguments).envs(env);
+                })
+            }
+        }
+    }
+
+    /// The bookmark the script of a finished run committed, if it wrote one that is
+    /// a JSON object of acceptable size.
+    pub fn committed_bookmark(&self, job_run_id: &str) -> Option<String> {
+        let path = self.run_dir(job_run_id).join(BOOKMARK_OUT);
+        let metadata = std::fs::metadata(&path).ok()?;
+        if metadata.len() > MAX_BOOKMARK_BYTES {
+            tracing::warn!(job_run_id, bytes = metadata.len(), "a committed bookmark is too large; not saved");
+            return None;
+        }
+        let text = std::fs::read_to_string(&path).ok()?;
+        let is_object = text.trim_start().starts_with('{') && text.trim_end().ends_with('}');
+        is_object.then_some(text)
     }
 
     /// Takes responsibility for a process found running after a restart: from now on
@@ -484,7 +583,8 @@ impl Runner {
                 ended_at: self.inner.clock.now_millis(),
             };
         }
-        let tail = last_line(&self.run_dir(job_run_id).join("stderr"));
+        let stderr = std::fs::read_to_string(self.run_dir(job_run_id).join("stderr"));
+        let tail = stderr.ok().as_deref().and_then(error_line);
         let message = match tail {
             Some(line) => format!("Command failed with exit code {status}: {line}"),
             None => format!("Command failed with exit code {status}"),
@@ -501,9 +601,34 @@ impl Runner {
     }
 }
 
-/// The last non-empty line of a log file (the exception line of a traceback).
-fn last_line(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+/// The message of a failed script from its stderr: the exception line of the last
+/// Python traceback (Spark logs more lines after it while shutting down), else the
+/// last non-empty line.
+pub fn error_line(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let from_traceback = lines
+        .iter()
+        .rposition(|l| l.starts_with("Traceback (most recent call last):"))
+        .and_then(|start| {
+            lines[start + 1..]
+                .iter()
+                .find(|l| !l.is_empty() && !l.starts_with([' ', '\t']))
+        });
+    let line = from_traceback.or_else(|| lines.iter().rev().find(|l| !l.trim().is_empty()))?;
     Some(line.chars().take(1000).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_is_the_exception_line_not_the_shutdown_log() {
+        let stderr = "Traceback (most recent call last):\n  File \"x.py\", line 3, in <module>\n    \
+                      raise ValueError('bad row')\nValueError: bad row\n\
+                      26/12/07 10:00:00 INFO ShutdownHookManager: Shutdown hook called\n";
+        assert_eq!(error_line(stderr).as_deref(), Some("ValueError: bad row"));
+        assert_eq!(error_line("just this\n\n").as_deref(), Some("just this"));
+        assert_eq!(error_line(""), None);
+    }
 }

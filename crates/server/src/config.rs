@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use weir_auth::Authenticator;
 use weir_edge::EdgeLimits;
+use weir_runner::spark::SparkSettings;
 
 /// Default listen address: loopback only, a fixed documented port.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5599";
@@ -28,8 +29,12 @@ pub struct Config {
     pub region: String,
     /// Local directory standing in for S3 (`s3://bucket/key` → `<s3_dir>/bucket/key`).
     pub s3_dir: PathBuf,
-    /// Python interpreter for `pythonshell` jobs.
+    /// Python interpreter for `pythonshell` jobs (and to create Spark runtimes with).
     pub python: String,
+    /// Where Spark runtimes are prepared (default `<data_dir>/runtimes`).
+    pub runtime_dir: PathBuf,
+    /// Where and how glueetl jobs run (`--spark-master`, `--spark-conf`).
+    pub spark: SparkSettings,
     /// Finished run history older than this many days is purged (spec §4.9).
     pub retention_days: u32,
     /// How requests are authenticated (credentials, `--no-auth`, clock skew).

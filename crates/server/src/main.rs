@@ -12,6 +12,8 @@ use weir::server::Server;
 use weir_auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
 use weir_clock::Clock;
 use weir_edge::EdgeLimits;
+use weir_runner::runtime::{self, SparkRuntime};
+use weir_runner::spark::SparkSettings;
 
 #[derive(Parser)]
 #[command(
@@ -80,9 +82,22 @@ enum Command {
         /// `<s3-dir>/bucket/key` (default: `<data-dir>/s3`).
         #[arg(long, env = "WEIR_S3_DIR")]
         s3_dir: Option<PathBuf>,
-        /// Python interpreter that runs `pythonshell` jobs.
+        /// Python interpreter that runs `pythonshell` jobs (and creates the virtual
+        /// environments of Spark runtimes).
         #[arg(long, env = "WEIR_PYTHON", default_value = "python3")]
         python: String,
+        /// Directory of the Spark runtimes glueetl jobs run on, prepared there on first
+        /// use or by `weir runtime install` (default: `<data-dir>/runtimes`).
+        #[arg(long, env = "WEIR_RUNTIME_DIR")]
+        runtime_dir: Option<PathBuf>,
+        /// Spark master URL for glueetl jobs (`spark://host:7077`, `k8s://…`); default
+        /// `local[*]`, Spark inside the job's own process on this machine.
+        #[arg(long, env = "WEIR_SPARK_MASTER")]
+        spark_master: Option<String>,
+        /// A Spark setting `key=value` every glueetl run gets (repeatable), before the
+        /// job's own `--conf`.
+        #[arg(long = "spark-conf", value_parser = parse_spark_conf)]
+        spark_conf: Vec<(String, String)>,
         /// For tests only: run on a manual clock standing at this time (`now`, or
         /// milliseconds since the Unix epoch) that moves only when advanced with
         /// `POST /_weir/clock {"advanceMs": N}`. Loopback listeners only.
@@ -91,6 +106,28 @@ enum Command {
         /// Days of finished workflow and job run history to keep.
         #[arg(long, env = "WEIR_RETENTION_DAYS", default_value_t = 90)]
         retention_days: u32,
+    },
+    /// Manage the Spark runtimes glueetl jobs run on.
+    Runtime {
+        #[command(subcommand)]
+        command: RuntimeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RuntimeCommand {
+    /// Prepare Spark runtimes now (a Python virtual environment with PySpark each),
+    /// rather than on the first glueetl run that needs one.
+    Install {
+        /// Glue versions to prepare (repeatable); default: every supported version.
+        #[arg(long = "glue-version")]
+        glue_versions: Vec<String>,
+        /// Directory of the runtimes (as `serve --runtime-dir`).
+        #[arg(long, env = "WEIR_RUNTIME_DIR", default_value = "weir-data/runtimes")]
+        runtime_dir: PathBuf,
+        /// Python interpreter that creates the virtual environments.
+        #[arg(long, env = "WEIR_PYTHON", default_value = "python3")]
+        python: String,
     },
 }
 
@@ -105,6 +142,14 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match cli.command {
+        Command::Runtime {
+            command:
+                RuntimeCommand::Install {
+                    glue_versions,
+                    runtime_dir,
+                    python,
+                },
+        } => install_runtimes(&glue_versions, &runtime_dir, &python),
         Command::Serve {
             listen,
             data_dir,
@@ -112,6 +157,9 @@ fn main() -> anyhow::Result<()> {
             region,
             s3_dir,
             python,
+            runtime_dir,
+            spark_master,
+            spark_conf,
             manual_clock,
             retention_days,
             credentials,
@@ -169,6 +217,11 @@ fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("resolving {}", dir.display()))?,
                 None => data_dir.join("s3"),
             };
+            let runtime_dir = match runtime_dir {
+                Some(dir) => std::path::absolute(&dir)
+                    .with_context(|| format!("resolving {}", dir.display()))?,
+                None => data_dir.join("runtimes"),
+            };
             let config = Config {
                 listen,
                 s3_dir,
@@ -176,6 +229,11 @@ fn main() -> anyhow::Result<()> {
                 account: account_id,
                 region,
                 python,
+                runtime_dir,
+                spark: SparkSettings {
+                    master: spark_master,
+                    conf: spark_conf,
+                },
                 retention_days,
                 auth,
                 limits,
@@ -235,6 +293,37 @@ fn warn_if_readable_by_others(path: &std::path::Path) {
 }
 
 /// Parses a number of seconds (fractions allowed), greater than zero.
+/// `weir runtime install`: prepares the runtimes of `glue_versions` (all if none).
+fn install_runtimes(glue_versions: &[String], root: &std::path::Path, python: &str) -> anyhow::Result<()> {
+    let root = std::path::absolute(root).with_context(|| format!("resolving {}", root.display()))?;
+    let chosen: Vec<&SparkRuntime> = if glue_versions.is_empty() {
+        runtime::RUNTIMES.iter().collect()
+    } else {
+        glue_versions
+            .iter()
+            .map(|v| SparkRuntime::for_glue_version(Some(v)).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<_>>()?
+    };
+    if let Err(message) = runtime::java() {
+        tracing::warn!("{message}");
+    }
+    for spark in chosen {
+        let prepared = runtime::prepare(&root, spark, python).map_err(anyhow::Error::msg)?;
+        println!("Spark {} ready in {}", spark.spark, prepared.dir.display());
+    }
+    Ok(())
+}
+
+/// A `--spark-conf` value: `key=value`.
+fn parse_spark_conf(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("{text:?} is not key=value")),
+    }
+}
+
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .trim()

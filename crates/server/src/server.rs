@@ -65,6 +65,8 @@ impl Server {
                 data_dir: config.data_dir.clone(),
                 s3_root: config.s3_dir.clone(),
                 python: config.python.clone(),
+                runtime_dir: config.runtime_dir.clone(),
+                spark: config.spark.clone(),
             },
             clock.clone(),
         )

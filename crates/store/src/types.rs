@@ -36,6 +36,8 @@ pub enum Kind {
     EventRule,
     /// The pending event batch of a workflow's EVENT trigger (named after the workflow).
     EventBatch,
+    /// The job bookmark of a job (named after it).
+    JobBookmark,
 }
 
 impl Kind {
@@ -53,6 +55,7 @@ impl Kind {
             Kind::CrawlerRuntime => "crawler-runtime",
             Kind::EventRule => "event-rule",
             Kind::EventBatch => "event-batch",
+            Kind::JobBookmark => "job-bookmark",
         }
     }
 }

@@ -49,7 +49,7 @@ fn segment_of(key: &str, segments: u64) -> u64 {
 
 /// The (case-folded) database name of a request, after checking its CatalogId: the
 /// catalog is the caller's account; another CatalogId names nothing (not found).
-fn database_in_catalog(
+pub(super) fn database_in_catalog(
     scope: &Scope,
     catalog_id: Option<&str>,
     database: Option<&str>,

@@ -8,19 +8,22 @@
 use std::collections::BTreeMap;
 
 use weir_model::operations::{
-    BatchGetJobs, CreateJob, DeleteJob, GetJob, GetJobs, ListJobs, UpdateJob,
+    BatchGetJobs, CreateJob, DeleteJob, GetJob, GetJobBookmark, GetJobs, ListJobs,
+    ResetJobBookmark, UpdateJob,
 };
 use weir_model::shapes::{
     BatchGetJobsRequest, BatchGetJobsResponse, CreateJobRequest, CreateJobResponse,
-    DeleteJobRequest, DeleteJobResponse, GetJobRequest, GetJobResponse, GetJobsRequest,
-    GetJobsResponse, Job, ListJobsRequest, ListJobsResponse, UpdateJobRequest, UpdateJobResponse,
+    DeleteJobRequest, DeleteJobResponse, GetJobBookmarkRequest, GetJobBookmarkResponse,
+    GetJobRequest, GetJobResponse, GetJobsRequest, GetJobsResponse, Job, ListJobsRequest,
+    ListJobsResponse, ResetJobBookmarkRequest, ResetJobBookmarkResponse, UpdateJobRequest,
+    UpdateJobResponse,
 };
 use weir_store::Kind;
 
 use super::{Handle, RequestContext};
 use weir_resources::pagination::NamePage;
 use weir_resources::{ApiError, OrApiError};
-use weir_resources::{job, listing, stored, tags};
+use weir_resources::{bookmark, job, listing, stored, tags};
 
 /// Page size of GetJobs and ListJobs when MaxResults is absent (the model's maximum).
 const JOBS_PAGE_MAX: usize = 1000;
@@ -81,7 +84,10 @@ impl Handle for DeleteJob {
         let scope = ctx.scope.clone();
         let key = name.clone();
         ctx.app
-            .write(move |tx| Ok(tx.delete(&scope, Kind::Job, &key)?))
+            .write(move |tx| {
+                tx.delete(&scope, Kind::JobBookmark, &key)?;
+                Ok(tx.delete(&scope, Kind::Job, &key)?)
+            })
             .await?;
         Ok(DeleteJobResponse {
             job_name: Some(name),
@@ -190,6 +196,48 @@ impl Handle for BatchGetJobs {
         Ok(BatchGetJobsResponse {
             jobs: Some(found),
             jobs_not_found: (!missing.is_empty()).then_some(missing),
+        })
+    }
+}
+
+impl Handle for GetJobBookmark {
+    async fn handle(
+        ctx: &RequestContext,
+        input: GetJobBookmarkRequest,
+    ) -> Result<GetJobBookmarkResponse, ApiError> {
+        let name = input.job_name.unwrap_or_default();
+        let scope = ctx.scope.clone();
+        let entry = ctx
+            .app
+            .read(move |tx| {
+                Ok(bookmark::load(tx, &scope, &name)?
+                    .or_not_found(|| bookmark::not_found(&name))?
+                    .current)
+            })
+            .await?;
+        Ok(GetJobBookmarkResponse {
+            job_bookmark_entry: Some(entry),
+        })
+    }
+}
+
+impl Handle for ResetJobBookmark {
+    async fn handle(
+        ctx: &RequestContext,
+        input: ResetJobBookmarkRequest,
+    ) -> Result<ResetJobBookmarkResponse, ApiError> {
+        let name = input.job_name.unwrap_or_default();
+        let scope = ctx.scope.clone();
+        let entry = ctx
+            .app
+            .write(move |tx| {
+                stored::load::<Job>(tx, &scope, Kind::Job, &name)?
+                    .or_not_found(|| job::not_found(&name))?;
+                bookmark::reset(tx, &scope, &name, input.run_id.as_deref())
+            })
+            .await?;
+        Ok(ResetJobBookmarkResponse {
+            job_bookmark_entry: Some(entry),
         })
     }
 }

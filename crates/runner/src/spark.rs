@@ -1,0 +1,212 @@
+//! The `spark-submit` command line of a glueetl run: the master, Weir's Spark settings,
+//! the job's `--conf` and library arguments, the mapping of `s3://` paths onto the S3
+//! directory, and the script with its arguments.
+//!
+//! **S3 paths.** Hadoop's `ViewFileSystemOverloadScheme` serves the `s3`, `s3a` and
+//! `s3n` schemes: the mount table named after a bucket (the URI's authority) links it
+//! to `file://<s3 root>/<bucket>`, so `s3://bucket/key` is the file the S3 API serves
+//! as that object. Every bucket existing at launch is mounted; the Glue ETL library
+//! mounts buckets it meets later. An unmounted bucket falls to the scheme's target
+//! file system, `HarFileSystem`, which refuses every such URI: nothing outside the S3
+//! directory can be named.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::locations;
+
+/// The schemes mapped onto the S3 directory.
+const S3_SCHEMES: [&str; 3] = ["s3", "s3a", "s3n"];
+
+/// Job arguments Glue reads itself rather than passing on as they are.
+const SPARK_ARGUMENTS: [&str; 3] = ["--conf", "--extra-py-files", "--extra-jars"];
+
+/// Where and how Spark runs: `local[*]` on this machine unless a cluster is named.
+#[derive(Debug, Clone, Default)]
+pub struct SparkSettings {
+    /// `--master` of every run (`None`: `local[*]`).
+    pub master: Option<String>,
+    /// `--conf` settings every run gets, before the job's own.
+    pub conf: Vec<(String, String)>,
+}
+
+/// Parses a Glue `--conf` argument value: `k=v`, optionally followed by
+/// ` --conf k2=v2 …` (how Glue passes several settings in one argument).
+pub fn parse_conf(value: &str) -> Result<Vec<(String, String)>, String> {
+    value
+        .split("--conf")
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| format!("Invalid --conf value '{part}': expected key=value."))
+        })
+        .collect()
+}
+
+/// The buckets of the S3 directory: its subdirectories with bucket-like names.
+pub fn buckets(s3_root: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(s3_root) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| {
+            !name.starts_with('.')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The arguments after `spark-submit` for `script` run with the job `arguments`
+/// (`--KEY` → value, Weir's own included).
+pub fn submit_arguments(
+    settings: &SparkSettings,
+    s3_root: &Path,
+    script: &Path,
+    job_name: &str,
+    arguments: &BTreeMap<String, String>,
+) -> Result<Vec<String>, String> {
+    let master = settings.master.as_deref().unwrap_or("local[*]");
+    let mut conf: Vec<(String, String)> = vec![
+        ("spark.ui.enabled".into(), "false".into()),
+        ("spark.log.level".into(), "WARN".into()),
+        (
+            "spark.hadoop.fs.file.impl".into(),
+            "org.apache.hadoop.fs.RawLocalFileSystem".into(),
+        ),
+    ];
+    if master.starts_with("local") {
+        conf.push(("spark.driver.host".into(), "127.0.0.1".into()));
+        conf.push(("spark.driver.bindAddress".into(), "127.0.0.1".into()));
+    }
+    for scheme in S3_SCHEMES {
+        conf.push((
+            format!("spark.hadoop.fs.{scheme}.impl"),
+            "org.apache.hadoop.fs.viewfs.ViewFileSystemOverloadScheme".into(),
+        ));
+        conf.push((
+            format!("spark.hadoop.fs.viewfs.overload.scheme.target.{scheme}.impl"),
+            "org.apache.hadoop.fs.HarFileSystem".into(),
+        ));
+        conf.push((
+            format!("spark.hadoop.fs.{scheme}.impl.disable.cache"),
+            "true".into(),
+        ));
+    }
+    let root = s3_root.display();
+    for bucket in buckets(s3_root) {
+        conf.push((
+            format!("spark.hadoop.fs.viewfs.mounttable.{bucket}.linkFallback"),
+            format!("file://{root}/{bucket}"),
+        ));
+    }
+    conf.extend(settings.conf.iter().cloned());
+    if let Some(value) = arguments.get("--conf") {
+        conf.extend(parse_conf(value)?);
+    }
+    let mut args = vec![
+        "--master".to_string(),
+        master.to_string(),
+        "--name".to_string(),
+        job_name.to_string(),
+    ];
+    for (key, value) in conf {
+        args.push("--conf".into());
+        args.push(format!("{key}={value}"));
+    }
+    if let Some(files) = arguments.get("--extra-py-files") {
+        args.push("--py-files".into());
+        args.push(local_list(files, s3_root)?);
+    }
+    if let Some(jars) = arguments.get("--extra-jars") {
+        args.push("--jars".into());
+        args.push(local_list(jars, s3_root)?);
+    }
+    args.push(script.display().to_string());
+    for (key, value) in arguments {
+        if !SPARK_ARGUMENTS.contains(&key.as_str()) {
+            args.push(key.clone());
+            args.push(value.clone());
+        }
+    }
+    Ok(args)
+}
+
+/// A comma-separated list of locations (`s3://…`, paths) as local paths.
+fn local_list(list: &str, s3_root: &Path) -> Result<String, String> {
+    let paths: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|location| {
+            let path = locations::resolve(location, s3_root)?;
+            if path.exists() {
+                Ok(path.display().to_string())
+            } else {
+                Err(format!("{location} not found (resolved to {}).", path.display()))
+            }
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(paths.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glue_conf_arguments_split_into_settings() {
+        assert_eq!(
+            parse_conf("spark.sql.shuffle.partitions=4 --conf spark.x.y=a=b").expect("conf"),
+            vec![
+                ("spark.sql.shuffle.partitions".to_string(), "4".to_string()),
+                ("spark.x.y".to_string(), "a=b".to_string()),
+            ]
+        );
+        assert!(parse_conf("novalue").is_err());
+    }
+
+    #[test]
+    fn the_command_line_mounts_buckets_and_passes_job_arguments() {
+        let root = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(root.path().join("lake")).expect("bucket");
+        std::fs::create_dir_all(root.path().join(".weir")).expect("internal");
+        let arguments = BTreeMap::from([
+            ("--JOB_NAME".to_string(), "etl".to_string()),
+            ("--conf".to_string(), "spark.sql.shuffle.partitions=3".to_string()),
+            ("--day".to_string(), "2026-12-07".to_string()),
+        ]);
+        let args = submit_arguments(
+            &SparkSettings::default(),
+            root.path(),
+            Path::new("/scripts/etl.py"),
+            "etl",
+            &arguments,
+        )
+        .expect("args");
+        let joined = args.join(" ");
+        assert!(joined.starts_with("--master local[*] --name etl "), "{joined}");
+        let mount = format!(
+            "spark.hadoop.fs.viewfs.mounttable.lake.linkFallback=file://{}/lake",
+            root.path().display()
+        );
+        assert!(args.contains(&mount), "{joined}");
+        assert!(!joined.contains("mounttable..weir"), "{joined}");
+        assert!(args.contains(&"spark.sql.shuffle.partitions=3".to_string()));
+        let script_at = args.iter().position(|a| a == "/scripts/etl.py").expect("script");
+        assert_eq!(
+            args[script_at + 1..].join(" "),
+            "--JOB_NAME etl --day 2026-12-07",
+            "--conf is Spark's, the rest the script's"
+        );
+    }
+}
