@@ -128,7 +128,8 @@ pub struct Launch {
 enum Program {
     /// `python -u script args` (pythonshell).
     Python,
-    /// `spark-submit … script args` in a prepared runtime (glueetl, gluestreaming).
+    /// `python -u script args` in a prepared runtime, its `SparkContext` started with
+    /// Weir's spark-submit options (glueetl, gluestreaming).
     Spark(runtime::Prepared),
 }
 
@@ -467,10 +468,9 @@ impl Runner {
                     .arguments
                     .get("--JOB_NAME")
                     .map_or(launch.job_run_id.as_str(), String::as_str);
-                let arguments = spark::submit_arguments(
+                let submit = spark::submit(
                     &self.inner.config.spark,
                     self.s3_root(),
-                    script,
                     job_name,
                     &launch.arguments,
                 )
@@ -478,17 +478,27 @@ impl Runner {
                 if let Some(bookmark) = &launch.bookmark {
                     std::fs::write(dir.join(BOOKMARK_IN), bookmark)?;
                 }
+                if let Some((_, python_path)) = env.iter_mut().find(|(k, _)| k == "PYTHONPATH") {
+                    for file in &submit.py_files {
+                        python_path.push(":");
+                        python_path.push(file);
+                    }
+                }
                 let python = prepared.python().into_os_string();
                 env.extend([
+                    ("PYSPARK_SUBMIT_ARGS".into(), submit.pyspark_submit_args().into()),
                     ("PYSPARK_PYTHON".into(), python.clone()),
-                    ("PYSPARK_DRIVER_PYTHON".into(), python),
+                    ("PYSPARK_DRIVER_PYTHON".into(), python.clone()),
                     ("WEIR_S3_ROOT".into(), self.s3_root().into()),
                     ("WEIR_BOOKMARK_IN".into(), dir.join(BOOKMARK_IN).into()),
                     ("WEIR_BOOKMARK_OUT".into(), dir.join(BOOKMARK_OUT).into()),
                 ]);
-                let submit = prepared.spark_submit();
-                process::spawn(dir, JOB_NICENESS, &submit.to_string_lossy(), |command| {
-                    command.args(arguments).envs(env);
+                process::spawn(dir, JOB_NICENESS, &python.to_string_lossy(), |command| {
+                    command
+                        .arg("-u")
+                        .arg(script)
+                        .args(&submit.script_arguments)
+                        .envs(env);
                 })
             }
         }
@@ -604,18 +614,30 @@ impl Runner {
 /// The message of a failed script from its stderr: the exception line of the last
 /// Python traceback (Spark logs more lines after it while shutting down), else the
 /// last non-empty line.
-pub fn error_line(stderr: &str) -> Option<String> {
+fn error_line(stderr: &str) -> Option<String> {
     let lines: Vec<&str> = stderr.lines().collect();
     let from_traceback = lines
         .iter()
         .rposition(|l| l.starts_with("Traceback (most recent call last):"))
         .and_then(|start| {
-            lines[start + 1..]
+            let at = lines[start + 1..]
                 .iter()
-                .find(|l| !l.is_empty() && !l.starts_with([' ', '\t']))
+                .position(|l| !l.is_empty() && !l.starts_with([' ', '\t']))?;
+            Some(start + 1 + at)
         });
-    let line = from_traceback.or_else(|| lines.iter().rev().find(|l| !l.trim().is_empty()))?;
-    Some(line.chars().take(1000).collect())
+    let Some(at) = from_traceback else {
+        let last = lines.iter().rev().find(|l| !l.trim().is_empty())?;
+        return Some(last.chars().take(1000).collect());
+    };
+    let mut message = lines[at].to_string();
+    // py4j's line only names the JVM call; the Java exception is on the next line.
+    if message.starts_with("py4j.protocol.Py4JJavaError")
+        && let Some(java) = lines.get(at + 1)
+    {
+        message.push(' ');
+        message.push_str(java.trim_start_matches(':').trim());
+    }
+    Some(message.chars().take(1000).collect())
 }
 
 #[cfg(test)]
@@ -629,6 +651,13 @@ mod tests {
                       26/12/07 10:00:00 INFO ShutdownHookManager: Shutdown hook called\n";
         assert_eq!(error_line(stderr).as_deref(), Some("ValueError: bad row"));
         assert_eq!(error_line("just this\n\n").as_deref(), Some("just this"));
+        let py4j = "Traceback (most recent call last):\n  File \"x.py\", line 1\n\
+                    py4j.protocol.Py4JJavaError: An error occurred while calling o43.text.\n\
+                    : java.io.IOException: no such bucket\n\tat org.Foo.bar(Foo.java:1)\n";
+        assert_eq!(
+            error_line(py4j).as_deref(),
+            Some("py4j.protocol.Py4JJavaError: An error occurred while calling o43.text. java.io.IOException: no such bucket")
+        );
         assert_eq!(error_line(""), None);
     }
 }

@@ -89,11 +89,6 @@ impl Prepared {
     pub fn python(&self) -> PathBuf {
         self.dir.join("bin").join("python")
     }
-
-    /// Its `spark-submit`.
-    pub fn spark_submit(&self) -> PathBuf {
-        self.dir.join("bin").join("spark-submit")
-    }
 }
 
 /// The runtime `runtime` under `root`, if it is prepared.

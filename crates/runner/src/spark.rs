@@ -66,15 +66,51 @@ pub fn buckets(s3_root: &Path) -> Vec<String> {
     names
 }
 
-/// The arguments after `spark-submit` for `script` run with the job `arguments`
-/// (`--KEY` → value, Weir's own included).
-pub fn submit_arguments(
+/// How a glueetl script is started: `python -u <script> <script arguments>` with
+/// `PYSPARK_SUBMIT_ARGS` set to [`Submit::pyspark_submit_args`], so the script's
+/// `SparkContext()` starts Spark with these options, and its own output stays apart
+/// from Spark's log (stdout and stderr of the script, as on AWS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submit {
+    /// spark-submit options: master, name, settings, files.
+    pub options: Vec<String>,
+    /// Local paths of `--extra-py-files` (also put on the driver's `PYTHONPATH`).
+    pub py_files: Vec<String>,
+    /// The script's own arguments (`--KEY value` pairs).
+    pub script_arguments: Vec<String>,
+}
+
+impl Submit {
+    /// The value of `PYSPARK_SUBMIT_ARGS`: the options, shell-quoted, then
+    /// `pyspark-shell` (the primary resource pyspark's launcher expects).
+    pub fn pyspark_submit_args(&self) -> String {
+        let mut words: Vec<String> = self.options.iter().map(|o| shell_quote(o)).collect();
+        words.push("pyspark-shell".into());
+        words.join(" ")
+    }
+}
+
+/// `word` quoted for a POSIX shell (pyspark splits the variable with `shlex`).
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// How to start a glueetl script with the job `arguments` (`--KEY` → value, Weir's
+/// own included).
+pub fn submit(
     settings: &SparkSettings,
     s3_root: &Path,
-    script: &Path,
     job_name: &str,
     arguments: &BTreeMap<String, String>,
-) -> Result<Vec<String>, String> {
+) -> Result<Submit, String> {
     let master = settings.master.as_deref().unwrap_or("local[*]");
     let mut conf: Vec<(String, String)> = vec![
         ("spark.ui.enabled".into(), "false".into()),
@@ -101,6 +137,12 @@ pub fn submit_arguments(
             format!("spark.hadoop.fs.{scheme}.impl.disable.cache"),
             "true".into(),
         ));
+        // Hadoop names S3A's own committer for s3a://, which is not there: the
+        // mapped paths are files, committed as files are.
+        conf.push((
+            format!("spark.hadoop.mapreduce.outputcommitter.factory.scheme.{scheme}"),
+            "org.apache.hadoop.mapreduce.lib.output.FileOutputCommitterFactory".into(),
+        ));
     }
     let root = s3_root.display();
     for bucket in buckets(s3_root) {
@@ -123,27 +165,33 @@ pub fn submit_arguments(
         args.push("--conf".into());
         args.push(format!("{key}={value}"));
     }
-    if let Some(files) = arguments.get("--extra-py-files") {
+    let py_files = match arguments.get("--extra-py-files") {
+        Some(files) => local_list(files, s3_root)?,
+        None => Vec::new(),
+    };
+    if !py_files.is_empty() {
         args.push("--py-files".into());
-        args.push(local_list(files, s3_root)?);
+        args.push(py_files.join(","));
     }
     if let Some(jars) = arguments.get("--extra-jars") {
         args.push("--jars".into());
-        args.push(local_list(jars, s3_root)?);
+        args.push(local_list(jars, s3_root)?.join(","));
     }
-    args.push(script.display().to_string());
-    for (key, value) in arguments {
-        if !SPARK_ARGUMENTS.contains(&key.as_str()) {
-            args.push(key.clone());
-            args.push(value.clone());
-        }
-    }
-    Ok(args)
+    let script_arguments = arguments
+        .iter()
+        .filter(|(key, _)| !SPARK_ARGUMENTS.contains(&key.as_str()))
+        .flat_map(|(key, value)| [key.clone(), value.clone()])
+        .collect();
+    Ok(Submit {
+        options: args,
+        py_files,
+        script_arguments,
+    })
 }
 
 /// A comma-separated list of locations (`s3://…`, paths) as local paths.
-fn local_list(list: &str, s3_root: &Path) -> Result<String, String> {
-    let paths: Vec<String> = list
+fn local_list(list: &str, s3_root: &Path) -> Result<Vec<String>, String> {
+    list
         .split(',')
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -155,8 +203,7 @@ fn local_list(list: &str, s3_root: &Path) -> Result<String, String> {
                 Err(format!("{location} not found (resolved to {}).", path.display()))
             }
         })
-        .collect::<Result<_, String>>()?;
-    Ok(paths.join(","))
+        .collect()
 }
 
 #[cfg(test)]
@@ -185,14 +232,9 @@ mod tests {
             ("--conf".to_string(), "spark.sql.shuffle.partitions=3".to_string()),
             ("--day".to_string(), "2026-12-07".to_string()),
         ]);
-        let args = submit_arguments(
-            &SparkSettings::default(),
-            root.path(),
-            Path::new("/scripts/etl.py"),
-            "etl",
-            &arguments,
-        )
-        .expect("args");
+        let submit = submit(&SparkSettings::default(), root.path(), "etl", &arguments)
+            .expect("submit");
+        let args = &submit.options;
         let joined = args.join(" ");
         assert!(joined.starts_with("--master local[*] --name etl "), "{joined}");
         let mount = format!(
@@ -202,11 +244,13 @@ mod tests {
         assert!(args.contains(&mount), "{joined}");
         assert!(!joined.contains("mounttable..weir"), "{joined}");
         assert!(args.contains(&"spark.sql.shuffle.partitions=3".to_string()));
-        let script_at = args.iter().position(|a| a == "/scripts/etl.py").expect("script");
         assert_eq!(
-            args[script_at + 1..].join(" "),
+            submit.script_arguments.join(" "),
             "--JOB_NAME etl --day 2026-12-07",
             "--conf is Spark's, the rest the script's"
         );
+        let variable = submit.pyspark_submit_args();
+        assert!(variable.starts_with("--master 'local[*]' --name etl "), "{variable}");
+        assert!(variable.ends_with(" pyspark-shell"), "{variable}");
     }
 }
