@@ -4,7 +4,7 @@
                     ``target/weir-runtimes`` (``scripts/test.sh`` prepares both there with
                     ``weir runtime install`` before the tests start).
 * ``SPARK_ARGS``    server options of these tests: boto3's interpreter for pythonshell
-                    jobs and the shared runtime directory.
+                    jobs and (``RUNTIME_ARGS``) the shared runtime directory.
 * ``SPARK_DEADLINE`` how long a Spark job run may take to end: generous, since a loaded
                     machine starts a JVM slowly.
 * ``s3_client``     boto3's S3 client for a server; ``read_json_lines`` reads a Spark JSON
@@ -23,7 +23,8 @@ from runs_helpers import SERVER_ARGS
 from weirtest import ACCESS_KEY, REGION, ROOT, SECRET_KEY, client_config
 
 RUNTIME_DIR = pathlib.Path(os.environ.get("WEIR_RUNTIME_DIR", ROOT / "target" / "weir-runtimes"))
-SPARK_ARGS = [*SERVER_ARGS, "--runtime-dir", str(RUNTIME_DIR)]
+RUNTIME_ARGS = ["--runtime-dir", str(RUNTIME_DIR)]
+SPARK_ARGS = [*SERVER_ARGS, *RUNTIME_ARGS]
 SPARK_DEADLINE = 300.0
 
 
