@@ -3,9 +3,9 @@
 #
 #   ./scripts/bench.sh [SECTION...] [-- weir-bench options]
 #
-# SECTION is any of: api durability transitions scale events s3 memory (default: all, in
+# SECTION is any of: api durability transitions scale events s3 spark memory (default: all, in
 # that order). Examples:
-#   ./scripts/bench.sh                      # the whole suite (≈ 10–15 minutes)
+#   ./scripts/bench.sh                      # the whole suite (≈ 20 minutes)
 #   ./scripts/bench.sh api transitions      # two sections
 #   ./scripts/bench.sh api -- --quick       # smaller sizes, shorter runs (a smoke run)
 #
@@ -19,7 +19,7 @@
 #      and writes the report to target/bench/report-<UTC time>.md (BENCH_OUT overrides).
 #
 # BENCH_SKIP_BUILD=1 skips step 1 and uses the release binaries already built.
-# The run (step 3) is bounded by BENCH_TIME_LIMIT seconds (default 900 = 15 minutes);
+# The run (step 3) is bounded by BENCH_TIME_LIMIT seconds (default 1500 = 25 minutes);
 # every server it started dies with it. Pythonshell jobs run with the interpreter behind
 # $PYTHON (default python3), resolved to its real path.
 set -euo pipefail
@@ -31,7 +31,7 @@ PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/.venv-bench"
 REQUIREMENTS="$ROOT/crates/bench/peer-requirements.txt"
 CONSTRAINTS="$ROOT/crates/bench/peer-constraints.txt"
-TIME_LIMIT="${BENCH_TIME_LIMIT:-900}"
+TIME_LIMIT="${BENCH_TIME_LIMIT:-1500}"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf '\nbench.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -41,8 +41,8 @@ extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --) shift; extra=("$@"); break ;;
-        api|durability|transitions|scale|events|s3|memory) sections+=("$1"); shift ;;
-        *) die "unknown section '$1' (api durability transitions scale events s3 memory; options after --)" ;;
+        api|durability|transitions|scale|events|s3|spark|memory) sections+=("$1"); shift ;;
+        *) die "unknown section '$1' (api durability transitions scale events s3 spark memory; options after --)" ;;
     esac
 done
 
@@ -78,6 +78,14 @@ fi
 [ -x "$VENV/bin/moto_server" ] || die "$VENV has no moto_server"
 echo "moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)')" >&2
 
+# --- the Spark runtime of the spark section --------------------------------------------------
+RUNTIME_DIR="${WEIR_RUNTIME_DIR:-$TARGET_DIR/weir-runtimes}"
+if [ "${#sections[@]}" = 0 ] || printf '%s\n' "${sections[@]}" | grep -qx spark; then
+    step "Spark runtime (weir runtime install --glue-version 5.0)"
+    "$WEIR" runtime install --glue-version 5.0 --runtime-dir "$RUNTIME_DIR" >&2 \
+        || die "weir runtime install failed"
+fi
+
 # --- run -----------------------------------------------------------------------------------
 JOB_PYTHON="$("$PYTHON" -c 'import sys; print(sys.executable)')"
 mkdir -p "$TARGET_DIR/bench"
@@ -87,6 +95,7 @@ status=0
 timeout --signal=TERM --kill-after=30 "$TIME_LIMIT" \
     "$BENCH" run ${sections[@]+"${sections[@]}"} \
     --weir "$WEIR" --moto "$VENV/bin/moto_server" --python "$JOB_PYTHON" \
+    --runtime-dir "$RUNTIME_DIR" \
     --markdown "$OUT" ${extra[@]+"${extra[@]}"} || status=$?
 if [ "$status" = 124 ]; then
     die "the suite exceeded BENCH_TIME_LIMIT=${TIME_LIMIT}s and was stopped"

@@ -7,9 +7,12 @@
 #      whole workspace (the `weir` binary and every test target),
 #   3. runs the Rust tests with cargo-nextest (installed if missing), including the
 #      aws-sdk-glue conformance tests in crates/conformance,
-#   4. installs the console's browser-test tools (scripts/browser-deps.sh: Debian's
+#   4. prepares the Spark runtimes of the glueetl tests (`weir runtime install` into
+#      target/weir-runtimes: PySpark 3.5 and 4.1 from the package index; Java 17 with
+#      apt-get when missing),
+#   5. installs the console's browser-test tools (scripts/browser-deps.sh: Debian's
 #      chromium, playwright-core from npm into tests/browser/node_modules),
-#   5. runs the Python tests (boto3 + AWS CLI, and the console in chromium) in
+#   6. runs the Python tests (boto3 + AWS CLI, and the console in chromium) in
 #      tests/python against target/.../weir.
 #
 # Needs Rust (cargo), Python >= 3.9 with pip, and node >= 18 with npm (chromium is
@@ -106,6 +109,20 @@ set +e
 cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$LOGS/nextest.log"
 nextest_rc=${PIPESTATUS[0]}
 set -e
+
+step "Spark runtimes for the glueetl tests (weir runtime install)"
+if ! command -v java >/dev/null && [ -z "${JAVA_HOME:-}" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing Java 17 with apt-get (Spark needs it)"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless \
+            || die "apt-get install openjdk-17-jre-headless failed"
+    else
+        die "Java 17 is needed for the Spark tests: install openjdk-17-jre-headless or set JAVA_HOME"
+    fi
+fi
+export WEIR_RUNTIME_DIR="${WEIR_RUNTIME_DIR:-$TARGET_DIR/weir-runtimes}"
+"$WEIR_BIN" runtime install --runtime-dir "$WEIR_RUNTIME_DIR" \
+    || die "weir runtime install failed (PySpark from the package index)"
 
 step "browser-test tools (scripts/browser-deps.sh)"
 "$ROOT/scripts/browser-deps.sh" || die "could not install chromium and playwright-core"

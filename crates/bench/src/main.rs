@@ -19,6 +19,8 @@
 //!   StartedOn of the run it starts;
 //! - `s3` — PutObject and GetObject of 4 KiB and 64 MiB objects at 1 and 16
 //!   connections against Weir and moto_server, beside the disk's `dd` throughput;
+//! - `spark` — glueetl job runs (a trivial job, a CSV → Parquet conversion) through
+//!   Weir beside the same scripts through a bare `spark-submit` of the same runtime;
 //! - `memory` — resident memory at rest with 10,000 workflows, after the loads, and
 //!   after a restart on the same data.
 
@@ -107,6 +109,9 @@ struct RunArgs {
     /// Python interpreter for pythonshell jobs (passed to `weir serve --python`).
     #[arg(long, default_value = "python3")]
     python: String,
+    /// Directory of the prepared Spark runtimes (passed to `weir serve --runtime-dir`).
+    #[arg(long, default_value = "target/weir-runtimes")]
+    runtime_dir: PathBuf,
     /// Directory for data directories and logs (kept); default: a temporary directory
     /// removed at the end.
     #[arg(long)]
@@ -155,16 +160,19 @@ enum Section {
     Events,
     /// S3: PutObject and GetObject throughput against Weir, moto and the disk.
     S3,
+    /// Spark: glueetl job runs against bare spark-submit.
+    Spark,
 }
 
 /// Every section, in the default order.
-const ALL_SECTIONS: [Section; 7] = [
+const ALL_SECTIONS: [Section; 8] = [
     Section::Api,
     Section::Durability,
     Section::Transitions,
     Section::Scale,
     Section::Events,
     Section::S3,
+    Section::Spark,
     Section::Memory,
 ];
 
@@ -219,6 +227,7 @@ async fn run(args: RunArgs) -> Result<bool> {
         weir: WeirCommand {
             bin: args.weir.clone(),
             python: args.python.clone(),
+            runtime_dir: std::path::absolute(&args.runtime_dir)?,
         },
         moto: args.moto.clone(),
         work,
@@ -247,6 +256,7 @@ async fn run(args: RunArgs) -> Result<bool> {
             Section::Memory => sections::memory::run(&mut ctx, &mut report).await,
             Section::Events => sections::events::run(&mut ctx, &mut report).await,
             Section::S3 => sections::s3::run(&mut ctx, &mut report).await,
+            Section::Spark => sections::spark::run(&mut ctx, &mut report).await,
         };
         if let Err(error) = &result {
             eprintln!("weir-bench: section {section:?} failed: {error:#}");

@@ -39,11 +39,18 @@ pub struct WeirCommand {
     pub bin: PathBuf,
     /// Interpreter for pythonshell jobs (`--python`).
     pub python: String,
+    /// Directory of the prepared Spark runtimes (`--runtime-dir`).
+    pub runtime_dir: PathBuf,
 }
 
 impl Server {
     /// Starts `weir serve` on a free loopback port over `data_dir` (created if needed).
     pub fn weir(command: &WeirCommand, data_dir: &Path) -> Result<Self> {
+        Self::weir_with(command, data_dir, &[])
+    }
+
+    /// [`Server::weir`] with more `weir serve` options.
+    pub fn weir_with(command: &WeirCommand, data_dir: &Path, options: &[&str]) -> Result<Self> {
         std::fs::create_dir_all(data_dir)?;
         let log = std::fs::File::create(data_dir.with_extension("log"))?;
         let mut cmd = Command::new(&command.bin);
@@ -54,6 +61,9 @@ impl Server {
             .arg(data_dir)
             .arg("--python")
             .arg(&command.python)
+            .arg("--runtime-dir")
+            .arg(&command.runtime_dir)
+            .args(options)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log);

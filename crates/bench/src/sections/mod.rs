@@ -6,6 +6,7 @@ pub mod events;
 pub mod memory;
 pub mod s3;
 pub mod scale;
+pub mod spark;
 pub mod transitions;
 
 use std::path::PathBuf;
@@ -77,6 +78,8 @@ pub struct Sizes {
     pub chain_runs: usize,
     /// Runs of the 100-job fan-out.
     pub fan_runs: usize,
+    /// Bytes of CSV the Spark conversion job reads.
+    pub spark_csv_bytes: u64,
 }
 
 impl Sizes {
@@ -89,6 +92,7 @@ impl Sizes {
             memory_workflows: 10_000,
             chain_runs: 3,
             fan_runs: 3,
+            spark_csv_bytes: 1_000_000_000,
         }
     }
 
@@ -101,6 +105,7 @@ impl Sizes {
             memory_workflows: 1_000,
             chain_runs: 1,
             fan_runs: 1,
+            spark_csv_bytes: 100_000_000,
         }
     }
 }
