@@ -4,11 +4,12 @@ the real server, real spark-submit)."""
 
 from __future__ import annotations
 
+import glob
 import textwrap
 
 import pytest
 
-from runs_helpers import wait_job_run
+from runs_helpers import wait_for, wait_job_run
 from spark_helpers import SPARK_ARGS, SPARK_DEADLINE, read_json_lines, s3_client
 
 
@@ -113,3 +114,50 @@ def test_an_unsupported_glue_version_fails_the_run_naming_it(weir, glue):
     assert job_run["JobRunState"] == "FAILED"
     assert "GlueVersion 2.0 is not supported" in job_run["ErrorMessage"]
     assert "5.0, 5.1 (Spark 3.5.9)" in job_run["ErrorMessage"]
+
+
+STANDBY_SCRIPT = textwrap.dedent("""\
+    import os, sys
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+    from pyspark.sql import SparkSession
+
+    args = getResolvedOptions(sys.argv, ["JOB_NAME", "INPUT"])
+    sc = SparkContext()
+    spark = SparkSession(sc)
+    assert spark.conf.get("weir.test.left.by.earlier.run", "absent") == "absent"
+    spark.conf.set("weir.test.left.by.earlier.run", "yes")
+    rows = spark.read.option("header", "true").csv(args["INPUT"]).count()
+    print("pid", os.getpid(), "rows", rows, "job", args["JOB_NAME"],
+          "run", os.environ["WEIR_JOB_RUN_ID"])
+""")
+
+
+def standby_ready(weir, spark: str):
+    return glob.glob(str(weir.data_dir / "job-runs" / f".standby-{spark}-*" / "ready"))
+
+
+@pytest.mark.parametrize("weir_args", [[*SPARK_ARGS, "--spark-standby"]])
+def test_a_standby_driver_runs_each_job_in_its_own_started_process(weir, glue):
+    """With --spark-standby, a run is handed to a driver started before it (the
+    standby's `ready` file, naming its pid, moves into the run's directory), the
+    script's own SparkContext() is that driver's, buckets created after the driver
+    started are readable, and the next run gets a new driver."""
+    s3 = s3_client(weir)
+    s3.create_bucket(Bucket="late")
+    s3.put_object(Bucket="late", Key="job.py", Body=STANDBY_SCRIPT.encode())
+    s3.put_object(Bucket="late", Key="in/rows.csv", Body=b"a\n1\n2\n")
+    glue.create_job(Name="warm", Role="r", GlueVersion="5.0",
+                    Command={"Name": "glueetl", "ScriptLocation": "s3://late/job.py"},
+                    DefaultArguments={"--INPUT": "s3://late/in/"})
+    pids = []
+    for _ in range(2):
+        wait_for(lambda: standby_ready(weir, "3.5.9"), "a warm standby driver", SPARK_DEADLINE)
+        run_id = glue.start_job_run(JobName="warm")["JobRunId"]
+        job_run = wait_job_run(glue, "warm", run_id, deadline=SPARK_DEADLINE)
+        assert job_run["JobRunState"] == "SUCCEEDED", job_run.get("ErrorMessage")
+        run_dir = weir.data_dir / "job-runs" / run_id
+        standby_pid = (run_dir / "ready").read_text()
+        assert f"pid {standby_pid} rows 2 job warm run {run_id}" in (run_dir / "stdout").read_text()
+        pids.append(standby_pid)
+    assert pids[0] != pids[1], "each run has a driver of its own"

@@ -119,7 +119,7 @@ pub async fn generate(
     })
     .map_err(launch_error)?;
     let pgid = pending.identity().pid;
-    let mut child = pending.release(work).map_err(launch_error)?;
+    let mut child = pending.release(work, process::GO).map_err(launch_error)?;
     let status = match tokio::time::timeout(settings.time_limit, child.wait()).await {
         Ok(status) => {
             status.map_err(|e| format!("Could not wait for the layout generator: {e}"))?

@@ -57,7 +57,11 @@ fn save(
 }
 
 /// The text a job's next run starts from (`None`: it starts from nothing).
-pub fn state(tx: &mut dyn Transaction, scope: &Scope, job: &str) -> Result<Option<String>, ApiError> {
+pub fn state(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    job: &str,
+) -> Result<Option<String>, ApiError> {
     Ok(load(tx, scope, job)?.and_then(|b| b.current.job_bookmark))
 }
 
@@ -106,7 +110,9 @@ pub fn reset(
                 .runs
                 .iter()
                 .find(|e| e.run_id.as_deref() == Some(run_id))
-                .or_not_found(|| format!("Continuation for job {job} and run {run_id} not found"))?;
+                .or_not_found(|| {
+                    format!("Continuation for job {job} and run {run_id} not found")
+                })?;
             JobBookmarkEntry {
                 version: Some(version),
                 ..at.clone()
@@ -167,9 +173,14 @@ mod tests {
             .expect("rewind");
         assert_eq!(rewound.job_bookmark.as_deref(), Some("{\"a\":1}"));
         assert_eq!(rewound.version, Some(3));
-        let cleared = store.write(|tx| reset(tx, &scope, "etl", None)).expect("reset");
+        let cleared = store
+            .write(|tx| reset(tx, &scope, "etl", None))
+            .expect("reset");
         assert_eq!(cleared.job_bookmark, None);
-        assert_eq!(store.read(|tx| state(tx, &scope, "etl")).expect("state"), None);
+        assert_eq!(
+            store.read(|tx| state(tx, &scope, "etl")).expect("state"),
+            None
+        );
         let missing = store.write(|tx| reset(tx, &scope, "other", None));
         assert!(matches!(missing, Err(ApiError::EntityNotFound(_))));
     }

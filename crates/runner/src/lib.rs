@@ -25,6 +25,7 @@ pub mod locations;
 pub mod process;
 pub mod runtime;
 pub mod spark;
+mod standby;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -51,6 +52,7 @@ const RECOVERED_POLL: Duration = Duration::from_millis(50);
 /// The shipped Python helpers (the `awsglue` package subset), written to the data
 /// directory at start and put on every script's `PYTHONPATH`.
 const PYTHON_FILES: &[(&str, &str)] = &[
+    ("weir_standby.py", include_str!("../python/weir_standby.py")),
     (
         "awsglue/__init__.py",
         include_str!("../python/awsglue/__init__.py"),
@@ -129,8 +131,9 @@ enum Program {
     /// `python -u script args` (pythonshell).
     Python,
     /// `python -u script args` in a prepared runtime, its `SparkContext` started with
-    /// Weir's spark-submit options (glueetl, gluestreaming).
-    Spark(runtime::Prepared),
+    /// Weir's spark-submit options, or a standby driver of that runtime (glueetl,
+    /// gluestreaming).
+    Spark(&'static runtime::SparkRuntime, runtime::Prepared),
 }
 
 /// What a restarted server finds in a run directory.
@@ -186,6 +189,8 @@ struct Inner {
     clock: Clock,
     /// Every attempt this runner is responsible for, by job run id.
     slots: Mutex<HashMap<String, Slot>>,
+    /// Started Spark drivers waiting for a run (`--spark-standby`).
+    standbys: standby::Standbys,
 }
 
 impl Runner {
@@ -200,11 +205,13 @@ impl Runner {
             std::fs::write(target, text)?;
         }
         std::fs::create_dir_all(config.data_dir.join("job-runs"))?;
+        standby::Standbys::clear_leftovers(&config.data_dir.join("job-runs"));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 clock,
                 slots: Mutex::new(HashMap::new()),
+                standbys: standby::Standbys::default(),
             }),
         })
     }
@@ -329,7 +336,7 @@ impl Runner {
         let program = match launch.command.as_str() {
             "pythonshell" => Program::Python,
             "glueetl" | "gluestreaming" => match self.spark_runtime(launch).await {
-                Ok(prepared) => Program::Spark(prepared),
+                Ok((chosen, prepared)) => Program::Spark(chosen, prepared),
                 Err(message) => return self.ended(JobOutcome::Failed, &message),
             },
             other => {
@@ -343,8 +350,8 @@ impl Runner {
             }
         };
         let dir = self.run_dir(id);
-        let pending = match self.spawn(launch, &program, &script, &dir) {
-            Ok(pending) => pending,
+        let (pending, handover) = match self.spawn(launch, &program, &script, &dir) {
+            Ok(spawned) => spawned,
             Err(error) => {
                 return self.ended(
                     JobOutcome::Failed,
@@ -380,7 +387,7 @@ impl Runner {
             );
         }
         let pgid = pending.identity().pid;
-        let mut child = match pending.release(&dir) {
+        let mut child = match pending.release(&dir, &handover) {
             Ok(child) => child,
             // A kill that came between the slot turning Running and the release may
             // have ended the supervisor already: then the pipe is closed.
@@ -421,16 +428,52 @@ impl Runner {
 
     /// The prepared Spark runtime of a glueetl launch (preparing it on first use), or
     /// why the run cannot start: an unknown Glue version, no Java, a failed install.
-    async fn spark_runtime(&self, launch: &Launch) -> Result<runtime::Prepared, String> {
+    async fn spark_runtime(
+        &self,
+        launch: &Launch,
+    ) -> Result<(&'static runtime::SparkRuntime, runtime::Prepared), String> {
         let chosen = runtime::SparkRuntime::for_glue_version(launch.glue_version.as_deref())?;
         let root = self.inner.config.runtime_dir.clone();
         let python = self.inner.config.python.clone();
-        tokio::task::spawn_blocking(move || {
+        let prepared = tokio::task::spawn_blocking(move || {
             runtime::java()?;
             runtime::prepare(&root, chosen, &python)
         })
         .await
-        .map_err(|e| format!("Preparing the Spark runtime failed: {e}"))?
+        .map_err(|e| format!("Preparing the Spark runtime failed: {e}"))??;
+        Ok((chosen, prepared))
+    }
+
+    /// Starts a standby driver for every prepared runtime (with `--spark-standby`).
+    pub fn start_standbys(&self) {
+        if !self.inner.config.spark.standby {
+            return;
+        }
+        for chosen in runtime::RUNTIMES {
+            if let Some(prepared) = runtime::prepared(&self.inner.config.runtime_dir, chosen) {
+                self.replenish_standby(chosen, &prepared);
+            }
+        }
+    }
+
+    fn replenish_standby(
+        &self,
+        chosen: &'static runtime::SparkRuntime,
+        prepared: &runtime::Prepared,
+    ) {
+        let mut env = vec![
+            ("PYTHONPATH".to_string(), self.python_lib().into_os_string()),
+            ("WEIR_S3_ROOT".to_string(), self.s3_root().into()),
+        ];
+        env.extend(spark::local_env(&self.inner.config.spark));
+        self.inner.standbys.replenish(
+            &self.inner.config.data_dir.join("job-runs"),
+            chosen,
+            prepared,
+            &self.python_lib(),
+            env,
+            &self.inner.config.spark,
+        );
     }
 
     fn spawn(
@@ -439,13 +482,12 @@ impl Runner {
         program: &Program,
         script: &Path,
         dir: &Path,
-    ) -> std::io::Result<process::Pending> {
+    ) -> std::io::Result<(process::Pending, Vec<u8>)> {
         let mut python_path = self.python_lib().into_os_string();
         if let Some(existing) = std::env::var_os("PYTHONPATH") {
             python_path.push(":");
             python_path.push(existing);
         }
-        std::fs::create_dir_all(dir)?;
         let mut env: Vec<(String, std::ffi::OsString)> = vec![
             ("PYTHONPATH".into(), python_path),
             ("WEIR_JOB_RUN_ID".into(), launch.job_run_id.clone().into()),
@@ -455,15 +497,17 @@ impl Runner {
         // the orchestration of the others.
         match program {
             Program::Python => {
-                process::spawn(dir, JOB_NICENESS, &self.inner.config.python, |command| {
-                    command.arg("-u").arg(script);
-                    for (key, value) in &launch.arguments {
-                        command.arg(key).arg(value);
-                    }
-                    command.envs(env);
-                })
+                let pending =
+                    process::spawn(dir, JOB_NICENESS, &self.inner.config.python, |command| {
+                        command.arg("-u").arg(script);
+                        for (key, value) in &launch.arguments {
+                            command.arg(key).arg(value);
+                        }
+                        command.envs(env);
+                    })?;
+                Ok((pending, process::GO.to_vec()))
             }
-            Program::Spark(prepared) => {
+            Program::Spark(chosen, prepared) => {
                 let job_name = launch
                     .arguments
                     .get("--JOB_NAME")
@@ -475,8 +519,27 @@ impl Runner {
                     &launch.arguments,
                 )
                 .map_err(std::io::Error::other)?;
+                env.extend([
+                    ("WEIR_BOOKMARK_IN".into(), dir.join(BOOKMARK_IN).into()),
+                    ("WEIR_BOOKMARK_OUT".into(), dir.join(BOOKMARK_OUT).into()),
+                ]);
+                let standby = self.inner.config.spark.standby;
+                let claimed = if standby && spark::standby_can_run(&launch.arguments) {
+                    self.inner
+                        .standbys
+                        .claim(chosen, dir, script, &submit, &env, self.s3_root())
+                } else {
+                    None
+                };
+                if standby {
+                    self.replenish_standby(chosen, prepared);
+                }
                 if let Some(bookmark) = &launch.bookmark {
+                    std::fs::create_dir_all(dir)?;
                     std::fs::write(dir.join(BOOKMARK_IN), bookmark)?;
+                }
+                if let Some(claimed) = claimed {
+                    return Ok(claimed);
                 }
                 if let Some((_, python_path)) = env.iter_mut().find(|(k, _)| k == "PYTHONPATH") {
                     for file in &submit.py_files {
@@ -486,20 +549,24 @@ impl Runner {
                 }
                 let python = prepared.python().into_os_string();
                 env.extend([
-                    ("PYSPARK_SUBMIT_ARGS".into(), submit.pyspark_submit_args().into()),
+                    (
+                        "PYSPARK_SUBMIT_ARGS".into(),
+                        submit.pyspark_submit_args().into(),
+                    ),
                     ("PYSPARK_PYTHON".into(), python.clone()),
                     ("PYSPARK_DRIVER_PYTHON".into(), python.clone()),
                     ("WEIR_S3_ROOT".into(), self.s3_root().into()),
-                    ("WEIR_BOOKMARK_IN".into(), dir.join(BOOKMARK_IN).into()),
-                    ("WEIR_BOOKMARK_OUT".into(), dir.join(BOOKMARK_OUT).into()),
                 ]);
-                process::spawn(dir, JOB_NICENESS, &python.to_string_lossy(), |command| {
-                    command
-                        .arg("-u")
-                        .arg(script)
-                        .args(&submit.script_arguments)
-                        .envs(env);
-                })
+                env.extend(spark::local_env(&self.inner.config.spark));
+                let pending =
+                    process::spawn(dir, JOB_NICENESS, &python.to_string_lossy(), |command| {
+                        command
+                            .arg("-u")
+                            .arg(script)
+                            .args(&submit.script_arguments)
+                            .envs(env);
+                    })?;
+                Ok((pending, process::GO.to_vec()))
             }
         }
     }
@@ -510,7 +577,11 @@ impl Runner {
         let path = self.run_dir(job_run_id).join(BOOKMARK_OUT);
         let metadata = std::fs::metadata(&path).ok()?;
         if metadata.len() > MAX_BOOKMARK_BYTES {
-            tracing::warn!(job_run_id, bytes = metadata.len(), "a committed bookmark is too large; not saved");
+            tracing::warn!(
+                job_run_id,
+                bytes = metadata.len(),
+                "a committed bookmark is too large; not saved"
+            );
             return None;
         }
         let text = std::fs::read_to_string(&path).ok()?;
@@ -656,7 +727,9 @@ mod tests {
                     : java.io.IOException: no such bucket\n\tat org.Foo.bar(Foo.java:1)\n";
         assert_eq!(
             error_line(py4j).as_deref(),
-            Some("py4j.protocol.Py4JJavaError: An error occurred while calling o43.text. java.io.IOException: no such bucket")
+            Some(
+                "py4j.protocol.Py4JJavaError: An error occurred while calling o43.text. java.io.IOException: no such bucket"
+            )
         );
         assert_eq!(error_line(""), None);
     }

@@ -30,6 +30,22 @@ status=$?
 echo $status > "$0/exit.tmp" && mv "$0/exit.tmp" "$0/exit"
 exit $status"#;
 
+/// The supervisor of a standby: the command (a warm Spark driver, see
+/// `weir_standby.py`) starts at once and reads its job from the pipe itself; the
+/// identity is recorded before the job is written, as `go` is above. A standby that
+/// reads end of file instead writes `abandoned.<supervisor pid>`, and then no exit
+/// status is recorded. Paths are relative: the working directory is renamed from the
+/// standby's to the run's when the job is handed over.
+const STANDBY_SUPERVISOR: &str = r#"trap 'true' TERM
+"$@"
+status=$?
+[ -e "abandoned.$$" ] && exit 0
+echo $status > exit.tmp && mv exit.tmp exit
+exit $status"#;
+
+/// What [`Pending::release`] writes to let a supervised command run.
+pub const GO: &[u8] = b"go\n";
+
 /// The file that names the supervisor: `<pid> <start time> <boot id>`.
 pub const PID_FILE: &str = "pid";
 /// The file the supervisor writes with the command's exit status.
@@ -102,10 +118,11 @@ impl Pending {
         &self.identity
     }
 
-    /// Records the identity durably in `dir`, then lets the command run. Returns the
-    /// running child to wait on. Synchronous on purpose: no cancellation point lies
-    /// between the record and the `go` (a pipe takes three bytes without blocking).
-    pub fn release(mut self, dir: &Path) -> std::io::Result<tokio::process::Child> {
+    /// Records the identity durably in `dir`, then lets the command run by writing
+    /// `go` (a standby: its job, one line) to the pipe. Returns the running child to
+    /// wait on. Synchronous on purpose: no cancellation point lies between the record
+    /// and the go (the pipe takes a line without blocking).
+    pub fn release(mut self, dir: &Path, go: &[u8]) -> std::io::Result<tokio::process::Child> {
         write_durably(dir, PID_FILE, self.identity.render().as_bytes())?;
         let stdin = self
             .child
@@ -113,7 +130,7 @@ impl Pending {
             .take()
             .ok_or_else(|| std::io::Error::other("the supervisor has no stdin pipe"))?;
         let mut pipe = std::fs::File::from(stdin.into_owned_fd()?);
-        pipe.write_all(b"go\n")?;
+        pipe.write_all(go)?;
         drop(pipe);
         Ok(self.child)
     }
@@ -134,13 +151,34 @@ pub fn spawn(
     program: &str,
     configure: impl FnOnce(&mut tokio::process::Command),
 ) -> std::io::Result<Pending> {
+    spawn_supervised(SUPERVISOR, dir, niceness, program, configure)
+}
+
+/// Spawns a standby under its supervisor in `dir`: unlike [`spawn`], `program` starts
+/// at once; [`Pending::release`] hands it its job after `dir` became the run's.
+pub fn spawn_standby(
+    dir: &Path,
+    niceness: &str,
+    program: &str,
+    configure: impl FnOnce(&mut tokio::process::Command),
+) -> std::io::Result<Pending> {
+    spawn_supervised(STANDBY_SUPERVISOR, dir, niceness, program, configure)
+}
+
+fn spawn_supervised(
+    supervisor: &str,
+    dir: &Path,
+    niceness: &str,
+    program: &str,
+    configure: impl FnOnce(&mut tokio::process::Command),
+) -> std::io::Result<Pending> {
     std::fs::create_dir_all(dir)?;
     let stdout = std::fs::File::create(dir.join("stdout"))?;
     let stderr = std::fs::File::create(dir.join("stderr"))?;
     // `nice` execs `sh`, so the process group id is the supervisor's pid.
     let mut command = tokio::process::Command::new("nice");
     command
-        .args(["-n", niceness, "sh", "-c", SUPERVISOR])
+        .args(["-n", niceness, "sh", "-c", supervisor])
         .arg(dir)
         .arg(program)
         .current_dir(dir);
@@ -276,7 +314,7 @@ mod tests {
         })
         .expect("spawn");
         let identity = pending.identity().clone();
-        let mut child = pending.release(dir.path()).expect("release");
+        let mut child = pending.release(dir.path(), GO).expect("release");
         let status = child.wait().await.expect("wait");
         assert_eq!(status.code(), Some(3));
         assert_eq!(read_exit(dir.path()), Some(3));

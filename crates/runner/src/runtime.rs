@@ -106,8 +106,12 @@ pub fn prepare(root: &Path, runtime: &SparkRuntime, python: &str) -> Result<Prep
     if let Some(ready) = prepared(root, runtime) {
         return Ok(ready);
     }
-    std::fs::create_dir_all(root)
-        .map_err(|e| format!("Cannot create the runtime directory {}: {e}", root.display()))?;
+    std::fs::create_dir_all(root).map_err(|e| {
+        format!(
+            "Cannot create the runtime directory {}: {e}",
+            root.display()
+        )
+    })?;
     let lock_path = root.join(format!("{}.lock", runtime.dir_name()));
     let _lock = FileLock::acquire(&lock_path)
         .map_err(|e| format!("Cannot lock {}: {e}", lock_path.display()))?;
@@ -143,7 +147,14 @@ pub fn prepare(root: &Path, runtime: &SparkRuntime, python: &str) -> Result<Prep
     let ready = Prepared { dir: dir.clone() };
     let install = run_logged(
         std::process::Command::new(ready.python())
-            .args(["-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--progress-bar",
+                "off",
+            ])
             .args(runtime.requirements()),
         &log,
     );
@@ -218,7 +229,18 @@ impl Drop for FileLock {
 
 /// The Java that runs Spark: `$JAVA_HOME/bin/java`, else `java` on the PATH, if its
 /// major version is at least [`MIN_JAVA`]; otherwise what is missing and how to get it.
+/// A Java found good is remembered (checking starts a JVM); a missing one is looked
+/// for again next time, so installing it needs no restart.
 pub fn java() -> Result<PathBuf, String> {
+    static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    if let Some(java) = FOUND.get() {
+        return Ok(java.clone());
+    }
+    let java = find_java()?;
+    Ok(FOUND.get_or_init(|| java).clone())
+}
+
+fn find_java() -> Result<PathBuf, String> {
     let candidate = std::env::var_os("JAVA_HOME")
         .map(|home| PathBuf::from(home).join("bin").join("java"))
         .filter(|p| p.is_file())
@@ -300,9 +322,15 @@ mod tests {
         let runtime = &RUNTIMES[0];
         let dir = root.path().join(runtime.dir_name());
         std::fs::create_dir_all(&dir).expect("dir");
-        assert!(prepared(root.path(), runtime).is_none(), "an interrupted install");
+        assert!(
+            prepared(root.path(), runtime).is_none(),
+            "an interrupted install"
+        );
         std::fs::write(dir.join(READY_FILE), "pyspark==0.0 boto3").expect("marker");
-        assert!(prepared(root.path(), runtime).is_none(), "another requirement set");
+        assert!(
+            prepared(root.path(), runtime).is_none(),
+            "another requirement set"
+        );
         std::fs::write(dir.join(READY_FILE), runtime.requirements().join(" ")).expect("marker");
         assert!(prepared(root.path(), runtime).is_some());
     }

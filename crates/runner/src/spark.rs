@@ -28,6 +28,9 @@ pub struct SparkSettings {
     pub master: Option<String>,
     /// `--conf` settings every run gets, before the job's own.
     pub conf: Vec<(String, String)>,
+    /// Keep a started driver waiting for the next run of each runtime in use
+    /// (`--spark-standby`).
+    pub standby: bool,
 }
 
 /// Parses a Glue `--conf` argument value: `k=v`, optionally followed by
@@ -103,15 +106,13 @@ fn shell_quote(word: &str) -> String {
     }
 }
 
-/// How to start a glueetl script with the job `arguments` (`--KEY` → value, Weir's
-/// own included).
-pub fn submit(
-    settings: &SparkSettings,
-    s3_root: &Path,
-    job_name: &str,
-    arguments: &BTreeMap<String, String>,
-) -> Result<Submit, String> {
-    let master = settings.master.as_deref().unwrap_or("local[*]");
+/// The master of runs when none is configured.
+const LOCAL: &str = "local[*]";
+
+/// Weir's Spark settings of every run (the configured ones last): no UI, WARN logs,
+/// files without checksum files, and the S3 schemes mapped onto the S3 directory.
+fn base_conf(settings: &SparkSettings) -> Vec<(String, String)> {
+    let master = settings.master.as_deref().unwrap_or(LOCAL);
     let mut conf: Vec<(String, String)> = vec![
         ("spark.ui.enabled".into(), "false".into()),
         ("spark.log.level".into(), "WARN".into()),
@@ -144,17 +145,83 @@ pub fn submit(
             "org.apache.hadoop.mapreduce.lib.output.FileOutputCommitterFactory".into(),
         ));
     }
-    let root = s3_root.display();
-    for bucket in buckets(s3_root) {
-        conf.push((
-            format!("spark.hadoop.fs.viewfs.mounttable.{bucket}.linkFallback"),
-            format!("file://{root}/{bucket}"),
-        ));
-    }
     conf.extend(settings.conf.iter().cloned());
+    conf
+}
+
+/// The Hadoop settings mounting every bucket of the S3 directory (see the module
+/// documentation); a standby sets them when it is handed its job.
+pub fn mounts(s3_root: &Path) -> Vec<(String, String)> {
+    let root = s3_root.display();
+    buckets(s3_root)
+        .into_iter()
+        .map(|bucket| {
+            (
+                format!("fs.viewfs.mounttable.{bucket}.linkFallback"),
+                format!("file://{root}/{bucket}"),
+            )
+        })
+        .collect()
+}
+
+/// The environment of a driver in local mode: Spark binds to loopback rather than
+/// resolving the host's name (which may resolve to loopback anyway, and warns).
+pub fn local_env(settings: &SparkSettings) -> Vec<(String, std::ffi::OsString)> {
+    if settings
+        .master
+        .as_deref()
+        .unwrap_or(LOCAL)
+        .starts_with("local")
+    {
+        vec![("SPARK_LOCAL_IP".to_string(), "127.0.0.1".into())]
+    } else {
+        Vec::new()
+    }
+}
+
+/// How a standby driver starts: Weir's settings only (no job, no mounts yet).
+pub fn standby_submit(settings: &SparkSettings) -> Submit {
+    let mut options = vec![
+        "--master".to_string(),
+        settings.master.as_deref().unwrap_or(LOCAL).to_string(),
+        "--name".to_string(),
+        "weir-standby".to_string(),
+    ];
+    for (key, value) in base_conf(settings) {
+        options.push("--conf".into());
+        options.push(format!("{key}={value}"));
+    }
+    Submit {
+        options,
+        py_files: Vec::new(),
+        script_arguments: Vec::new(),
+    }
+}
+
+/// Whether a run with these job arguments can run on a standby driver: not when it
+/// sets Spark settings or jars, which only a new driver can take.
+pub fn standby_can_run(arguments: &BTreeMap<String, String>) -> bool {
+    !arguments.contains_key("--conf") && !arguments.contains_key("--extra-jars")
+}
+
+/// How to start a glueetl script with the job `arguments` (`--KEY` → value, Weir's
+/// own included).
+pub fn submit(
+    settings: &SparkSettings,
+    s3_root: &Path,
+    job_name: &str,
+    arguments: &BTreeMap<String, String>,
+) -> Result<Submit, String> {
+    let mut conf = base_conf(settings);
+    conf.extend(
+        mounts(s3_root)
+            .into_iter()
+            .map(|(key, value)| (format!("spark.hadoop.{key}"), value)),
+    );
     if let Some(value) = arguments.get("--conf") {
         conf.extend(parse_conf(value)?);
     }
+    let master = settings.master.as_deref().unwrap_or(LOCAL);
     let mut args = vec![
         "--master".to_string(),
         master.to_string(),
@@ -191,8 +258,7 @@ pub fn submit(
 
 /// A comma-separated list of locations (`s3://…`, paths) as local paths.
 fn local_list(list: &str, s3_root: &Path) -> Result<Vec<String>, String> {
-    list
-        .split(',')
+    list.split(',')
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(|location| {
@@ -200,7 +266,10 @@ fn local_list(list: &str, s3_root: &Path) -> Result<Vec<String>, String> {
             if path.exists() {
                 Ok(path.display().to_string())
             } else {
-                Err(format!("{location} not found (resolved to {}).", path.display()))
+                Err(format!(
+                    "{location} not found (resolved to {}).",
+                    path.display()
+                ))
             }
         })
         .collect()
@@ -229,14 +298,20 @@ mod tests {
         std::fs::create_dir_all(root.path().join(".weir")).expect("internal");
         let arguments = BTreeMap::from([
             ("--JOB_NAME".to_string(), "etl".to_string()),
-            ("--conf".to_string(), "spark.sql.shuffle.partitions=3".to_string()),
+            (
+                "--conf".to_string(),
+                "spark.sql.shuffle.partitions=3".to_string(),
+            ),
             ("--day".to_string(), "2026-12-07".to_string()),
         ]);
-        let submit = submit(&SparkSettings::default(), root.path(), "etl", &arguments)
-            .expect("submit");
+        let submit =
+            submit(&SparkSettings::default(), root.path(), "etl", &arguments).expect("submit");
         let args = &submit.options;
         let joined = args.join(" ");
-        assert!(joined.starts_with("--master local[*] --name etl "), "{joined}");
+        assert!(
+            joined.starts_with("--master local[*] --name etl "),
+            "{joined}"
+        );
         let mount = format!(
             "spark.hadoop.fs.viewfs.mounttable.lake.linkFallback=file://{}/lake",
             root.path().display()
@@ -250,7 +325,10 @@ mod tests {
             "--conf is Spark's, the rest the script's"
         );
         let variable = submit.pyspark_submit_args();
-        assert!(variable.starts_with("--master 'local[*]' --name etl "), "{variable}");
+        assert!(
+            variable.starts_with("--master 'local[*]' --name etl "),
+            "{variable}"
+        );
         assert!(variable.ends_with(" pyspark-shell"), "{variable}");
     }
 }

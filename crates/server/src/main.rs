@@ -98,6 +98,11 @@ enum Command {
         /// job's own `--conf`.
         #[arg(long = "spark-conf", value_parser = parse_spark_conf)]
         spark_conf: Vec<(String, String)>,
+        /// Keep a started Spark driver waiting for the next glueetl run of each
+        /// prepared runtime (one JVM each, idle until used), so runs skip Spark's
+        /// start-up; each driver runs one job.
+        #[arg(long, env = "WEIR_SPARK_STANDBY")]
+        spark_standby: bool,
         /// For tests only: run on a manual clock standing at this time (`now`, or
         /// milliseconds since the Unix epoch) that moves only when advanced with
         /// `POST /_weir/clock {"advanceMs": N}`. Loopback listeners only.
@@ -160,6 +165,7 @@ fn main() -> anyhow::Result<()> {
             runtime_dir,
             spark_master,
             spark_conf,
+            spark_standby,
             manual_clock,
             retention_days,
             credentials,
@@ -233,6 +239,7 @@ fn main() -> anyhow::Result<()> {
                 spark: SparkSettings {
                     master: spark_master,
                     conf: spark_conf,
+                    standby: spark_standby,
                 },
                 retention_days,
                 auth,
@@ -294,8 +301,13 @@ fn warn_if_readable_by_others(path: &std::path::Path) {
 
 /// Parses a number of seconds (fractions allowed), greater than zero.
 /// `weir runtime install`: prepares the runtimes of `glue_versions` (all if none).
-fn install_runtimes(glue_versions: &[String], root: &std::path::Path, python: &str) -> anyhow::Result<()> {
-    let root = std::path::absolute(root).with_context(|| format!("resolving {}", root.display()))?;
+fn install_runtimes(
+    glue_versions: &[String],
+    root: &std::path::Path,
+    python: &str,
+) -> anyhow::Result<()> {
+    let root =
+        std::path::absolute(root).with_context(|| format!("resolving {}", root.display()))?;
     let chosen: Vec<&SparkRuntime> = if glue_versions.is_empty() {
         runtime::RUNTIMES.iter().collect()
     } else {

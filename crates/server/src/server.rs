@@ -71,6 +71,7 @@ impl Server {
             clock.clone(),
         )
         .context("preparing the job runner")?;
+        runner.start_standbys();
         let (orchestrator, driver) = Orchestrator::new(
             db.clone(),
             runner,

@@ -83,13 +83,23 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
 
     let weir = Server::weir_with(&ctx.weir, &data_dir, &[])?;
     let mut conn = Conn::new(weir.addr);
-    create_job(&mut conn, "trivial", "s3://bench/scripts/trivial.py", json!({
-        "--INPUT": "s3://bench/ten/"
-    }))
+    create_job(
+        &mut conn,
+        "trivial",
+        "s3://bench/scripts/trivial.py",
+        json!({
+            "--INPUT": "s3://bench/ten/"
+        }),
+    )
     .await?;
-    create_job(&mut conn, "convert", "s3://bench/scripts/convert.py", json!({
-        "--INPUT": "s3://bench/big/", "--OUTPUT": "s3://bench/out-weir/"
-    }))
+    create_job(
+        &mut conn,
+        "convert",
+        "s3://bench/scripts/convert.py",
+        json!({
+            "--INPUT": "s3://bench/big/", "--OUTPUT": "s3://bench/out-weir/"
+        }),
+    )
     .await?;
 
     let mut weir_trivial = Vec::new();

@@ -7,11 +7,11 @@
 
 mod blueprints;
 mod catalog;
-mod partitions;
 mod crawlers;
 mod crawls;
 mod job_runs;
 mod jobs;
+mod partitions;
 mod runs;
 mod tags;
 mod trigger_control;

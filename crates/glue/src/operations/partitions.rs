@@ -6,13 +6,13 @@
 //! `PartitionError` of a batch). The partition's database and table names are the
 //! folded names of its table, its CatalogId the caller's account.
 
+use weir_model::Timestamp;
 use weir_model::operations::{BatchCreatePartition, CreatePartition, GetPartition};
 use weir_model::shapes::{
     BatchCreatePartitionRequest, BatchCreatePartitionResponse, CreatePartitionRequest,
     CreatePartitionResponse, ErrorDetail, GetPartitionRequest, GetPartitionResponse, Partition,
     PartitionError, PartitionInput, Table,
 };
-use weir_model::Timestamp;
 use weir_store::{Scope, Transaction};
 
 use super::catalog::database_in_catalog;
