@@ -155,7 +155,7 @@ class WeirServer:
     """A `weir serve` child process on a loopback port with its own data dir."""
 
     def __init__(self, data_dir: pathlib.Path, log_path: pathlib.Path, extra_args=(),
-                 user: str | None = None):
+                 user: str | None = None, env: dict | None = None):
         self.data_dir = pathlib.Path(data_dir)
         self.log_path = log_path
         # Extra `weir serve` options (e.g. ["--manual-clock", "now"]), passed on
@@ -163,6 +163,8 @@ class WeirServer:
         self.extra_args: list[str] = [str(a) for a in extra_args]
         # Run the server as this user (with its primary group only); needs root.
         self.user = user
+        # The server's whole environment (default: this process's).
+        self.env = env
         self.proc: subprocess.Popen | None = None
         self.host = "127.0.0.1"
         self.port = 0
@@ -187,6 +189,7 @@ class WeirServer:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
+            env=self.env,
             **identity,
         )
         log.close()
