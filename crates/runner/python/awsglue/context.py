@@ -318,7 +318,7 @@ class GlueContext(object):
         if fmt == "parquet":
             return spark.read.parquet(*paths), {}
         if fmt == "orc":
-            return spark.read.orc(*paths), {}
+            return spark.read.orc(paths), {}
         if fmt == "avro":
             return spark.read.format("avro").load(paths), {}
         raise NotImplementedError("format %r is not supported by Weir" % fmt)
@@ -474,7 +474,7 @@ class GlueContext(object):
             ddl = ", ".join("%s %s" % (U.quote(c["Name"]), U.spark_type_name(c["Type"])) for c in columns)
             return spark.read.schema(ddl).json(paths)
         if fmt in ("parquet", "orc"):
-            df = spark.read.parquet(*paths) if fmt == "parquet" else spark.read.orc(*paths)
+            df = spark.read.parquet(*paths) if fmt == "parquet" else spark.read.orc(paths)
             have = {c.lower(): c for c in df.columns}
             out = []
             for c in columns:
