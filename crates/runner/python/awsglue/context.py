@@ -109,9 +109,20 @@ def _partition_string(v):
 
 
 class GlueLogger(object):
-    """``glueContext.get_logger()``: lines go to stderr."""
+    """``glueContext.get_logger()``.
 
-    def __init__(self):
+    spark-submit merges the Python driver's stderr into its stdout, so lines
+    are logged through the JVM's log4j (logger ``GlueLogger``), whose console
+    appender writes to spark-submit's stderr; without a JVM they go to
+    Python's stderr."""
+
+    def __init__(self, sc=None):
+        self._jlog = None
+        try:
+            if sc is not None:
+                self._jlog = sc._jvm.org.apache.logging.log4j.LogManager.getLogger("GlueLogger")
+        except Exception:  # noqa: BLE001 - fall back to Python logging
+            self._jlog = None
         log = logging.getLogger("GlueLogger")
         if not log.handlers:
             h = logging.StreamHandler(sys.stderr)
@@ -121,19 +132,29 @@ class GlueLogger(object):
             log.propagate = False
         self._log = log
 
+    def _emit(self, level, message):
+        message = str(message)
+        if self._jlog is not None:
+            try:
+                getattr(self._jlog, level)(message)
+                return
+            except Exception:  # noqa: BLE001
+                pass
+        getattr(self._log, "warning" if level == "warn" else level)(message)
+
     def info(self, message):
-        self._log.info(message)
+        self._emit("info", message)
 
     def warn(self, message):
-        self._log.warning(message)
+        self._emit("warn", message)
 
     warning = warn
 
     def error(self, message):
-        self._log.error(message)
+        self._emit("error", message)
 
     def debug(self, message):
-        self._log.debug(message)
+        self._emit("debug", message)
 
 
 class _DataFrameReader(object):
@@ -258,7 +279,7 @@ class GlueContext(object):
 
     def get_logger(self):
         if self._logger is None:
-            self._logger = GlueLogger()
+            self._logger = GlueLogger(self._sc)
         return self._logger
 
     def getSink(self, connection_type, format=None, transformation_ctx="", **options):
@@ -316,9 +337,9 @@ class GlueContext(object):
         if fmt == "json":
             return self._read_json(paths, fo)
         if fmt == "parquet":
-            return spark.read.parquet(*paths), {}
+            return spark.read.option("mergeSchema", "true").parquet(*paths), {}
         if fmt == "orc":
-            return spark.read.orc(paths), {}
+            return spark.read.option("mergeSchema", "true").orc(paths), {}
         if fmt == "avro":
             return spark.read.format("avro").load(paths), {}
         raise NotImplementedError("format %r is not supported by Weir" % fmt)
@@ -471,10 +492,17 @@ class GlueContext(object):
                 (F.col(U.quote(c["Name"])).cast(U.spark_type_name(c["Type"])) if primitive(c["Type"])
                  else F.col(U.quote(c["Name"]))).alias(c["Name"]) for c in columns])
         if fmt == "json":
-            ddl = ", ".join("%s %s" % (U.quote(c["Name"]), U.spark_type_name(c["Type"])) for c in columns)
-            return spark.read.schema(ddl).json(paths)
+            # primitive columns are read as their JSON text and cast, so "7" reads as int 7
+            ddl = ", ".join("%s %s" % (U.quote(c["Name"]),
+                                       "string" if primitive(c["Type"]) else U.spark_type_name(c["Type"]))
+                            for c in columns)
+            df = spark.read.schema(ddl).json(paths)
+            return df.select(*[
+                (F.col(U.quote(c["Name"])).cast(U.spark_type_name(c["Type"])) if primitive(c["Type"])
+                 else F.col(U.quote(c["Name"]))).alias(c["Name"]) for c in columns])
         if fmt in ("parquet", "orc"):
-            df = spark.read.parquet(*paths) if fmt == "parquet" else spark.read.orc(paths)
+            reader = spark.read.option("mergeSchema", "true")
+            df = reader.parquet(*paths) if fmt == "parquet" else reader.orc(paths)
             have = {c.lower(): c for c in df.columns}
             out = []
             for c in columns:
@@ -598,13 +626,25 @@ class GlueContext(object):
             psd["Location"] = location + "/".join(
                 "%s=%s" % (k, _escape_partition_value(v)) for k, v in zip(table_keys, values)) + "/"
             new.append({"Values": values, "StorageDescriptor": psd})
+        from botocore.exceptions import ClientError
+
         for i in range(0, len(new), 100):
-            resp = client.batch_create_partition(DatabaseName=database, TableName=table_name,
-                                                 PartitionInputList=new[i:i + 100], **cid)
+            try:
+                resp = client.batch_create_partition(DatabaseName=database, TableName=table_name,
+                                                     PartitionInputList=new[i:i + 100], **cid)
+            except ClientError as e:
+                if e.response.get("Error", {}).get("Code") != "UnsupportedOperationException":
+                    raise
+                self.get_logger().warn(
+                    "the Glue catalog does not support BatchCreatePartition: %d partition(s) written under %s "
+                    "were not added to %s.%s (crawl the location to add them)"
+                    % (len(new), location, database, table_name))
+                return False
             for err in resp.get("Errors", []) or []:
                 code = (err.get("ErrorDetail") or {}).get("ErrorCode")
                 if code != "AlreadyExistsException":
                     raise RuntimeError("BatchCreatePartition failed: %r" % err)
+        return True
 
     # ------------------------------------------------------------ misc
     def purge_s3_path(self, s3_path, options={}, transformation_ctx=""):

@@ -20,7 +20,8 @@ A Weir DynamicFrame wraps a Spark DataFrame.  What differs from AWS Glue:
   become null); ``make_cols`` splits a choice into ``<col>_<type>`` columns
   and does nothing to a plain column; ``make_struct`` leaves a choice as its
   struct and turns a plain column into a struct with one field named by its
-  type; ``match_catalog`` casts to the catalog table's column types.
+  type; ``match_catalog`` casts to the catalog table's column types (with
+  ``choice="match_catalog"``: every column the table has).
   ``choice=`` applies an action to every choice column.
 * ``filter``/``map`` run the Python function on each record (a
   ``DynamicRecord``: a dict also readable by attribute).  A record whose
@@ -268,7 +269,9 @@ class DynamicFrame(object):
         if (choice == "match_catalog" or any(a == "match_catalog" for _, a in specs or [])):
             catalog_types = self.glue_ctx._catalog_column_types(database, table_name, catalog_id)
         todo = list(specs or [])
-        if choice:
+        if choice == "match_catalog":
+            todo = [(name, choice) for name in df.columns]
+        elif choice:
             todo = [(name, choice) for name in choices]
         for path, action in todo:
             parts = U.parse_path(path)
