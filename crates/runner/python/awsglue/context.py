@@ -213,8 +213,8 @@ class DataSink(object):
         if fmt is None:
             fmt = _classification(table) if table else "parquet"
         df = dynamic_frame.toDF()
-        self._ctx._write(df, path, fmt, self._format_options, keys, o.get("compression"))
-        if _truthy(o.get("enableUpdateCatalog", False)) and self._database:
+        wrote = self._ctx._write(df, path, fmt, self._format_options, keys, o.get("compression"))
+        if wrote is not False and _truthy(o.get("enableUpdateCatalog", False)) and self._database:
             self._ctx._update_catalog(self._database, self._table, df, keys, path, fmt, self._format_options,
                                       o.get("updateBehavior", "UPDATE_IN_DATABASE"), self._catalog_id)
         return dynamic_frame
@@ -548,6 +548,9 @@ class GlueContext(object):
         if fmt == "csv":
             fo["separator"] = serde.get("field.delim") or serde.get("separatorChar") or params.get("delimiter") or ","
             fo["writeHeader"] = int(params.get("skip.header.line.count") or 0) > 0
+        if not df.columns:
+            self.get_logger().info("no columns to write to %s.%s: skipped" % (database, table_name))
+            return frame
         self._write(out, sd["Location"], fmt, fo, keys, additional_options.get("compression"))
         if _truthy(additional_options.get("enableUpdateCatalog", False)):
             self._update_catalog(database, table_name, out, keys, sd["Location"], fmt, fo,
@@ -556,6 +559,10 @@ class GlueContext(object):
 
     def _write(self, df, path, fmt, fo, keys, compression):
         fmt = _norm_format(fmt)
+        if not df.columns:
+            # e.g. a bookmarked source with no new files: nothing to write
+            self.get_logger().info("no columns to write to %s: skipped" % path)
+            return False
         target = _weir.spark_path(path, self._sc, write=True)
         w = df.write.mode("append")
         if keys:
