@@ -366,6 +366,33 @@ except _weir.WeirPathError:
     pass
 ok("path_safety")
 
+# ------------------------------------------------------------------ other entry points
+src = glueContext.getSource("s3", paths=[ROOT + "/csv/people/"], recurse=True)
+src.setFormat("csv", withHeader=True)
+check("getSource", rows(src.getFrame()), rows(people))
+cdf = glueContext.create_data_frame.from_options("s3", {"paths": [ROOT + "/json/multi/"]}, "json",
+                                                 {"multiline": True})
+check("create_data_frame", sorted(r["k"] for r in cdf.collect()), ["a", "b"])
+rdd_frame = glueContext.create_dynamic_frame.from_rdd(sc.parallelize([Row(a=1, b="x")]), "rdd")
+check("from_rdd", rows(rdd_frame), [{"a": 1, "b": "x"}])
+jframe = DynamicFrame(people.toDF()._jdf, glueContext, "from_java")
+check("java_df_constructor", jframe.count(), 3)
+check("printSchema.choice", mixed.printSchemaString().splitlines()[3:6],
+      ["|-- col2: choice", "|    |-- long", "|    |-- string"])
+empty = DynamicFrame.fromDF(spark.createDataFrame([], T.StructType([])), glueContext, "empty")
+em = ApplyMapping.apply(frame=empty, mappings=[("a", "string", "a", "int")])
+check("empty.apply_mapping", (types(em), em.count()), ([("a", "int")], 0))
+glueContext.write_dynamic_frame.from_options(frame=empty, connection_type="s3",
+                                             connection_options={"path": ROOT + "/out/empty/"}, format="json")
+check("empty.write.skipped", _weir.list_files(ROOT + "/out/empty/"), [])
+put(ROOT + "/purge/old.txt", "x")
+put(ROOT + "/purge/sub/new.txt", "y")
+old_local = _weir.local_path(ROOT + "/purge/old.txt")
+os.utime(old_local, (time.time() - 7200, time.time() - 7200))
+glueContext.purge_s3_path(ROOT + "/purge/", options={"retentionPeriod": 1})
+check("purge_s3_path", [u[len(ROOT):] for u, _, _ in _weir.list_files(ROOT + "/purge/")], ["/purge/sub/new.txt"])
+ok("other_entry_points")
+
 # ------------------------------------------------------------------ bookmarks
 bm = ROOT + "/bm/"
 out_state = os.environ.get("WEIR_BOOKMARK_OUT")
