@@ -391,6 +391,14 @@ old_local = _weir.local_path(ROOT + "/purge/old.txt")
 os.utime(old_local, (time.time() - 7200, time.time() - 7200))
 glueContext.purge_s3_path(ROOT + "/purge/", options={"retentionPeriod": 1})
 check("purge_s3_path", [u[len(ROOT):] for u, _, _ in _weir.list_files(ROOT + "/purge/")], ["/purge/sub/new.txt"])
+stage = DynamicFrame.fromDF(spark.createDataFrame([(2, "Bobby", 26, None), (9, "Zed", 50, 10000)],
+                                                  "id long, name string, age long, zip long"), glueContext, "stage")
+merged = people.mergeDynamicFrame(stage, ["id"])
+check("mergeDynamicFrame", [(r["id"], r["name"]) for r in rows(merged, key=lambda d: d["id"])],
+      [(1, "Alice"), (2, "Bobby"), (3, "Carol, Jr"), (9, "Zed")])
+people.spigot(ROOT + "/spigot/", options={"topk": 2})
+check("spigot", sum(1 for u, _, _ in _weir.list_files(ROOT + "/spigot/")
+                    for _line in open(_weir.local_path(u))), 2)
 ok("other_entry_points")
 
 # ------------------------------------------------------------------ bookmarks

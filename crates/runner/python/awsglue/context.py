@@ -486,7 +486,8 @@ class GlueContext(object):
             header = int(params.get("skip.header.line.count") or serde.get("skip.header.line.count") or 0) > 0
             quote = serde.get("quoteChar") or '"'
             schema = T.StructType([T.StructField(c["Name"], T.StringType()) for c in columns])
-            df = (spark.read.schema(schema).option("sep", sep).option("quote", quote).option("escape", quote)
+            escape = serde.get("escapeChar") or quote
+            df = (spark.read.schema(schema).option("sep", sep).option("quote", quote).option("escape", escape)
                   .option("header", header).csv(paths))
             return df.select(*[
                 (F.col(U.quote(c["Name"])).cast(U.spark_type_name(c["Type"])) if primitive(c["Type"])
@@ -567,6 +568,7 @@ class GlueContext(object):
         w = df.write.mode("append")
         if keys:
             w = w.partitionBy(*keys)
+        compression = compression or fo.get("compression")
         comp = {"uncompressed": "none", "gz": "gzip", "bz2": "bzip2"}.get(str(compression).lower(), compression)
         if fmt == "csv":
             quote = fo.get("quoteChar", '"')
@@ -583,7 +585,7 @@ class GlueContext(object):
                 w = w.option("compression", comp)
             w.json(target)
         elif fmt == "parquet":
-            w.option("compression", comp or fo.get("compression") or "snappy").parquet(target)
+            w.option("compression", comp or "snappy").parquet(target)
         elif fmt == "orc":
             if comp:
                 w = w.option("compression", comp)

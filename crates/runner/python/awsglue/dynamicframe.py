@@ -35,7 +35,8 @@ A Weir DynamicFrame wraps a Spark DataFrame.  What differs from AWS Glue:
   (flattened further when the elements are structs).  Ids are 1..n in row
   order of the parent frame; frames are staged through ``staging_path`` (as
   parquet) when given, otherwise checkpointed locally.
-* ``spigot``, ``split_rows`` and stage thresholds are not implemented.
+* Stage/total error thresholds are accepted and not enforced; ``spigot``
+  writes its sample as JSON.
 """
 
 import json
@@ -472,7 +473,35 @@ class DynamicFrame(object):
             self, connection_type, connection_options, format, format_options)
 
     def spigot(self, path, options={}, transformation_ctx="", info="", stageThreshold=0, totalThreshold=0):
-        raise NotImplementedError("spigot is not implemented in Weir")
+        """Writes a sample (``topk`` records, default 100, or a ``prob``
+        fraction) as JSON under ``path`` and returns this frame."""
+        from awsglue import _weir
+
+        options = options or {}
+        df = self._df
+        if "prob" in options:
+            df = df.sample(fraction=float(options["prob"]))
+        else:
+            df = df.limit(int(options.get("topk", 100)))
+        target = _weir.spark_path(path, self.glue_ctx.spark_session.sparkContext, write=True)
+        df.coalesce(1).write.mode("overwrite").json(target)
+        return self
+
+    def split_rows(self, comparison_dict, name1, name2, transformation_ctx="", info="", stageThreshold=0,
+                   totalThreshold=0):
+        from awsglue.transforms import SplitRows
+
+        return SplitRows.apply(frame=self, comparison_dict=comparison_dict, name1=name1, name2=name2)
+
+    def mergeDynamicFrame(self, stage_dynamic_frame, primary_keys, transformation_ctx="", options={}, info="",
+                          stageThreshold=0, totalThreshold=0):
+        """Records of the staging frame replace this frame's records with the
+        same primary keys; the other records of both frames are kept."""
+        stage = _df_of(stage_dynamic_frame)
+        keys = [primary_keys] if isinstance(primary_keys, str) else list(primary_keys)
+        kept = self._df.join(stage.select(*[F.col(U.quote(k)) for k in keys]).distinct(), on=keys, how="left_anti")
+        merged = kept.unionByName(stage, allowMissingColumns=True)
+        return self._new(merged, choices={})
 
     def __repr__(self):
         return "DynamicFrame(%s)" % self.name
