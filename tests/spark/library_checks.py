@@ -399,6 +399,11 @@ check("mergeDynamicFrame", [(r["id"], r["name"]) for r in rows(merged, key=lambd
 people.spigot(ROOT + "/spigot/", options={"topk": 2})
 check("spigot", sum(1 for u, _, _ in _weir.list_files(ROOT + "/spigot/")
                     for _line in open(_weir.local_path(u))), 2)
+from awsglue.gluetypes import NullType as GNull, StringType as GString, StructType as GStruct  # noqa: E402
+gs = nulls.schema()
+check("gluetypes", (isinstance(gs, GStruct), [f.name for f in gs], isinstance(gs["c"].dataType, GString),
+                    isinstance(DynamicFrame.fromDF(spark.sql("select null as n"), glueContext, "n").schema()["n"].dataType, GNull)),
+      (True, ["a", "b", "c"], True, True))
 ok("other_entry_points")
 
 # ------------------------------------------------------------------ bookmarks
