@@ -404,6 +404,8 @@ gs = nulls.schema()
 check("gluetypes", (isinstance(gs, GStruct), [f.name for f in gs], isinstance(gs["c"].dataType, GString),
                     isinstance(DynamicFrame.fromDF(spark.sql("select null as n"), glueContext, "n").schema()["n"].dataType, GNull)),
       (True, ["a", "b", "c"], True, True))
+check("add_ingestion_time_columns", glueContext.add_ingestion_time_columns(people.toDF(), "day").columns[-3:],
+      ["ingest_year", "ingest_month", "ingest_day"])
 ok("other_entry_points")
 
 # ------------------------------------------------------------------ bookmarks

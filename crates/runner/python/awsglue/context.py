@@ -656,6 +656,19 @@ class GlueContext(object):
         return True
 
     # ------------------------------------------------------------ misc
+    def add_ingestion_time_columns(self, dataFrame, timeGranularity=""):
+        """Adds ``ingest_year``/``ingest_month``/``ingest_day``/``ingest_hour``
+        (and ``ingest_minute``) string columns for the current time, down to
+        ``timeGranularity`` (``day``, ``hour`` or ``minute``; default hour)."""
+        now = time.gmtime()
+        cols = [("ingest_year", "%04d" % now.tm_year), ("ingest_month", "%02d" % now.tm_mon),
+                ("ingest_day", "%02d" % now.tm_mday), ("ingest_hour", "%02d" % now.tm_hour),
+                ("ingest_minute", "%02d" % now.tm_min)]
+        depth = {"day": 3, "hour": 4, "minute": 5}.get((timeGranularity or "hour").lower(), 4)
+        for name, value in cols[:depth]:
+            dataFrame = dataFrame.withColumn(name, F.lit(value))
+        return dataFrame
+
     def purge_s3_path(self, s3_path, options={}, transformation_ctx=""):
         hours = float((options or {}).get("retentionPeriod", 168))
         cutoff = (time.time() - hours * 3600) * 1000
