@@ -99,18 +99,10 @@ def crawl(path, prefix="", update="UPDATE_IN_DATABASE"):
 
 
 def ensure_partitions(table, location):
-    """The library adds the partitions it writes with BatchCreatePartition; when
-    the server does not implement it (the library logs a warning and goes on),
-    crawl the location (LOG policy: partitions only) so the reads below work."""
-    if partitions(table):
-        return
-    from botocore.exceptions import ClientError
-    try:
-        glue.batch_create_partition(DatabaseName=DB, TableName=table, PartitionInputList=[])
-    except ClientError as err:
-        check("BatchCreatePartition.unsupported", err.response["Error"]["Code"], "UnsupportedOperationException")
-        print("NOTE: this Weir lacks BatchCreatePartition; partitions of %s come from a crawl" % table, flush=True)
-        crawl(location, update="LOG")
+    """The sink registered the partitions it wrote (BatchCreatePartition)."""
+    if not partitions(table):
+        raise AssertionError("CHECK partitions.%s FAILED: the sink writing %s registered no partition"
+                             % (table, location))
 
 
 def partitions(table):

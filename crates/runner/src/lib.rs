@@ -49,8 +49,9 @@ const MAX_BOOKMARK_BYTES: u64 = 4 * 1024 * 1024;
 /// How often a re-attached process (not our child) is checked for completion.
 const RECOVERED_POLL: Duration = Duration::from_millis(50);
 
-/// The shipped Python helpers (the `awsglue` package subset), written to the data
-/// directory at start and put on every script's `PYTHONPATH`.
+/// The shipped Python helpers (the `awsglue` package: Weir's Glue ETL library and the
+/// blueprint library; the standby driver), written to the data directory at start and
+/// put on every script's `PYTHONPATH`.
 const PYTHON_FILES: &[(&str, &str)] = &[
     ("weir_standby.py", include_str!("../python/weir_standby.py")),
     (
@@ -60,6 +61,34 @@ const PYTHON_FILES: &[(&str, &str)] = &[
     (
         "awsglue/utils.py",
         include_str!("../python/awsglue/utils.py"),
+    ),
+    (
+        "awsglue/_util.py",
+        include_str!("../python/awsglue/_util.py"),
+    ),
+    (
+        "awsglue/_weir.py",
+        include_str!("../python/awsglue/_weir.py"),
+    ),
+    (
+        "awsglue/context.py",
+        include_str!("../python/awsglue/context.py"),
+    ),
+    (
+        "awsglue/dynamicframe.py",
+        include_str!("../python/awsglue/dynamicframe.py"),
+    ),
+    (
+        "awsglue/gluetypes.py",
+        include_str!("../python/awsglue/gluetypes.py"),
+    ),
+    (
+        "awsglue/job.py",
+        include_str!("../python/awsglue/job.py"),
+    ),
+    (
+        "awsglue/transforms.py",
+        include_str!("../python/awsglue/transforms.py"),
     ),
     (
         "awsglue/blueprint/__init__.py",

@@ -635,25 +635,13 @@ class GlueContext(object):
             psd["Location"] = location + "/".join(
                 "%s=%s" % (k, _escape_partition_value(v)) for k, v in zip(table_keys, values)) + "/"
             new.append({"Values": values, "StorageDescriptor": psd})
-        from botocore.exceptions import ClientError
-
         for i in range(0, len(new), 100):
-            try:
-                resp = client.batch_create_partition(DatabaseName=database, TableName=table_name,
-                                                     PartitionInputList=new[i:i + 100], **cid)
-            except ClientError as e:
-                if e.response.get("Error", {}).get("Code") != "UnsupportedOperationException":
-                    raise
-                self.get_logger().warn(
-                    "the Glue catalog does not support BatchCreatePartition: %d partition(s) written under %s "
-                    "were not added to %s.%s (crawl the location to add them)"
-                    % (len(new), location, database, table_name))
-                return False
+            resp = client.batch_create_partition(DatabaseName=database, TableName=table_name,
+                                                 PartitionInputList=new[i:i + 100], **cid)
             for err in resp.get("Errors", []) or []:
                 code = (err.get("ErrorDetail") or {}).get("ErrorCode")
                 if code != "AlreadyExistsException":
                     raise RuntimeError("BatchCreatePartition failed: %r" % err)
-        return True
 
     # ------------------------------------------------------------ misc
     def add_ingestion_time_columns(self, dataFrame, timeGranularity=""):
