@@ -136,8 +136,7 @@ pub fn reset(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use weir_store::Store;
-    use weir_store::sqlite::SqliteStore;
+    use weir_store::{SqliteStore, StoreExt};
 
     fn scope() -> Scope {
         Scope {

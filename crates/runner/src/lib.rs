@@ -82,10 +82,7 @@ const PYTHON_FILES: &[(&str, &str)] = &[
         "awsglue/gluetypes.py",
         include_str!("../python/awsglue/gluetypes.py"),
     ),
-    (
-        "awsglue/job.py",
-        include_str!("../python/awsglue/job.py"),
-    ),
+    ("awsglue/job.py", include_str!("../python/awsglue/job.py")),
     (
         "awsglue/transforms.py",
         include_str!("../python/awsglue/transforms.py"),

@@ -26,6 +26,8 @@ struct Cli {
     command: Command,
 }
 
+// The serve options are most of the command line; it is parsed once.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.

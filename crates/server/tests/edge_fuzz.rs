@@ -39,7 +39,7 @@ use weir_edge::EdgeLimits;
 use weir_model::operations::SERVED_OPERATIONS;
 use weir_model::schema::{self, Shape};
 
-/// Cases per served operation (68 operations).
+/// Cases per served operation (73 operations).
 const CASES_PER_OPERATION: u32 = 64;
 
 /// A server state shared by all cases: runtime, app, and the directory it lives in.
@@ -69,10 +69,12 @@ fn app(dir: &std::path::Path, no_auth: bool) -> Router {
     let config = Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
         s3_dir: data_dir.join("s3"),
+        runtime_dir: data_dir.join("runtimes"),
         data_dir,
         account: "123456789012".into(),
         region: "us-east-1".into(),
         python: "python3".into(),
+        spark: Default::default(),
         retention_days: 90,
         auth,
         limits: EdgeLimits {
