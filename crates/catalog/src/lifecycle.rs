@@ -167,6 +167,10 @@ pub async fn claim(
             stored.value.state = Some(CrawlerState::Running);
             save(tx, &scope, &stored)?;
             runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;
+            let started = format!(
+                "[{crawl_id}] BENCHMARK : Running Start Crawl for Crawler {name}"
+            );
+            log_lines(tx, &scope, &name, &[started], now)?;
             Ok(Claim::Started(Box::new(CrawlJob {
                 crawler: stored.value,
                 crawl_id,
@@ -342,6 +346,8 @@ async fn finish(
                     )
                 }
             };
+            let lines = crawl_end_lines(&job.crawl_id, &ended, changes.as_ref());
+            log_lines(tx, &scope, &name, &lines, now.as_millis())?;
             if let Some(entry) = runtime.entry_mut(&job.crawl_id) {
                 entry.state = state;
                 entry.ended_ms = Some(now.as_millis());
@@ -360,6 +366,36 @@ async fn finish(
             Ok(ended)
         })
         .await
+}
+
+/// Appends `lines` to the crawler's stream of `/aws-glue/crawlers` (named after it).
+fn log_lines(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    crawler: &str,
+    lines: &[String],
+    now: i64,
+) -> Result<(), ApiError> {
+    weir_logs::streams::log_lines(tx, scope, runtime::LOG_GROUP, crawler, lines, now)
+}
+
+/// What a crawl logs when it ends: the tables it changed and how it ended.
+fn crawl_end_lines(crawl_id: &str, ended: &Ended, changes: Option<&runtime::ChangeCounts>) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(changes) = changes {
+        lines.push(format!(
+            "[{crawl_id}] INFO : Tables created: {}, tables updated: {}, tables deleted: {}",
+            changes.tables_created, changes.tables_updated, changes.tables_deleted
+        ));
+    }
+    lines.push(match ended {
+        Ended::Succeeded => {
+            format!("[{crawl_id}] BENCHMARK : Crawler has finished running and is in state READY")
+        }
+        Ended::Failed(message) => format!("[{crawl_id}] ERROR : Crawl failed: {message}"),
+        Ended::Cancelled => format!("[{crawl_id}] INFO : The crawl was stopped"),
+    });
+    lines
 }
 
 /// Refreshes `CrawlElapsedTime` while the crawl runs.

@@ -26,7 +26,7 @@ pub const MAX_HISTORY: usize = 1000;
 /// Crawls older than this are forgotten (12 months).
 const RETENTION_MS: i64 = 366 * 86_400_000;
 /// `LogGroup` of every crawl, as on AWS.
-pub const LOG_GROUP: &str = "/aws-glue/crawlers";
+pub const LOG_GROUP: &str = weir_logs::CRAWLER_LOG_GROUP;
 /// ErrorMessage of a crawl that was running when Weir stopped.
 pub const INTERRUPTED: &str = "The crawl was interrupted: Weir stopped while it was running.";
 

@@ -65,10 +65,15 @@ impl Orchestrator {
         match self.inner.runner.settled_while_down(&id, &found) {
             Some(ended) => {
                 self.inner.runner.release(&id);
-                self.send(Event::JobEnded {
-                    key,
-                    job_run_id: id,
-                    ended,
+                let me = self.clone();
+                let record = record.clone();
+                tokio::spawn(async move {
+                    me.drain_output(&key, &id, &record).await;
+                    me.send(Event::JobEnded {
+                        key,
+                        job_run_id: id,
+                        ended,
+                    });
                 });
             }
             None => {
@@ -96,6 +101,7 @@ impl Orchestrator {
             runner.adopt(&id, identity.clone());
         }
         let me = self.clone();
+        let output = self.follow_output(&key, &id, record);
         tokio::spawn(async move {
             let ended = match found {
                 Found::Running(identity) => runner.wait_adopted(&id, identity).await,
@@ -104,6 +110,7 @@ impl Orchestrator {
                     runner.run(&launch).await
                 }
             };
+            output.finish().await;
             me.send(Event::JobEnded {
                 key,
                 job_run_id: id,

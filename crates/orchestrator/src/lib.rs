@@ -17,6 +17,7 @@ mod counters;
 mod crawl;
 pub(crate) mod driver;
 mod launch;
+mod output;
 mod recovery;
 pub mod render;
 pub mod schedule;
@@ -537,7 +538,10 @@ impl Orchestrator {
             .db
             .write(move |tx| {
                 let live = [ACTIVE_STATUSES, ACTIVE_JOB_RUN_STATES].concat();
-                Ok(tx.purge_runs_before(cutoff, &live)?)
+                let purged = tx.purge_runs_before(cutoff, &live)?;
+                // A job run's output streams go with its history.
+                weir_logs::streams::purge_streams_of_purged_runs(tx)?;
+                Ok(purged)
             })
             .await
     }

@@ -219,7 +219,10 @@ pub fn render_job_run(stored: &StoredRun, attempt: &JobAttempt) -> JobRun {
         timeout: attempt.timeout_minutes.map(|m| m as i32),
         max_capacity: launch.and_then(|l| l.max_capacity),
         glue_version: launch.and_then(|l| l.glue_version.clone()),
-        log_group_name: Some("/aws-glue/jobs".to_string()),
+        log_group_name: Some(launch.map_or_else(
+            || "/aws-glue/jobs".to_string(),
+            |l| weir_logs::JobLogGroups::of(&l.command, &l.arguments).base,
+        )),
         ..Default::default()
     }
 }

@@ -14,6 +14,7 @@ use weir_console::ConsoleSettings;
 use weir_edge::{Edge, Routes};
 use weir_events::{EventBus, EventsService};
 use weir_glue::{App, GlueService, GlueSettings};
+use weir_logs::{Logs, LogsService};
 use weir_orchestrator::schedule::Scheduler;
 use weir_orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
 use weir_resources::db::Db;
@@ -41,6 +42,9 @@ pub struct Server {
     /// EventBridge: rules, delivery of events to workflows, batch windows (loaded and
     /// spawned by [`Server::run`]).
     events: EventBus,
+    /// CloudWatch Logs: job and crawler output (its retention purge is spawned by
+    /// [`Server::run`]).
+    logs: Logs,
 }
 
 impl Server {
@@ -75,7 +79,7 @@ impl Server {
         let (orchestrator, driver) = Orchestrator::new(
             db.clone(),
             runner,
-            clock,
+            clock.clone(),
             OrchestratorSettings {
                 script_credentials: config.auth.credentials().clone(),
             },
@@ -88,6 +92,7 @@ impl Server {
         };
         let events =
             EventBus::new(db.clone(), orchestrator.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let logs = Logs::new(db.clone(), clock.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let app = App::new(settings, db, orchestrator, scheduler.clone())
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Self {
@@ -96,12 +101,18 @@ impl Server {
             driver,
             scheduler,
             events,
+            logs,
         })
     }
 
     /// The edge this server serves (for in-process tests: `edge().into_router()`).
     pub fn edge(&self) -> Edge {
-        edge(&self.config, self.app.clone(), self.events.clone())
+        edge(
+            &self.config,
+            self.app.clone(),
+            self.events.clone(),
+            self.logs.clone(),
+        )
     }
 
     /// Starts the driver, takes back what a previous process left (runs, crawls,
@@ -120,6 +131,7 @@ impl Server {
             driver,
             scheduler,
             events,
+            logs,
         } = self;
         let orchestrator = app.orchestrator().clone();
         let db = app.db().clone();
@@ -176,9 +188,11 @@ impl Server {
         let retention_ms = i64::from(config.retention_days).saturating_mul(DAY_MS);
         purge_history(&orchestrator, retention_ms).await;
         tokio::spawn(purge_history_hourly(orchestrator, retention_ms));
+        purge_expired_logs(&logs).await;
+        tokio::spawn(purge_expired_logs_hourly(logs.clone()));
         println!("listening on {local}");
         tracing::info!(%local, "weir is serving the AWS Glue API");
-        weir_edge::serve(listener, edge(&config, app, events), shutdown)
+        weir_edge::serve(listener, edge(&config, app, events, logs), shutdown)
             .await
             .context("serving")?;
         let _ = stop_driver.send(());
@@ -195,9 +209,10 @@ impl Server {
 
 /// The edge in front of the services: Glue (also for every API request that names no
 /// other service), EventBridge for `AWSEvents.` targets and `events` signatures, S3
-/// for requests signed for `s3`, and the pages — the console, `/metrics`, and the
+/// for requests signed for `s3`, CloudWatch Logs for `Logs_20140328.` targets and
+/// `logs` signatures, and the pages — the console, `/metrics`, and the
 /// clock control when the clock is manual.
-fn edge(config: &Config, app: App, events: EventBus) -> Edge {
+fn edge(config: &Config, app: App, events: EventBus, logs: Logs) -> Edge {
     let console = ConsoleSettings {
         credentials: config.auth.credentials().clone(),
         open: config.auth.mode() == weir_auth::AuthMode::Disabled,
@@ -232,6 +247,10 @@ fn edge(config: &Config, app: App, events: EventBus) -> Edge {
         routes: Routes::new(glue.clone())
             .json("AWSGlue.", glue)
             .json("AWSEvents.", Arc::new(EventsService::new(events)))
+            .json(
+                weir_logs::protocol::TARGET_PREFIX,
+                Arc::new(LogsService::new(logs)),
+            )
             .rest(s3),
         pages,
         auth: config.auth.clone(),
@@ -257,5 +276,26 @@ async fn purge_history(orchestrator: &Orchestrator, retention_ms: i64) {
         Ok(0) => {}
         Ok(purged) => tracing::info!(purged, "purged run history past the retention"),
         Err(error) => tracing::warn!(%error, "could not purge run history"),
+    }
+}
+
+/// Purges log events past their group's retention every hour of the server's clock
+/// (start-up purges once before serving).
+async fn purge_expired_logs_hourly(logs: Logs) {
+    let clock = logs.clock().clone();
+    let mut next = clock.now_millis().saturating_add(PURGE_EVERY_MS);
+    loop {
+        clock.sleep_until(next).await;
+        purge_expired_logs(&logs).await;
+        next = next.saturating_add(PURGE_EVERY_MS).max(clock.now_millis());
+    }
+}
+
+/// Purges log events past their group's retention once, logging the outcome.
+async fn purge_expired_logs(logs: &Logs) {
+    match logs.purge_expired().await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "purged log events past their retention"),
+        Err(error) => tracing::warn!(%error, "could not purge expired log events"),
     }
 }

@@ -28,7 +28,8 @@ mod types;
 pub use error::{StoreError, StoreResult};
 pub use sqlite::SqliteStore;
 pub use types::{
-    JobRunRecord, Kind, PartitionRecord, Record, RunCursor, RunRecord, Scope, Setting,
+    JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
+    RunCursor, RunRecord, Scope, Setting,
 };
 
 /// Reads and writes available inside one transaction.
@@ -156,6 +157,55 @@ pub trait Transaction {
     fn partition_keys(&mut self, scope: &Scope, table: &str) -> StoreResult<Vec<String>>;
     /// Deletes every partition of `table` (the table itself was deleted).
     fn delete_partitions(&mut self, scope: &Scope, table: &str) -> StoreResult<u64>;
+
+    /// Appends `events` to the stream `stream` of log group `group`; their sequences
+    /// are the caller's and must be new in the stream.
+    fn put_log_events(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        stream: &str,
+        events: &[LogEventRecord],
+    ) -> StoreResult<()>;
+    /// Up to `limit` events of one stream within `range`, in sequence order (highest
+    /// first when `range.newest_first`); an index range read, so the first and the last
+    /// page cost the same whatever the stream's length.
+    fn list_log_events(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        stream: &str,
+        range: &LogEventRange,
+        limit: usize,
+    ) -> StoreResult<Vec<LogEventRecord>>;
+    /// Up to `limit` events of every stream of `group`, with their stream names, in
+    /// (timestamp, stream, sequence) order, strictly after `after`, at or after
+    /// `start_ms` and strictly before `end_ms`.
+    fn scan_log_events(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        after: Option<&LogEventCursor>,
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, LogEventRecord)>>;
+    /// Deletes the events of `stream` in `group`, or of every stream of `group` when
+    /// `stream` is `None`; returns how many went.
+    fn delete_log_events(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        stream: Option<&str>,
+    ) -> StoreResult<u64>;
+    /// Deletes the events of `group` older than `cutoff_ms` (retention); returns how
+    /// many went.
+    fn delete_log_events_before(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        cutoff_ms: i64,
+    ) -> StoreResult<u64>;
 
     /// Every setting whose key starts with `prefix`, in key order (start-up upgrades).
     fn list_meta(&mut self, prefix: &str) -> StoreResult<Vec<(String, Setting)>>;

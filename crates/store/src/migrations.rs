@@ -74,6 +74,22 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, region, table_name, key)
     ) WITHOUT ROWID;
     "#,
+    // 4: CloudWatch Logs events, keyed by stream and sequence; by time within a group.
+    r#"
+    CREATE TABLE log_events (
+        account      TEXT NOT NULL,
+        region       TEXT NOT NULL,
+        log_group    TEXT NOT NULL,
+        log_stream   TEXT NOT NULL,
+        sequence     INTEGER NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        ingestion_ms INTEGER NOT NULL,
+        message      TEXT NOT NULL,
+        PRIMARY KEY (account, region, log_group, log_stream, sequence)
+    );
+    CREATE INDEX log_events_by_time
+        ON log_events (account, region, log_group, timestamp_ms, log_stream, sequence);
+    "#,
 ];
 
 /// Brings the database schema up to the newest version, one transaction per step.

@@ -11,7 +11,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::migrations::migrate;
 use crate::{
-    JobRunRecord, Kind, PartitionRecord, Record, RunCursor, RunRecord, Scope, Setting, Store,
+    JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
+    RunCursor, RunRecord, Scope, Setting, Store,
     StoreError, StoreResult, Transaction,
 };
 
@@ -767,6 +768,128 @@ impl Transaction for SqliteTx<'_> {
         Ok(stmt.execute(params![scope.account, scope.region, table])? as u64)
     }
 
+    fn put_log_events(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        stream: &str,
+        events: &[LogEventRecord],
+    ) -> StoreResult<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO log_events (account, region, log_group, log_stream, sequence,
+                                     timestamp_ms, ingestion_ms, message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for event in events {
+            stmt.execute(params![
+                scope.account,
+                scope.region,
+                group,
+                stream,
+                sequence_to_sql(event.sequence)?,
+                event.timestamp_ms,
+                event.ingestion_ms,
+                event.message
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn list_log_events(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        stream: &str,
+        range: &LogEventRange,
+        limit: usize,
+    ) -> StoreResult<Vec<LogEventRecord>> {
+        let order = if range.newest_first { "DESC" } else { "ASC" };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT sequence, timestamp_ms, ingestion_ms, message FROM log_events
+             WHERE account = ?1 AND region = ?2 AND log_group = ?3 AND log_stream = ?4
+               AND (?5 IS NULL OR sequence >= ?5) AND (?6 IS NULL OR sequence < ?6)
+               AND (?7 IS NULL OR timestamp_ms >= ?7) AND (?8 IS NULL OR timestamp_ms < ?8)
+             ORDER BY sequence {order} LIMIT ?9"
+        ))?;
+        let from = range.from_sequence.map(sequence_to_sql).transpose()?;
+        let below = range.below_sequence.map(sequence_to_sql).transpose()?;
+        let rows = stmt.query_map(
+            params![
+                scope.account,
+                scope.region,
+                group,
+                stream,
+                from,
+                below,
+                range.start_ms,
+                range.end_ms,
+                limit as i64
+            ],
+            log_event_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn scan_log_events(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        after: Option<&LogEventCursor>,
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, LogEventRecord)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT sequence, timestamp_ms, ingestion_ms, message, log_stream FROM log_events
+             WHERE account = ?1 AND region = ?2 AND log_group = ?3
+               AND (?4 IS NULL OR (timestamp_ms, log_stream, sequence) > (?4, ?5, ?6))
+               AND (?7 IS NULL OR timestamp_ms >= ?7) AND (?8 IS NULL OR timestamp_ms < ?8)
+             ORDER BY timestamp_ms, log_stream, sequence LIMIT ?9",
+        )?;
+        let after_sequence = after.map(|c| sequence_to_sql(c.sequence)).transpose()?;
+        let rows = stmt.query_map(
+            params![
+                scope.account,
+                scope.region,
+                group,
+                after.map(|c| c.timestamp_ms),
+                after.map(|c| c.stream.as_str()),
+                after_sequence,
+                start_ms,
+                end_ms,
+                limit as i64
+            ],
+            |row| Ok((row.get(4)?, log_event_from_row(row)?)),
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delete_log_events(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        stream: Option<&str>,
+    ) -> StoreResult<u64> {
+        let mut stmt = self.conn.prepare_cached(
+            "DELETE FROM log_events WHERE account = ?1 AND region = ?2 AND log_group = ?3
+               AND (?4 IS NULL OR log_stream = ?4)",
+        )?;
+        Ok(stmt.execute(params![scope.account, scope.region, group, stream])? as u64)
+    }
+
+    fn delete_log_events_before(
+        &mut self,
+        scope: &Scope,
+        group: &str,
+        cutoff_ms: i64,
+    ) -> StoreResult<u64> {
+        let mut stmt = self.conn.prepare_cached(
+            "DELETE FROM log_events WHERE account = ?1 AND region = ?2 AND log_group = ?3
+               AND timestamp_ms < ?4",
+        )?;
+        Ok(stmt.execute(params![scope.account, scope.region, group, cutoff_ms])? as u64)
+    }
+
     fn list_meta(&mut self, prefix: &str) -> StoreResult<Vec<(String, Setting)>> {
         // A range on the primary key: every key that starts with `prefix` sorts at or
         // after it and before it followed by the highest character.
@@ -823,4 +946,20 @@ fn partition_from_row(row: &Row<'_>) -> rusqlite::Result<PartitionRecord> {
         doc: row.get(1)?,
         version: row.get(2)?,
     })
+}
+
+fn log_event_from_row(row: &Row<'_>) -> rusqlite::Result<LogEventRecord> {
+    let sequence: i64 = row.get(0)?;
+    Ok(LogEventRecord {
+        sequence: u64::try_from(sequence).unwrap_or_default(),
+        timestamp_ms: row.get(1)?,
+        ingestion_ms: row.get(2)?,
+        message: row.get(3)?,
+    })
+}
+
+/// A sequence as SQLite's signed integer (sequences beyond `i64::MAX` are refused).
+fn sequence_to_sql(sequence: u64) -> StoreResult<i64> {
+    i64::try_from(sequence)
+        .map_err(|_| StoreError::Internal(format!("log sequence {sequence} is out of range")))
 }

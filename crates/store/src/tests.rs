@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    JobRunRecord, Kind, PartitionRecord, Record, RunCursor, RunRecord, Scope, Setting, Store,
+    JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record, RunCursor, RunRecord, Scope, Setting, Store,
     StoreError, StoreExt,
 };
 
@@ -35,6 +35,7 @@ fn conformance_suite(store: &dyn Store) {
     runs_page_newest_first(store);
     job_runs_and_meta(store);
     partitions_are_rows_of_their_table(store);
+    log_events_page_from_either_end(store);
 }
 
 fn resources_are_scoped_and_unique(store: &dyn Store) {
@@ -359,6 +360,91 @@ fn partitions_are_rows_of_their_table(store: &dyn Store) {
         .read(|tx| tx.list_partitions(&s, "db/u", None, 10))
         .expect("list");
     assert_eq!(untouched.len(), 1, "other tables keep theirs");
+}
+
+fn log_events_page_from_either_end(store: &dyn Store) {
+    let s = scope("888888888888");
+    let other = scope("888888888889");
+    let event = |sequence: u64| LogEventRecord {
+        sequence,
+        timestamp_ms: 1_000 + (sequence as i64) * 10,
+        ingestion_ms: 5_000,
+        message: format!("line {sequence}"),
+    };
+    store
+        .write(|tx| -> Result<(), StoreError> {
+            let first: Vec<_> = (0..50).map(event).collect();
+            tx.put_log_events(&s, "/g", "a", &first)?;
+            tx.put_log_events(&s, "/g", "b", &[event(0), event(1)])?;
+            tx.put_log_events(&other, "/g", "a", &[event(0)])
+        })
+        .expect("put log events");
+    let read = |range: LogEventRange, limit| {
+        store
+            .read(|tx| tx.list_log_events(&s, "/g", "a", &range, limit))
+            .expect("list log events")
+            .iter()
+            .map(|e| e.sequence)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(read(LogEventRange::default(), 3), vec![0, 1, 2]);
+    let newest = LogEventRange {
+        newest_first: true,
+        ..LogEventRange::default()
+    };
+    assert_eq!(read(newest.clone(), 2), vec![49, 48]);
+    let window = LogEventRange {
+        from_sequence: Some(10),
+        below_sequence: Some(20),
+        start_ms: Some(1_150),
+        end_ms: Some(1_180),
+        newest_first: false,
+    };
+    assert_eq!(read(window, 100), vec![15, 16, 17]);
+    let below = LogEventRange {
+        below_sequence: Some(5),
+        ..newest
+    };
+    assert_eq!(read(below, 100), vec![4, 3, 2, 1, 0]);
+
+    let scan = |after: Option<LogEventCursor>, limit| {
+        store
+            .read(|tx| tx.scan_log_events(&s, "/g", after.as_ref(), Some(1_000), Some(1_020), limit))
+            .expect("scan log events")
+            .into_iter()
+            .map(|(stream, e)| (stream, e.sequence))
+            .collect::<Vec<_>>()
+    };
+    let in_time_order = vec![
+        ("a".to_string(), 0),
+        ("b".to_string(), 0),
+        ("a".to_string(), 1),
+        ("b".to_string(), 1),
+    ];
+    assert_eq!(scan(None, 10), in_time_order);
+    let cursor = LogEventCursor {
+        timestamp_ms: 1_000,
+        stream: "b".into(),
+        sequence: 0,
+    };
+    assert_eq!(scan(Some(cursor), 10), in_time_order[2..].to_vec());
+
+    let purged = store
+        .write(|tx| tx.delete_log_events_before(&s, "/g", 1_010))
+        .expect("purge");
+    assert_eq!(purged, 2, "event 0 of each stream");
+    let deleted = store
+        .write(|tx| tx.delete_log_events(&s, "/g", Some("b")))
+        .expect("delete stream events");
+    assert_eq!(deleted, 1);
+    let deleted = store
+        .write(|tx| tx.delete_log_events(&s, "/g", None))
+        .expect("delete group events");
+    assert_eq!(deleted, 49);
+    let kept = store
+        .read(|tx| tx.list_log_events(&other, "/g", "a", &LogEventRange::default(), 10))
+        .expect("other scope");
+    assert_eq!(kept, vec![event(0)], "other scopes keep their events");
 }
 
 #[test]

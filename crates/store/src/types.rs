@@ -38,6 +38,10 @@ pub enum Kind {
     EventBatch,
     /// The job bookmark of a job (named after it).
     JobBookmark,
+    /// A CloudWatch Logs log group (named after it).
+    LogGroup,
+    /// A CloudWatch Logs log stream (named `<group>:<stream>`, its group as parent).
+    LogStream,
 }
 
 impl Kind {
@@ -56,6 +60,8 @@ impl Kind {
             Kind::EventRule => "event-rule",
             Kind::EventBatch => "event-batch",
             Kind::JobBookmark => "job-bookmark",
+            Kind::LogGroup => "log-group",
+            Kind::LogStream => "log-stream",
         }
     }
 }
@@ -143,4 +149,45 @@ pub struct Setting {
     pub value: String,
     /// The version of the value's format.
     pub version: u32,
+}
+
+/// A stored log event of a log stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEventRecord {
+    /// Position in its stream, increasing in the order events were appended.
+    pub sequence: u64,
+    /// The event's own time, in epoch milliseconds.
+    pub timestamp_ms: i64,
+    /// When the event was stored, in epoch milliseconds.
+    pub ingestion_ms: i64,
+    /// The event text.
+    pub message: String,
+}
+
+/// Which events of one stream [`crate::Transaction::list_log_events`] reads: a
+/// sequence range, optionally bounded in time, read from one end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogEventRange {
+    /// Only events with a sequence at or above this.
+    pub from_sequence: Option<u64>,
+    /// Only events with a sequence strictly below this.
+    pub below_sequence: Option<u64>,
+    /// Only events at or after this time (epoch milliseconds).
+    pub start_ms: Option<i64>,
+    /// Only events strictly before this time (epoch milliseconds).
+    pub end_ms: Option<i64>,
+    /// Read from the highest sequence down instead of the lowest up.
+    pub newest_first: bool,
+}
+
+/// A position in the events of a log group across its streams, ordered by
+/// (timestamp, stream, sequence): the last event of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEventCursor {
+    /// Timestamp of the last event returned.
+    pub timestamp_ms: i64,
+    /// Stream of the last event returned.
+    pub stream: String,
+    /// Sequence of the last event returned.
+    pub sequence: u64,
 }

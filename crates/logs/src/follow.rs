@@ -1,0 +1,232 @@
+//! The follower of a job run's output: while the process lives it polls the run's
+//! `stdout` and `stderr` files, appends each new complete line as one event stamped
+//! with the server's clock when it was read, and stores the byte offset it reached
+//! in the stream's document in the same transaction as the lines — so a follower
+//! started again after a restart resumes exactly there. When the process has ended,
+//! [`Follower::finish`] drains what is left, a last line without a newline included.
+//! The job process itself keeps writing its files directly and never waits for Weir.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use weir_clock::Clock;
+use weir_resources::ApiError;
+use weir_resources::db::Db;
+use weir_store::Scope;
+
+use crate::job_groups::JobLogGroups;
+use crate::streams::{self, JobRunSource};
+
+/// How often the output files are polled while the process runs (real time).
+const POLL_EVERY: Duration = Duration::from_millis(200);
+/// Most bytes read from one file per poll; a longer line is cut into events of this
+/// size (CloudWatch Logs' event limit is 256 KiB).
+const MAX_READ_BYTES: usize = 256 * 1024 - crate::streams::EVENT_OVERHEAD_BYTES;
+
+/// One output file of a run and the stream its lines go to.
+#[derive(Debug, Clone)]
+struct Source {
+    /// `stdout` or `stderr`: the file's name in the run directory and its offset key.
+    file: &'static str,
+    /// The log group of its lines.
+    group: String,
+}
+
+/// What to follow: a job run's directory and where its lines go.
+#[derive(Debug, Clone)]
+pub struct FollowTarget {
+    /// The account and region of the run.
+    pub scope: Scope,
+    /// The job's name.
+    pub job_name: String,
+    /// The job run id: the stream name in both groups.
+    pub job_run_id: String,
+    /// The run directory holding `stdout` and `stderr`.
+    pub run_dir: PathBuf,
+    /// The groups of the run's output.
+    pub groups: JobLogGroups,
+}
+
+/// A running follower; [`Follower::finish`] once the process has ended.
+pub struct Follower {
+    /// Tells the task the process ended: drain and stop.
+    finish: oneshot::Sender<()>,
+    /// The polling task.
+    task: JoinHandle<()>,
+}
+
+impl Follower {
+    /// Starts following `target`'s output files.
+    pub fn start(db: Db, clock: Clock, target: FollowTarget) -> Self {
+        let (finish, finished) = oneshot::channel();
+        let task = tokio::spawn(follow(db, clock, target, finished));
+        Self { finish, task }
+    }
+
+    /// Drains what the ended process left in its files and stops; returns once every
+    /// line is stored (or a storage failure was logged).
+    pub async fn finish(self) {
+        let _ = self.finish.send(());
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "the job output follower failed");
+        }
+    }
+
+    /// Drains the output of a run whose process ended while Weir was not running.
+    pub async fn drain(db: Db, clock: Clock, target: FollowTarget) {
+        Self::start(db, clock, target).finish().await;
+    }
+}
+
+async fn follow(db: Db, clock: Clock, target: FollowTarget, mut finished: oneshot::Receiver<()>) {
+    let sources = [
+        Source {
+            file: "stdout",
+            group: target.groups.output.clone(),
+        },
+        Source {
+            file: "stderr",
+            group: target.groups.error.clone(),
+        },
+    ];
+    let mut ticks = tokio::time::interval(POLL_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let last = tokio::select! {
+            _ = ticks.tick() => false,
+            _ = &mut finished => true,
+        };
+        for source in &sources {
+            // Drain fully at the end; while running, one read per poll keeps a
+            // chatty job from monopolising the writer.
+            loop {
+                match poll_once(&db, &clock, &target, source, last).await {
+                    Ok(true) if last => continue,
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, job_run_id = %target.job_run_id, file = source.file,
+                            "could not store job output; retrying");
+                        break;
+                    }
+                }
+            }
+        }
+        if last {
+            return;
+        }
+    }
+}
+
+/// Reads what follows the stored offset of `source` and stores its lines; `true`
+/// when something was stored (there may be more).
+async fn poll_once(
+    db: &Db,
+    clock: &Clock,
+    target: &FollowTarget,
+    source: &Source,
+    at_end: bool,
+) -> Result<bool, ApiError> {
+    let scope = target.scope.clone();
+    let group = source.group.clone();
+    let stream = target.job_run_id.clone();
+    let key = source.file;
+    let offset = db
+        .read(move |tx| {
+            Ok(streams::load_stream(tx, &scope, &group, &stream)?
+                .and_then(|doc| doc.file_offsets.get(key).copied())
+                .unwrap_or(0))
+        })
+        .await?;
+    let path = target.run_dir.join(source.file);
+    let read = tokio::task::spawn_blocking(move || read_from(&path, offset))
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading job output failed: {e}")))?;
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(ApiError::Internal(format!("reading job output: {error}"))),
+    };
+    let (lines, consumed) = split_lines(&bytes, at_end);
+    if consumed == 0 {
+        return Ok(false);
+    }
+    let now = clock.now_millis();
+    let scope = target.scope.clone();
+    let group = source.group.clone();
+    let stream = target.job_run_id.clone();
+    let job_run = JobRunSource {
+        job_name: target.job_name.clone(),
+        job_run_id: target.job_run_id.clone(),
+    };
+    let new_offset = offset.saturating_add(consumed as u64);
+    db.write(move |tx| {
+        let mut doc = streams::open_stream(tx, &scope, &group, &stream, now)?;
+        // Another follower of the same run (a launch retried) may have stored these.
+        if doc.file_offsets.get(key).copied().unwrap_or(0) != offset {
+            return Ok(());
+        }
+        doc.job_run = Some(job_run);
+        doc.file_offsets.insert(key.to_string(), new_offset);
+        let events = lines.into_iter().map(|line| (now, line)).collect();
+        streams::append(tx, &scope, &group, &stream, &mut doc, events, now)
+    })
+    .await?;
+    Ok(true)
+}
+
+/// Up to [`MAX_READ_BYTES`] of the file at `path` from `offset`.
+fn read_from(path: &std::path::Path, offset: u64) -> std::io::Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_READ_BYTES as u64).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The complete lines at the start of `bytes` (without their `\n` or `\r\n`) and how
+/// many bytes they span. A trailing piece without a newline is a line too when
+/// `at_end` (the writer has ended) or when it fills a whole read (a line too long for
+/// one event is cut).
+pub fn split_lines(bytes: &[u8], at_end: bool) -> (Vec<String>, usize) {
+    let mut lines = Vec::new();
+    let mut consumed = 0;
+    for piece in bytes.split_inclusive(|&b| b == b'\n') {
+        let complete = piece.last() == Some(&b'\n');
+        if !complete && !at_end && bytes.len() < MAX_READ_BYTES {
+            break;
+        }
+        consumed += piece.len();
+        let text = piece.strip_suffix(b"\n").unwrap_or(piece);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        lines.push(String::from_utf8_lossy(text).into_owned());
+    }
+    (lines, consumed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_complete_lines_are_taken_while_the_writer_runs() {
+        let (lines, consumed) = split_lines(b"one\ntwo\r\nthr", false);
+        assert_eq!(lines, ["one", "two"]);
+        assert_eq!(consumed, 9);
+        let (lines, consumed) = split_lines(b"one\ntwo\r\nthr", true);
+        assert_eq!(lines, ["one", "two", "thr"]);
+        assert_eq!(consumed, 12);
+        assert_eq!(split_lines(b"", true), (vec![], 0));
+        assert_eq!(split_lines(b"\n", false), (vec![String::new()], 1));
+    }
+
+    #[test]
+    fn a_line_longer_than_a_read_is_cut() {
+        let long = vec![b'x'; MAX_READ_BYTES];
+        let (lines, consumed) = split_lines(&long, false);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(consumed, MAX_READ_BYTES);
+    }
+}
