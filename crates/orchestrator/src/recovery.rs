@@ -45,6 +45,11 @@ impl Orchestrator {
                         if let Some(ended) =
                             self.inner.runner.settled_while_down(&attempt.id, &found)
                         {
+                            // What the process wrote after Weir stopped, before its end
+                            // is recorded.
+                            if let Some(launch) = stored.launches.get(&attempt.id) {
+                                self.drain_output(&key, &attempt.id, launch).await;
+                            }
                             settled.push((attempt.id.clone(), ended));
                         }
                     }
