@@ -167,9 +167,8 @@ pub async fn claim(
             stored.value.state = Some(CrawlerState::Running);
             save(tx, &scope, &stored)?;
             runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;
-            let started = format!(
-                "[{crawl_id}] BENCHMARK : Running Start Crawl for Crawler {name}"
-            );
+            let started =
+                format!("[{crawl_id}] BENCHMARK : Running Start Crawl for Crawler {name}");
             log_lines(tx, &scope, &name, &[started], now)?;
             Ok(Claim::Started(Box::new(CrawlJob {
                 crawler: stored.value,
@@ -380,7 +379,11 @@ fn log_lines(
 }
 
 /// What a crawl logs when it ends: the tables it changed and how it ended.
-fn crawl_end_lines(crawl_id: &str, ended: &Ended, changes: Option<&runtime::ChangeCounts>) -> Vec<String> {
+fn crawl_end_lines(
+    crawl_id: &str,
+    ended: &Ended,
+    changes: Option<&runtime::ChangeCounts>,
+) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(changes) = changes {
         lines.push(format!(

@@ -37,9 +37,7 @@ impl FilterPattern {
                 }
                 rest = after.trim_start();
             } else {
-                let (term, after) = rest
-                    .split_once(char::is_whitespace)
-                    .unwrap_or((rest, ""));
+                let (term, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
                 required.push(term.to_string());
                 rest = after.trim_start();
             }
@@ -49,7 +47,9 @@ impl FilterPattern {
 
     /// Whether `message` matches.
     pub fn matches(&self, message: &str) -> bool {
-        self.required.iter().all(|text| message.contains(text.as_str()))
+        self.required
+            .iter()
+            .all(|text| message.contains(text.as_str()))
     }
 }
 
@@ -76,7 +76,10 @@ mod tests {
     fn quoted_phrases_match_as_a_whole() {
         assert!(matches("\"disk full\"", "[ERROR] disk full"));
         assert!(!matches("\"full disk\"", "[ERROR] disk full"));
-        assert!(matches("ERROR \"disk full\"  now", "now: [ERROR] disk full"));
+        assert!(matches(
+            "ERROR \"disk full\"  now",
+            "now: [ERROR] disk full"
+        ));
         assert!(matches("\"ünïcode ok\"", "line ünïcode ok"));
     }
 

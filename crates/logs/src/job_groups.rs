@@ -75,7 +75,10 @@ mod tests {
         let custom = JobLogGroups::of("glueetl", &args(&[("--custom-logGroup-prefix", "/team/")]));
         assert_eq!(custom.error, "/team/error");
         assert_eq!(custom.base, "/team");
-        let one = JobLogGroups::of("gluestreaming", &args(&[("--continuous-log-logGroup", "/x")]));
+        let one = JobLogGroups::of(
+            "gluestreaming",
+            &args(&[("--continuous-log-logGroup", "/x")]),
+        );
         assert_eq!((one.output.as_str(), one.error.as_str()), ("/x", "/x"));
     }
 }

@@ -142,9 +142,9 @@ pub(crate) struct StreamRequest {
 impl StreamRequest {
     fn names(self) -> Result<(String, String), LogsError> {
         let group = group_of(self.log_group_name, self.log_group_identifier)?;
-        let stream = self.log_stream_name.ok_or_else(|| {
-            LogsError::InvalidParameter("logStreamName is required.".into())
-        })?;
+        let stream = self
+            .log_stream_name
+            .ok_or_else(|| LogsError::InvalidParameter("logStreamName is required.".into()))?;
         Ok((group, stream))
     }
 }
@@ -300,7 +300,10 @@ pub(crate) async fn describe_log_groups(
     let request: DescribeLogGroupsRequest = decode(body)?;
     let limit = limit_of(request.limit, MAX_DESCRIBED)?;
     let prefix = request.log_group_name_prefix.unwrap_or_default();
-    let context = format!("DescribeLogGroups/{}/{}/{prefix}", scope.account, scope.region);
+    let context = format!(
+        "DescribeLogGroups/{}/{}/{prefix}",
+        scope.account, scope.region
+    );
     let mut after = logs
         .tokens
         .cursor(&context, request.next_token.as_deref())?;
@@ -643,10 +646,7 @@ pub(crate) async fn filter_log_events(
     let pattern = FilterPattern::parse(request.filter_pattern.as_deref().unwrap_or(""))?;
     let names: Option<BTreeSet<String>> = request.log_stream_names.map(|n| n.into_iter().collect());
     let prefix = request.log_stream_name_prefix.unwrap_or_default();
-    let context = format!(
-        "FilterLogEvents/{}/{}/{group}",
-        scope.account, scope.region
-    );
+    let context = format!("FilterLogEvents/{}/{}/{group}", scope.account, scope.region);
     let mut after = logs
         .tokens
         .cursor(&context, request.next_token.as_deref())?
@@ -661,7 +661,7 @@ pub(crate) async fn filter_log_events(
                 return Ok(Err(group_not_found()));
             }
             let wanted = |stream: &str| {
-                names.as_ref().map_or(true, |n| n.contains(stream)) && stream.starts_with(&prefix)
+                names.as_ref().is_none_or(|n| n.contains(stream)) && stream.starts_with(&prefix)
             };
             let searched: Vec<String> = streams::list_streams(tx, &scope, &group)?
                 .into_iter()
@@ -724,7 +724,10 @@ pub(crate) async fn filter_log_events(
         .collect();
     let mut answer = json!({ "events": events, "searchedLogStreams": searched });
     if more && let Some(cursor) = after {
-        let text = format!("{}:{}:{}", cursor.timestamp_ms, cursor.sequence, cursor.stream);
+        let text = format!(
+            "{}:{}:{}",
+            cursor.timestamp_ms, cursor.sequence, cursor.stream
+        );
         answer["nextToken"] = logs.tokens.issue(&context, &text).into();
     }
     Ok(answer)
@@ -734,8 +737,14 @@ pub(crate) async fn filter_log_events(
 fn parse_filter_cursor(text: &str) -> Result<LogEventCursor, LogsError> {
     let invalid = || LogsError::InvalidParameter("The specified nextToken is invalid.".into());
     let mut parts = text.splitn(3, ':');
-    let timestamp_ms = parts.next().and_then(|t| t.parse().ok()).ok_or_else(invalid)?;
-    let sequence = parts.next().and_then(|s| s.parse().ok()).ok_or_else(invalid)?;
+    let timestamp_ms = parts
+        .next()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(invalid)?;
+    let sequence = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(invalid)?;
     let stream = parts.next().ok_or_else(invalid)?.to_string();
     Ok(LogEventCursor {
         timestamp_ms,
@@ -748,9 +757,11 @@ fn parse_filter_cursor(text: &str) -> Result<LogEventCursor, LogsError> {
 /// and its sequence.
 fn event_id(stream: &str, event: &LogEventRecord) -> String {
     // FNV-1a over the stream name: a stable number per stream.
-    let stream_hash = stream.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let stream_hash = stream
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
     format!(
         "{:020}{stream_hash:020}{:016}",
         event.timestamp_ms.max(0),

@@ -23,8 +23,7 @@ impl EventToken {
     /// Reads a token a client passed as `nextToken`.
     pub fn parse(text: &str) -> Result<Self, LogsError> {
         let invalid = || LogsError::InvalidParameter("The specified nextToken is invalid.".into());
-        let (make, digits): (fn(u64) -> Self, &str) = if let Some(rest) = text.strip_prefix("f/")
-        {
+        let (make, digits): (fn(u64) -> Self, &str) = if let Some(rest) = text.strip_prefix("f/") {
             (EventToken::Forward, rest)
         } else if let Some(rest) = text.strip_prefix("b/") {
             (EventToken::Backward, rest)
@@ -74,7 +73,9 @@ mod tests {
     fn malformed_tokens_are_invalid_parameters() {
         let too_long = format!("f/{}", "1".repeat(57));
         let too_big = format!("f/{}", "9".repeat(30));
-        for bad in ["", "f/", "x/1", "f/-1", "f/1a", "b/ 1", "f/١", &too_long, &too_big] {
+        for bad in [
+            "", "f/", "x/1", "f/-1", "f/1a", "b/ 1", "f/١", &too_long, &too_big,
+        ] {
             assert_eq!(
                 EventToken::parse(bad).map_err(|e| e.code()),
                 Err("InvalidParameterException"),

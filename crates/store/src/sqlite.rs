@@ -12,8 +12,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use crate::migrations::migrate;
 use crate::{
     JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
-    RunCursor, RunRecord, Scope, Setting, Store,
-    StoreError, StoreResult, Transaction,
+    RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreResult, Transaction,
 };
 
 /// Reader connections opened at start.

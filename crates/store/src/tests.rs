@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record, RunCursor, RunRecord, Scope, Setting, Store,
-    StoreError, StoreExt,
+    JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
+    RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreExt,
 };
 
 fn scope(account: &str) -> Scope {
@@ -409,7 +409,9 @@ fn log_events_page_from_either_end(store: &dyn Store) {
 
     let scan = |after: Option<LogEventCursor>, limit| {
         store
-            .read(|tx| tx.scan_log_events(&s, "/g", after.as_ref(), Some(1_000), Some(1_020), limit))
+            .read(|tx| {
+                tx.scan_log_events(&s, "/g", after.as_ref(), Some(1_000), Some(1_020), limit)
+            })
             .expect("scan log events")
             .into_iter()
             .map(|(stream, e)| (stream, e.sequence))
