@@ -153,6 +153,11 @@ impl Signer {
         Self::for_service(addr, "AWSEvents.", "events")
     }
 
+    /// A signer for CloudWatch Logs at `addr`.
+    pub fn logs(addr: SocketAddr) -> Self {
+        Self::for_service(addr, "Logs_20140328.", "logs")
+    }
+
     fn for_service(
         addr: SocketAddr,
         target_prefix: &'static str,
@@ -302,6 +307,15 @@ impl Conn {
         Self {
             addr,
             signer: Signer::events(addr),
+            sender: None,
+        }
+    }
+
+    /// A CloudWatch Logs client for `addr`.
+    pub fn logs(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            signer: Signer::logs(addr),
             sender: None,
         }
     }

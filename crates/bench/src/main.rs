@@ -17,6 +17,8 @@
 //! - `events` — PutEvents entries/s at 1 and 16 connections with every event durably
 //!   batched, and the latency from the PutEvents call that completes a batch to the
 //!   StartedOn of the run it starts;
+//! - `logs` — GetLogEvents latency of the first page (from the head) and the last page
+//!   (from the tail) of a 100,000-line stream beside a 1,000-line stream;
 //! - `s3` — PutObject and GetObject of 4 KiB and 64 MiB objects at 1 and 16
 //!   connections against Weir and moto_server, beside the disk's `dd` throughput;
 //! - `spark` — glueetl job runs (a trivial job, a CSV → Parquet conversion) through
@@ -158,6 +160,8 @@ enum Section {
     Memory,
     /// EventBridge: PutEvents throughput, batch-complete → run start latency.
     Events,
+    /// CloudWatch Logs: GetLogEvents first and last page by stream length.
+    Logs,
     /// S3: PutObject and GetObject throughput against Weir, moto and the disk.
     S3,
     /// Spark: glueetl job runs against bare spark-submit.
@@ -165,12 +169,13 @@ enum Section {
 }
 
 /// Every section, in the default order.
-const ALL_SECTIONS: [Section; 8] = [
+const ALL_SECTIONS: [Section; 9] = [
     Section::Api,
     Section::Durability,
     Section::Transitions,
     Section::Scale,
     Section::Events,
+    Section::Logs,
     Section::S3,
     Section::Spark,
     Section::Memory,
@@ -255,6 +260,7 @@ async fn run(args: RunArgs) -> Result<bool> {
             Section::Scale => sections::scale::run(&mut ctx, &mut report).await,
             Section::Memory => sections::memory::run(&mut ctx, &mut report).await,
             Section::Events => sections::events::run(&mut ctx, &mut report).await,
+            Section::Logs => sections::logs::run(&mut ctx, &mut report).await,
             Section::S3 => sections::s3::run(&mut ctx, &mut report).await,
             Section::Spark => sections::spark::run(&mut ctx, &mut report).await,
         };

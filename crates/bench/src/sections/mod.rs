@@ -3,6 +3,7 @@
 pub mod api;
 pub mod durability;
 pub mod events;
+pub mod logs;
 pub mod memory;
 pub mod s3;
 pub mod scale;

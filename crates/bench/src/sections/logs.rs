@@ -1,0 +1,144 @@
+//! CloudWatch Logs: GetLogEvents latency of the first page (from the head) and the
+//! last page (from the tail) of a long stream beside a short one, to show that a page
+//! is an index range read whose cost does not grow with the stream's length.
+
+use anyhow::{Result, bail};
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::client::Conn;
+use crate::glue::quantile;
+use crate::report::{Report, Table, ms};
+use crate::servers::Server;
+
+/// The group of the measured streams.
+const GROUP: &str = "/weir-bench/output";
+/// Lines of the short and the long stream.
+const STREAMS: [(&str, usize); 2] = [("short", 1_000), ("long", 100_000)];
+/// Events per PutLogEvents call while filling the streams (the API's maximum).
+const PUT_BATCH: usize = 10_000;
+/// Events per measured page.
+const PAGE: usize = 100;
+/// Measured calls per page kind and stream (after as many unrecorded ones).
+const CALLS: usize = 500;
+
+/// Runs the section.
+pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
+    report.section("CloudWatch Logs: GetLogEvents by stream length");
+    report.note(
+        "Two streams of one group, filled with PutLogEvents (10,000 events per call, \
+         ~60-byte lines): 1,000 and 100,000 lines. Each figure is the round trip of one \
+         GetLogEvents call of 100 events on one keep-alive connection, 500 calls after \
+         500 unrecorded ones: the first page (`startFromHead=true`) and the last page \
+         (`startFromHead=false`, what a tail or a backward pager reads first).",
+    );
+    let data_dir = ctx.data_dir("logs");
+    let weir = Server::weir(&ctx.weir, &data_dir)?;
+    let mut logs = Conn::logs(weir.addr);
+    logs.call("CreateLogGroup", json!({ "logGroupName": GROUP }))
+        .await?;
+    for (stream, lines) in STREAMS {
+        fill(&mut logs, stream, lines).await?;
+    }
+    let mut table = Table::new(&[
+        "stream lines",
+        "first page p50",
+        "p99",
+        "last page p50",
+        "p99",
+    ]);
+    let mut last_p50 = Vec::new();
+    for (stream, lines) in STREAMS {
+        let head = latencies(&mut logs, stream, true).await?;
+        let tail = latencies(&mut logs, stream, false).await?;
+        eprintln!(
+            "  weir GetLogEvents {lines:>7} lines: first p50 {} p99 {}  last p50 {} p99 {}",
+            ms(quantile(&head, 0.5)),
+            ms(quantile(&head, 0.99)),
+            ms(quantile(&tail, 0.5)),
+            ms(quantile(&tail, 0.99))
+        );
+        last_p50.push(quantile(&tail, 0.5).max(quantile(&head, 0.5)));
+        table.row(vec![
+            format_lines(lines),
+            ms(quantile(&head, 0.5)),
+            ms(quantile(&head, 0.99)),
+            ms(quantile(&tail, 0.5)),
+            ms(quantile(&tail, 0.99)),
+        ]);
+    }
+    report.table(&table);
+    let ratio = last_p50.get(1).copied().unwrap_or(f64::NAN)
+        / last_p50.first().copied().unwrap_or(f64::NAN);
+    report.check(
+        "GetLogEvents p50, 100,000 lines ÷ 1,000 lines (slower of first and last page)",
+        format!("{ratio:.2}×"),
+        "≤ 1.5× (flat in stream length)",
+        ratio <= 1.5,
+    );
+    ctx.observe_memory(&weir, "logs: after 101,000 stored lines");
+    weir.stop()
+}
+
+/// Creates `stream` and fills it with `lines` numbered lines.
+async fn fill(logs: &mut Conn, stream: &str, lines: usize) -> Result<()> {
+    logs.call(
+        "CreateLogStream",
+        json!({ "logGroupName": GROUP, "logStreamName": stream }),
+    )
+    .await?;
+    let mut written = 0;
+    while written < lines {
+        let batch = PUT_BATCH.min(lines - written);
+        let events: Vec<Value> = (written..written + batch)
+            .map(|i| {
+                json!({
+                    "timestamp": 1_700_000_000_000_i64 + i as i64,
+                    "message": format!("{i:08} INFO the job wrote this line while it ran"),
+                })
+            })
+            .collect();
+        logs.call(
+            "PutLogEvents",
+            json!({ "logGroupName": GROUP, "logStreamName": stream, "logEvents": events }),
+        )
+        .await?;
+        written += batch;
+    }
+    Ok(())
+}
+
+/// Round trips in ms of [`CALLS`] GetLogEvents calls of a page of `stream`.
+async fn latencies(logs: &mut Conn, stream: &str, from_head: bool) -> Result<Vec<f64>> {
+    let body = json!({
+        "logGroupName": GROUP,
+        "logStreamName": stream,
+        "startFromHead": from_head,
+        "limit": PAGE,
+    });
+    let mut recorded = Vec::with_capacity(CALLS);
+    for call in 0..CALLS * 2 {
+        let answer = logs.call_raw("GetLogEvents", &body).await?;
+        let page = answer.json()?;
+        if page["events"].as_array().map(Vec::len) != Some(PAGE) {
+            bail!("GetLogEvents of {stream} answered no full page: {page}");
+        }
+        if call >= CALLS {
+            recorded.push(answer.latency.as_secs_f64() * 1000.0);
+        }
+    }
+    Ok(recorded)
+}
+
+/// `100000` as `100,000`.
+fn format_lines(lines: usize) -> String {
+    let digits = lines.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
