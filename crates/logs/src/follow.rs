@@ -208,6 +208,10 @@ pub fn split_lines(bytes: &[u8], at_end: bool) -> (Vec<String>, usize) {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
+    use weir_store::StoreExt;
+
     use super::*;
 
     #[test]
@@ -220,6 +224,70 @@ mod tests {
         assert_eq!(consumed, 12);
         assert_eq!(split_lines(b"", true), (vec![], 0));
         assert_eq!(split_lines(b"\n", false), (vec![String::new()], 1));
+    }
+
+    /// The messages stored in `group` for the run `jr_1`.
+    fn stored(db: &Db, group: &str) -> Vec<String> {
+        let scope = test_scope();
+        let group = group.to_string();
+        db.store()
+            .read(|tx| tx.list_log_events(&scope, &group, "jr_1", &Default::default(), 1_000))
+            .map(|events| events.into_iter().map(|e| e.message).collect())
+            .unwrap_or_default()
+    }
+
+    fn test_scope() -> Scope {
+        Scope {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    async fn wait_stored(db: &Db, group: &str, count: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while stored(db, group).len() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "lines were not stored"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_restarted_follower_resumes_at_the_stored_offset_and_finish_drains() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = weir_store::SqliteStore::open(&dir.path().join("db")).expect("store");
+        let db = Db::new(std::sync::Arc::new(store));
+        let clock = Clock::manual(1_700_000_000_000);
+        let run_dir = dir.path().join("jr_1");
+        std::fs::create_dir_all(&run_dir).expect("run dir");
+        let target = FollowTarget {
+            scope: test_scope(),
+            job_name: "job".into(),
+            job_run_id: "jr_1".into(),
+            run_dir: run_dir.clone(),
+            groups: JobLogGroups::of("pythonshell", &Default::default()),
+        };
+        let output = "/aws-glue/python-jobs/output";
+        let mut stdout = std::fs::File::create(run_dir.join("stdout")).expect("stdout");
+        stdout.write_all(b"one\ntwo\nthr").expect("write");
+
+        // The first follower stores the complete lines, then dies with the server.
+        let first = Follower::start(db.clone(), clock.clone(), target.clone());
+        wait_stored(&db, output, 2).await;
+        first.task.abort();
+        let _ = first.task.await;
+        assert_eq!(stored(&db, output), ["one", "two"]);
+
+        // The process goes on writing; the next server's follower resumes.
+        stdout.write_all(b"ee\nfour").expect("write");
+        let second = Follower::start(db.clone(), clock.clone(), target.clone());
+        wait_stored(&db, output, 3).await;
+        second.finish().await;
+        assert_eq!(stored(&db, output), ["one", "two", "three", "four"]);
+        Follower::drain(db.clone(), clock, target).await;
+        assert_eq!(stored(&db, output).len(), 4, "nothing is stored twice");
     }
 
     #[test]
