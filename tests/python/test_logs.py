@@ -15,6 +15,7 @@ import pytest
 import weirtest
 from runs_helpers import (  # noqa: F401  (weir_args is a fixture)
     MANUAL_CLOCK_ARGS,
+    SERVER_ARGS,
     create_job,
     scripts,
     wait_for,
@@ -441,6 +442,24 @@ def test_retention_purges_old_events_on_the_servers_clock(weir, scripts):
     # The purge runs hourly on the server's clock.
     weir.advance_clock(3_600_000)
     wait_for(lambda: remaining() == ["recent"], "the event past the retention to go")
+
+
+def test_a_job_runs_streams_go_with_its_run_history(weir, glue, scripts):
+    create_job(glue, "short-lived", scripts.write("short-lived", 'print("kept until purged")'))
+    run_id = run_job(glue, "short-lived")
+    logs = logs_client(weir)
+    got = logs.get_log_events(logGroupName=OUTPUT, logStreamName=run_id, startFromHead=True)
+    assert messages(got["events"]) == ["kept until purged"]
+    weir.restart(extra_args=[*SERVER_ARGS, "--retention-days", "0"])
+    logs = logs_client(weir)
+
+    def purged():
+        streams = logs.describe_log_streams(logGroupName=OUTPUT)["logStreams"]
+        return run_id not in [s["logStreamName"] for s in streams]
+
+    wait_for(purged, "the purged run's stream to go", deadline=30)
+    weirtest.expect_error("ResourceNotFoundException", logs.get_log_events,
+                          logGroupName=OUTPUT, logStreamName=run_id)
 
 
 def test_crawls_log_to_the_crawler_stream(weir, glue, logs):
