@@ -25,6 +25,9 @@ const POLL_EVERY: Duration = Duration::from_millis(200);
 /// Most bytes read from one file per poll; a longer line is cut into events of this
 /// size (CloudWatch Logs' event limit is 256 KiB).
 const MAX_READ_BYTES: usize = 256 * 1024 - crate::streams::EVENT_OVERHEAD_BYTES;
+/// Attempts to store the rest of the output once the process ended, before giving up
+/// (logged; a storage failure that lasts this long is the store's, not the job's).
+const FINAL_ATTEMPTS: u32 = 50;
 
 /// One output file of a run and the stream its lines go to.
 #[derive(Debug, Clone)]
@@ -33,6 +36,9 @@ struct Source {
     file: &'static str,
     /// The log group of its lines.
     group: String,
+    /// How far the stored lines reach in the file, once read from the store (`None`:
+    /// read it again, e.g. after a failed write whose outcome is unknown).
+    offset: Option<u64>,
 }
 
 /// What to follow: a job run's directory and where its lines go.
@@ -82,14 +88,16 @@ impl Follower {
 }
 
 async fn follow(db: Db, clock: Clock, target: FollowTarget, mut finished: oneshot::Receiver<()>) {
-    let sources = [
+    let mut sources = [
         Source {
             file: "stdout",
             group: target.groups.output.clone(),
+            offset: None,
         },
         Source {
             file: "stderr",
             group: target.groups.error.clone(),
+            offset: None,
         },
     ];
     let mut ticks = tokio::time::interval(POLL_EVERY);
@@ -99,17 +107,22 @@ async fn follow(db: Db, clock: Clock, target: FollowTarget, mut finished: onesho
             _ = ticks.tick() => false,
             _ = &mut finished => true,
         };
-        for source in &sources {
-            // Drain fully at the end; while running, one read per poll keeps a
-            // chatty job from monopolising the writer.
+        for source in &mut sources {
+            // Drain fully at the end (retrying a failed write); while running, one
+            // read per poll keeps a chatty job from monopolising the writer.
+            let mut failures = 0;
             loop {
                 match poll_once(&db, &clock, &target, source, last).await {
                     Ok(true) if last => continue,
                     Ok(_) => break,
                     Err(error) => {
-                        tracing::warn!(%error, job_run_id = %target.job_run_id, file = source.file,
-                            "could not store job output; retrying");
-                        break;
+                        tracing::warn!(%error, job_run_id = %target.job_run_id,
+                            file = source.file, "could not store job output; retrying");
+                        failures += 1;
+                        if !last || failures >= FINAL_ATTEMPTS {
+                            break;
+                        }
+                        tokio::time::sleep(POLL_EVERY).await;
                     }
                 }
             }
@@ -126,29 +139,39 @@ async fn poll_once(
     db: &Db,
     clock: &Clock,
     target: &FollowTarget,
-    source: &Source,
+    source: &mut Source,
     at_end: bool,
 ) -> Result<bool, ApiError> {
-    let scope = target.scope.clone();
-    let group = source.group.clone();
-    let stream = target.job_run_id.clone();
     let key = source.file;
-    let offset = db
-        .read(move |tx| {
-            Ok(streams::load_stream(tx, &scope, &group, &stream)?
-                .and_then(|doc| doc.file_offsets.get(key).copied())
-                .unwrap_or(0))
-        })
-        .await?;
+    let offset = match source.offset {
+        Some(offset) => offset,
+        None => {
+            let scope = target.scope.clone();
+            let group = source.group.clone();
+            let stream = target.job_run_id.clone();
+            let stored = db
+                .read(move |tx| {
+                    Ok(streams::load_stream(tx, &scope, &group, &stream)?
+                        .and_then(|doc| doc.file_offsets.get(key).copied())
+                        .unwrap_or(0))
+                })
+                .await?;
+            source.offset = Some(stored);
+            stored
+        }
+    };
     let path = target.run_dir.join(source.file);
+    // A size check first: most polls of a quiet job end here, without a read.
+    match std::fs::metadata(&path) {
+        Ok(metadata) if metadata.len() > offset => {}
+        Ok(_) => return Ok(false),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(ApiError::Internal(format!("reading job output: {error}"))),
+    }
     let read = tokio::task::spawn_blocking(move || read_from(&path, offset))
         .await
         .map_err(|e| ApiError::Internal(format!("reading job output failed: {e}")))?;
-    let bytes = match read {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(error) => return Err(ApiError::Internal(format!("reading job output: {error}"))),
-    };
+    let bytes = read.map_err(|error| ApiError::Internal(format!("reading job output: {error}")))?;
     let (lines, consumed) = split_lines(&bytes, at_end);
     if consumed == 0 {
         return Ok(false);
@@ -162,18 +185,24 @@ async fn poll_once(
         job_run_id: target.job_run_id.clone(),
     };
     let new_offset = offset.saturating_add(consumed as u64);
-    db.write(move |tx| {
-        let mut doc = streams::open_stream(tx, &scope, &group, &stream, now)?;
-        // Another follower of the same run (a launch retried) may have stored these.
-        if doc.file_offsets.get(key).copied().unwrap_or(0) != offset {
-            return Ok(());
-        }
-        doc.job_run = Some(job_run);
-        doc.file_offsets.insert(key.to_string(), new_offset);
-        let events = lines.into_iter().map(|line| (now, line)).collect();
-        streams::append(tx, &scope, &group, &stream, &mut doc, events, now)
-    })
-    .await?;
+    source.offset = None;
+    let reached = db
+        .write(move |tx| {
+            let mut doc = streams::open_stream(tx, &scope, &group, &stream, now)?;
+            // Another follower of the same run (a launch retried) may have stored
+            // these lines: take its offset and read on from there.
+            let stored = doc.file_offsets.get(key).copied().unwrap_or(0);
+            if stored != offset {
+                return Ok(stored);
+            }
+            doc.job_run = Some(job_run);
+            doc.file_offsets.insert(key.to_string(), new_offset);
+            let events = lines.into_iter().map(|line| (now, line)).collect();
+            streams::append(tx, &scope, &group, &stream, &mut doc, events, now)?;
+            Ok(new_offset)
+        })
+        .await?;
+    source.offset = Some(reached);
     Ok(true)
 }
 
