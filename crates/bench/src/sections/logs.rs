@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::Ctx;
 use crate::client::Conn;
 use crate::glue::quantile;
-use crate::report::{Report, Table, ms};
+use crate::report::{Report, Table, ms, thousands};
 use crate::servers::Server;
 
 /// The group of the measured streams.
@@ -60,7 +60,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         );
         last_p50.push(quantile(&tail, 0.5).max(quantile(&head, 0.5)));
         table.row(vec![
-            format_lines(lines),
+            thousands(lines as u64),
             ms(quantile(&head, 0.5)),
             ms(quantile(&head, 0.99)),
             ms(quantile(&tail, 0.5)),
@@ -128,17 +128,4 @@ async fn latencies(logs: &mut Conn, stream: &str, from_head: bool) -> Result<Vec
         }
     }
     Ok(recorded)
-}
-
-/// `100000` as `100,000`.
-fn format_lines(lines: usize) -> String {
-    let digits = lines.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
