@@ -239,6 +239,59 @@ def test_polling_while_the_job_runs_sees_each_line_once(weir, glue, logs, script
     assert state["seen"] == numbered("before", 5) + numbered("after", 5)
 
 
+def glue_job_hook_style_poll(glue, logs, job: str, run_id: str, token: str | None):
+    """One round of Airflow's GlueJobHook.print_job_logs: the group from GetJobRun's
+    LogGroupName + "/output", FilterLogEvents for the run's stream through the paginator
+    from the last token kept (a token is kept only when a page carried one)."""
+    prefix = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]["LogGroupName"]
+    seen = []
+    try:
+        for page in logs.get_paginator("filter_log_events").paginate(
+            logGroupName=f"{prefix}/output",
+            logStreamNames=[run_id],
+            PaginationConfig={"StartingToken": token},
+        ):
+            seen += messages(page["events"])
+            token = page.get("nextToken") or token
+    except logs.exceptions.ResourceNotFoundException:
+        pass
+    return seen, token
+
+
+def test_glue_job_hook_style_filter_polling_sees_each_line_once(weir, glue, logs, scripts):
+    release = scripts.path("release")
+    create_job(
+        glue,
+        "hooked",
+        scripts.write(
+            "hooked",
+            f"""
+            for i in range(3):
+                print(f"before {{i:03d}}", flush=True)
+            wait_for_file({release!r})
+            for i in range(3):
+                print(f"after {{i:03d}}", flush=True)
+            """,
+        ),
+    )
+    run_id = glue.start_job_run(JobName="hooked")["JobRunId"]
+    state = {"seen": [], "token": None}
+
+    def poll():
+        seen, state["token"] = glue_job_hook_style_poll(glue, logs, "hooked", run_id,
+                                                        state["token"])
+        state["seen"] += seen
+        return state["seen"]
+
+    wait_for(lambda: len(poll()) >= 3, "the lines printed before the wait")
+    assert poll() == numbered("before", 3), "polling again repeats nothing"
+    with open(release, "w"):
+        pass
+    assert wait_job_run(glue, "hooked", run_id)["JobRunState"] == "SUCCEEDED"
+    poll()
+    assert state["seen"] == numbered("before", 3) + numbered("after", 3)
+
+
 def test_a_crash_while_the_job_runs_loses_and_repeats_no_line(weir, glue, scripts):
     first, second = scripts.path("first"), scripts.path("second")
     printed = scripts.path("printed")

@@ -722,8 +722,12 @@ pub(crate) async fn filter_log_events(
         .into_iter()
         .map(|name| json!({ "logStreamName": name, "searchedCompletely": !more }))
         .collect();
+    // A page with events carries a token even at the end, as CloudWatch Logs' may: a
+    // poller that keeps the last token it got (Airflow's GlueJobHook) then resumes
+    // after the events it has seen; the empty page that follows carries none.
+    let resume = more || !events.is_empty();
     let mut answer = json!({ "events": events, "searchedLogStreams": searched });
-    if more && let Some(cursor) = after {
+    if resume && let Some(cursor) = after {
         let text = format!(
             "{}:{}:{}",
             cursor.timestamp_ms, cursor.sequence, cursor.stream
