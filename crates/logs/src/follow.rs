@@ -105,7 +105,13 @@ async fn follow(db: Db, clock: Clock, target: FollowTarget, mut finished: onesho
     loop {
         let last = tokio::select! {
             _ = ticks.tick() => false,
-            _ = &mut finished => true,
+            signal = &mut finished => match signal {
+                Ok(()) => true,
+                // The follower was dropped without `finish` (the server is stopping):
+                // the process may still be writing, so its last line is not complete;
+                // the next follower resumes from the stored offset.
+                Err(_) => return,
+            },
         };
         for source in &mut sources {
             // Drain fully at the end (retrying a failed write); while running, one
