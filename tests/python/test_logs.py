@@ -341,6 +341,46 @@ def test_a_crash_while_the_job_runs_loses_and_repeats_no_line(weir, glue, script
     assert stored() == numbered("line", 150)
 
 
+def test_a_graceful_restart_keeps_a_half_written_line_whole(weir, glue, scripts):
+    release = scripts.path("release")
+    create_job(
+        glue,
+        "halves",
+        scripts.write(
+            "halves",
+            f"""
+            for i in range(10):
+                print(f"line {{i:03d}}", flush=True)
+            sys.stdout.write("first half, ")
+            sys.stdout.flush()
+            wait_for_file({release!r})
+            print("second half", flush=True)
+            print("line 010", flush=True)
+            """,
+        ),
+    )
+    run_id = glue.start_job_run(JobName="halves")["JobRunId"]
+    logs = logs_client(weir)
+
+    def stored():
+        try:
+            return messages(
+                logs.get_log_events(logGroupName=OUTPUT, logStreamName=run_id, startFromHead=True)[
+                    "events"
+                ]
+            )
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+
+    wait_for(lambda: len(stored()) == 10, "the complete lines to be stored")
+    weir.restart()
+    glue, logs = weir.client(), logs_client(weir)
+    with open(release, "w"):
+        pass
+    assert wait_job_run(glue, "halves", run_id)["JobRunState"] == "SUCCEEDED"
+    assert stored() == numbered("line", 10) + ["first half, second half", "line 010"]
+
+
 def test_output_of_a_job_that_ended_while_the_server_was_down_is_stored(weir, glue, scripts):
     release = scripts.path("release")
     create_job(
