@@ -645,6 +645,11 @@ pub(crate) async fn filter_log_events(
     let limit = limit_of(request.limit, MAX_EVENTS)?;
     let pattern = FilterPattern::parse(request.filter_pattern.as_deref().unwrap_or(""))?;
     let names: Option<BTreeSet<String>> = request.log_stream_names.map(|n| n.into_iter().collect());
+    // One named stream (a poller following one run) is read on its own index.
+    let only_stream = names
+        .as_ref()
+        .filter(|n| n.len() == 1)
+        .and_then(|n| n.first().cloned());
     let prefix = request.log_stream_name_prefix.unwrap_or_default();
     let context = format!("FilterLogEvents/{}/{}/{group}", scope.account, scope.region);
     let mut after = logs
@@ -675,6 +680,7 @@ pub(crate) async fn filter_log_events(
                 let batch = tx.scan_log_events(
                     &scope,
                     &group,
+                    only_stream.as_deref(),
                     after.as_ref(),
                     start_ms,
                     end_ms,

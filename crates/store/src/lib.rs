@@ -178,13 +178,16 @@ pub trait Transaction {
         range: &LogEventRange,
         limit: usize,
     ) -> StoreResult<Vec<LogEventRecord>>;
-    /// Up to `limit` events of every stream of `group`, with their stream names, in
-    /// (timestamp, stream, sequence) order, strictly after `after`, at or after
-    /// `start_ms` and strictly before `end_ms`.
+    /// Up to `limit` events of every stream of `group` (of `stream` only, when given),
+    /// with their stream names, in (timestamp, stream, sequence) order, strictly after
+    /// `after`, at or after `start_ms` and strictly before `end_ms`. Indexed both ways:
+    /// the cost of reading one stream does not grow with the other streams of its group.
+    #[allow(clippy::too_many_arguments)]
     fn scan_log_events(
         &mut self,
         scope: &Scope,
         group: &str,
+        stream: Option<&str>,
         after: Option<&LogEventCursor>,
         start_ms: Option<i64>,
         end_ms: Option<i64>,

@@ -74,7 +74,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, region, table_name, key)
     ) WITHOUT ROWID;
     "#,
-    // 4: CloudWatch Logs events, keyed by stream and sequence; by time within a group.
+    // 4: CloudWatch Logs events, keyed by stream and sequence; by time within a group and
+    // within a stream.
     r#"
     CREATE TABLE log_events (
         account      TEXT NOT NULL,
@@ -89,6 +90,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX log_events_by_time
         ON log_events (account, region, log_group, timestamp_ms, log_stream, sequence);
+    CREATE INDEX log_events_by_stream_time
+        ON log_events (account, region, log_group, log_stream, timestamp_ms, sequence);
     "#,
 ];
 

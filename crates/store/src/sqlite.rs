@@ -802,14 +802,20 @@ impl Transaction for SqliteTx<'_> {
         range: &LogEventRange,
         limit: usize,
     ) -> StoreResult<Vec<LogEventRecord>> {
-        let order = if range.newest_first { "DESC" } else { "ASC" };
-        let mut stmt = self.conn.prepare_cached(&format!(
+        // Bounds are always given (open ends as the extreme values) so that SQLite
+        // plans them as a range of the primary key, whichever end is read.
+        let sql = if range.newest_first {
             "SELECT sequence, timestamp_ms, ingestion_ms, message FROM log_events
              WHERE account = ?1 AND region = ?2 AND log_group = ?3 AND log_stream = ?4
-               AND (?5 IS NULL OR sequence >= ?5) AND (?6 IS NULL OR sequence < ?6)
-               AND (?7 IS NULL OR timestamp_ms >= ?7) AND (?8 IS NULL OR timestamp_ms < ?8)
-             ORDER BY sequence {order} LIMIT ?9"
-        ))?;
+               AND sequence >= ?5 AND sequence < ?6 AND timestamp_ms >= ?7 AND timestamp_ms < ?8
+             ORDER BY sequence DESC LIMIT ?9"
+        } else {
+            "SELECT sequence, timestamp_ms, ingestion_ms, message FROM log_events
+             WHERE account = ?1 AND region = ?2 AND log_group = ?3 AND log_stream = ?4
+               AND sequence >= ?5 AND sequence < ?6 AND timestamp_ms >= ?7 AND timestamp_ms < ?8
+             ORDER BY sequence ASC LIMIT ?9"
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let from = range.from_sequence.map(sequence_to_sql).transpose()?;
         let below = range.below_sequence.map(sequence_to_sql).transpose()?;
         let rows = stmt.query_map(
@@ -818,10 +824,10 @@ impl Transaction for SqliteTx<'_> {
                 scope.region,
                 group,
                 stream,
-                from,
-                below,
-                range.start_ms,
-                range.end_ms,
+                from.unwrap_or(0),
+                below.unwrap_or(i64::MAX),
+                range.start_ms.unwrap_or(i64::MIN),
+                range.end_ms.unwrap_or(i64::MAX),
                 limit as i64
             ],
             log_event_from_row,
@@ -833,30 +839,49 @@ impl Transaction for SqliteTx<'_> {
         &mut self,
         scope: &Scope,
         group: &str,
+        stream: Option<&str>,
         after: Option<&LogEventCursor>,
         start_ms: Option<i64>,
         end_ms: Option<i64>,
         limit: usize,
     ) -> StoreResult<Vec<(String, LogEventRecord)>> {
-        let mut stmt = self.conn.prepare_cached(
+        // Two statements, each a range of its own index (open ends as extreme values);
+        // with one stream, `timestamp_ms >= ?4` is the part of the cursor that index
+        // can range over.
+        let sql = if stream.is_some() {
             "SELECT sequence, timestamp_ms, ingestion_ms, message, log_stream FROM log_events
-             WHERE account = ?1 AND region = ?2 AND log_group = ?3
-               AND (?4 IS NULL OR (timestamp_ms, log_stream, sequence) > (?4, ?5, ?6))
-               AND (?7 IS NULL OR timestamp_ms >= ?7) AND (?8 IS NULL OR timestamp_ms < ?8)
-             ORDER BY timestamp_ms, log_stream, sequence LIMIT ?9",
-        )?;
-        let after_sequence = after.map(|c| sequence_to_sql(c.sequence)).transpose()?;
+             WHERE account = ?1 AND region = ?2 AND log_group = ?3 AND log_stream = ?10
+               AND timestamp_ms >= ?4 AND (timestamp_ms, log_stream, sequence) > (?4, ?5, ?6)
+               AND timestamp_ms >= ?7 AND timestamp_ms < ?8
+             ORDER BY timestamp_ms, sequence LIMIT ?9"
+        } else {
+            "SELECT sequence, timestamp_ms, ingestion_ms, message, log_stream FROM log_events
+             WHERE account = ?1 AND region = ?2 AND log_group = ?3 AND ?10 IS NULL
+               AND (timestamp_ms, log_stream, sequence) > (?4, ?5, ?6)
+               AND timestamp_ms >= ?7 AND timestamp_ms < ?8
+             ORDER BY timestamp_ms, log_stream, sequence LIMIT ?9"
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let (after_ms, after_stream, after_sequence) = match after {
+            Some(cursor) => (
+                cursor.timestamp_ms,
+                cursor.stream.as_str(),
+                sequence_to_sql(cursor.sequence)?,
+            ),
+            None => (i64::MIN, "", -1),
+        };
         let rows = stmt.query_map(
             params![
                 scope.account,
                 scope.region,
                 group,
-                after.map(|c| c.timestamp_ms),
-                after.map(|c| c.stream.as_str()),
+                after_ms,
+                after_stream,
                 after_sequence,
-                start_ms,
-                end_ms,
-                limit as i64
+                start_ms.unwrap_or(i64::MIN),
+                end_ms.unwrap_or(i64::MAX),
+                limit as i64,
+                stream
             ],
             |row| Ok((row.get(4)?, log_event_from_row(row)?)),
         )?;

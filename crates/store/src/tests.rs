@@ -407,10 +407,11 @@ fn log_events_page_from_either_end(store: &dyn Store) {
     };
     assert_eq!(read(below, 100), vec![4, 3, 2, 1, 0]);
 
-    let scan = |after: Option<LogEventCursor>, limit| {
+    let scan_in = |stream: Option<&str>, after: Option<LogEventCursor>, limit| {
         store
             .read(|tx| {
-                tx.scan_log_events(&s, "/g", after.as_ref(), Some(1_000), Some(1_020), limit)
+                let (start, end) = (Some(1_000), Some(1_020));
+                tx.scan_log_events(&s, "/g", stream, after.as_ref(), start, end, limit)
             })
             .expect("scan log events")
             .into_iter()
@@ -423,13 +424,17 @@ fn log_events_page_from_either_end(store: &dyn Store) {
         ("a".to_string(), 1),
         ("b".to_string(), 1),
     ];
+    let scan = |after, limit| scan_in(None, after, limit);
     assert_eq!(scan(None, 10), in_time_order);
     let cursor = LogEventCursor {
         timestamp_ms: 1_000,
         stream: "b".into(),
         sequence: 0,
     };
-    assert_eq!(scan(Some(cursor), 10), in_time_order[2..].to_vec());
+    assert_eq!(scan(Some(cursor.clone()), 10), in_time_order[2..].to_vec());
+    let only_b = vec![("b".to_string(), 0), ("b".to_string(), 1)];
+    assert_eq!(scan_in(Some("b"), None, 10), only_b);
+    assert_eq!(scan_in(Some("b"), Some(cursor), 10), only_b[1..].to_vec());
 
     let purged = store
         .write(|tx| tx.delete_log_events_before(&s, "/g", 1_010))

@@ -1,6 +1,7 @@
-//! CloudWatch Logs: GetLogEvents latency of the first page (from the head) and the
-//! last page (from the tail) of a long stream beside a short one, to show that a page
-//! is an index range read whose cost does not grow with the stream's length.
+//! CloudWatch Logs: GetLogEvents latency of the first page (from the head), the last
+//! page (from the tail) and the last page read with a forward token, of a long stream
+//! beside a short one, to show that a page is an index range read whose cost does not
+//! grow with the stream's length.
 
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
@@ -30,7 +31,9 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
          ~60-byte lines): 1,000 and 100,000 lines. Each figure is the round trip of one \
          GetLogEvents call of 100 events on one keep-alive connection, 500 calls after \
          500 unrecorded ones: the first page (`startFromHead=true`) and the last page \
-         (`startFromHead=false`, what a tail or a backward pager reads first).",
+         (`startFromHead=false`, what a tail or a backward pager reads first), and the \
+         last page read with a forward token (`f/…` at 100 events before the end, where \
+         a poller following a running job reads).",
     );
     let data_dir = ctx.data_dir("logs");
     let weir = Server::weir(&ctx.weir, &data_dir)?;
@@ -46,11 +49,14 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         "p99",
         "last page p50",
         "p99",
+        "f/ token page p50",
+        "p99",
     ]);
     let mut last_p50 = Vec::new();
     for (stream, lines) in STREAMS {
-        let head = latencies(&mut logs, stream, true).await?;
-        let tail = latencies(&mut logs, stream, false).await?;
+        let head = latencies(&mut logs, stream, Start::Head).await?;
+        let tail = latencies(&mut logs, stream, Start::Tail).await?;
+        let token = latencies(&mut logs, stream, Start::ForwardFrom(lines - PAGE)).await?;
         eprintln!(
             "  weir GetLogEvents {lines:>7} lines: first p50 {} p99 {}  last p50 {} p99 {}",
             ms(quantile(&head, 0.5)),
@@ -58,20 +64,26 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
             ms(quantile(&tail, 0.5)),
             ms(quantile(&tail, 0.99))
         );
-        last_p50.push(quantile(&tail, 0.5).max(quantile(&head, 0.5)));
+        last_p50.push(
+            quantile(&tail, 0.5)
+                .max(quantile(&head, 0.5))
+                .max(quantile(&token, 0.5)),
+        );
         table.row(vec![
             thousands(lines as u64),
             ms(quantile(&head, 0.5)),
             ms(quantile(&head, 0.99)),
             ms(quantile(&tail, 0.5)),
             ms(quantile(&tail, 0.99)),
+            ms(quantile(&token, 0.5)),
+            ms(quantile(&token, 0.99)),
         ]);
     }
     report.table(&table);
     let ratio = last_p50.get(1).copied().unwrap_or(f64::NAN)
         / last_p50.first().copied().unwrap_or(f64::NAN);
     report.check(
-        "GetLogEvents p50, 100,000 lines ÷ 1,000 lines (slower of first and last page)",
+        "GetLogEvents p50, 100,000 lines ÷ 1,000 lines (slowest of the three pages)",
         format!("{ratio:.2}×"),
         "≤ 1.5× (flat in stream length)",
         ratio <= 1.5,
@@ -108,14 +120,29 @@ async fn fill(logs: &mut Conn, stream: &str, lines: usize) -> Result<()> {
     Ok(())
 }
 
+/// Where a measured page starts.
+#[derive(Debug, Clone, Copy)]
+enum Start {
+    /// `startFromHead=true`, no token.
+    Head,
+    /// `startFromHead=false`, no token.
+    Tail,
+    /// A forward token at this position.
+    ForwardFrom(usize),
+}
+
 /// Round trips in ms of [`CALLS`] GetLogEvents calls of a page of `stream`.
-async fn latencies(logs: &mut Conn, stream: &str, from_head: bool) -> Result<Vec<f64>> {
-    let body = json!({
+async fn latencies(logs: &mut Conn, stream: &str, start: Start) -> Result<Vec<f64>> {
+    let mut body = json!({
         "logGroupName": GROUP,
         "logStreamName": stream,
-        "startFromHead": from_head,
         "limit": PAGE,
     });
+    match start {
+        Start::Head => body["startFromHead"] = true.into(),
+        Start::Tail => body["startFromHead"] = false.into(),
+        Start::ForwardFrom(position) => body["nextToken"] = format!("f/{position:056}").into(),
+    }
     let mut recorded = Vec::with_capacity(CALLS);
     for call in 0..CALLS * 2 {
         let answer = logs.call_raw("GetLogEvents", &body).await?;
