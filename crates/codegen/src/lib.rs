@@ -113,6 +113,13 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "GetPartition",
     "CreatePartition",
     "BatchCreatePartition",
+    // Connections
+    "CreateConnection",
+    "GetConnection",
+    "GetConnections",
+    "UpdateConnection",
+    "DeleteConnection",
+    "BatchDeleteConnection",
     // Tags
     "TagResource",
     "UntagResource",

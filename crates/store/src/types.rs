@@ -38,6 +38,8 @@ pub enum Kind {
     EventBatch,
     /// The job bookmark of a job (named after it).
     JobBookmark,
+    /// A Data Catalog connection.
+    Connection,
 }
 
 impl Kind {
@@ -56,6 +58,7 @@ impl Kind {
             Kind::EventRule => "event-rule",
             Kind::EventBatch => "event-batch",
             Kind::JobBookmark => "job-bookmark",
+            Kind::Connection => "connection",
         }
     }
 }
