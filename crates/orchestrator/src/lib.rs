@@ -31,15 +31,15 @@ use weir_engine::{
     Action, Effect, JobAttempt, JobOutcome, JobRunState, Millis, RunStatus, TriggerKind,
     TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
 };
-use weir_model::shapes::{Job, Workflow};
+use weir_model::shapes::{Job, StartJobRunRequest, Workflow};
 use weir_store::{Kind, Scope, Transaction};
 
 use crawl::CrawlResult;
 use driver::{Driver, Event, Events};
-use stored_run::{RunKey, STANDALONE_PREFIX, StoredRun};
+use stored_run::{RunKey, RunRequest, STANDALONE_PREFIX, StoredRun};
 use weir_clock::Clock;
 use weir_resources::db::Db;
-use weir_resources::job::JobDefinition;
+use weir_resources::job::{self, JobDefinition};
 use weir_resources::{ApiError, OrApiError};
 use weir_resources::{graph, ids, stored};
 use weir_runner::{KillOutcome, Runner};
@@ -171,14 +171,32 @@ impl Orchestrator {
 
     /// Starts a direct job run (StartJobRun). It runs as a single-action run of the
     /// engine under a reserved name, so retries, timeouts, stop and recovery follow
-    /// the same path as in workflows. Returns the job run id.
+    /// the same path as in workflows. What the call sets over the job (capacity,
+    /// security configuration, notification, execution class, the run it retries) is
+    /// kept with the run and echoed on its job runs. Returns the job run id.
     pub async fn start_job_run(
         &self,
         scope: Scope,
-        job: String,
-        arguments: BTreeMap<String, String>,
-        timeout_minutes: Option<i32>,
+        input: StartJobRunRequest,
     ) -> Result<String, ApiError> {
+        job::check_capacities(
+            input.allocated_capacity,
+            input.max_capacity,
+            input.worker_type.is_some() || input.number_of_workers.is_some(),
+        )?;
+        let job = input.job_name.unwrap_or_default();
+        let arguments = input.arguments.unwrap_or_default();
+        let timeout_minutes = input.timeout;
+        let request = RunRequest {
+            previous_run_id: input.job_run_id,
+            allocated_capacity: input.allocated_capacity,
+            max_capacity: input.max_capacity,
+            worker_type: input.worker_type,
+            number_of_workers: input.number_of_workers,
+            security_configuration: input.security_configuration,
+            notification_property: input.notification_property,
+            execution_class: input.execution_class,
+        };
         let now = self.clock().now_millis();
         let (key, effects, deadline, job_run_id) = self
             .inner
@@ -217,6 +235,7 @@ impl Orchestrator {
                     standalone_job: Some(job),
                     launches: BTreeMap::new(),
                     starting_batch: None,
+                    request: Some(request),
                 };
                 let job_run_id = stored
                     .attempts()
@@ -321,6 +340,7 @@ impl Orchestrator {
                     standalone_job: None,
                     launches: previous.launches.clone(),
                     starting_batch: None,
+                    request: None,
                 };
                 let (new_key, effects, deadline) = commit_new(tx, &key.scope, stored)?;
                 Ok((new_key, effects, deadline, resumed.node_ids))
@@ -651,6 +671,7 @@ pub fn start_run_in(
         standalone_job: None,
         launches: BTreeMap::new(),
         starting_batch: batch,
+        request: None,
     };
     let (key, effects, deadline) = commit_new(tx, scope, stored)?;
     Ok(StartedRun {

@@ -174,9 +174,15 @@ mod tests {
             match_criteria: Some(criteria.iter().map(|c| c.to_string()).collect()),
         };
         assert!(matches(&connection, &GetConnectionsFilter::default()));
-        assert!(matches(&connection, &filter(Some(ConnectionType::Network), &["a"])));
+        assert!(matches(
+            &connection,
+            &filter(Some(ConnectionType::Network), &["a"])
+        ));
         assert!(matches(&connection, &filter(None, &["a", "b"])));
         assert!(!matches(&connection, &filter(None, &["c"])));
-        assert!(!matches(&connection, &filter(Some(ConnectionType::Jdbc), &[])));
+        assert!(!matches(
+            &connection,
+            &filter(Some(ConnectionType::Jdbc), &[])
+        ));
     }
 }

@@ -153,7 +153,8 @@ impl Handle for UpdateConnection {
             .write(move |tx| {
                 let current = stored::load::<Connection>(tx, &scope, Kind::Connection, &name)?
                     .or_not_found(|| connection::not_found(&name))?;
-                let changed = connection::build(connection_input, current.value.creation_time, now)?;
+                let changed =
+                    connection::build(connection_input, current.value.creation_time, now)?;
                 let record = stored::record(&new_name, None, &changed, current.tags)?;
                 if new_name == name {
                     tx.update(&scope, Kind::Connection, &record)?;
