@@ -129,3 +129,23 @@ def test_a_blueprints_number_and_boolean_job_arguments_are_stored_as_strings(wei
     [name] = [n for n in glue.list_jobs()["JobNames"] if n.startswith("typed_")]
     arguments = glue.get_job(JobName=name)["Job"]["DefaultArguments"]
     assert arguments == {"--count": "5", "--ratio": "1.5", "--on": "true", "--s": "x"}
+
+
+def raw_json(weir, operation: str, body: dict) -> dict:
+    """The answer's JSON as sent: boto3's model (botocore 1.44.8) drops CreationStatus."""
+    response = weir.raw(f"AWSGlue.{operation}", json.dumps(body).encode())
+    assert response.status == 200, response.body
+    return response.json()
+
+
+def test_workflows_carry_their_creation_status(weir, glue):
+    glue.create_workflow(Name="plain")
+    assert raw_json(weir, "GetWorkflow", {"Name": "plain"})["Workflow"]["CreationStatus"] == \
+        "CREATED"
+    archive = layout_archive("typed", {"WorkflowName": {"type": "String"}}, TYPED_ARGUMENTS_LAYOUT)
+    register(glue, "made-bp", put_s3(weir, "bp", "made.zip", archive))
+    assert run_blueprint(glue, "made-bp", {"WorkflowName": "made"})["State"] == "SUCCEEDED"
+    batch = raw_json(weir, "BatchGetWorkflows", {"Names": ["plain", "made"]})["Workflows"]
+    assert [(w["Name"], w["CreationStatus"]) for w in batch] == \
+        [("plain", "CREATED"), ("made", "CREATED")]
+    assert "BlueprintDetails" in batch[1]

@@ -10,7 +10,7 @@
 //! the AWS `Member must not be null` wording); unknown JSON members are ignored
 //! and `null` reads as `None`.
 //!
-//! Every string shape with an `enum` constraint is a Rust enum (49 enums): one
+//! Every string shape with an `enum` constraint is a Rust enum (50 enums): one
 //! variant per model value plus `Unknown(String)`, which holds any other string,
 //! so that a stored document or a request with a value this build does not know
 //! still decodes; `Validate` rejects `Unknown` with the AWS enum wording.
@@ -10666,6 +10666,13 @@ pub struct Workflow {
         skip_serializing_if = "Option::is_none"
     )]
     pub blueprint_details: Option<BlueprintDetails>,
+    /// The creation status of the workflow.
+    #[serde(
+        rename = "CreationStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_status: Option<WorkflowCreationStatus>,
 }
 
 impl crate::Validate for Workflow {
@@ -10684,6 +10691,9 @@ impl crate::Validate for Workflow {
         }
         if let Some(v) = &self.blueprint_details {
             v.validate_into(&rt::join(path, "blueprintDetails"), errors);
+        }
+        if let Some(v) = &self.creation_status {
+            check_workflow_creation_status(v, &rt::join(path, "creationStatus"), errors);
         }
     }
 }
@@ -14733,6 +14743,67 @@ impl<'de> serde::Deserialize<'de> for WorkerType {
     }
 }
 
+/// The `WorkflowCreationStatus` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`WorkflowCreationStatus::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WorkflowCreationStatus {
+    /// `CREATING`
+    Creating,
+    /// `CREATED`
+    Created,
+    /// `CREATION_FAILED`
+    CreationFailed,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl WorkflowCreationStatus {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["CREATING", "CREATED", "CREATION_FAILED"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Creating => "CREATING",
+            Self::Created => "CREATED",
+            Self::CreationFailed => "CREATION_FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for WorkflowCreationStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "CREATING" => Self::Creating,
+            "CREATED" => Self::Created,
+            "CREATION_FAILED" => Self::CreationFailed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for WorkflowCreationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for WorkflowCreationStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WorkflowCreationStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
 /// The `WorkflowRunStatus` enumeration.
 ///
 /// Travels as its model value; any other string decodes as
@@ -16298,6 +16369,16 @@ fn check_view_validation_list(v: &[ViewValidation], path: &str, errors: &mut Val
 fn check_worker_type(v: &WorkerType, path: &str, errors: &mut ValidationErrors) {
     if let WorkerType::Unknown(v) = v {
         rt::one_of(v, WorkerType::VALUES, path, errors);
+    }
+}
+
+fn check_workflow_creation_status(
+    v: &WorkflowCreationStatus,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    if let WorkflowCreationStatus::Unknown(v) = v {
+        rt::one_of(v, WorkflowCreationStatus::VALUES, path, errors);
     }
 }
 
