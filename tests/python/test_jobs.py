@@ -310,8 +310,8 @@ def test_update_missing_job_is_entity_not_found(glue):
         {},  # no Role, no Command: the job could not run
         {"Command": {"Name": "glueetl", "ScriptLocation": SCRIPT}},
         {"Role": ROLE},
-        {"Role": ROLE, "Command": {"Name": "spark", "ScriptLocation": SCRIPT}},
         {"Role": ROLE, "Command": {"Name": "glueetl"}, "Timeout": 20000},
+        {"Role": ROLE, "Command": {"Name": "glueetl"}, "AllocatedCapacity": 2, "MaxCapacity": 2.0},
     ],
 )
 def test_invalid_update_is_invalid_input_and_changes_nothing(glue, update):
