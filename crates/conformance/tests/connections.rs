@@ -28,7 +28,10 @@ async fn connections_round_trip() {
             .connection_input(jdbc(&format!("pg-{i}"), "jdbc:postgresql://h/db"))
             .send()
             .await);
-        assert_eq!(out.create_connection_status().map(|s| s.as_str()), Some("READY"));
+        assert_eq!(
+            out.create_connection_status().map(|s| s.as_str()),
+            Some("READY")
+        );
     }
 
     let shown = ok(glue.get_connection().name("pg-0").send().await)
@@ -36,7 +39,9 @@ async fn connections_round_trip() {
         .expect("Connection member");
     let properties = shown.connection_properties().expect("properties");
     assert_eq!(
-        properties.get(&ConnectionPropertyKey::Password).map(String::as_str),
+        properties
+            .get(&ConnectionPropertyKey::Password)
+            .map(String::as_str),
         Some("s3cret")
     );
     let hidden = ok(glue
@@ -92,7 +97,11 @@ async fn connections_round_trip() {
         Some("jdbc:mysql://other/db")
     );
 
-    ok(glue.delete_connection().connection_name("pg-0").send().await);
+    ok(glue
+        .delete_connection()
+        .connection_name("pg-0")
+        .send()
+        .await);
     let err = expect_error(
         glue.get_connection().name("pg-0").send().await,
         "EntityNotFoundException",
