@@ -172,6 +172,7 @@ mod tests {
         let filter = |kind: Option<ConnectionType>, criteria: &[&str]| GetConnectionsFilter {
             connection_type: kind,
             match_criteria: Some(criteria.iter().map(|c| c.to_string()).collect()),
+            ..Default::default()
         };
         assert!(matches(&connection, &GetConnectionsFilter::default()));
         assert!(matches(

@@ -447,7 +447,10 @@ mod tests {
     fn create_rejects_invalid_definitions() {
         type Mutation = Box<dyn Fn(&mut CreateJobRequest)>;
         let cases: Vec<Mutation> = vec![
-            Box::new(|r| r.command.as_mut().expect("c").name = Some("spark".into())),
+            Box::new(|r| {
+                r.allocated_capacity = Some(2);
+                r.max_capacity = Some(2.0);
+            }),
             Box::new(|r| r.timeout = Some(MAX_TIMEOUT_MINUTES + 1)),
             Box::new(|r| r.max_retries = Some(-1)),
             Box::new(|r| {
@@ -469,6 +472,13 @@ mod tests {
             let err = create(req, now()).expect_err("rejected");
             assert_eq!(err.code(), "InvalidInputException", "case {i}");
         }
+    }
+
+    #[test]
+    fn any_command_name_is_stored() {
+        let (job, _) = create(request("gluefuture"), now()).expect("stored as AWS stores it");
+        let command = job.command.expect("command");
+        assert_eq!(command.name.as_deref(), Some("gluefuture"));
     }
 
     #[test]
