@@ -1,9 +1,10 @@
 """Data Catalog connections through boto3 and the AWS CLI (server: operations/connections.rs,
 resources/connection.rs): create, get with and without HidePassword, list with filters and
 paging, update (also renaming), delete, batch delete, tags on connection ARNs, and a job
-whose connection is missing failing its run at start."""
+whose connection is missing failing its run at start, and a script reading a connection's
+JDBC settings (GlueContext.extract_jdbc_conf's helper) through GetConnection."""
 
-import pytest
+import json
 
 from runs_helpers import (  # noqa: F401  (fixtures)
     create_job,
@@ -175,3 +176,22 @@ def test_a_run_whose_connection_is_missing_fails_at_start(glue, scripts, tmp_pat
     run_id = glue.start_job_run(JobName="needs-db")["JobRunId"]
     assert wait_job_run(glue, "needs-db", run_id)["JobRunState"] == "SUCCEEDED"
     assert marker.read_text() == "ran\n"
+
+
+def test_scripts_read_a_connections_jdbc_settings(glue, scripts, tmp_path):
+    out = tmp_path / "conf.json"
+    script = scripts.write("jdbc_conf", f"""
+        from awsglue import _weir  # GlueContext.extract_jdbc_conf, without Spark
+        with open({str(out)!r}, "w") as f:
+            json.dump(_weir.jdbc_conf("pg"), f)
+    """)
+    glue.create_connection(ConnectionInput=jdbc_input("pg"))
+    create_job(glue, "reads-conf", script, Connections={"Connections": ["pg"]})
+    run_id = glue.start_job_run(JobName="reads-conf")["JobRunId"]
+    run = wait_job_run(glue, "reads-conf", run_id)
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    conf = json.loads(out.read_text())
+    assert conf["fullUrl"] == URL
+    assert conf["url"] == "jdbc:postgresql://db.example:5432"
+    assert conf["vendor"] == "postgresql"
+    assert (conf["user"], conf["password"]) == ("etl", "s3cret")
