@@ -188,6 +188,7 @@ impl Scheduler {
                                 job,
                                 action.arguments.unwrap_or_default(),
                                 action.timeout,
+                                None,
                             )
                             .await;
                         result = result.and(started.map(|_| ()));

@@ -48,6 +48,9 @@ pub struct LaunchRecord {
     pub max_capacity: Option<f64>,
     /// `GlueVersion` of the job, echoed on the job run.
     pub glue_version: Option<String>,
+    /// The attempt waited for a run slot before this launch (job run queuing).
+    #[serde(default)]
+    pub dequeued: bool,
 }
 
 /// A workflow run as stored.
@@ -67,6 +70,9 @@ pub struct StoredRun {
     /// stored before event triggers fired have none, hence the default).
     #[serde(default)]
     pub starting_batch: Option<StartingBatch>,
+    /// For a direct StartJobRun: its `JobRunQueuingEnabled` (`None`: the job's setting).
+    #[serde(default)]
+    pub queuing: Option<bool>,
 }
 
 /// Which condition of an EVENT trigger's `EventBatchingCondition` started a run (the

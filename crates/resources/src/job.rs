@@ -57,6 +57,8 @@ pub struct JobDefinition {
     pub max_capacity: Option<f64>,
     /// `GlueVersion`, echoed on job runs.
     pub glue_version: Option<String>,
+    /// `JobRunQueuingEnabled`: a run over `MaxConcurrentRuns` waits instead of failing.
+    pub run_queuing: bool,
 }
 
 impl JobDefinition {
@@ -76,6 +78,7 @@ impl JobDefinition {
                 .map_or(1, |n| u64::try_from(n).unwrap_or(1).max(1)),
             max_capacity: job.max_capacity,
             glue_version: job.glue_version,
+            run_queuing: job.job_run_queuing_enabled.unwrap_or(false),
         }
     }
 

@@ -33,6 +33,7 @@ impl Handle for StartJobRun {
                 input.job_name.unwrap_or_default(),
                 input.arguments.unwrap_or_default(),
                 input.timeout,
+                input.job_run_queuing_enabled,
             )
             .await?;
         Ok(StartJobRunResponse {

@@ -96,6 +96,7 @@ impl Handle for StartTrigger {
                                     job,
                                     action.arguments.unwrap_or_default(),
                                     action.timeout,
+                                    None,
                                 )
                                 .await?;
                         }
