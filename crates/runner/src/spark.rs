@@ -199,9 +199,12 @@ pub fn standby_submit(settings: &SparkSettings) -> Submit {
 }
 
 /// Whether a run with these job arguments can run on a standby driver: not when it
-/// sets Spark settings or jars, which only a new driver can take.
+/// sets Spark settings, jars or modules to install, which only a new driver (and its
+/// Python workers) can take.
 pub fn standby_can_run(arguments: &BTreeMap<String, String>) -> bool {
-    !arguments.contains_key("--conf") && !arguments.contains_key("--extra-jars")
+    ["--conf", "--extra-jars", "--additional-python-modules"]
+        .iter()
+        .all(|key| !arguments.contains_key(*key))
 }
 
 /// How to start a glueetl script with the job `arguments` (`--KEY` → value, Weir's
