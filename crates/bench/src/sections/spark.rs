@@ -127,13 +127,23 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     let big = bucket.join("big");
     let warm = Server::weir_with(&ctx.weir, &warm_dir, &["--spark-standby"])?;
     let mut conn = Conn::new(warm.addr);
-    create_job(&mut conn, "trivial", "s3://bench/scripts/trivial.py", json!({
-        "--INPUT": "s3://bench/ten/"
-    }))
+    create_job(
+        &mut conn,
+        "trivial",
+        "s3://bench/scripts/trivial.py",
+        json!({
+            "--INPUT": "s3://bench/ten/"
+        }),
+    )
     .await?;
-    create_job(&mut conn, "convert", "s3://bench/scripts/convert.py", json!({
-        "--INPUT": "s3://bench/big/", "--OUTPUT": "s3://bench/out-weir/"
-    }))
+    create_job(
+        &mut conn,
+        "convert",
+        "s3://bench/scripts/convert.py",
+        json!({
+            "--INPUT": "s3://bench/big/", "--OUTPUT": "s3://bench/out-weir/"
+        }),
+    )
     .await?;
     let mut warm_trivial = Vec::new();
     for _ in 0..TRIVIAL_RUNS {
