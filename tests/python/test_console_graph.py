@@ -1,7 +1,8 @@
-"""Readable graphs in the console, in a real browser (see browser.py): a 113-node workflow
-with a 50-job fan-out and a 30-job chain fits a 1,400-pixel window without horizontal
-scrolling; the zoom buttons and dragging move the view; clicking a node of a run shows
-its details, which follow the run live."""
+"""Readable graphs and the catalog in the console, in a real browser (see browser.py): a
+113-node workflow with a 50-job fan-out and a 30-job chain fits a 1,400-pixel window
+without horizontal scrolling; the zoom buttons and dragging move the view; clicking a
+node of a run shows its details, which follow the run live; a crawler's crawls, the
+tables it wrote (columns, partitions) and blueprint runs have pages."""
 
 from browser import browser  # noqa: F401  (fixture)
 from runs_helpers import (  # noqa: F401  (fixtures)
@@ -81,3 +82,49 @@ def test_clicking_a_node_shows_its_details_live(weir, glue, scripts, browser):
     assert wait_run(glue, "one", run_id)["Status"] == "COMPLETED"
     browser.wait("() => document.getElementById('node-details').innerText.includes('SUCCEEDED')")
     browser.screenshot("run-node-details")
+
+
+SIMPLE_LAYOUT = """
+from awsglue.blueprint.job import Job
+from awsglue.blueprint.workflow import Entities, Workflow
+
+def generate_layout(user_params, system_params):
+    job = Job(Name="only", Role="r",
+              Command={"Name": "pythonshell", "ScriptLocation": "/tmp/x.py"})
+    return Workflow(Name=user_params["WorkflowName"], Entities=Entities(Jobs=[job]))
+"""
+
+
+def test_crawls_tables_partitions_and_blueprint_runs_have_pages(weir, glue, browser):
+    from blueprint_helpers import layout_archive, put_s3, register, run_blueprint
+    from runs_helpers import wait_for
+    for day in ("2026-12-01", "2026-12-02"):
+        put_s3(weir, "lake", f"sales/day={day}/part.csv", "id,amount\n1,2.5\n2,4.0\n")
+    glue.create_crawler(Name="sales", Role="r", DatabaseName="shop",
+                        Targets={"S3Targets": [{"Path": "s3://lake/sales/"}]})
+    glue.start_crawler(Name="sales")
+    wait_for(lambda: glue.get_crawler(Name="sales")["Crawler"].get("LastCrawl", {})
+             .get("Status") == "SUCCEEDED", "the crawl")
+    location = put_s3(weir, "bp", "simple.zip", layout_archive(
+        "simple", {"WorkflowName": {"type": "String"}}, SIMPLE_LAYOUT))
+    register(glue, "simple", location)
+    run = run_blueprint(glue, "simple", {"WorkflowName": "from-bp"})
+    assert run["State"] == "SUCCEEDED", run
+
+    browser.sign_in()
+    browser.goto("/console/crawlers")
+    browser.click("a[href='/console/crawlers/sales']")
+    assert "COMPLETED" in browser.text("table.crawls")
+    browser.click("a[href='/console/databases/shop']")
+    browser.click("a[href='/console/databases/shop/tables/sales']")
+    columns = browser.text("table.columns")
+    assert "id" in columns and "bigint" in columns and "amount" in columns and "double" in columns
+    assert "day" in browser.text("table.partition-keys")
+    partitions = browser.text("table.partitions")
+    assert "2026-12-01" in partitions and "2026-12-02" in partitions
+    browser.screenshot("catalog-table")
+    browser.click("a[href='/console/blueprints']")
+    runs = browser.text("table.blueprint-runs")
+    assert "SUCCEEDED" in runs and "from-bp" in runs
+    browser.click("a[href='/console/workflows/from-bp']")
+    assert browser.count("svg.workflow-graph .node") >= 1

@@ -203,7 +203,14 @@ pub fn page(title: &str, crumbs: &[(String, String)], body: &str, frame: Option<
                 ""
             };
             (
-                format!("<div class=\"user\">{who} {switcher}</div>"),
+                format!(
+                    "<nav class=\"sections\">{} {} {} {}</nav>\
+                     <div class=\"user\">{who} {switcher}</div>",
+                    link("/console", "Workflows"),
+                    link("/console/crawlers", "Crawlers"),
+                    link("/console/databases", "Catalog"),
+                    link("/console/blueprints", "Blueprints"),
+                ),
                 banner,
             )
         }
@@ -253,6 +260,7 @@ footer{color:#656d76;font-size:.8rem;padding:1rem 1.5rem}
 .notrun,.node.notrun rect{background:#fff;fill:#fff}
 .legend span{margin-right:.4rem}
 header{display:flex;align-items:center;gap:1rem;flex-wrap:wrap}header nav{flex:1}
+header nav.sections{flex:0 0 auto}header nav.sections a{margin-right:.6rem}
 .user{display:flex;gap:.6rem;align-items:center;font-size:.85rem}.user select{font-size:.8rem}
 form.inline{display:inline}button.link{background:none;border:none;color:#fff;text-decoration:underline;cursor:pointer}
 .warning{background:#fff8c5;border-bottom:1px solid #d4a72c;padding:.5rem 1.5rem}

@@ -740,7 +740,7 @@ pub(super) async fn crawlers(app: &App, viewer: &Viewer) -> Result<String, ApiEr
                 "<tr data-crawler=\"{}\"><td>{}</td><td class=\"state\">{}</td><td>{}</td>\
                  <td>{}</td><td class=\"msg\">{}</td><td>{}</td></tr>",
                 escape(name),
-                escape(name),
+                link(&format!("/console/crawlers/{}", segment(name)), name),
                 escape(crawler.state.as_ref().map_or("", |s| s.as_str())),
                 escape(
                     last.and_then(|l| l.status.as_ref())
