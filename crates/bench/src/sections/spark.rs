@@ -327,7 +327,10 @@ async fn job_wall(conn: &mut Conn, job: &str) -> Result<f64> {
 fn bare_wall(spark_submit: &Path, script: &Path, arguments: &[(&str, String)]) -> Result<f64> {
     let started = Instant::now();
     let mut command = Command::new(spark_submit);
+    // spark-submit finds its Spark home, and runs Python workers, with this Python.
+    let python = spark_submit.with_file_name("python");
     command
+        .env("PYSPARK_PYTHON", &python)
         .args(["--master", "local[*]", "--conf", "spark.ui.enabled=false"])
         .arg(script)
         .current_dir(script.parent().unwrap_or(Path::new("/")));
