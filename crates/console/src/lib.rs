@@ -56,6 +56,7 @@ mod live;
 mod pages;
 pub mod session;
 mod svg;
+mod throttle;
 mod timeline;
 
 use std::io::SeekFrom;
@@ -106,6 +107,8 @@ struct Console {
     settings: Arc<ConsoleSettings>,
     /// The session key, read from (or made in) the store's settings on first use.
     key: Arc<tokio::sync::OnceCell<session::SessionKey>>,
+    /// Failed sign-ins per access key.
+    throttle: Arc<throttle::SignInThrottle>,
 }
 
 /// The console's routes, to be merged into the edge's pages.
@@ -114,6 +117,7 @@ pub fn routes(app: App, settings: ConsoleSettings) -> Router {
         app,
         settings: Arc::new(settings),
         key: Arc::new(tokio::sync::OnceCell::new()),
+        throttle: Arc::new(throttle::SignInThrottle::default()),
     };
     Router::new()
         .route("/console", get(index))

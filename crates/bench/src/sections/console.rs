@@ -97,8 +97,14 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     let cookie = sign_in(&mut sender).await?;
     let pages = [
         ("workflow", "/console/workflows/diamond".to_string()),
-        ("run-history grid", "/console/workflows/diamond/grid".to_string()),
-        ("latest run", format!("/console/workflows/diamond/runs/{latest}")),
+        (
+            "run-history grid",
+            "/console/workflows/diamond/grid".to_string(),
+        ),
+        (
+            "latest run",
+            format!("/console/workflows/diamond/runs/{latest}"),
+        ),
         (
             "its timeline",
             format!("/console/workflows/diamond/runs/{latest}/timeline"),
