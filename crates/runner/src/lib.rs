@@ -552,7 +552,7 @@ impl Runner {
             python_path.push(existing);
         }
         let mut env: Vec<(String, std::ffi::OsString)> = vec![
-            ("PYTHONPATH".into(), python_path),
+            ("PYTHONPATH".into(), python_path.clone()),
             ("WEIR_JOB_RUN_ID".into(), launch.job_run_id.clone().into()),
         ];
         env.extend(launch.env.iter().map(|(k, v)| (k.clone(), v.into())));
@@ -575,13 +575,15 @@ impl Runner {
                     .arguments
                     .get("--JOB_NAME")
                     .map_or(launch.job_run_id.as_str(), String::as_str);
-                let submit = spark::submit(
+                let mut submit = spark::submit(
                     &self.inner.config.spark,
                     self.s3_root(),
                     job_name,
                     &launch.arguments,
                 )
                 .map_err(std::io::Error::other)?;
+                submit
+                    .executor_python_path(&self.inner.config.spark, &python_path.to_string_lossy());
                 env.extend([
                     ("WEIR_BOOKMARK_IN".into(), dir.join(BOOKMARK_IN).into()),
                     ("WEIR_BOOKMARK_OUT".into(), dir.join(BOOKMARK_OUT).into()),

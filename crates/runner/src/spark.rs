@@ -84,6 +84,23 @@ pub struct Submit {
 }
 
 impl Submit {
+    /// On a cluster, executors are other processes, maybe on other machines: their
+    /// Python workers get the run's `PYTHONPATH` (Weir's library, installed modules)
+    /// as a setting, which is why the cluster needs the same paths. Local executors
+    /// inherit it.
+    pub fn executor_python_path(&mut self, settings: &SparkSettings, python_path: &str) {
+        if !settings
+            .master
+            .as_deref()
+            .unwrap_or(LOCAL)
+            .starts_with("local")
+        {
+            self.options.push("--conf".into());
+            self.options
+                .push(format!("spark.executorEnv.PYTHONPATH={python_path}"));
+        }
+    }
+
     /// The value of `PYSPARK_SUBMIT_ARGS`: the options, shell-quoted, then
     /// `pyspark-shell` (the primary resource pyspark's launcher expects).
     pub fn pyspark_submit_args(&self) -> String {

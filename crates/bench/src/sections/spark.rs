@@ -17,6 +17,8 @@ use crate::servers::Server;
 
 /// Runs of the trivial job on each side.
 const TRIVIAL_RUNS: usize = 5;
+/// Runs of the conversion on each side.
+const CONVERT_RUNS: usize = 2;
 /// How often a job run is polled.
 const POLL: Duration = Duration::from_millis(20);
 /// Bound on one job run.
@@ -66,8 +68,8 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
          CSV and count it, {TRIVIAL_RUNS} runs each, alternating; then {TRIVIAL_RUNS} runs on a \
          server with `--spark-standby` (a driver started ahead of time takes each run; each \
          run starts once the next standby is warm). Conversion: a {} MB CSV (8 files, 5 \
-         columns, explicit schema) written as Snappy Parquet, one run each (Weir's with \
-         standby on, which a job with no `--conf` uses).",
+         columns, explicit schema) written as Snappy Parquet, alternating, {CONVERT_RUNS} runs \
+         each, the best of each side (a new driver per run on both sides).",
         &RUNTIME["spark-".len()..],
         runtime.display(),
         csv_bytes / 1_000_000
@@ -115,6 +117,21 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
             &[("--INPUT", ten.display().to_string())],
         )?);
     }
+    // Alternating, twice each, best of two: the first read of the CSV also pays for
+    // the disk, whichever side comes first.
+    let mut bare_converts = Vec::new();
+    let mut weir_converts = Vec::new();
+    for _ in 0..CONVERT_RUNS {
+        bare_converts.push(bare_wall(
+            &spark_submit,
+            &scripts.join("convert.py"),
+            &[
+                ("--INPUT", big.display().to_string()),
+                ("--OUTPUT", bucket.join("out-bare").display().to_string()),
+            ],
+        )?);
+        weir_converts.push(job_wall(&mut conn, "convert").await?);
+    }
     weir.stop()?;
 
     // The same trivial job on a kept-warm driver (`--spark-standby`): each run is
@@ -122,9 +139,6 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     let warm_dir = ctx.data_dir("spark-standby");
     std::fs::create_dir_all(warm_dir.join("s3"))?;
     std::fs::rename(&bucket, warm_dir.join("s3").join("bench"))?;
-    let bucket = warm_dir.join("s3").join("bench");
-    let scripts = bucket.join("scripts");
-    let big = bucket.join("big");
     let warm = Server::weir_with(&ctx.weir, &warm_dir, &["--spark-standby"])?;
     let mut conn = Conn::new(warm.addr);
     create_job(
@@ -136,31 +150,15 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         }),
     )
     .await?;
-    create_job(
-        &mut conn,
-        "convert",
-        "s3://bench/scripts/convert.py",
-        json!({
-            "--INPUT": "s3://bench/big/", "--OUTPUT": "s3://bench/out-weir/"
-        }),
-    )
-    .await?;
     let mut warm_trivial = Vec::new();
     for _ in 0..TRIVIAL_RUNS {
         wait_for_standby(&warm_dir).await?;
         warm_trivial.push(job_wall(&mut conn, "trivial").await?);
     }
 
-    let bare_convert = bare_wall(
-        &spark_submit,
-        &scripts.join("convert.py"),
-        &[
-            ("--INPUT", big.display().to_string()),
-            ("--OUTPUT", bucket.join("out-bare").display().to_string()),
-        ],
-    )?;
-    let weir_convert = job_wall(&mut conn, "convert").await?;
     warm.stop()?;
+    let bare_convert = min(&bare_converts);
+    let weir_convert = min(&weir_converts);
 
     let warm_p50 = quantile(&warm_trivial, 0.5);
     let mut table = Table::new(&["job", "bare spark-submit", "Weir", "Weir overhead"]);
@@ -170,38 +168,38 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         format!("trivial (p50 of {TRIVIAL_RUNS})"),
         seconds(bare_p50),
         seconds(weir_p50),
-        pct(weir_p50 / bare_p50 - 1.0),
+        overhead(weir_p50, bare_p50),
     ]);
     table.row(vec![
         format!("trivial (min of {TRIVIAL_RUNS})"),
         seconds(min(&bare_trivial)),
         seconds(min(&weir_trivial)),
-        pct(min(&weir_trivial) / min(&bare_trivial) - 1.0),
+        overhead(min(&weir_trivial), min(&bare_trivial)),
     ]);
     table.row(vec![
         format!("trivial, standby driver (p50 of {TRIVIAL_RUNS})"),
         seconds(bare_p50),
         seconds(warm_p50),
-        pct(warm_p50 / bare_p50 - 1.0),
+        overhead(warm_p50, bare_p50),
     ]);
     table.row(vec![
-        format!("CSV → Parquet, {} MB", csv_bytes / 1_000_000),
+        format!("CSV → Parquet, {} MB (best of {CONVERT_RUNS})", csv_bytes / 1_000_000),
         seconds(bare_convert),
         seconds(weir_convert),
-        pct(weir_convert / bare_convert - 1.0),
+        overhead(weir_convert, bare_convert),
     ]);
     report.table(&table);
     let trivial_overhead = weir_p50 / bare_p50 - 1.0;
     report.check(
         "Weir's overhead over bare spark-submit, trivial job (p50)",
-        pct(trivial_overhead),
+        pct(100.0 * trivial_overhead),
         "≤ 10%",
         trivial_overhead <= 0.10,
     );
     let convert_overhead = weir_convert / bare_convert - 1.0;
     report.check(
         "Weir's overhead over bare spark-submit, CSV → Parquet",
-        pct(convert_overhead),
+        pct(100.0 * convert_overhead),
         "≤ 10%",
         convert_overhead <= 0.10,
     );
@@ -352,6 +350,11 @@ fn bare_wall(spark_submit: &Path, script: &Path, arguments: &[(&str, String)]) -
         );
     }
     Ok(started.elapsed().as_secs_f64())
+}
+
+/// How much longer `weir` took than `bare`, as a percentage.
+fn overhead(weir: f64, bare: f64) -> String {
+    pct(100.0 * (weir / bare - 1.0))
 }
 
 fn min(values: &[f64]) -> f64 {
