@@ -418,13 +418,13 @@ def test_start_job_run_of_missing_job_is_entity_not_found(glue):
     expect_error("EntityNotFoundException", glue.start_job_run, JobName="no-such-job")
 
 
-def test_non_pythonshell_command_fails_with_a_clear_message(glue, scripts):
-    create_job(glue, "spark", append_script(scripts, "spark"), command="glueetl")
-    run_id = glue.start_job_run(JobName="spark")["JobRunId"]
-    jr = wait_job_run(glue, "spark", run_id)
+def test_a_command_weir_cannot_run_fails_with_a_clear_message(glue, scripts):
+    create_job(glue, "ray", append_script(scripts, "ray"), command="glueray")
+    run_id = glue.start_job_run(JobName="ray")["JobRunId"]
+    jr = wait_job_run(glue, "ray", run_id)
     assert jr["JobRunState"] == "FAILED", jr
-    assert "glueetl" in jr["ErrorMessage"], jr
-    assert lines(scripts.path("spark.log")) == []  # nothing ran
+    assert "Command 'glueray' is not supported" in jr["ErrorMessage"], jr
+    assert lines(scripts.path("ray.log")) == []  # nothing ran
 
 
 # -- listing runs, StartTrigger/StopTrigger ---------------------------------------------------

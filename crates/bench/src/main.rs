@@ -21,6 +21,7 @@
 //!   connections against Weir and moto_server, beside the disk's `dd` throughput;
 //! - `spark` — glueetl job runs (a trivial job, a CSV → Parquet conversion) through
 //!   Weir beside the same scripts through a bare `spark-submit` of the same runtime;
+//! - `console` — the console's pages for a workflow with 1,000 runs (signed in);
 //! - `memory` — resident memory at rest with 10,000 workflows, after the loads, and
 //!   after a restart on the same data.
 
@@ -162,10 +163,12 @@ enum Section {
     S3,
     /// Spark: glueetl job runs against bare spark-submit.
     Spark,
+    /// Console: page latency for a workflow with 1,000 runs.
+    Console,
 }
 
 /// Every section, in the default order.
-const ALL_SECTIONS: [Section; 8] = [
+const ALL_SECTIONS: [Section; 9] = [
     Section::Api,
     Section::Durability,
     Section::Transitions,
@@ -173,6 +176,7 @@ const ALL_SECTIONS: [Section; 8] = [
     Section::Events,
     Section::S3,
     Section::Spark,
+    Section::Console,
     Section::Memory,
 ];
 
@@ -257,6 +261,7 @@ async fn run(args: RunArgs) -> Result<bool> {
             Section::Events => sections::events::run(&mut ctx, &mut report).await,
             Section::S3 => sections::s3::run(&mut ctx, &mut report).await,
             Section::Spark => sections::spark::run(&mut ctx, &mut report).await,
+            Section::Console => sections::console::run(&mut ctx, &mut report).await,
         };
         if let Err(error) = &result {
             eprintln!("weir-bench: section {section:?} failed: {error:#}");

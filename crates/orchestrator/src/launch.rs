@@ -25,6 +25,8 @@ enum Decision {
     /// The attempt ended without a process (missing job, concurrency, stopped first)
     /// or is no longer this launch's business.
     Nothing,
+    /// The job has no free run slot and queues runs: the attempt is WAITING.
+    Queued,
 }
 
 impl Orchestrator {
@@ -35,6 +37,7 @@ impl Orchestrator {
     /// is started. An error leaves the reservation in place for the retry.
     pub(super) async fn launch(&self, key: RunKey, start: StartJob) -> Result<(), ApiError> {
         let id = start.job_run_id.clone();
+        let start_job = start.job_name.clone();
         let now = self.clock().now_millis();
         let scope = key.scope.clone();
         let workflow = (!key.workflow.starts_with(STANDALONE_PREFIX))
@@ -47,13 +50,19 @@ impl Orchestrator {
         match decision {
             Decision::Start(record) => {
                 crate::counters::job_run_started();
+                let job = start_job.clone();
+                let scope = key.scope.clone();
                 self.supervise(key, id, &record, Found::NeverStarted);
+                if record.dequeued {
+                    // More slots may be free (several runs ended at once): the next one.
+                    self.dequeue(scope, job).await;
+                }
             }
             Decision::Resume(record) => {
                 let found = self.inner.runner.inspect(&id);
                 self.take_back(key, id, &record, found);
             }
-            Decision::Nothing => self.inner.runner.release(&id),
+            Decision::Nothing | Decision::Queued => self.inner.runner.release(&id),
         }
         Ok(())
     }
@@ -194,6 +203,23 @@ fn confirm(
         ],
         Some(&id),
     )?;
+    let queuing = stored.queuing.unwrap_or(job.run_queuing);
+    let dequeued = attempt.state == JobRunState::Waiting;
+    // Runs that wait keep their order: a new run queues behind them even if a slot is
+    // free now (the oldest waiting run is launched next).
+    let behind_waiting = queuing
+        && !dequeued
+        && tx.count_job_runs_in_state(
+            scope,
+            &start.job_name,
+            &[JobRunState::Waiting.as_str()],
+            Some(&id),
+        )? > 0;
+    if queuing && (running >= job.max_concurrent_runs || behind_waiting) {
+        let limit = job.run_timeout_minutes(start.timeout_minutes);
+        ignore_stale(stored.run.handle_job_queued(now, &id, limit));
+        return Ok(Decision::Queued);
+    }
     if running >= job.max_concurrent_runs {
         ignore_stale(stored.run.handle_job_rejected(
             now,
@@ -247,6 +273,7 @@ fn confirm(
             .or(job.security_configuration),
         execution_class: request.execution_class.or(job.execution_class),
         notification_property: request.notification_property.or(job.notification_property),
+        dequeued,
     };
     stored.launches.insert(id, record.clone());
     Ok(Decision::Start(record))

@@ -52,6 +52,8 @@ const ACTIVE_JOB_RUN_STATES: &[&str] = &[
     JobRunState::Running.as_str(),
     JobRunState::Stopping.as_str(),
 ];
+/// The job-run state of an attempt queued for a slot (job run queuing).
+const WAITING: &[&str] = &[JobRunState::Waiting.as_str()];
 
 /// Who asked for a workflow run; decides what a concurrency overflow does (§4.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +189,7 @@ impl Orchestrator {
         let job = input.job_name.unwrap_or_default();
         let arguments = input.arguments.unwrap_or_default();
         let timeout_minutes = input.timeout;
+        let queuing = input.job_run_queuing_enabled;
         let request = RunRequest {
             previous_run_id: input.job_run_id,
             allocated_capacity: input.allocated_capacity,
@@ -205,9 +208,11 @@ impl Orchestrator {
                 let definition = stored::load::<Job>(tx, &scope, Kind::Job, &job)?
                     .or_not_found(|| "Failed to start job run due to missing metadata.".into())?
                     .value;
-                let limit = JobDefinition::of(definition).max_concurrent_runs;
+                let definition = JobDefinition::of(definition);
+                let limit = definition.max_concurrent_runs;
+                let queued = queuing.unwrap_or(definition.run_queuing);
                 let busy = tx.count_job_runs_in_state(&scope, &job, ACTIVE_JOB_RUN_STATES, None)?;
-                if busy >= limit {
+                if busy >= limit && !queued {
                     return Err(ApiError::ConcurrentRunsExceeded(format!(
                         "Concurrent runs exceeded for {job}"
                     )));
@@ -236,6 +241,7 @@ impl Orchestrator {
                     launches: BTreeMap::new(),
                     starting_batch: None,
                     request: Some(request),
+                    queuing,
                 };
                 let job_run_id = stored
                     .attempts()
@@ -341,6 +347,7 @@ impl Orchestrator {
                     launches: previous.launches.clone(),
                     starting_batch: None,
                     request: None,
+                    queuing: None,
                 };
                 let (new_key, effects, deadline) = commit_new(tx, &key.scope, stored)?;
                 Ok((new_key, effects, deadline, resumed.node_ids))
@@ -462,19 +469,29 @@ impl Orchestrator {
                     .then(|| self.inner.runner.committed_bookmark(&job_run_id))
                     .flatten();
                 let scope = key.scope.clone();
-                self.transition(key, move |tx, stored| {
-                    ignore_stale(
-                        stored
-                            .run
-                            .handle_job_ended(ended.ended_at, &job_run_id, ended),
-                    );
-                    crate::counters::job_attempt_ended(stored.run.job_run(&job_run_id));
-                    if let Some(text) = committed {
-                        save_bookmark(tx, &scope, stored, &job_run_id, text)?;
+                let owner = key.scope.clone();
+                let ended_job = self
+                    .transition(key, move |tx, stored| {
+                        ignore_stale(stored.run.handle_job_ended(
+                            ended.ended_at,
+                            &job_run_id,
+                            ended,
+                        ));
+                        crate::counters::job_attempt_ended(stored.run.job_run(&job_run_id));
+                        if let Some(text) = committed {
+                            save_bookmark(tx, &scope, stored, &job_run_id, text)?;
+                        }
+                        Ok(stored.run.job_run(&job_run_id).map(|a| a.job_name.clone()))
+                    })
+                    .await;
+                match ended_job {
+                    Ok(Some(job)) => {
+                        self.dequeue(owner, job).await;
+                        Ok(())
                     }
-                    Ok(())
-                })
-                .await
+                    Ok(None) => Ok(()),
+                    Err(error) => Err(error),
+                }
             }
             Event::KillUnlaunched { key, job_run_id } => {
                 self.kill_unlaunched(key, job_run_id).await
@@ -513,6 +530,51 @@ impl Orchestrator {
                     self.inner.runner.release(&start.job_run_id);
                 }
             }
+        }
+    }
+
+    /// A run slot of `job` may have freed: launches the oldest run of it waiting for one
+    /// (job run queuing), which starts if the slot is still free and waits again if
+    /// not. A failure is logged: the next end of a run of the job, or the next start,
+    /// tries again.
+    pub(crate) async fn dequeue(&self, scope: Scope, job: String) {
+        let found = self
+            .inner
+            .db
+            .read(move |tx| {
+                let waiting = tx.all_job_runs_in_state(WAITING)?;
+                let oldest = waiting
+                    .into_iter()
+                    .filter(|(s, record)| *s == scope && record.job == job)
+                    .min_by(|(_, a), (_, b)| {
+                        (a.started_ms, &a.run_id).cmp(&(b.started_ms, &b.run_id))
+                    });
+                let Some((scope, record)) = oldest else {
+                    return Ok(None);
+                };
+                let key = RunKey {
+                    scope: scope.clone(),
+                    workflow: record.owner_workflow.clone(),
+                    run_id: record.owner_run_id.clone(),
+                };
+                let Some(run) = tx.get_run(&scope, &key.workflow, &key.run_id)? else {
+                    return Ok(None);
+                };
+                let stored = stored_run::decode(&run)?;
+                Ok(stored
+                    .run
+                    .waiting_start(&record.run_id)
+                    .map(|start| (key, start)))
+            })
+            .await;
+        match found {
+            Ok(Some((key, start))) => {
+                if self.inner.runner.reserve(&start.job_run_id) {
+                    self.send(Event::Launch { key, start });
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "cannot look for queued job runs"),
         }
     }
 
@@ -556,7 +618,7 @@ impl Orchestrator {
         self.inner
             .db
             .write(move |tx| {
-                let live = [ACTIVE_STATUSES, ACTIVE_JOB_RUN_STATES].concat();
+                let live = [ACTIVE_STATUSES, ACTIVE_JOB_RUN_STATES, WAITING].concat();
                 Ok(tx.purge_runs_before(cutoff, &live)?)
             })
             .await
@@ -672,6 +734,7 @@ pub fn start_run_in(
         launches: BTreeMap::new(),
         starting_batch: batch,
         request: None,
+        queuing: None,
     };
     let (key, effects, deadline) = commit_new(tx, scope, stored)?;
     Ok(StartedRun {

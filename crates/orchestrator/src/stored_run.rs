@@ -74,6 +74,9 @@ pub struct LaunchRecord {
     /// `NotificationProperty` the run ran with.
     #[serde(default)]
     pub notification_property: Option<NotificationProperty>,
+    /// The attempt waited for a run slot before this launch (job run queuing).
+    #[serde(default)]
+    pub dequeued: bool,
 }
 
 /// What a StartJobRun call set over its job's definition, kept with the run so that
@@ -130,6 +133,9 @@ pub struct StoredRun {
     /// was kept have none, hence the default).
     #[serde(default)]
     pub request: Option<RunRequest>,
+    /// For a direct StartJobRun: its `JobRunQueuingEnabled` (`None`: the job's setting).
+    #[serde(default)]
+    pub queuing: Option<bool>,
 }
 
 /// Which condition of an EVENT trigger's `EventBatchingCondition` started a run (the

@@ -75,6 +75,8 @@ pub struct JobDefinition {
     pub notification_property: Option<NotificationProperty>,
     /// `Connections.Connections`: the connections a run needs (checked at its start).
     pub connections: Vec<String>,
+    /// `JobRunQueuingEnabled`: a run over `MaxConcurrentRuns` waits instead of failing.
+    pub run_queuing: bool,
 }
 
 impl JobDefinition {
@@ -104,6 +106,7 @@ impl JobDefinition {
                 .connections
                 .and_then(|c| c.connections)
                 .unwrap_or_default(),
+            run_queuing: job.job_run_queuing_enabled.unwrap_or(false),
         }
     }
 
