@@ -160,13 +160,16 @@ def test_cli_trigger_validation_error(aws_cli, args, code, fragment):
     assert "EntityNotFoundException" in info.value.stderr
 
 
-def test_cli_create_job_with_invalid_command_name(aws_cli):
+def test_cli_create_job_with_a_command_weir_cannot_run(aws_cli):
+    aws_cli("glue", "create-job", "--name", "odd", "--role", ROLE,
+            "--command", "Name=spark,ScriptLocation=s3://b/x.py")
+    assert aws_cli("glue", "get-job", "--job-name", "odd")["Job"]["Command"]["Name"] == "spark"
     with pytest.raises(CliError) as info:
         aws_cli("glue", "create-job", "--name", "bad", "--role", ROLE,
-                "--command", "Name=spark,ScriptLocation=s3://b/x.py")
-    assert info.value.returncode != 0
+                "--command", "Name=glueetl,ScriptLocation=s3://b/x.py",
+                "--allocated-capacity", "2", "--max-capacity", "2")
     assert "InvalidInputException" in info.value.stderr
-    assert "Command.Name" in info.value.stderr
+    assert "Please set only Allocated Capacity or Max Capacity." in info.value.stderr
 
 
 def test_cli_crawler_round_trip(aws_cli):

@@ -223,6 +223,46 @@ def test_failing_and_empty_crawls(weir, glue):
     expect_error("CrawlerNotRunningException", glue.stop_crawler, Name="empty")
 
 
+def test_catalog_targets_recrawl_the_named_tables_in_place(weir, glue):
+    put(weir, "wh/orders/day=1/a.csv", "order_id,amount\n1,2.5\n")
+    put(weir, "wh/other/x.csv", "a,b\n1,2\n")
+    glue.create_database(DatabaseInput={"Name": "curated"})
+    for name, location in (("orders", "s3://wh/orders"), ("other", "s3://wh/other")):
+        glue.create_table(DatabaseName="curated", TableInput={
+            "Name": name, "Description": f"kept {name}", "Owner": "data-team",
+            "Parameters": {"mine": "yes"},
+            "StorageDescriptor": {"Location": location, "Columns": [{"Name": "old", "Type": "int"}]},
+        })
+    # No DatabaseName: a catalog target names the database of its tables.
+    glue.create_crawler(Name="recrawl", Role=ROLE, Targets={
+        "CatalogTargets": [{"DatabaseName": "curated", "Tables": ["orders"]}]})
+    c = crawl(glue, "recrawl")
+    assert c["LastCrawl"]["Status"] == "SUCCEEDED", c["LastCrawl"]
+
+    orders = glue.get_table(DatabaseName="curated", Name="orders")["Table"]
+    assert columns(orders) == [("order_id", "bigint"), ("amount", "double")]
+    assert [k["Name"] for k in orders["PartitionKeys"]] == ["day"]
+    assert orders["StorageDescriptor"]["Location"] == "s3://wh/orders"
+    assert orders["Description"] == "kept orders" and orders["Owner"] == "data-team"
+    assert orders["Parameters"]["classification"] == "csv"
+    assert orders["Parameters"]["UPDATED_BY_CRAWLER"] == "recrawl"
+    parts = glue.get_partitions(DatabaseName="curated", TableName="orders")["Partitions"]
+    assert [p["Values"] for p in parts] == [["1"]]
+    # Only the named table changed; no table was added.
+    other = glue.get_table(DatabaseName="curated", Name="other")["Table"]
+    assert columns(other) == [("old", "int")]
+    assert sorted(t["Name"] for t in glue.get_tables(DatabaseName="curated")["TableList"]) == \
+        ["orders", "other"]
+    assert glue.list_crawls(CrawlerName="recrawl")["Crawls"][0]["State"] == "COMPLETED"
+
+    put(weir, "wh/orders/day=2/b.csv", "order_id,amount,note\n2,1.0,x\n")
+    crawl(glue, "recrawl", runs=2)
+    orders = glue.get_table(DatabaseName="curated", Name="orders")["Table"]
+    assert ("note", "string") in columns(orders)
+    parts = glue.get_partitions(DatabaseName="curated", TableName="orders")["Partitions"]
+    assert sorted(p["Values"] for p in parts) == [["1"], ["2"]]
+
+
 def test_list_crawls_filters_and_pages(weir, glue):
     make_lake(weir)
     crawler(glue)

@@ -23,6 +23,7 @@
 //!   connections against Weir and moto_server, beside the disk's `dd` throughput;
 //! - `spark` — glueetl job runs (a trivial job, a CSV → Parquet conversion) through
 //!   Weir beside the same scripts through a bare `spark-submit` of the same runtime;
+//! - `console` — the console's pages for a workflow with 1,000 runs (signed in);
 //! - `memory` — resident memory at rest with 10,000 workflows, after the loads, and
 //!   after a restart on the same data.
 
@@ -166,10 +167,12 @@ enum Section {
     S3,
     /// Spark: glueetl job runs against bare spark-submit.
     Spark,
+    /// Console: page latency for a workflow with 1,000 runs.
+    Console,
 }
 
 /// Every section, in the default order.
-const ALL_SECTIONS: [Section; 9] = [
+const ALL_SECTIONS: [Section; 10] = [
     Section::Api,
     Section::Durability,
     Section::Transitions,
@@ -178,6 +181,7 @@ const ALL_SECTIONS: [Section; 9] = [
     Section::Logs,
     Section::S3,
     Section::Spark,
+    Section::Console,
     Section::Memory,
 ];
 
@@ -263,6 +267,7 @@ async fn run(args: RunArgs) -> Result<bool> {
             Section::Logs => sections::logs::run(&mut ctx, &mut report).await,
             Section::S3 => sections::s3::run(&mut ctx, &mut report).await,
             Section::Spark => sections::spark::run(&mut ctx, &mut report).await,
+            Section::Console => sections::console::run(&mut ctx, &mut report).await,
         };
         if let Err(error) = &result {
             eprintln!("weir-bench: section {section:?} failed: {error:#}");

@@ -8,6 +8,7 @@
 //! stopped mid-crawl, see [`super::EPOCH`]) is not running: claiming or stopping it
 //! first settles that crawl as FAILED ([`runtime::INTERRUPTED`]).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -192,8 +193,15 @@ pub async fn run(store: Db, clock: Clock, scope: Scope, job: CrawlJob, s3_root: 
     let now = clock.now();
     let scan_flag = flag.clone();
     let outcome = tokio::task::spawn_blocking(move || {
-        let found = crawl(&crawl_job.crawler, &s3_root, &scan_flag)?;
-        prepare(crawl_store.store(), &crawl_scope, &crawl_job, found, now)
+        let store = crawl_store.store();
+        let units = crawl(
+            store,
+            &crawl_scope,
+            &crawl_job.crawler,
+            &s3_root,
+            &scan_flag,
+        )?;
+        prepare(store, &crawl_scope, &crawl_job, units, now)
     })
     .await
     .unwrap_or_else(|e| Err(ScanError::Failed(format!("The crawl task failed: {e}"))));
@@ -215,20 +223,27 @@ pub async fn run(store: Db, clock: Clock, scope: Scope, job: CrawlJob, s3_root: 
     ended
 }
 
-/// The blocking crawl: preconditions, then the scan.
+/// What a crawl found for one database: the crawler as it writes that database, and
+/// the tables found for it.
+struct Unit {
+    /// The crawler, or for catalog targets a copy naming the target's database (and no
+    /// table prefix), so that the catalog is written as for that database.
+    crawler: Crawler,
+    /// The tables found.
+    found: Vec<FoundTable>,
+}
+
+/// The blocking crawl: preconditions, then the scan of the S3 targets (written to the
+/// crawler's database) and of the locations of the tables its catalog targets name
+/// (each written back to its table, in place).
 fn crawl(
+    store: &dyn Store,
+    scope: &Scope,
     crawler: &Crawler,
     s3_root: &std::path::Path,
     flag: &Arc<AtomicBool>,
-) -> Result<Vec<FoundTable>, ScanError> {
+) -> Result<Vec<Unit>, ScanError> {
     let name = crawler.name.as_deref().unwrap_or_default();
-    let database = crawler.database_name.as_deref().unwrap_or_default();
-    if database.is_empty() {
-        return Err(ScanError::Failed(format!(
-            "Crawler {name} has no DatabaseName: set one with UpdateCrawler to crawl."
-        )));
-    }
-    tables::check_database_name(database).map_err(|e| ScanError::Failed(e.to_string()))?;
     let targets = crawler.targets.clone().unwrap_or_default();
     let others = [
         ("JDBC", targets.jdbc_targets.as_ref().map_or(0, Vec::len)),
@@ -240,10 +255,6 @@ fn crawl(
             "DynamoDB",
             targets.dynamo_db_targets.as_ref().map_or(0, Vec::len),
         ),
-        (
-            "catalog",
-            targets.catalog_targets.as_ref().map_or(0, Vec::len),
-        ),
         ("Delta", targets.delta_targets.as_ref().map_or(0, Vec::len)),
         (
             "Iceberg",
@@ -253,44 +264,156 @@ fn crawl(
     ];
     if let Some((kind, _)) = others.iter().find(|(_, n)| *n > 0) {
         return Err(ScanError::Failed(format!(
-            "Weir crawls S3 targets only; this crawler has {kind} targets."
+            "Weir crawls S3 and catalog targets only; this crawler has {kind} targets."
         )));
     }
-    let s3 = targets.s3_targets.unwrap_or_default();
     let stopped = || flag.load(Ordering::SeqCst);
-    scan::scan(&s3, s3_root, &stopped, &|| pause(flag))
+    let mut units = Vec::new();
+    let s3 = targets.s3_targets.unwrap_or_default();
+    if !s3.is_empty() {
+        let database = crawler.database_name.as_deref().unwrap_or_default();
+        if database.is_empty() {
+            return Err(ScanError::Failed(format!(
+                "Crawler {name} has no DatabaseName: set one with UpdateCrawler to crawl."
+            )));
+        }
+        tables::check_database_name(database).map_err(|e| ScanError::Failed(e.to_string()))?;
+        let found = scan::scan(&s3, s3_root, &stopped, &|| pause(flag))?;
+        units.push(Unit {
+            crawler: crawler.clone(),
+            found,
+        });
+    }
+    let catalog_targets = targets.catalog_targets.unwrap_or_default();
+    if !catalog_targets.is_empty() && !units.is_empty() {
+        return Err(ScanError::Failed(
+            "A crawler with catalog targets cannot crawl S3 targets too.".into(),
+        ));
+    }
+    // The tables to crawl by database: one unit per database, so that a table one
+    // target names is never taken for one this crawl did not find.
+    let mut by_database: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for target in catalog_targets {
+        let database = tables::fold(target.database_name.as_deref().unwrap_or_default());
+        by_database
+            .entry(database)
+            .or_default()
+            .extend(target.tables.unwrap_or_default());
+    }
+    for (database, wanted) in by_database {
+        let located = store
+            .read(|tx| catalog_locations(tx, scope, &database, &wanted))
+            .map_err(|e: ApiError| {
+                ScanError::Failed(format!("The catalog could not be read: {e}"))
+            })?;
+        let mut found = Vec::new();
+        for (table, location) in located {
+            let path = weir_model::shapes::S3Target {
+                path: Some(location.clone()),
+                ..Default::default()
+            };
+            let root = format!("{}/", location.trim_end_matches('/'));
+            let at_root = scan::scan(&[path], s3_root, &stopped, &|| pause(flag))?
+                .into_iter()
+                .find(|t| t.location == root);
+            match at_root {
+                Some(mut fresh) => {
+                    fresh.name = table;
+                    fresh.location = location;
+                    found.push(fresh);
+                }
+                None => tracing::warn!(
+                    crawler = %name, %database, %table, %location,
+                    "crawl: no data found at a catalog target table's location"
+                ),
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let mut writer = crawler.clone();
+        writer.database_name = Some(database);
+        writer.table_prefix = None;
+        units.push(Unit {
+            crawler: writer,
+            found,
+        });
+    }
+    Ok(units)
+}
+
+/// The (folded) names and locations of the tables `wanted` of `database` that exist
+/// and have a location; the others are skipped with a warning, as the crawl cannot
+/// read them.
+fn catalog_locations(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    database: &str,
+    wanted: &[String],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut located = Vec::new();
+    for table in wanted {
+        let table = tables::fold(table);
+        let location = tables::load_table(tx, scope, database, &table)?.and_then(|t| {
+            t.value
+                .table
+                .storage_descriptor
+                .and_then(|d| d.location)
+                .filter(|l| !l.is_empty())
+        });
+        match location {
+            Some(location) => located.push((table, location)),
+            None => tracing::warn!(
+                %database, %table,
+                "crawl: a catalog target table is missing or has no location"
+            ),
+        }
+    }
+    Ok(located)
+}
+
+/// One database's share of a crawl: its unit and the catalog changes planned for it.
+struct Part {
+    /// What was found, and for which database.
+    unit: Unit,
+    /// The planned changes.
+    plan: Plan,
 }
 
 /// What a successful scan found, with the catalog changes planned from it.
 struct Findings {
-    found: Vec<FoundTable>,
-    plan: Plan,
+    /// One part per database written.
+    parts: Vec<Part>,
     /// The time the catalog changes carry.
     now: Timestamp,
 }
 
-/// Plans the catalog changes of `found` (blocking: a read transaction, then decoding,
+/// Plans the catalog changes of `units` (blocking: a read transaction, then decoding,
 /// merging and encoding on the crawl's thread), so that the final write transaction
 /// only applies them.
 fn prepare(
     store: &dyn Store,
     scope: &Scope,
     job: &CrawlJob,
-    found: Vec<FoundTable>,
+    units: Vec<Unit>,
     now: Timestamp,
 ) -> Result<Findings, ScanError> {
     let failed = |e: ApiError| ScanError::Failed(format!("The catalog could not be read: {e}"));
-    let writer = Writer {
-        crawler: &job.crawler,
-        crawl_id: &job.crawl_id,
-        account: &scope.account,
-        now,
-    };
-    let basis = store
-        .read(|tx| sync::Basis::read(tx, scope, &job.crawler))
-        .map_err(failed)?;
-    let plan = sync::plan(&writer, basis, &found).map_err(failed)?;
-    Ok(Findings { found, plan, now })
+    let mut parts = Vec::new();
+    for unit in units {
+        let writer = Writer {
+            crawler: &unit.crawler,
+            crawl_id: &job.crawl_id,
+            account: &scope.account,
+            now,
+        };
+        let basis = store
+            .read(|tx| sync::Basis::read(tx, scope, &unit.crawler))
+            .map_err(failed)?;
+        let plan = sync::plan(&writer, basis, &unit.found).map_err(failed)?;
+        parts.push(Part { unit, plan });
+    }
+    Ok(Findings { parts, now })
 }
 
 /// Records the end of `job` in one transaction: catalog changes on success (planned
@@ -331,13 +454,16 @@ async fn finish(
                     (CrawlState::Failed, Ended::Failed(message), None)
                 }
                 Ok(findings) => {
-                    let writer = Writer {
-                        crawler: &job.crawler,
-                        crawl_id: &job.crawl_id,
-                        account: &scope.account,
-                        now: findings.now,
-                    };
-                    let changes = findings.plan.write(tx, &scope, &writer, &findings.found)?;
+                    let mut changes = sync::Changes::default();
+                    for part in findings.parts {
+                        let writer = Writer {
+                            crawler: &part.unit.crawler,
+                            crawl_id: &job.crawl_id,
+                            account: &scope.account,
+                            now: findings.now,
+                        };
+                        changes.add(part.plan.write(tx, &scope, &writer, &part.unit.found)?);
+                    }
                     (
                         CrawlState::Completed,
                         Ended::Succeeded,

@@ -57,6 +57,17 @@ pub struct Changes {
     pub partitions_deleted: u32,
 }
 
+impl Changes {
+    /// Adds the changes of another part of the same crawl.
+    pub fn add(&mut self, other: Changes) {
+        self.tables_created += other.tables_created;
+        self.tables_updated += other.tables_updated;
+        self.tables_deleted += other.tables_deleted;
+        self.partitions_added += other.partitions_added;
+        self.partitions_deleted += other.partitions_deleted;
+    }
+}
+
 /// Who is writing: the crawler and this crawl.
 pub struct Writer<'a> {
     /// The crawler's definition (database, prefix, policy, role).

@@ -113,6 +113,13 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "GetPartition",
     "CreatePartition",
     "BatchCreatePartition",
+    // Connections
+    "CreateConnection",
+    "GetConnection",
+    "GetConnections",
+    "UpdateConnection",
+    "DeleteConnection",
+    "BatchDeleteConnection",
     // Tags
     "TagResource",
     "UntagResource",
@@ -132,6 +139,18 @@ pub const OPAQUE_MEMBERS: &[(&str, &str)] = &[
     ("Job", "CodeGenConfigurationNodes"),
     ("JobUpdate", "CodeGenConfigurationNodes"),
 ];
+
+/// Members AWS documents and returns that the vendored botocore model lacks, added to
+/// the model before generation: (structure, member, enum shape of the member, its
+/// values, documentation). `Workflow.CreationStatus` is in the Glue API reference
+/// ("The creation status of the workflow") but in no botocore release Weir vendors.
+pub const DOCUMENTED_MEMBERS: &[(&str, &str, &str, &[&str], &str)] = &[(
+    "Workflow",
+    "CreationStatus",
+    "WorkflowCreationStatus",
+    &["CREATING", "CREATED", "CREATION_FAILED"],
+    "<p>The creation status of the workflow.</p>",
+)];
 
 /// Path of the vendored botocore model, relative to `crates/model`.
 pub const MODEL_PATH: &str = "botocore/glue-2017-03-31.service-2.json.gz";
@@ -158,7 +177,8 @@ pub fn read_vendored_model() -> Result<String> {
 /// Generates the files of `crates/model` (paths relative to that crate) from
 /// the botocore model JSON text.
 pub fn generate(model_json: &str) -> Result<Vec<(PathBuf, String)>> {
-    let model: Model = serde_json::from_str(model_json).context("parsing botocore model")?;
+    let mut model: Model = serde_json::from_str(model_json).context("parsing botocore model")?;
+    add_documented_members(&mut model)?;
     for op in SERVED_OPERATIONS {
         if model.operations.get(op).is_none() {
             bail!("served operation {op} is not in the model");
@@ -172,6 +192,32 @@ pub fn generate(model_json: &str) -> Result<Vec<(PathBuf, String)>> {
         (PathBuf::from("src/operations.rs"), rustfmt(&operations_rs)?),
         (PathBuf::from("src/schema.rs"), rustfmt(&schema_rs)?),
     ])
+}
+
+/// Adds [`DOCUMENTED_MEMBERS`] to the model (each with a new enum shape, appended in
+/// the model's order).
+fn add_documented_members(model: &mut Model) -> Result<()> {
+    for (structure, member, shape, values, doc) in DOCUMENTED_MEMBERS {
+        if model.shapes.get(shape).is_some() {
+            bail!("shape {shape} is already in the model");
+        }
+        let enum_shape: model::Shape =
+            serde_json::from_value(serde_json::json!({"type": "string", "enum": values}))?;
+        model.shapes.0.push(((*shape).to_string(), enum_shape));
+        let target = model
+            .shapes
+            .0
+            .iter_mut()
+            .find(|(name, _)| name == structure)
+            .with_context(|| format!("structure {structure} is not in the model"))?;
+        if target.1.members.get(member).is_some() {
+            bail!("{structure}.{member} is already in the model: remove it from the list");
+        }
+        let reference: model::ShapeRef =
+            serde_json::from_value(serde_json::json!({"shape": shape, "documentation": doc}))?;
+        target.1.members.0.push(((*member).to_string(), reference));
+    }
+    Ok(())
 }
 
 /// Formats `code` with `rustfmt --edition 2024` (the same formatter

@@ -239,9 +239,8 @@ impl<'a> Ctx<'a> {
                 if self.shape(key)?.ty != "string" {
                     bail!("map {name} has non-string key {key}");
                 }
-                if self.enum_values(key)?.is_some() {
-                    bail!("map {name} has enum key {key}, which is not supported");
-                }
+                // An enum-keyed map (ConnectionProperties) keeps its keys as the
+                // strings they travel as; they are checked against the enum's values.
                 format!(
                     "std::collections::BTreeMap<String, {}>",
                     self.rust_type(&s.value.as_ref().context("map value")?.shape)?
@@ -251,6 +250,26 @@ impl<'a> Ctx<'a> {
             "structure" => name.to_owned(),
             other => bail!("shape {name}: unsupported type {other}"),
         })
+    }
+
+    /// Whether the enum shape `name` is referenced only as a map's key: such keys are
+    /// strings checked in place (see `rust_type`), so the shape needs no check of its own.
+    fn only_map_key(&self, name: &str) -> Result<bool> {
+        if self.enum_values(name)?.is_none() {
+            return Ok(false);
+        }
+        let mut as_key = false;
+        for other in &self.closure {
+            let s = self.shape(other)?;
+            let elsewhere = s.members.iter().any(|(_, r)| r.shape == name)
+                || s.member.as_ref().is_some_and(|r| r.shape == name)
+                || s.value.as_ref().is_some_and(|r| r.shape == name);
+            if elsewhere {
+                return Ok(false);
+            }
+            as_key |= s.key.as_ref().is_some_and(|r| r.shape == name);
+        }
+        Ok(as_key)
     }
 
     fn check_fn_name(name: &str) -> String {
@@ -355,7 +374,11 @@ impl<'a> Ctx<'a> {
                 let value_check = self.needs_check.contains(value);
                 if key_check || value_check {
                     let mut inner = String::new();
-                    if key_check {
+                    if key_check && self.enum_values(key)?.is_some() {
+                        inner.push_str(&format!(
+                            "rt::one_of(key, {key}::VALUES, &rt::map_key(path), errors);"
+                        ));
+                    } else if key_check {
                         inner.push_str(&self.check_call(key, "key", "&rt::map_key(path)")?);
                     }
                     if value_check {
@@ -660,7 +683,7 @@ pub fn generate_shapes(model: &Model) -> Result<String> {
     }
     out.push_str("// ---- Checks of non-structure shapes ----\n\n");
     for name in &ctx.closure {
-        if ctx.needs_check.contains(name) && !ctx.is_struct(name)? {
+        if ctx.needs_check.contains(name) && !ctx.is_struct(name)? && !ctx.only_map_key(name)? {
             out.push_str(&ctx.check_fn(name)?);
         }
     }

@@ -191,20 +191,32 @@ async fn create_errors() {
     );
     assert!(err.is_already_exists_exception());
 
+    // Any command name is stored, as AWS stores it.
+    ok(glue
+        .create_job()
+        .name("odd")
+        .role(ROLE)
+        .command(command("spark", "s3://b/x.py"))
+        .send()
+        .await);
+    let odd = get(&glue, "odd").await;
+    assert_eq!(odd.command().and_then(|c| c.name()), Some("spark"));
     let err = expect_error(
         glue.create_job()
             .name("bad")
             .role(ROLE)
-            .command(command("spark", "s3://b/x.py"))
+            .command(command("glueetl", "s3://b/x.py"))
+            .worker_type(WorkerType::G1X)
+            .number_of_workers(2)
+            .max_capacity(2.0)
             .send()
             .await,
         "InvalidInputException",
     );
     assert!(err.is_invalid_input_exception());
-    let message = err.message().unwrap_or_default();
-    assert!(
-        message.contains("Command.Name") && message.contains("spark"),
-        "{message}"
+    assert_eq!(
+        err.message(),
+        Some("Please do not set Max Capacity if using Worker Type and Number of Workers.")
     );
     expect_error(
         glue.get_job().job_name("bad").send().await,

@@ -214,6 +214,19 @@ pub(crate) async fn sign_in(
         let access_key = field(&fields, "access_key_id").unwrap_or_default().trim();
         let secret = field(&fields, "secret_access_key").unwrap_or_default();
         let region = field(&fields, "region").unwrap_or_default();
+        let now = console.app.clock().now_millis();
+        if let Some(wait_ms) = console.throttle.locked_for(access_key, now) {
+            let message = format!(
+                "Too many failed sign-ins for this access key: try again in {} seconds.",
+                (wait_ms + 999) / 1000
+            );
+            let page = sign_in_form(&console, &key.sign_in_token(), Some(&message));
+            return Ok(respond(
+                StatusCode::TOO_MANY_REQUESTS,
+                "text/html; charset=utf-8",
+                page.into_bytes(),
+            ));
+        }
         let known = console.settings.credentials.get(access_key);
         let valid = known.is_some_and(|c| key.same_secret(secret, c.secret_access_key()));
         let failure = if !weir_auth::sigv4::is_region_name(region) {
@@ -224,6 +237,7 @@ pub(crate) async fn sign_in(
             None
         };
         if let Some(message) = failure {
+            console.throttle.failed(access_key, now);
             let page = sign_in_form(&console, &key.sign_in_token(), Some(message));
             return Ok(respond(
                 StatusCode::UNAUTHORIZED,
@@ -231,11 +245,8 @@ pub(crate) async fn sign_in(
                 page.into_bytes(),
             ));
         }
-        let expires = console
-            .app
-            .clock()
-            .now_millis()
-            .saturating_add(session::SESSION_MS);
+        console.throttle.succeeded(access_key);
+        let expires = now.saturating_add(session::SESSION_MS);
         let cookie = key.issue(access_key, region, expires);
         Ok(see_other(
             "/console",

@@ -20,7 +20,13 @@ function followRun(run) {
     }
     for (const node of document.querySelectorAll("svg .node[data-id]")) {
       const cls = state.nodes[node.dataset.id];
-      if (cls) node.setAttribute("class", cls + (node.classList.contains("picked") ? " picked" : ""));
+      const kept = ["picked", "selected"].filter((c) => node.classList.contains(c));
+      if (cls) node.setAttribute("class", [cls, ...kept].join(" "));
+      const details = state.details && state.details[node.dataset.id];
+      if (details) {
+        node.dataset.details = details;
+        if (node.classList.contains("selected")) showDetails(node);
+      }
     }
     for (const [id, key] of [["facts", "facts"], ["run-actions", "actions"], ["job-runs", "jobs"]]) {
       const element = document.getElementById(id);
@@ -68,9 +74,75 @@ function markPickable() {
   }
 }
 
+// Shows the facts of a clicked graph node in the details panel.
+function showDetails(node) {
+  const panel = document.getElementById("node-details");
+  if (!panel || !node.dataset.details) return;
+  const list = panel.querySelector("dl");
+  list.replaceChildren();
+  for (const [label, value] of JSON.parse(node.dataset.details)) {
+    const term = document.createElement("dt");
+    term.textContent = label;
+    const text = document.createElement("dd");
+    text.textContent = value;
+    list.append(term, text);
+  }
+  for (const other of document.querySelectorAll("svg .node.selected")) other.classList.remove("selected");
+  node.classList.add("selected");
+  panel.hidden = false;
+}
+
+// Zoom (buttons) and pan (drag) a graph by moving its viewBox.
+function viewBox(svg) {
+  return svg.getAttribute("viewBox").split(" ").map(Number);
+}
+
+function zoomGraph(svg, how) {
+  if (!svg.dataset.full) svg.dataset.full = svg.getAttribute("viewBox");
+  const full = svg.dataset.full.split(" ").map(Number);
+  if (how === "fit") {
+    svg.setAttribute("viewBox", svg.dataset.full);
+    return;
+  }
+  const [x, y, w, h] = viewBox(svg);
+  const factor = how === "in" ? 0.8 : 1.25;
+  const width = Math.min(full[2], w * factor);
+  const height = Math.min(full[3], h * factor);
+  const cx = x + w / 2;
+  const cy = y + h / 2;
+  svg.setAttribute("viewBox", [cx - width / 2, cy - height / 2, width, height].join(" "));
+}
+
+document.addEventListener("pointerdown", (event) => {
+  const svg = event.target.closest && event.target.closest("svg.workflow-graph");
+  if (!svg || event.target.closest(".node")) return;
+  if (!svg.dataset.full) svg.dataset.full = svg.getAttribute("viewBox");
+  const start = { x: event.clientX, y: event.clientY, box: viewBox(svg) };
+  const scale = start.box[2] / svg.getBoundingClientRect().width;
+  const move = (e) => {
+    const [, , w, h] = start.box;
+    const x = start.box[0] - (e.clientX - start.x) * scale;
+    const y = start.box[1] - (e.clientY - start.y) * scale;
+    svg.setAttribute("viewBox", [x, y, w, h].join(" "));
+  };
+  const stop = () => {
+    document.removeEventListener("pointermove", move);
+    document.removeEventListener("pointerup", stop);
+  };
+  document.addEventListener("pointermove", move);
+  document.addEventListener("pointerup", stop);
+});
+
 document.addEventListener("click", (event) => {
+  const zoom = event.target.closest && event.target.closest("button[data-zoom]");
+  if (zoom) {
+    const svg = zoom.parentElement.nextElementSibling.querySelector("svg.workflow-graph");
+    if (svg) zoomGraph(svg, zoom.dataset.zoom);
+    return;
+  }
   const node = event.target.closest && event.target.closest("svg .node[data-id]");
   if (!node) return;
+  showDetails(node);
   const box = document.getElementById("pick-" + node.dataset.id);
   if (!box) return;
   event.preventDefault();

@@ -203,7 +203,14 @@ pub fn page(title: &str, crumbs: &[(String, String)], body: &str, frame: Option<
                 ""
             };
             (
-                format!("<div class=\"user\">{who} {switcher}</div>"),
+                format!(
+                    "<nav class=\"sections\">{} {} {} {}</nav>\
+                     <div class=\"user\">{who} {switcher}</div>",
+                    link("/console", "Workflows"),
+                    link("/console/crawlers", "Crawlers"),
+                    link("/console/databases", "Catalog"),
+                    link("/console/blueprints", "Blueprints"),
+                ),
                 banner,
             )
         }
@@ -233,7 +240,12 @@ th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left;vertical-alig
 th{background:#eaeef2}td.msg{max-width:40rem;white-space:pre-wrap;word-break:break-word}
 code{font-size:.85rem}.muted{color:#656d76}
 footer{color:#656d76;font-size:.8rem;padding:1rem 1.5rem}
-.graph svg.workflow-graph{max-width:100%;height:auto}
+.graph svg.workflow-graph{max-width:100%;height:auto;cursor:grab;touch-action:none}
+.graph-tools{margin:.3rem 0}.graph-tools button{min-width:2rem;margin-right:.2rem}
+.node-details{background:#fff;border:1px solid #d0d7de;padding:.4rem .8rem;margin:.5rem 0}
+.node-details dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem;margin:0}
+.node-details dt{font-weight:600}.node-details dd{margin:0;word-break:break-word}
+.node.selected rect{stroke:#0969da;stroke-width:3}
 .graph{overflow:auto;background:#fff;border:1px solid #d0d7de;max-height:80vh}
 .badge{padding:.1rem .4rem;border-radius:.6rem;border:1px solid #8c959f;font-size:.8rem}
 .node rect{stroke:#57606a;stroke-width:1.2}
@@ -248,6 +260,7 @@ footer{color:#656d76;font-size:.8rem;padding:1rem 1.5rem}
 .notrun,.node.notrun rect{background:#fff;fill:#fff}
 .legend span{margin-right:.4rem}
 header{display:flex;align-items:center;gap:1rem;flex-wrap:wrap}header nav{flex:1}
+header nav.sections{flex:0 0 auto}header nav.sections a{margin-right:.6rem}
 .user{display:flex;gap:.6rem;align-items:center;font-size:.85rem}.user select{font-size:.8rem}
 form.inline{display:inline}button.link{background:none;border:none;color:#fff;text-decoration:underline;cursor:pointer}
 .warning{background:#fff8c5;border-bottom:1px solid #d4a72c;padding:.5rem 1.5rem}

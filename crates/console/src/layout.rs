@@ -11,7 +11,9 @@
 //!    Long edges get no dummy nodes: they are drawn as curves.
 //! 3. **Coordinates**: layer → column, position → row, each column centred vertically.
 //!    Nodes in one column are a whole row apart and columns are a whole column apart,
-//!    so no two nodes overlap.
+//!    so no two nodes overlap. Layers wrap after [`MAX_COLUMNS`] into bands placed
+//!    one below the other (the edges between bands are drawn as curves), so a deep
+//!    graph grows downwards, never wider than the page.
 //!
 //! Cost: O((n + e) · SWEEPS + n log n · SWEEPS) for n nodes and e edges.
 
@@ -27,6 +29,11 @@ pub const COLUMN_GAP: u32 = 70;
 pub const ROW_GAP: u32 = 22;
 /// Space around the drawing.
 pub const MARGIN: u32 = 16;
+/// Most layers side by side: deeper graphs wrap into bands below one another, so
+/// every graph is at most this wide (1,262 px: it fits a 1,400 px window).
+pub const MAX_COLUMNS: usize = 5;
+/// Vertical space between bands.
+pub const BAND_GAP: u32 = 48;
 /// Barycenter sweeps (each one down and one up).
 const SWEEPS: usize = 4;
 
@@ -72,33 +79,46 @@ pub fn layout(node_count: usize, edges: &[(usize, usize)]) -> Layout {
     }
     order_by_barycenters(&mut layers, &layer, &successors, &predecessors);
 
-    let rows = layers.iter().map(Vec::len).max().unwrap_or(0) as u32;
+    // Columns wrap into bands of at most MAX_COLUMNS layers, one band below the other,
+    // so a long chain stays as wide as the page; each column is centred in its band.
     let row = NODE_HEIGHT + ROW_GAP;
     let column = NODE_WIDTH + COLUMN_GAP;
+    let bands: Vec<&[Vec<usize>]> = layers.chunks(MAX_COLUMNS).collect();
     let mut x = vec![0; n];
     let mut y = vec![0; n];
-    for (l, members) in layers.iter().enumerate() {
-        let offset2 = rows - members.len() as u32; // twice the centring offset, in rows
-        for (p, &v) in members.iter().enumerate() {
-            x[v] = MARGIN + l as u32 * column;
-            y[v] = MARGIN + ((2 * p as u32 + offset2) * row) / 2;
+    let mut top = MARGIN;
+    for (b, band) in bands.iter().enumerate() {
+        let rows = band.iter().map(Vec::len).max().unwrap_or(0) as u32;
+        for (c, members) in band.iter().enumerate() {
+            let offset2 = rows - members.len() as u32; // twice the centring offset, in rows
+            for (p, &v) in members.iter().enumerate() {
+                x[v] = MARGIN + c as u32 * column;
+                y[v] = top + ((2 * p as u32 + offset2) * row) / 2;
+            }
+        }
+        top += span(rows, NODE_HEIGHT, ROW_GAP);
+        if b + 1 < bands.len() {
+            top += BAND_GAP;
         }
     }
-    let span = |count: u32, size: u32, gap: u32| {
-        if count == 0 {
-            0
-        } else {
-            count * size + (count - 1) * gap
-        }
-    };
+    let columns = depth.min(MAX_COLUMNS) as u32;
     let margins = if n == 0 { 0 } else { 2 * MARGIN };
     Layout {
-        width: margins + span(depth as u32, NODE_WIDTH, COLUMN_GAP),
-        height: margins + span(rows, NODE_HEIGHT, ROW_GAP),
+        width: margins + span(columns, NODE_WIDTH, COLUMN_GAP),
+        height: if n == 0 { 0 } else { top + MARGIN },
         layer,
         layers,
         x,
         y,
+    }
+}
+
+/// The length of `count` items of `size` with `gap` between them.
+fn span(count: u32, size: u32, gap: u32) -> u32 {
+    if count == 0 {
+        0
+    } else {
+        count * size + (count - 1) * gap
     }
 }
 
@@ -351,5 +371,41 @@ mod tests {
         assert_eq!(l.layer[join], 4);
         // Parallel chains stay parallel: no crossings are needed and none remain.
         assert_eq!(crossings(&edges, &l), 0);
+    }
+
+    fn assert_no_overlap(l: &Layout) {
+        for a in 0..l.x.len() {
+            for b in a + 1..l.x.len() {
+                let apart_x = l.x[a].abs_diff(l.x[b]) >= NODE_WIDTH;
+                let apart_y = l.y[a].abs_diff(l.y[b]) >= NODE_HEIGHT;
+                assert!(apart_x || apart_y, "nodes {a} and {b} overlap");
+            }
+        }
+    }
+
+    #[test]
+    fn deep_and_wide_graphs_fit_a_1400_pixel_page() {
+        let chain: Vec<(usize, usize)> = (0..99).map(|i| (i, i + 1)).collect();
+        let long = layout(100, &chain);
+        assert!(
+            long.width <= 1262,
+            "a 100-node chain is {} px wide",
+            long.width
+        );
+        assert_no_overlap(&long);
+        assert!(long.y[99] > long.y[0], "later layers wrap below");
+
+        let fan: Vec<(usize, usize)> = (1..=50).flat_map(|i| [(0, i), (i, 51)]).collect();
+        let wide = layout(52, &fan);
+        assert!(
+            wide.width <= 1262,
+            "a 50-job fan-out is {} px wide",
+            wide.width
+        );
+        assert_eq!(wide.layers.len(), 3);
+        assert_no_overlap(&wide);
+        for v in 0..52 {
+            assert!(wide.x[v] + NODE_WIDTH <= wide.width && wide.y[v] + NODE_HEIGHT <= wide.height);
+        }
     }
 }

@@ -19,6 +19,9 @@
 //! | `…/runs/{run id}/live` | the run page's changing parts as JSON, polled by `console.js` |
 //! | `…/runs/{run id}/timeline` | a Gantt chart of the run's job runs and crawls |
 //! | `GET /console/jobs/{name}`, `/console/crawlers` | job runs (start/stop), crawlers (start/stop) |
+//! | `GET /console/crawlers/{name}` | a crawler's targets and crawl history |
+//! | `GET /console/databases`, `…/{db}`, `…/{db}/tables/{table}` | the catalog: tables, columns, partitions |
+//! | `GET /console/blueprints` | blueprints and their runs |
 //! | `GET /console/jobs/{job}/runs/{jr_…}` | a job run and its logs' tails, followed live |
 //! | `GET /console/jobs/{job}/runs/{jr_…}/stdout` (`/stderr`) | a job run's log, `text/plain` |
 //! | `POST …/start`, `…/stop`, `…/resume`, `…/properties` | actions (see [`actions`]) |
@@ -46,12 +49,14 @@
 
 mod access;
 mod actions;
+mod catalog;
 mod html;
 pub mod layout;
 mod live;
 mod pages;
 pub mod session;
 mod svg;
+mod throttle;
 mod timeline;
 
 use std::io::SeekFrom;
@@ -102,6 +107,8 @@ struct Console {
     settings: Arc<ConsoleSettings>,
     /// The session key, read from (or made in) the store's settings on first use.
     key: Arc<tokio::sync::OnceCell<session::SessionKey>>,
+    /// Failed sign-ins per access key.
+    throttle: Arc<throttle::SignInThrottle>,
 }
 
 /// The console's routes, to be merged into the edge's pages.
@@ -110,6 +117,7 @@ pub fn routes(app: App, settings: ConsoleSettings) -> Router {
         app,
         settings: Arc::new(settings),
         key: Arc::new(tokio::sync::OnceCell::new()),
+        throttle: Arc::new(throttle::SignInThrottle::default()),
     };
     Router::new()
         .route("/console", get(index))
@@ -158,6 +166,11 @@ pub fn routes(app: App, settings: ConsoleSettings) -> Router {
             post(actions::trigger_action),
         )
         .route("/console/crawlers", get(crawlers))
+        .route("/console/crawlers/{name}", get(crawler))
+        .route("/console/databases", get(databases))
+        .route("/console/databases/{name}", get(database))
+        .route("/console/databases/{database}/tables/{table}", get(table))
+        .route("/console/blueprints", get(blueprints))
         .route(
             "/console/crawlers/{name}/{action}",
             post(actions::crawler_action),
@@ -388,6 +401,71 @@ async fn crawlers(State(console): State<Console>, headers: HeaderMap) -> Respons
         async {
             let viewer = console.viewer(&headers).await?;
             Ok(pages::crawlers(&console.app, &viewer).await?)
+        }
+        .await,
+    )
+}
+
+async fn crawler(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    html_page(
+        async {
+            let viewer = console.viewer(&headers).await?;
+            let Path(name) = path?;
+            Ok(catalog::crawler(&console.app, &viewer, name).await?)
+        }
+        .await,
+    )
+}
+
+async fn databases(State(console): State<Console>, headers: HeaderMap) -> Response {
+    html_page(
+        async {
+            let viewer = console.viewer(&headers).await?;
+            Ok(catalog::databases(&console.app, &viewer).await?)
+        }
+        .await,
+    )
+}
+
+async fn database(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    html_page(
+        async {
+            let viewer = console.viewer(&headers).await?;
+            let Path(name) = path?;
+            Ok(catalog::database(&console.app, &viewer, name).await?)
+        }
+        .await,
+    )
+}
+
+async fn table(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    html_page(
+        async {
+            let viewer = console.viewer(&headers).await?;
+            let Path((database, name)) = path?;
+            Ok(catalog::table(&console.app, &viewer, database, name).await?)
+        }
+        .await,
+    )
+}
+
+async fn blueprints(State(console): State<Console>, headers: HeaderMap) -> Response {
+    html_page(
+        async {
+            let viewer = console.viewer(&headers).await?;
+            Ok(catalog::blueprints(&console.app, &viewer).await?)
         }
         .await,
     )

@@ -1,6 +1,6 @@
 //! The changing parts of a run page as JSON (`…/runs/{id}/live`), polled by
 //! `console.js` while the run may change: the status, each node's class (so the graph
-//! recolours), and the facts, actions and job-run fragments as HTML built (and escaped)
+//! recolours) and details (for the selected node's panel), and the facts, actions and job-run fragments as HTML built (and escaped)
 //! by the same functions as the page.
 
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 
 use super::pages::{self, is_live, job_runs_table, run_actions, run_facts};
-use super::svg::{Mode, node_class};
+use super::svg::{Mode, node_class, node_details};
 use super::{Console, ConsoleError, respond};
 
 fn json(status: StatusCode, value: &serde_json::Value) -> Response {
@@ -36,10 +36,17 @@ pub(crate) async fn run_state(
             .flatten()
             .filter_map(|n| Some((n.unique_id.as_deref()?, node_class(n, Mode::Run))))
             .collect();
+        let details: BTreeMap<&str, String> = graph
+            .nodes
+            .iter()
+            .flatten()
+            .filter_map(|n| Some((n.unique_id.as_deref()?, node_details(n))))
+            .collect();
         Ok::<_, ConsoleError>(serde_json::json!({
             "status": run.status.as_ref().map(|s| s.as_str()),
             "finished": !is_live(&run),
             "nodes": nodes,
+            "details": details,
             "facts": run_facts(&name, &run),
             "actions": run_actions(&name, &run, &viewer.csrf),
             "jobs": job_runs_table(&graph),

@@ -740,7 +740,7 @@ pub(super) async fn crawlers(app: &App, viewer: &Viewer) -> Result<String, ApiEr
                 "<tr data-crawler=\"{}\"><td>{}</td><td class=\"state\">{}</td><td>{}</td>\
                  <td>{}</td><td class=\"msg\">{}</td><td>{}</td></tr>",
                 escape(name),
-                escape(name),
+                link(&format!("/console/crawlers/{}", segment(name)), name),
                 escape(crawler.state.as_ref().map_or("", |s| s.as_str())),
                 escape(
                     last.and_then(|l| l.status.as_ref())
@@ -777,10 +777,17 @@ pub(super) async fn crawlers(app: &App, viewer: &Viewer) -> Result<String, ApiEr
     ))
 }
 
+/// The graph with its zoom buttons (drag pans it) and the panel that shows the node
+/// selected by a click.
 fn graph_block(body: &mut String, graph: &WorkflowGraph, mode: Mode) {
     let _ = writeln!(
         body,
-        "<div class=\"graph\">{}</div>",
+        "<div class=\"graph-tools\"><button type=\"button\" data-zoom=\"in\" \
+         title=\"zoom in\">+</button><button type=\"button\" data-zoom=\"out\" \
+         title=\"zoom out\">−</button><button type=\"button\" data-zoom=\"fit\">fit</button> \
+         <span class=\"muted\">drag to pan; click a node for its details</span></div>\
+         <div class=\"graph\">{}</div>\
+         <div id=\"node-details\" class=\"node-details\" hidden><dl></dl></div>",
         svg::render(graph, mode)
     );
 }

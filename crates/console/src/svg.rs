@@ -12,7 +12,7 @@ use weir_model::shapes::{
     CrawlState, JobRunState, Node, NodeType, WorkflowGraph, WorkflowRunStatus,
 };
 
-use super::html::{escape, truncate};
+use super::html::{self, escape, truncate};
 use super::layout::{self, NODE_HEIGHT, NODE_WIDTH};
 
 /// Characters of a node name shown in its box (the full name is in its tooltip).
@@ -218,7 +218,8 @@ fn node_svg(out: &mut String, node: &Node, mode: Mode, x: u32, y: u32) {
     let classes = node_class(node, mode);
     let _ = write!(
         out,
-        "<g class=\"{classes}\" data-name=\"{name_attr}\" data-id=\"{id_attr}\">\
+        "<g class=\"{classes}\" data-name=\"{name_attr}\" data-id=\"{id_attr}\" \
+         data-details=\"{details}\">\
          <title>{kind} {name_text}{tooltip}</title>\
          <rect x=\"{x}\" y=\"{y}\" width=\"{NODE_WIDTH}\" height=\"{NODE_HEIGHT}\" \
          rx=\"{radius}\"/>\
@@ -226,6 +227,7 @@ fn node_svg(out: &mut String, node: &Node, mode: Mode, x: u32, y: u32) {
          <text x=\"{tx}\" y=\"{ny}\">{label}</text></g>",
         name_attr = escape(name),
         id_attr = escape(node.unique_id.as_deref().unwrap_or_default()),
+        details = escape(&node_details(node)),
         name_text = escape(name),
         tooltip = escape(&tooltip),
         tx = x + 10,
@@ -237,6 +239,78 @@ fn node_svg(out: &mut String, node: &Node, mode: Mode, x: u32, y: u32) {
         out.push_str("</a>");
     }
     out.push('\n');
+}
+
+/// What the details panel shows when `node` is selected: label, value pairs, as a
+/// JSON array.
+pub fn node_details(node: &Node) -> String {
+    let kind = node_kind(node);
+    let millis = |t: Option<&weir_model::Timestamp>| t.map(|t| t.as_millis());
+    let mut facts: Vec<(&str, String)> = vec![
+        ("Name", node.name.clone().unwrap_or_default()),
+        ("Kind", kind.to_string()),
+    ];
+    let job_run = node
+        .job_details
+        .as_ref()
+        .and_then(|d| d.job_runs.as_ref())
+        .and_then(|runs| runs.last());
+    let crawl = node
+        .crawler_details
+        .as_ref()
+        .and_then(|d| d.crawls.as_ref())
+        .and_then(|crawls| crawls.last());
+    if let Some(run) = job_run {
+        facts.push(("Job run", run.id.clone().unwrap_or_default()));
+        facts.push(("Attempt", run.attempt.unwrap_or_default().to_string()));
+        facts.push((
+            "State",
+            run.job_run_state
+                .as_ref()
+                .map_or("", |s| s.as_str())
+                .to_string(),
+        ));
+        facts.push(("Started", html::time(millis(run.started_on.as_ref()))));
+        facts.push(("Completed", html::time(millis(run.completed_on.as_ref()))));
+        if let Some(error) = &run.error_message {
+            facts.push(("Error", error.clone()));
+        }
+    } else if let Some(crawl) = crawl {
+        facts.push((
+            "State",
+            crawl.state.as_ref().map_or("", |s| s.as_str()).to_string(),
+        ));
+        facts.push(("Started", html::time(millis(crawl.started_on.as_ref()))));
+        facts.push(("Completed", html::time(millis(crawl.completed_on.as_ref()))));
+        if let Some(error) = &crawl.error_message {
+            facts.push(("Error", error.clone()));
+        }
+    } else if let Some(trigger) = node
+        .trigger_details
+        .as_ref()
+        .and_then(|d| d.trigger.as_ref())
+    {
+        facts.push((
+            "Type",
+            trigger
+                .r#type
+                .as_ref()
+                .map_or("", |t| t.as_str())
+                .to_string(),
+        ));
+        facts.push((
+            "State",
+            trigger
+                .state
+                .as_ref()
+                .map_or("", |t| t.as_str())
+                .to_string(),
+        ));
+    } else if kind != "trigger" {
+        facts.push(("State", "not run".to_string()));
+    }
+    let pairs: Vec<[&str; 2]> = facts.iter().map(|(k, v)| [*k, v.as_str()]).collect();
+    serde_json::to_string(&pairs).unwrap_or_default()
 }
 
 /// A legend of the state colours of run graphs.

@@ -12,6 +12,9 @@ use crate::Millis;
 pub enum JobRunState {
     /// Decided by the engine; the driver has not yet confirmed the process started.
     Starting,
+    /// Queued (job run queuing): the job had no free run slot; the driver launches it
+    /// again when one frees, until its waiting deadline passes.
+    Waiting,
     /// The driver confirmed the job is running.
     Running,
     /// A stop was requested; waiting for the driver to confirm the kill.
@@ -33,7 +36,10 @@ impl JobRunState {
     pub fn is_terminal(self) -> bool {
         !matches!(
             self,
-            JobRunState::Starting | JobRunState::Running | JobRunState::Stopping
+            JobRunState::Starting
+                | JobRunState::Waiting
+                | JobRunState::Running
+                | JobRunState::Stopping
         )
     }
 
@@ -41,6 +47,7 @@ impl JobRunState {
     pub const fn as_str(self) -> &'static str {
         match self {
             JobRunState::Starting => "STARTING",
+            JobRunState::Waiting => "WAITING",
             JobRunState::Running => "RUNNING",
             JobRunState::Stopping => "STOPPING",
             JobRunState::Stopped => "STOPPED",
@@ -215,7 +222,8 @@ pub struct JobAttempt {
     pub timeout_minutes: Option<u32>,
     /// `MaxRetries` read when this attempt started (`None` until then).
     pub max_retries: Option<u32>,
-    /// Deadline armed when the start was confirmed with a timeout.
+    /// Deadline armed when the start was confirmed with a timeout, or, while WAITING,
+    /// the end of the waiting limit.
     pub deadline: Option<Millis>,
     /// The deadline passed and a kill was requested: the attempt ends as TIMEOUT.
     pub timed_out: bool,

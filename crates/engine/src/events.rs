@@ -74,7 +74,7 @@ impl WorkflowRun {
         a.max_retries = Some(facts.max_retries);
         a.timeout_minutes = facts.timeout_minutes;
         a.last_modified_on = now;
-        if a.state == JobRunState::Starting {
+        if matches!(a.state, JobRunState::Starting | JobRunState::Waiting) {
             a.state = JobRunState::Running;
             a.deadline = facts
                 .timeout_minutes
@@ -128,6 +128,30 @@ impl WorkflowRun {
             message.into(),
             "job missing",
         )
+    }
+
+    /// The job has no free run slot and queues its runs: the attempt waits (STARTING →
+    /// WAITING) until the driver launches it again, at most `limit_minutes` after it was
+    /// started (its timeout, which counts the wait); then it ends FAILED
+    /// ([`WorkflowRun::handle_timeout`]). A WAITING attempt stays unconfirmed.
+    pub fn handle_job_queued(
+        &mut self,
+        now: Millis,
+        job_run_id: &str,
+        limit_minutes: u32,
+    ) -> Result<(), EventError> {
+        let (ni, ai) = self.unconfirmed_job(job_run_id, "job queued")?;
+        let a = &mut self.nodes[ni].job_runs[ai];
+        if matches!(a.state, JobRunState::Starting | JobRunState::Waiting) {
+            a.state = JobRunState::Waiting;
+            a.last_modified_on = now;
+            a.timeout_minutes = Some(limit_minutes);
+            a.deadline = Some(
+                a.started_on
+                    .saturating_add(Millis::from(limit_minutes).saturating_mul(MINUTE_MS)),
+            );
+        }
+        Ok(())
     }
 
     /// The driver could not start the attempt because the job's `MaxConcurrentRuns` is
@@ -226,10 +250,25 @@ impl WorkflowRun {
     /// Fires expired deadlines: each RUNNING attempt whose deadline is `<= now` gets a
     /// `KillJob` effect and is marked timed out; its TIMEOUT outcome is recorded when the
     /// driver confirms the kill with `handle_job_ended` (so nothing downstream starts while the
-    /// process may still run). Early or repeated calls are harmless.
+    /// process may still run). A WAITING attempt past its deadline has no process: it ends
+    /// FAILED at once. Early or repeated calls are harmless.
     pub fn handle_timeout(&mut self, now: Millis) {
-        for node in &mut self.nodes {
-            for a in &mut node.job_runs {
+        let mut expired_waiting = Vec::new();
+        for (ni, node) in self.nodes.iter_mut().enumerate() {
+            for (ai, a) in node.job_runs.iter_mut().enumerate() {
+                if a.state == JobRunState::Waiting && a.deadline.is_some_and(|d| d <= now) {
+                    a.state = JobRunState::Failed;
+                    a.error_message = Some(format!(
+                        "Job run waited for a free run slot of job {} until its timeout of {} \
+                         minutes passed.",
+                        a.job_name,
+                        a.timeout_minutes.unwrap_or_default()
+                    ));
+                    a.completed_on = Some(now);
+                    a.last_modified_on = now;
+                    expired_waiting.push((ni, ai));
+                    continue;
+                }
                 let expired = a.state == JobRunState::Running
                     && !a.timed_out
                     && a.deadline.is_some_and(|d| d <= now);
@@ -242,6 +281,9 @@ impl WorkflowRun {
                     });
                 }
             }
+        }
+        for (ni, ai) in expired_waiting {
+            self.job_settled(ni, ai, now);
         }
     }
 

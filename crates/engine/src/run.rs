@@ -230,14 +230,26 @@ impl WorkflowRun {
         self.effects.pop_front()
     }
 
-    /// The earliest armed deadline (a running attempt's timeout). Call
+    /// The start effect of a WAITING attempt, for the driver to launch it again when its
+    /// job has a free run slot (job run queuing).
+    pub fn waiting_start(&self, job_run_id: &str) -> Option<StartJob> {
+        self.nodes
+            .iter()
+            .flat_map(|n| &n.job_runs)
+            .find(|a| a.id == job_run_id && a.state == JobRunState::Waiting)
+            .map(start_job_effect)
+    }
+
+    /// The earliest armed deadline (a running attempt's timeout, a waiting one's limit). Call
     /// [`WorkflowRun::handle_timeout`] when it passes; `None` = no timer needed.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         self.nodes
             .iter()
             .flat_map(|n| &n.job_runs)
-            .filter(|a| a.state == JobRunState::Running && !a.timed_out)
+            .filter(|a| {
+                (a.state == JobRunState::Running && !a.timed_out) || a.state == JobRunState::Waiting
+            })
             .filter_map(|a| a.deadline)
             .min()
     }

@@ -23,7 +23,7 @@ pub struct RunStatistics {
     pub running: u32,
     /// `ErroredActions`.
     pub errored: u32,
-    /// `WaitingActions` (always 0: the engine has no queued state).
+    /// `WaitingActions`: job runs queued for a free run slot.
     pub waiting: u32,
 }
 
@@ -51,6 +51,7 @@ impl RunStatistics {
                     JobRunState::Starting | JobRunState::Running | JobRunState::Stopping => {
                         &mut s.running
                     }
+                    JobRunState::Waiting => &mut s.waiting,
                     JobRunState::Stopped => &mut s.stopped,
                     JobRunState::Succeeded => &mut s.succeeded,
                     JobRunState::Failed => &mut s.failed,

@@ -398,6 +398,12 @@ pub const SERVED_OPERATIONS: &[&str] = &[
     "GetPartition",
     "CreatePartition",
     "BatchCreatePartition",
+    "CreateConnection",
+    "GetConnection",
+    "GetConnections",
+    "UpdateConnection",
+    "DeleteConnection",
+    "BatchDeleteConnection",
     "TagResource",
     "UntagResource",
     "GetTags",
@@ -480,6 +486,12 @@ macro_rules! with_served_operations {
             GetPartition,
             CreatePartition,
             BatchCreatePartition,
+            CreateConnection,
+            GetConnection,
+            GetConnections,
+            UpdateConnection,
+            DeleteConnection,
+            BatchDeleteConnection,
             TagResource,
             UntagResource,
             GetTags,
@@ -1195,6 +1207,66 @@ impl Operation for BatchCreatePartition {
     const NAME: &'static str = "BatchCreatePartition";
     type Input = shapes::BatchCreatePartitionRequest;
     type Output = shapes::BatchCreatePartitionResponse;
+}
+
+/// `CreateConnection`: Creates a connection definition in the Data Catalog.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CreateConnection;
+
+impl Operation for CreateConnection {
+    const NAME: &'static str = "CreateConnection";
+    type Input = shapes::CreateConnectionRequest;
+    type Output = shapes::CreateConnectionResponse;
+}
+
+/// `GetConnection`: Retrieves a connection definition from the Data Catalog.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GetConnection;
+
+impl Operation for GetConnection {
+    const NAME: &'static str = "GetConnection";
+    type Input = shapes::GetConnectionRequest;
+    type Output = shapes::GetConnectionResponse;
+}
+
+/// `GetConnections`: Retrieves a list of connection definitions from the Data Catalog.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GetConnections;
+
+impl Operation for GetConnections {
+    const NAME: &'static str = "GetConnections";
+    type Input = shapes::GetConnectionsRequest;
+    type Output = shapes::GetConnectionsResponse;
+}
+
+/// `UpdateConnection`: Updates a connection definition in the Data Catalog.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpdateConnection;
+
+impl Operation for UpdateConnection {
+    const NAME: &'static str = "UpdateConnection";
+    type Input = shapes::UpdateConnectionRequest;
+    type Output = shapes::UpdateConnectionResponse;
+}
+
+/// `DeleteConnection`: Deletes a connection from the Data Catalog.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeleteConnection;
+
+impl Operation for DeleteConnection {
+    const NAME: &'static str = "DeleteConnection";
+    type Input = shapes::DeleteConnectionRequest;
+    type Output = shapes::DeleteConnectionResponse;
+}
+
+/// `BatchDeleteConnection`: Deletes a list of connection definitions from the Data Catalog.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchDeleteConnection;
+
+impl Operation for BatchDeleteConnection {
+    const NAME: &'static str = "BatchDeleteConnection";
+    type Input = shapes::BatchDeleteConnectionRequest;
+    type Output = shapes::BatchDeleteConnectionResponse;
 }
 
 /// `TagResource`: Adds tags to a resource.

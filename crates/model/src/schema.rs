@@ -170,6 +170,12 @@ pub const INPUTS: &[(&str, &str)] = &[
     ("GetPartition", "GetPartitionRequest"),
     ("CreatePartition", "CreatePartitionRequest"),
     ("BatchCreatePartition", "BatchCreatePartitionRequest"),
+    ("CreateConnection", "CreateConnectionRequest"),
+    ("GetConnection", "GetConnectionRequest"),
+    ("GetConnections", "GetConnectionsRequest"),
+    ("UpdateConnection", "UpdateConnectionRequest"),
+    ("DeleteConnection", "DeleteConnectionRequest"),
+    ("BatchDeleteConnection", "BatchDeleteConnectionRequest"),
     ("TagResource", "TagResourceRequest"),
     ("UntagResource", "UntagResourceRequest"),
     ("GetTags", "GetTagsRequest"),
@@ -185,6 +191,24 @@ pub fn shape(name: &str) -> Option<&'static Shape> {
 
 /// Every shape of [`shape()`], sorted by name.
 static SHAPES: &[(&str, Shape)] = &[
+    (
+        "AWSManagedClientApplicationReference",
+        Shape::String {
+            min: None,
+            max: Some(2048),
+            pattern: Some("^(?:[^\\t\\n\\x0B\\x0C\\r ]+)$"),
+            values: &[],
+        },
+    ),
+    (
+        "AccessToken",
+        Shape::String {
+            min: None,
+            max: Some(4096),
+            pattern: Some("^(?:^[\\x20-\\x7E]*$)$"),
+            values: &[],
+        },
+    ),
     (
         "AccountId",
         Shape::String {
@@ -290,6 +314,98 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "AuthenticationConfigurationInput",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "AuthenticationType",
+                    shape: "AuthenticationType",
+                    required: false,
+                },
+                Member {
+                    name: "OAuth2Properties",
+                    shape: "OAuth2PropertiesInput",
+                    required: false,
+                },
+                Member {
+                    name: "SecretArn",
+                    shape: "SecretArn",
+                    required: false,
+                },
+                Member {
+                    name: "KmsKeyArn",
+                    shape: "KmsKeyArn",
+                    required: false,
+                },
+                Member {
+                    name: "BasicAuthenticationCredentials",
+                    shape: "BasicAuthenticationCredentials",
+                    required: false,
+                },
+                Member {
+                    name: "CustomAuthenticationCredentials",
+                    shape: "CredentialMap",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "AuthenticationType",
+        Shape::String {
+            min: None,
+            max: None,
+            pattern: None,
+            values: &["BASIC", "OAUTH2", "CUSTOM", "IAM"],
+        },
+    ),
+    (
+        "AuthorizationCode",
+        Shape::String {
+            min: Some(1),
+            max: Some(4096),
+            pattern: Some("^(?:[^\\t\\n\\x0B\\x0C\\r ]+)$"),
+            values: &[],
+        },
+    ),
+    (
+        "AuthorizationCodeProperties",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "AuthorizationCode",
+                    shape: "AuthorizationCode",
+                    required: false,
+                },
+                Member {
+                    name: "RedirectUri",
+                    shape: "RedirectUri",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "BasicAuthenticationCredentials",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "Username",
+                    shape: "Username",
+                    required: false,
+                },
+                Member {
+                    name: "Password",
+                    shape: "Password",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
         "BatchCreatePartitionRequest",
         Shape::Structure {
             members: &[
@@ -311,6 +427,24 @@ static SHAPES: &[(&str, Shape)] = &[
                 Member {
                     name: "PartitionInputList",
                     shape: "PartitionInputList",
+                    required: true,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "BatchDeleteConnectionRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "CatalogId",
+                    shape: "CatalogIdString",
+                    required: false,
+                },
+                Member {
+                    name: "ConnectionNameList",
+                    shape: "DeleteConnectionNameList",
                     required: true,
                 },
             ],
@@ -649,6 +783,23 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "ComputeEnvironment",
+        Shape::String {
+            min: None,
+            max: None,
+            pattern: None,
+            values: &["SPARK", "ATHENA", "PYTHON"],
+        },
+    ),
+    (
+        "ComputeEnvironmentList",
+        Shape::List {
+            member: "ComputeEnvironment",
+            min: None,
+            max: None,
+        },
+    ),
+    (
         "Condition",
         Shape::Structure {
             members: &[
@@ -690,12 +841,155 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "ConnectionInput",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "Name",
+                    shape: "NameString",
+                    required: true,
+                },
+                Member {
+                    name: "Description",
+                    shape: "DescriptionString",
+                    required: false,
+                },
+                Member {
+                    name: "ConnectionType",
+                    shape: "ConnectionType",
+                    required: true,
+                },
+                Member {
+                    name: "MatchCriteria",
+                    shape: "MatchCriteria",
+                    required: false,
+                },
+                Member {
+                    name: "ConnectionProperties",
+                    shape: "ConnectionProperties",
+                    required: true,
+                },
+                Member {
+                    name: "SparkProperties",
+                    shape: "PropertyMap",
+                    required: false,
+                },
+                Member {
+                    name: "AthenaProperties",
+                    shape: "PropertyMap",
+                    required: false,
+                },
+                Member {
+                    name: "PythonProperties",
+                    shape: "PropertyMap",
+                    required: false,
+                },
+                Member {
+                    name: "PhysicalConnectionRequirements",
+                    shape: "PhysicalConnectionRequirements",
+                    required: false,
+                },
+                Member {
+                    name: "AuthenticationConfiguration",
+                    shape: "AuthenticationConfigurationInput",
+                    required: false,
+                },
+                Member {
+                    name: "ValidateCredentials",
+                    shape: "Boolean",
+                    required: false,
+                },
+                Member {
+                    name: "ValidateForComputeEnvironments",
+                    shape: "ComputeEnvironmentList",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
         "ConnectionName",
         Shape::String {
             min: None,
             max: None,
             pattern: None,
             values: &[],
+        },
+    ),
+    (
+        "ConnectionProperties",
+        Shape::Map {
+            key: "ConnectionPropertyKey",
+            value: "ValueString",
+            min: Some(0),
+            max: Some(100),
+        },
+    ),
+    (
+        "ConnectionPropertyKey",
+        Shape::String {
+            min: None,
+            max: None,
+            pattern: None,
+            values: &[
+                "HOST",
+                "PORT",
+                "USERNAME",
+                "PASSWORD",
+                "ENCRYPTED_PASSWORD",
+                "JDBC_DRIVER_JAR_URI",
+                "JDBC_DRIVER_CLASS_NAME",
+                "JDBC_ENGINE",
+                "JDBC_ENGINE_VERSION",
+                "CONFIG_FILES",
+                "INSTANCE_ID",
+                "JDBC_CONNECTION_URL",
+                "JDBC_ENFORCE_SSL",
+                "CUSTOM_JDBC_CERT",
+                "SKIP_CUSTOM_JDBC_CERT_VALIDATION",
+                "CUSTOM_JDBC_CERT_STRING",
+                "CONNECTION_URL",
+                "KAFKA_BOOTSTRAP_SERVERS",
+                "KAFKA_SSL_ENABLED",
+                "KAFKA_CUSTOM_CERT",
+                "KAFKA_SKIP_CUSTOM_CERT_VALIDATION",
+                "KAFKA_CLIENT_KEYSTORE",
+                "KAFKA_CLIENT_KEYSTORE_PASSWORD",
+                "KAFKA_CLIENT_KEY_PASSWORD",
+                "ENCRYPTED_KAFKA_CLIENT_KEYSTORE_PASSWORD",
+                "ENCRYPTED_KAFKA_CLIENT_KEY_PASSWORD",
+                "KAFKA_SASL_MECHANISM",
+                "KAFKA_SASL_PLAIN_USERNAME",
+                "KAFKA_SASL_PLAIN_PASSWORD",
+                "ENCRYPTED_KAFKA_SASL_PLAIN_PASSWORD",
+                "KAFKA_SASL_SCRAM_USERNAME",
+                "KAFKA_SASL_SCRAM_PASSWORD",
+                "KAFKA_SASL_SCRAM_SECRETS_ARN",
+                "ENCRYPTED_KAFKA_SASL_SCRAM_PASSWORD",
+                "KAFKA_SASL_GSSAPI_KEYTAB",
+                "KAFKA_SASL_GSSAPI_KRB5_CONF",
+                "KAFKA_SASL_GSSAPI_SERVICE",
+                "KAFKA_SASL_GSSAPI_PRINCIPAL",
+                "SECRET_ID",
+                "CONNECTOR_URL",
+                "CONNECTOR_TYPE",
+                "CONNECTOR_CLASS_NAME",
+                "ENDPOINT",
+                "ENDPOINT_TYPE",
+                "ROLE_ARN",
+                "REGION",
+                "WORKGROUP_NAME",
+                "CLUSTER_IDENTIFIER",
+                "DATABASE",
+            ],
+        },
+    ),
+    (
+        "ConnectionSchemaVersion",
+        Shape::Integer {
+            min: Some(1),
+            max: Some(2),
         },
     ),
     (
@@ -713,6 +1007,108 @@ static SHAPES: &[(&str, Shape)] = &[
             member: "ConnectionString",
             min: None,
             max: Some(1000),
+        },
+    ),
+    (
+        "ConnectionType",
+        Shape::String {
+            min: None,
+            max: None,
+            pattern: None,
+            values: &[
+                "JDBC",
+                "SFTP",
+                "MONGODB",
+                "KAFKA",
+                "NETWORK",
+                "MARKETPLACE",
+                "CUSTOM",
+                "SALESFORCE",
+                "VIEW_VALIDATION_REDSHIFT",
+                "VIEW_VALIDATION_ATHENA",
+                "GOOGLEADS",
+                "GOOGLESHEETS",
+                "GOOGLEANALYTICS4",
+                "SERVICENOW",
+                "MARKETO",
+                "SAPODATA",
+                "ZENDESK",
+                "JIRACLOUD",
+                "NETSUITEERP",
+                "HUBSPOT",
+                "FACEBOOKADS",
+                "INSTAGRAMADS",
+                "ZOHOCRM",
+                "SALESFORCEPARDOT",
+                "SALESFORCEMARKETINGCLOUD",
+                "ADOBEANALYTICS",
+                "SLACK",
+                "LINKEDIN",
+                "MIXPANEL",
+                "ASANA",
+                "STRIPE",
+                "SMARTSHEET",
+                "DATADOG",
+                "WOOCOMMERCE",
+                "INTERCOM",
+                "SNAPCHATADS",
+                "PAYPAL",
+                "QUICKBOOKS",
+                "FACEBOOKPAGEINSIGHTS",
+                "FRESHDESK",
+                "TWILIO",
+                "DOCUSIGNMONITOR",
+                "FRESHSALES",
+                "ZOOM",
+                "GOOGLESEARCHCONSOLE",
+                "SALESFORCECOMMERCECLOUD",
+                "SAPCONCUR",
+                "DYNATRACE",
+                "MICROSOFTDYNAMIC365FINANCEANDOPS",
+                "MICROSOFTTEAMS",
+                "BLACKBAUDRAISEREDGENXT",
+                "MAILCHIMP",
+                "GITLAB",
+                "PENDO",
+                "PRODUCTBOARD",
+                "CIRCLECI",
+                "PIPEDIVE",
+                "SENDGRID",
+                "AZURECOSMOS",
+                "AZURESQL",
+                "BIGQUERY",
+                "BLACKBAUD",
+                "CLOUDERAHIVE",
+                "CLOUDERAIMPALA",
+                "CLOUDWATCH",
+                "CLOUDWATCHMETRICS",
+                "CMDB",
+                "DATALAKEGEN2",
+                "DB2",
+                "DB2AS400",
+                "DOCUMENTDB",
+                "DOMO",
+                "DYNAMODB",
+                "GOOGLECLOUDSTORAGE",
+                "HBASE",
+                "KUSTOMER",
+                "MICROSOFTDYNAMICS365CRM",
+                "MONDAY",
+                "MYSQL",
+                "OKTA",
+                "OPENSEARCH",
+                "ORACLE",
+                "PIPEDRIVE",
+                "POSTGRESQL",
+                "SAPHANA",
+                "SQLSERVER",
+                "SYNAPSE",
+                "TERADATA",
+                "TERADATANOS",
+                "TIMESTREAM",
+                "TPCDS",
+                "VERTICA",
+            ],
         },
     ),
     (
@@ -873,6 +1269,29 @@ static SHAPES: &[(&str, Shape)] = &[
                 Member {
                     name: "BlueprintLocation",
                     shape: "OrchestrationS3Location",
+                    required: true,
+                },
+                Member {
+                    name: "Tags",
+                    shape: "TagsMap",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "CreateConnectionRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "CatalogId",
+                    shape: "CatalogIdString",
+                    required: false,
+                },
+                Member {
+                    name: "ConnectionInput",
+                    shape: "ConnectionInput",
                     required: true,
                 },
                 Member {
@@ -1324,6 +1743,33 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "CredentialKey",
+        Shape::String {
+            min: Some(1),
+            max: Some(128),
+            pattern: None,
+            values: &[],
+        },
+    ),
+    (
+        "CredentialMap",
+        Shape::Map {
+            key: "CredentialKey",
+            value: "CredentialValue",
+            min: None,
+            max: None,
+        },
+    ),
+    (
+        "CredentialValue",
+        Shape::String {
+            min: Some(1),
+            max: Some(2048),
+            pattern: None,
+            values: &[],
+        },
+    ),
+    (
         "CronExpression",
         Shape::String {
             min: None,
@@ -1461,6 +1907,32 @@ static SHAPES: &[(&str, Shape)] = &[
                 shape: "NameString",
                 required: true,
             }],
+            union: false,
+        },
+    ),
+    (
+        "DeleteConnectionNameList",
+        Shape::List {
+            member: "NameString",
+            min: Some(0),
+            max: Some(25),
+        },
+    ),
+    (
+        "DeleteConnectionRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "CatalogId",
+                    shape: "CatalogIdString",
+                    required: false,
+                },
+                Member {
+                    name: "ConnectionName",
+                    shape: "NameString",
+                    required: true,
+                },
+            ],
             union: false,
         },
     ),
@@ -1909,6 +2381,90 @@ static SHAPES: &[(&str, Shape)] = &[
                 Member {
                     name: "NextToken",
                     shape: "GenericString",
+                    required: false,
+                },
+                Member {
+                    name: "MaxResults",
+                    shape: "PageSize",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "GetConnectionRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "CatalogId",
+                    shape: "CatalogIdString",
+                    required: false,
+                },
+                Member {
+                    name: "Name",
+                    shape: "NameString",
+                    required: true,
+                },
+                Member {
+                    name: "HidePassword",
+                    shape: "Boolean",
+                    required: false,
+                },
+                Member {
+                    name: "ApplyOverrideForComputeEnvironment",
+                    shape: "ComputeEnvironment",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "GetConnectionsFilter",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "MatchCriteria",
+                    shape: "MatchCriteria",
+                    required: false,
+                },
+                Member {
+                    name: "ConnectionType",
+                    shape: "ConnectionType",
+                    required: false,
+                },
+                Member {
+                    name: "ConnectionSchemaVersion",
+                    shape: "ConnectionSchemaVersion",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "GetConnectionsRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "CatalogId",
+                    shape: "CatalogIdString",
+                    required: false,
+                },
+                Member {
+                    name: "Filter",
+                    shape: "GetConnectionsFilter",
+                    required: false,
+                },
+                Member {
+                    name: "HidePassword",
+                    shape: "Boolean",
+                    required: false,
+                },
+                Member {
+                    name: "NextToken",
+                    shape: "Token",
                     required: false,
                 },
                 Member {
@@ -3182,6 +3738,15 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "JwtToken",
+        Shape::String {
+            min: None,
+            max: Some(8000),
+            pattern: Some("^(?:^([a-zA-Z0-9_=]+)\\.([a-zA-Z0-9_=]+)\\.([a-zA-Z0-9_\\-\\+\\/=]*))$"),
+            values: &[],
+        },
+    ),
+    (
         "KeyList",
         Shape::List {
             member: "NameString",
@@ -3197,6 +3762,15 @@ static SHAPES: &[(&str, Shape)] = &[
             pattern: Some(
                 "^(?:[\\x{0020}-\\x{D7FF}\\x{E000}-\\x{FFFD}\\x{10000}-\\x{10FFFF}\\t]*)$",
             ),
+            values: &[],
+        },
+    ),
+    (
+        "KmsKeyArn",
+        Shape::String {
+            min: None,
+            max: None,
+            pattern: Some("^(?:^$|arn:aws[a-z0-9\\-]*:kms:[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*)$"),
             values: &[],
         },
     ),
@@ -3437,6 +4011,14 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "MatchCriteria",
+        Shape::List {
+            member: "NameString",
+            min: Some(0),
+            max: Some(10),
+        },
+    ),
+    (
         "MaxConcurrentRuns",
         Shape::Integer {
             min: None,
@@ -3571,6 +4153,104 @@ static SHAPES: &[(&str, Shape)] = &[
             max: None,
             pattern: None,
             values: &[],
+        },
+    ),
+    (
+        "OAuth2ClientApplication",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "UserManagedClientApplicationClientId",
+                    shape: "UserManagedClientApplicationClientId",
+                    required: false,
+                },
+                Member {
+                    name: "AWSManagedClientApplicationReference",
+                    shape: "AWSManagedClientApplicationReference",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "OAuth2Credentials",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "UserManagedClientApplicationClientSecret",
+                    shape: "UserManagedClientApplicationClientSecret",
+                    required: false,
+                },
+                Member {
+                    name: "AccessToken",
+                    shape: "AccessToken",
+                    required: false,
+                },
+                Member {
+                    name: "RefreshToken",
+                    shape: "RefreshToken",
+                    required: false,
+                },
+                Member {
+                    name: "JwtToken",
+                    shape: "JwtToken",
+                    required: false,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "OAuth2GrantType",
+        Shape::String {
+            min: None,
+            max: None,
+            pattern: None,
+            values: &[
+                "AUTHORIZATION_CODE",
+                "CLIENT_CREDENTIALS",
+                "JWT_BEARER",
+                "REFRESH_TOKEN",
+            ],
+        },
+    ),
+    (
+        "OAuth2PropertiesInput",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "OAuth2GrantType",
+                    shape: "OAuth2GrantType",
+                    required: false,
+                },
+                Member {
+                    name: "OAuth2ClientApplication",
+                    shape: "OAuth2ClientApplication",
+                    required: false,
+                },
+                Member {
+                    name: "TokenUrl",
+                    shape: "TokenUrl",
+                    required: false,
+                },
+                Member {
+                    name: "TokenUrlParametersMap",
+                    shape: "TokenUrlParametersMap",
+                    required: false,
+                },
+                Member {
+                    name: "AuthorizationCodeProperties",
+                    shape: "AuthorizationCodeProperties",
+                    required: false,
+                },
+                Member {
+                    name: "OAuth2Credentials",
+                    shape: "OAuth2Credentials",
+                    required: false,
+                },
+            ],
+            union: false,
         },
     ),
     (
@@ -3755,6 +4435,15 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "Password",
+        Shape::String {
+            min: None,
+            max: Some(512),
+            pattern: Some("^(?:[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*)$"),
+            values: &[],
+        },
+    ),
+    (
         "Path",
         Shape::String {
             min: None,
@@ -3796,6 +4485,29 @@ static SHAPES: &[(&str, Shape)] = &[
             member: "Permission",
             min: None,
             max: None,
+        },
+    ),
+    (
+        "PhysicalConnectionRequirements",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "SubnetId",
+                    shape: "NameString",
+                    required: false,
+                },
+                Member {
+                    name: "SecurityGroupIdList",
+                    shape: "SecurityGroupIdList",
+                    required: false,
+                },
+                Member {
+                    name: "AvailabilityZone",
+                    shape: "NameString",
+                    required: false,
+                },
+            ],
+            union: false,
         },
     ),
     (
@@ -3851,6 +4563,33 @@ static SHAPES: &[(&str, Shape)] = &[
             member: "PrincipalPermissions",
             min: None,
             max: None,
+        },
+    ),
+    (
+        "PropertyKey",
+        Shape::String {
+            min: Some(1),
+            max: Some(128),
+            pattern: None,
+            values: &[],
+        },
+    ),
+    (
+        "PropertyMap",
+        Shape::Map {
+            key: "PropertyKey",
+            value: "PropertyValue",
+            min: None,
+            max: None,
+        },
+    ),
+    (
+        "PropertyValue",
+        Shape::String {
+            min: Some(1),
+            max: Some(2048),
+            pattern: None,
+            values: &[],
         },
     ),
     (
@@ -3910,10 +4649,30 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "RedirectUri",
+        Shape::String {
+            min: None,
+            max: Some(512),
+            pattern: Some(
+                "^(?:^(https?):\\/\\/[^\\t\\n\\x0B\\x0C\\r /$.?#][^\\n\\r\\x{85}\\x{2028}\\x{2029}][^\\t\\n\\x0B\\x0C\\r ]*$)$",
+            ),
+            values: &[],
+        },
+    ),
+    (
         "RefreshSeconds",
         Shape::Long {
             min: None,
             max: None,
+        },
+    ),
+    (
+        "RefreshToken",
+        Shape::String {
+            min: None,
+            max: Some(4096),
+            pattern: Some("^(?:^[\\x20-\\x7E]*$)$"),
+            values: &[],
         },
     ),
     (
@@ -4137,6 +4896,25 @@ static SHAPES: &[(&str, Shape)] = &[
             max: Some(400000),
             pattern: None,
             values: &[],
+        },
+    ),
+    (
+        "SecretArn",
+        Shape::String {
+            min: None,
+            max: None,
+            pattern: Some(
+                "^(?:^arn:aws(-(cn|us-gov|iso(-[bef])?))?:secretsmanager:[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*$)$",
+            ),
+            values: &[],
+        },
+    ),
+    (
+        "SecurityGroupIdList",
+        Shape::List {
+            member: "NameString",
+            min: Some(0),
+            max: Some(50),
         },
     ),
     (
@@ -4849,6 +5627,44 @@ static SHAPES: &[(&str, Shape)] = &[
         },
     ),
     (
+        "TokenUrl",
+        Shape::String {
+            min: None,
+            max: Some(256),
+            pattern: Some(
+                "^(?:^(https?)://[-a\\-zA-Z0-9+&@#/%?=~_|!:,.;]*[-a\\-zA-Z0-9+&@#/%=~_|])$",
+            ),
+            values: &[],
+        },
+    ),
+    (
+        "TokenUrlParameterKey",
+        Shape::String {
+            min: Some(1),
+            max: Some(128),
+            pattern: None,
+            values: &[],
+        },
+    ),
+    (
+        "TokenUrlParameterValue",
+        Shape::String {
+            min: Some(1),
+            max: Some(512),
+            pattern: None,
+            values: &[],
+        },
+    ),
+    (
+        "TokenUrlParametersMap",
+        Shape::Map {
+            key: "TokenUrlParameterKey",
+            value: "TokenUrlParameterValue",
+            min: None,
+            max: None,
+        },
+    ),
+    (
         "TotalSegmentsInteger",
         Shape::Integer {
             min: Some(1),
@@ -4974,6 +5790,29 @@ static SHAPES: &[(&str, Shape)] = &[
                 Member {
                     name: "BlueprintLocation",
                     shape: "OrchestrationS3Location",
+                    required: true,
+                },
+            ],
+            union: false,
+        },
+    ),
+    (
+        "UpdateConnectionRequest",
+        Shape::Structure {
+            members: &[
+                Member {
+                    name: "CatalogId",
+                    shape: "CatalogIdString",
+                    required: false,
+                },
+                Member {
+                    name: "Name",
+                    shape: "NameString",
+                    required: true,
+                },
+                Member {
+                    name: "ConnectionInput",
+                    shape: "ConnectionInput",
                     required: true,
                 },
             ],
@@ -5247,6 +6086,33 @@ static SHAPES: &[(&str, Shape)] = &[
             min: None,
             max: None,
             pattern: None,
+            values: &[],
+        },
+    ),
+    (
+        "UserManagedClientApplicationClientId",
+        Shape::String {
+            min: None,
+            max: Some(2048),
+            pattern: Some("^(?:[^\\t\\n\\x0B\\x0C\\r ]+)$"),
+            values: &[],
+        },
+    ),
+    (
+        "UserManagedClientApplicationClientSecret",
+        Shape::String {
+            min: None,
+            max: Some(512),
+            pattern: Some("^(?:^[\\x20-\\x7E]*$)$"),
+            values: &[],
+        },
+    ),
+    (
+        "Username",
+        Shape::String {
+            min: None,
+            max: Some(512),
+            pattern: Some("^(?:[^\\t\\n\\x0B\\x0C\\r ]+)$"),
             values: &[],
         },
     ),

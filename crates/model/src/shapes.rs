@@ -5,12 +5,12 @@
 //! edit; regenerate with `cargo run -p weir-codegen`.
 //!
 //! Contains every structure shape reachable (transitively) from the input and
-//! output shapes of `operations::SERVED_OPERATIONS`: 248 structs. Every field
+//! output shapes of `operations::SERVED_OPERATIONS`: 272 structs. Every field
 //! is an `Option` (required members are enforced by `Validate`, which reports
 //! the AWS `Member must not be null` wording); unknown JSON members are ignored
 //! and `null` reads as `None`.
 //!
-//! Every string shape with an `enum` constraint is a Rust enum (43 enums): one
+//! Every string shape with an `enum` constraint is a Rust enum (50 enums): one
 //! variant per model value plus `Unknown(String)`, which holds any other string,
 //! so that a stored document or a request with a value this build does not know
 //! still decodes; `Validate` rejects `Unknown` with the AWS enum wording.
@@ -125,6 +125,144 @@ impl crate::Validate for AuditContext {
     }
 }
 
+/// A structure containing the authentication configuration.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuthenticationConfiguration {
+    /// A structure containing the authentication configuration.
+    #[serde(
+        rename = "AuthenticationType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub authentication_type: Option<AuthenticationType>,
+    /// The secret manager ARN to store credentials.
+    #[serde(rename = "SecretArn", default, skip_serializing_if = "Option::is_none")]
+    pub secret_arn: Option<String>,
+    /// The Amazon Resource Name (ARN) of the KMS key used to encrypt sensitive authentication information.
+    #[serde(rename = "KmsKeyArn", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+    /// The properties for OAuth2 authentication.
+    #[serde(
+        rename = "OAuth2Properties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub o_auth2_properties: Option<OAuth2Properties>,
+}
+
+impl crate::Validate for AuthenticationConfiguration {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.authentication_type {
+            check_authentication_type(v, &rt::join(path, "authenticationType"), errors);
+        }
+        if let Some(v) = &self.secret_arn {
+            check_secret_arn(v, &rt::join(path, "secretArn"), errors);
+        }
+        if let Some(v) = &self.kms_key_arn {
+            check_kms_key_arn(v, &rt::join(path, "kmsKeyArn"), errors);
+        }
+        if let Some(v) = &self.o_auth2_properties {
+            v.validate_into(&rt::join(path, "oAuth2Properties"), errors);
+        }
+    }
+}
+
+/// A structure containing the authentication configuration in the CreateConnection request.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuthenticationConfigurationInput {
+    /// A structure containing the authentication configuration in the CreateConnection request.
+    #[serde(
+        rename = "AuthenticationType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub authentication_type: Option<AuthenticationType>,
+    /// The properties for OAuth2 authentication in the CreateConnection request.
+    #[serde(
+        rename = "OAuth2Properties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub o_auth2_properties: Option<OAuth2PropertiesInput>,
+    /// The secret manager ARN to store credentials in the CreateConnection request.
+    #[serde(rename = "SecretArn", default, skip_serializing_if = "Option::is_none")]
+    pub secret_arn: Option<String>,
+    /// The ARN of the KMS key used to encrypt the connection.
+    #[serde(rename = "KmsKeyArn", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+    /// The credentials used when the authentication type is basic authentication.
+    #[serde(
+        rename = "BasicAuthenticationCredentials",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub basic_authentication_credentials: Option<BasicAuthenticationCredentials>,
+    /// The credentials used when the authentication type is custom authentication.
+    #[serde(
+        rename = "CustomAuthenticationCredentials",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_authentication_credentials: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl crate::Validate for AuthenticationConfigurationInput {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.authentication_type {
+            check_authentication_type(v, &rt::join(path, "authenticationType"), errors);
+        }
+        if let Some(v) = &self.o_auth2_properties {
+            v.validate_into(&rt::join(path, "oAuth2Properties"), errors);
+        }
+        if let Some(v) = &self.secret_arn {
+            check_secret_arn(v, &rt::join(path, "secretArn"), errors);
+        }
+        if let Some(v) = &self.kms_key_arn {
+            check_kms_key_arn(v, &rt::join(path, "kmsKeyArn"), errors);
+        }
+        if let Some(v) = &self.basic_authentication_credentials {
+            v.validate_into(&rt::join(path, "basicAuthenticationCredentials"), errors);
+        }
+        if let Some(v) = &self.custom_authentication_credentials {
+            check_credential_map(
+                v,
+                &rt::join(path, "customAuthenticationCredentials"),
+                errors,
+            );
+        }
+    }
+}
+
+/// The set of properties required for the the OAuth2 AUTHORIZATION_CODE grant type workflow.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuthorizationCodeProperties {
+    /// An authorization code to be used in the third leg of the AUTHORIZATION_CODE grant workflow.
+    #[serde(
+        rename = "AuthorizationCode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub authorization_code: Option<String>,
+    /// The redirect URI where the user gets redirected to by authorization server when issuing an authorization code.
+    #[serde(
+        rename = "RedirectUri",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub redirect_uri: Option<String>,
+}
+
+impl crate::Validate for AuthorizationCodeProperties {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.authorization_code {
+            check_authorization_code(v, &rt::join(path, "authorizationCode"), errors);
+        }
+        if let Some(v) = &self.redirect_uri {
+            check_redirect_uri(v, &rt::join(path, "redirectUri"), errors);
+        }
+    }
+}
+
 /// The auto-upgrade assessment information for a job configured with glueVersion=auto.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AutoUpgradeMetadata {
@@ -167,6 +305,28 @@ impl crate::Validate for AutoUpgradeMetadata {
         }
         if let Some(v) = &self.analysis_id {
             check_id_string(v, &rt::join(path, "analysisId"), errors);
+        }
+    }
+}
+
+/// For supplying basic auth credentials when not providing a SecretArn value.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BasicAuthenticationCredentials {
+    /// The username to connect to the data source.
+    #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The password to connect to the data source.
+    #[serde(rename = "Password", default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl crate::Validate for BasicAuthenticationCredentials {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.username {
+            check_username(v, &rt::join(path, "username"), errors);
+        }
+        if let Some(v) = &self.password {
+            check_password(v, &rt::join(path, "password"), errors);
         }
     }
 }
@@ -234,6 +394,57 @@ impl crate::Validate for BatchCreatePartitionResponse {
     fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
         if let Some(v) = &self.errors {
             check_partition_errors(v, &rt::join(path, "errors"), errors);
+        }
+    }
+}
+
+/// The `BatchDeleteConnectionRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatchDeleteConnectionRequest {
+    /// The ID of the Data Catalog in which the connections reside.
+    #[serde(rename = "CatalogId", default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// A list of names of the connections to delete. Required.
+    #[serde(
+        rename = "ConnectionNameList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_name_list: Option<Vec<String>>,
+}
+
+impl crate::Validate for BatchDeleteConnectionRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.catalog_id {
+            check_catalog_id_string(v, &rt::join(path, "catalogId"), errors);
+        }
+        match &self.connection_name_list {
+            Some(v) => {
+                check_delete_connection_name_list(v, &rt::join(path, "connectionNameList"), errors);
+            }
+            None => errors.push_null(rt::join(path, "connectionNameList")),
+        }
+    }
+}
+
+/// The `BatchDeleteConnectionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatchDeleteConnectionResponse {
+    /// A list of names of the connection definitions that were successfully deleted.
+    #[serde(rename = "Succeeded", default, skip_serializing_if = "Option::is_none")]
+    pub succeeded: Option<Vec<String>>,
+    /// A map of the names of connections that were not successfully deleted to error details.
+    #[serde(rename = "Errors", default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<std::collections::BTreeMap<String, ErrorDetail>>,
+}
+
+impl crate::Validate for BatchDeleteConnectionResponse {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.succeeded {
+            check_name_string_list(v, &rt::join(path, "succeeded"), errors);
+        }
+        if let Some(v) = &self.errors {
+            check_error_by_name(v, &rt::join(path, "errors"), errors);
         }
     }
 }
@@ -1013,6 +1224,323 @@ impl crate::Validate for Condition {
     }
 }
 
+/// Defines a connection to a data source.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Connection {
+    /// The name of the connection definition.
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The description of the connection.
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<String>,
+    /// The type of the connection.
+    #[serde(
+        rename = "ConnectionType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_type: Option<ConnectionType>,
+    /// A list of criteria that can be used in selecting this connection.
+    #[serde(
+        rename = "MatchCriteria",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub match_criteria: Option<Vec<String>>,
+    /// These key-value pairs define parameters for the connection when using the version 1 Connection schema: HOST - The host URI: either the fully qualified domain name (FQDN) or the IPv4 address of the database host.
+    #[serde(
+        rename = "ConnectionProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_properties: Option<std::collections::BTreeMap<String, String>>,
+    /// Connection properties specific to the Spark compute environment.
+    #[serde(
+        rename = "SparkProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub spark_properties: Option<std::collections::BTreeMap<String, String>>,
+    /// Connection properties specific to the Athena compute environment.
+    #[serde(
+        rename = "AthenaProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub athena_properties: Option<std::collections::BTreeMap<String, String>>,
+    /// Connection properties specific to the Python compute environment.
+    #[serde(
+        rename = "PythonProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub python_properties: Option<std::collections::BTreeMap<String, String>>,
+    /// The physical connection requirements, such as virtual private cloud (VPC) and SecurityGroup , that are needed to make this connection successfully.
+    #[serde(
+        rename = "PhysicalConnectionRequirements",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub physical_connection_requirements: Option<PhysicalConnectionRequirements>,
+    /// The timestamp of the time that this connection definition was created.
+    #[serde(
+        rename = "CreationTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_time: Option<crate::Timestamp>,
+    /// The timestamp of the last time the connection definition was updated.
+    #[serde(
+        rename = "LastUpdatedTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_updated_time: Option<crate::Timestamp>,
+    /// The user, group, or role that last updated this connection definition.
+    #[serde(
+        rename = "LastUpdatedBy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_updated_by: Option<String>,
+    /// The status of the connection.
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConnectionStatus>,
+    /// The reason for the connection status.
+    #[serde(
+        rename = "StatusReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub status_reason: Option<String>,
+    /// A timestamp of the time this connection was last validated.
+    #[serde(
+        rename = "LastConnectionValidationTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_connection_validation_time: Option<crate::Timestamp>,
+    /// The authentication properties of the connection.
+    #[serde(
+        rename = "AuthenticationConfiguration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub authentication_configuration: Option<AuthenticationConfiguration>,
+    /// The version of the connection schema for this connection.
+    #[serde(
+        rename = "ConnectionSchemaVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_schema_version: Option<i32>,
+    /// A list of compute environments compatible with the connection.
+    #[serde(
+        rename = "CompatibleComputeEnvironments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub compatible_compute_environments: Option<Vec<ComputeEnvironment>>,
+}
+
+impl crate::Validate for Connection {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.name {
+            check_name_string(v, &rt::join(path, "name"), errors);
+        }
+        if let Some(v) = &self.description {
+            check_description_string(v, &rt::join(path, "description"), errors);
+        }
+        if let Some(v) = &self.connection_type {
+            check_connection_type(v, &rt::join(path, "connectionType"), errors);
+        }
+        if let Some(v) = &self.match_criteria {
+            check_match_criteria(v, &rt::join(path, "matchCriteria"), errors);
+        }
+        if let Some(v) = &self.connection_properties {
+            check_connection_properties(v, &rt::join(path, "connectionProperties"), errors);
+        }
+        if let Some(v) = &self.spark_properties {
+            check_property_map(v, &rt::join(path, "sparkProperties"), errors);
+        }
+        if let Some(v) = &self.athena_properties {
+            check_property_map(v, &rt::join(path, "athenaProperties"), errors);
+        }
+        if let Some(v) = &self.python_properties {
+            check_property_map(v, &rt::join(path, "pythonProperties"), errors);
+        }
+        if let Some(v) = &self.physical_connection_requirements {
+            v.validate_into(&rt::join(path, "physicalConnectionRequirements"), errors);
+        }
+        if let Some(v) = &self.last_updated_by {
+            check_name_string(v, &rt::join(path, "lastUpdatedBy"), errors);
+        }
+        if let Some(v) = &self.status {
+            check_connection_status(v, &rt::join(path, "status"), errors);
+        }
+        if let Some(v) = &self.status_reason {
+            check_long_value_string(v, &rt::join(path, "statusReason"), errors);
+        }
+        if let Some(v) = &self.authentication_configuration {
+            v.validate_into(&rt::join(path, "authenticationConfiguration"), errors);
+        }
+        if let Some(v) = &self.connection_schema_version {
+            check_connection_schema_version(
+                i64::from(*v),
+                &rt::join(path, "connectionSchemaVersion"),
+                errors,
+            );
+        }
+        if let Some(v) = &self.compatible_compute_environments {
+            check_compute_environment_list(
+                v,
+                &rt::join(path, "compatibleComputeEnvironments"),
+                errors,
+            );
+        }
+    }
+}
+
+/// A structure that is used to specify a connection to create or update.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConnectionInput {
+    /// The name of the connection. Required.
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The description of the connection.
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<String>,
+    /// The type of the connection. Required.
+    #[serde(
+        rename = "ConnectionType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_type: Option<ConnectionType>,
+    /// A list of criteria that can be used in selecting this connection.
+    #[serde(
+        rename = "MatchCriteria",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub match_criteria: Option<Vec<String>>,
+    /// These key-value pairs define parameters for the connection. Required.
+    #[serde(
+        rename = "ConnectionProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_properties: Option<std::collections::BTreeMap<String, String>>,
+    /// Connection properties specific to the Spark compute environment.
+    #[serde(
+        rename = "SparkProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub spark_properties: Option<std::collections::BTreeMap<String, String>>,
+    /// Connection properties specific to the Athena compute environment.
+    #[serde(
+        rename = "AthenaProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub athena_properties: Option<std::collections::BTreeMap<String, String>>,
+    /// Connection properties specific to the Python compute environment.
+    #[serde(
+        rename = "PythonProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub python_properties: Option<std::collections::BTreeMap<String, String>>,
+    /// The physical connection requirements, such as virtual private cloud (VPC) and SecurityGroup , that are needed to successfully make this connection.
+    #[serde(
+        rename = "PhysicalConnectionRequirements",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub physical_connection_requirements: Option<PhysicalConnectionRequirements>,
+    /// The authentication properties of the connection.
+    #[serde(
+        rename = "AuthenticationConfiguration",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub authentication_configuration: Option<AuthenticationConfigurationInput>,
+    /// A flag to validate the credentials during create connection.
+    #[serde(
+        rename = "ValidateCredentials",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub validate_credentials: Option<bool>,
+    /// The compute environments that the specified connection properties are validated against.
+    #[serde(
+        rename = "ValidateForComputeEnvironments",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub validate_for_compute_environments: Option<Vec<ComputeEnvironment>>,
+}
+
+impl crate::Validate for ConnectionInput {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        match &self.name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "name"), errors);
+            }
+            None => errors.push_null(rt::join(path, "name")),
+        }
+        if let Some(v) = &self.description {
+            check_description_string(v, &rt::join(path, "description"), errors);
+        }
+        match &self.connection_type {
+            Some(v) => {
+                check_connection_type(v, &rt::join(path, "connectionType"), errors);
+            }
+            None => errors.push_null(rt::join(path, "connectionType")),
+        }
+        if let Some(v) = &self.match_criteria {
+            check_match_criteria(v, &rt::join(path, "matchCriteria"), errors);
+        }
+        match &self.connection_properties {
+            Some(v) => {
+                check_connection_properties(v, &rt::join(path, "connectionProperties"), errors);
+            }
+            None => errors.push_null(rt::join(path, "connectionProperties")),
+        }
+        if let Some(v) = &self.spark_properties {
+            check_property_map(v, &rt::join(path, "sparkProperties"), errors);
+        }
+        if let Some(v) = &self.athena_properties {
+            check_property_map(v, &rt::join(path, "athenaProperties"), errors);
+        }
+        if let Some(v) = &self.python_properties {
+            check_property_map(v, &rt::join(path, "pythonProperties"), errors);
+        }
+        if let Some(v) = &self.physical_connection_requirements {
+            v.validate_into(&rt::join(path, "physicalConnectionRequirements"), errors);
+        }
+        if let Some(v) = &self.authentication_configuration {
+            v.validate_into(&rt::join(path, "authenticationConfiguration"), errors);
+        }
+        if let Some(v) = &self.validate_for_compute_environments {
+            check_compute_environment_list(
+                v,
+                &rt::join(path, "validateForComputeEnvironments"),
+                errors,
+            );
+        }
+    }
+}
+
 /// Specifies the connections used by a job.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConnectionsList {
@@ -1585,6 +2113,61 @@ impl crate::Validate for CreateBlueprintResponse {
     fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
         if let Some(v) = &self.name {
             check_name_string(v, &rt::join(path, "name"), errors);
+        }
+    }
+}
+
+/// The `CreateConnectionRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateConnectionRequest {
+    /// The ID of the Data Catalog in which to create the connection.
+    #[serde(rename = "CatalogId", default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// A ConnectionInput object defining the connection to create. Required.
+    #[serde(
+        rename = "ConnectionInput",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_input: Option<ConnectionInput>,
+    /// The tags you assign to the connection.
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl crate::Validate for CreateConnectionRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.catalog_id {
+            check_catalog_id_string(v, &rt::join(path, "catalogId"), errors);
+        }
+        match &self.connection_input {
+            Some(v) => {
+                v.validate_into(&rt::join(path, "connectionInput"), errors);
+            }
+            None => errors.push_null(rt::join(path, "connectionInput")),
+        }
+        if let Some(v) = &self.tags {
+            check_tags_map(v, &rt::join(path, "tags"), errors);
+        }
+    }
+}
+
+/// The `CreateConnectionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateConnectionResponse {
+    /// The status of the connection creation request.
+    #[serde(
+        rename = "CreateConnectionStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub create_connection_status: Option<ConnectionStatus>,
+}
+
+impl crate::Validate for CreateConnectionResponse {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.create_connection_status {
+            check_connection_status(v, &rt::join(path, "createConnectionStatus"), errors);
         }
     }
 }
@@ -2651,6 +3234,43 @@ impl crate::Validate for DeleteBlueprintResponse {
     }
 }
 
+/// The `DeleteConnectionRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteConnectionRequest {
+    /// The ID of the Data Catalog in which the connection resides.
+    #[serde(rename = "CatalogId", default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// The name of the connection to delete. Required.
+    #[serde(
+        rename = "ConnectionName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_name: Option<String>,
+}
+
+impl crate::Validate for DeleteConnectionRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.catalog_id {
+            check_catalog_id_string(v, &rt::join(path, "catalogId"), errors);
+        }
+        match &self.connection_name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "connectionName"), errors);
+            }
+            None => errors.push_null(rt::join(path, "connectionName")),
+        }
+    }
+}
+
+/// The `DeleteConnectionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteConnectionResponse {}
+
+impl crate::Validate for DeleteConnectionResponse {
+    fn validate_into(&self, _path: &str, _errors: &mut ValidationErrors) {}
+}
+
 /// The `DeleteCrawlerRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeleteCrawlerRequest {
@@ -3270,6 +3890,181 @@ impl crate::Validate for GetBlueprintRunsResponse {
     fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
         if let Some(v) = &self.blueprint_runs {
             check_blueprint_runs(v, &rt::join(path, "blueprintRuns"), errors);
+        }
+    }
+}
+
+/// The `GetConnectionRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetConnectionRequest {
+    /// The ID of the Data Catalog in which the connection resides.
+    #[serde(rename = "CatalogId", default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// The name of the connection definition to retrieve. Required.
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Allows you to retrieve the connection metadata without returning the password.
+    #[serde(
+        rename = "HidePassword",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hide_password: Option<bool>,
+    /// For connections that may be used in multiple services, specifies returning properties for the specified compute environment.
+    #[serde(
+        rename = "ApplyOverrideForComputeEnvironment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub apply_override_for_compute_environment: Option<ComputeEnvironment>,
+}
+
+impl crate::Validate for GetConnectionRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.catalog_id {
+            check_catalog_id_string(v, &rt::join(path, "catalogId"), errors);
+        }
+        match &self.name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "name"), errors);
+            }
+            None => errors.push_null(rt::join(path, "name")),
+        }
+        if let Some(v) = &self.apply_override_for_compute_environment {
+            check_compute_environment(
+                v,
+                &rt::join(path, "applyOverrideForComputeEnvironment"),
+                errors,
+            );
+        }
+    }
+}
+
+/// The `GetConnectionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetConnectionResponse {
+    /// The requested connection definition.
+    #[serde(
+        rename = "Connection",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection: Option<Connection>,
+}
+
+impl crate::Validate for GetConnectionResponse {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.connection {
+            v.validate_into(&rt::join(path, "connection"), errors);
+        }
+    }
+}
+
+/// Filters the connection definitions that are returned by the GetConnections API operation.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetConnectionsFilter {
+    /// A criteria string that must match the criteria recorded in the connection definition for that connection definition to be returned.
+    #[serde(
+        rename = "MatchCriteria",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub match_criteria: Option<Vec<String>>,
+    /// The type of connections to return.
+    #[serde(
+        rename = "ConnectionType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_type: Option<ConnectionType>,
+    /// Denotes if the connection was created with schema version 1 or 2.
+    #[serde(
+        rename = "ConnectionSchemaVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_schema_version: Option<i32>,
+}
+
+impl crate::Validate for GetConnectionsFilter {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.match_criteria {
+            check_match_criteria(v, &rt::join(path, "matchCriteria"), errors);
+        }
+        if let Some(v) = &self.connection_type {
+            check_connection_type(v, &rt::join(path, "connectionType"), errors);
+        }
+        if let Some(v) = &self.connection_schema_version {
+            check_connection_schema_version(
+                i64::from(*v),
+                &rt::join(path, "connectionSchemaVersion"),
+                errors,
+            );
+        }
+    }
+}
+
+/// The `GetConnectionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetConnectionsRequest {
+    /// The ID of the Data Catalog in which the connections reside.
+    #[serde(rename = "CatalogId", default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// A filter that controls which connections are returned.
+    #[serde(rename = "Filter", default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<GetConnectionsFilter>,
+    /// Allows you to retrieve the connection metadata without returning the password.
+    #[serde(
+        rename = "HidePassword",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hide_password: Option<bool>,
+    /// A continuation token, if this is a continuation call.
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    /// The maximum number of connections to return in one response.
+    #[serde(
+        rename = "MaxResults",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_results: Option<i32>,
+}
+
+impl crate::Validate for GetConnectionsRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.catalog_id {
+            check_catalog_id_string(v, &rt::join(path, "catalogId"), errors);
+        }
+        if let Some(v) = &self.filter {
+            v.validate_into(&rt::join(path, "filter"), errors);
+        }
+        if let Some(v) = &self.max_results {
+            check_page_size(i64::from(*v), &rt::join(path, "maxResults"), errors);
+        }
+    }
+}
+
+/// The `GetConnectionsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetConnectionsResponse {
+    /// A list of requested connection definitions.
+    #[serde(
+        rename = "ConnectionList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_list: Option<Vec<Connection>>,
+    /// A continuation token, if the list of connections returned does not include the last of the filtered connections.
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+impl crate::Validate for GetConnectionsResponse {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.connection_list {
+            check_connection_list(v, &rt::join(path, "connectionList"), errors);
         }
     }
 }
@@ -6383,6 +7178,206 @@ impl crate::Validate for NotificationProperty {
     }
 }
 
+/// The OAuth2 client app used for the connection.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuth2ClientApplication {
+    /// The client application clientID if the ClientAppType is USER_MANAGED .
+    #[serde(
+        rename = "UserManagedClientApplicationClientId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_managed_client_application_client_id: Option<String>,
+    /// The reference to the SaaS-side client app that is Amazon Web Services managed.
+    #[serde(
+        rename = "AWSManagedClientApplicationReference",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub aws_managed_client_application_reference: Option<String>,
+}
+
+impl crate::Validate for OAuth2ClientApplication {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.user_managed_client_application_client_id {
+            check_user_managed_client_application_client_id(
+                v,
+                &rt::join(path, "userManagedClientApplicationClientId"),
+                errors,
+            );
+        }
+        if let Some(v) = &self.aws_managed_client_application_reference {
+            check_aws_managed_client_application_reference(
+                v,
+                &rt::join(path, "aWSManagedClientApplicationReference"),
+                errors,
+            );
+        }
+    }
+}
+
+/// The credentials used when the authentication type is OAuth2 authentication.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuth2Credentials {
+    /// The client application client secret if the client application is user managed.
+    #[serde(
+        rename = "UserManagedClientApplicationClientSecret",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub user_managed_client_application_client_secret: Option<String>,
+    /// The access token used when the authentication type is OAuth2.
+    #[serde(
+        rename = "AccessToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub access_token: Option<String>,
+    /// The refresh token used when the authentication type is OAuth2.
+    #[serde(
+        rename = "RefreshToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub refresh_token: Option<String>,
+    /// The JSON Web Token (JWT) used when the authentication type is OAuth2.
+    #[serde(rename = "JwtToken", default, skip_serializing_if = "Option::is_none")]
+    pub jwt_token: Option<String>,
+}
+
+impl crate::Validate for OAuth2Credentials {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.user_managed_client_application_client_secret {
+            check_user_managed_client_application_client_secret(
+                v,
+                &rt::join(path, "userManagedClientApplicationClientSecret"),
+                errors,
+            );
+        }
+        if let Some(v) = &self.access_token {
+            check_access_token(v, &rt::join(path, "accessToken"), errors);
+        }
+        if let Some(v) = &self.refresh_token {
+            check_refresh_token(v, &rt::join(path, "refreshToken"), errors);
+        }
+        if let Some(v) = &self.jwt_token {
+            check_jwt_token(v, &rt::join(path, "jwtToken"), errors);
+        }
+    }
+}
+
+/// A structure containing properties for OAuth2 authentication.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuth2Properties {
+    /// The OAuth2 grant type.
+    #[serde(
+        rename = "OAuth2GrantType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub o_auth2_grant_type: Option<OAuth2GrantType>,
+    /// The client application type.
+    #[serde(
+        rename = "OAuth2ClientApplication",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub o_auth2_client_application: Option<OAuth2ClientApplication>,
+    /// The URL of the provider's authentication server, to exchange an authorization code for an access token.
+    #[serde(rename = "TokenUrl", default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// A map of parameters that are added to the token GET request.
+    #[serde(
+        rename = "TokenUrlParametersMap",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub token_url_parameters_map: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl crate::Validate for OAuth2Properties {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.o_auth2_grant_type {
+            check_o_auth2_grant_type(v, &rt::join(path, "oAuth2GrantType"), errors);
+        }
+        if let Some(v) = &self.o_auth2_client_application {
+            v.validate_into(&rt::join(path, "oAuth2ClientApplication"), errors);
+        }
+        if let Some(v) = &self.token_url {
+            check_token_url(v, &rt::join(path, "tokenUrl"), errors);
+        }
+        if let Some(v) = &self.token_url_parameters_map {
+            check_token_url_parameters_map(v, &rt::join(path, "tokenUrlParametersMap"), errors);
+        }
+    }
+}
+
+/// A structure containing properties for OAuth2 in the CreateConnection request.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuth2PropertiesInput {
+    /// The OAuth2 grant type in the CreateConnection request.
+    #[serde(
+        rename = "OAuth2GrantType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub o_auth2_grant_type: Option<OAuth2GrantType>,
+    /// The client application type in the CreateConnection request.
+    #[serde(
+        rename = "OAuth2ClientApplication",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub o_auth2_client_application: Option<OAuth2ClientApplication>,
+    /// The URL of the provider's authentication server, to exchange an authorization code for an access token.
+    #[serde(rename = "TokenUrl", default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// A map of parameters that are added to the token GET request.
+    #[serde(
+        rename = "TokenUrlParametersMap",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub token_url_parameters_map: Option<std::collections::BTreeMap<String, String>>,
+    /// The set of properties required for the the OAuth2 AUTHORIZATION_CODE grant type.
+    #[serde(
+        rename = "AuthorizationCodeProperties",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub authorization_code_properties: Option<AuthorizationCodeProperties>,
+    /// The credentials used when the authentication type is OAuth2 authentication.
+    #[serde(
+        rename = "OAuth2Credentials",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub o_auth2_credentials: Option<OAuth2Credentials>,
+}
+
+impl crate::Validate for OAuth2PropertiesInput {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.o_auth2_grant_type {
+            check_o_auth2_grant_type(v, &rt::join(path, "oAuth2GrantType"), errors);
+        }
+        if let Some(v) = &self.o_auth2_client_application {
+            v.validate_into(&rt::join(path, "oAuth2ClientApplication"), errors);
+        }
+        if let Some(v) = &self.token_url {
+            check_token_url(v, &rt::join(path, "tokenUrl"), errors);
+        }
+        if let Some(v) = &self.token_url_parameters_map {
+            check_token_url_parameters_map(v, &rt::join(path, "tokenUrlParametersMap"), errors);
+        }
+        if let Some(v) = &self.authorization_code_properties {
+            v.validate_into(&rt::join(path, "authorizationCodeProperties"), errors);
+        }
+        if let Some(v) = &self.o_auth2_credentials {
+            v.validate_into(&rt::join(path, "oAuth2Credentials"), errors);
+        }
+    }
+}
+
 /// A structure representing an open format table.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OpenTableFormatInput {
@@ -6614,6 +7609,42 @@ impl crate::Validate for PartitionInput {
         }
         if let Some(v) = &self.parameters {
             check_parameters_map(v, &rt::join(path, "parameters"), errors);
+        }
+    }
+}
+
+/// The OAuth client app in GetConnection response.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PhysicalConnectionRequirements {
+    /// The subnet ID used by the connection.
+    #[serde(rename = "SubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    /// The security group ID list used by the connection.
+    #[serde(
+        rename = "SecurityGroupIdList",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub security_group_id_list: Option<Vec<String>>,
+    /// The connection's Availability Zone.
+    #[serde(
+        rename = "AvailabilityZone",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub availability_zone: Option<String>,
+}
+
+impl crate::Validate for PhysicalConnectionRequirements {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.subnet_id {
+            check_name_string(v, &rt::join(path, "subnetId"), errors);
+        }
+        if let Some(v) = &self.security_group_id_list {
+            check_security_group_id_list(v, &rt::join(path, "securityGroupIdList"), errors);
+        }
+        if let Some(v) = &self.availability_zone {
+            check_name_string(v, &rt::join(path, "availabilityZone"), errors);
         }
     }
 }
@@ -8631,6 +9662,52 @@ impl crate::Validate for UpdateBlueprintResponse {
     }
 }
 
+/// The `UpdateConnectionRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateConnectionRequest {
+    /// The ID of the Data Catalog in which the connection resides.
+    #[serde(rename = "CatalogId", default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// The name of the connection definition to update. Required.
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A ConnectionInput object that redefines the connection in question. Required.
+    #[serde(
+        rename = "ConnectionInput",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub connection_input: Option<ConnectionInput>,
+}
+
+impl crate::Validate for UpdateConnectionRequest {
+    fn validate_into(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(v) = &self.catalog_id {
+            check_catalog_id_string(v, &rt::join(path, "catalogId"), errors);
+        }
+        match &self.name {
+            Some(v) => {
+                check_name_string(v, &rt::join(path, "name"), errors);
+            }
+            None => errors.push_null(rt::join(path, "name")),
+        }
+        match &self.connection_input {
+            Some(v) => {
+                v.validate_into(&rt::join(path, "connectionInput"), errors);
+            }
+            None => errors.push_null(rt::join(path, "connectionInput")),
+        }
+    }
+}
+
+/// The `UpdateConnectionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateConnectionResponse {}
+
+impl crate::Validate for UpdateConnectionResponse {
+    fn validate_into(&self, _path: &str, _errors: &mut ValidationErrors) {}
+}
+
 /// The `UpdateCrawlerRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UpdateCrawlerRequest {
@@ -9589,6 +10666,13 @@ pub struct Workflow {
         skip_serializing_if = "Option::is_none"
     )]
     pub blueprint_details: Option<BlueprintDetails>,
+    /// The creation status of the workflow.
+    #[serde(
+        rename = "CreationStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_status: Option<WorkflowCreationStatus>,
 }
 
 impl crate::Validate for Workflow {
@@ -9607,6 +10691,9 @@ impl crate::Validate for Workflow {
         }
         if let Some(v) = &self.blueprint_details {
             v.validate_into(&rt::join(path, "blueprintDetails"), errors);
+        }
+        if let Some(v) = &self.creation_status {
+            check_workflow_creation_status(v, &rt::join(path, "creationStatus"), errors);
         }
     }
 }
@@ -9788,6 +10875,71 @@ impl crate::Validate for WorkflowRunStatistics {
 }
 
 // ---- Enums ----
+
+/// The `AuthenticationType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`AuthenticationType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AuthenticationType {
+    /// `BASIC`
+    Basic,
+    /// `OAUTH2`
+    Oauth2,
+    /// `CUSTOM`
+    Custom,
+    /// `IAM`
+    Iam,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl AuthenticationType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["BASIC", "OAUTH2", "CUSTOM", "IAM"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Basic => "BASIC",
+            Self::Oauth2 => "OAUTH2",
+            Self::Custom => "CUSTOM",
+            Self::Iam => "IAM",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for AuthenticationType {
+    fn from(value: &str) -> Self {
+        match value {
+            "BASIC" => Self::Basic,
+            "OAUTH2" => Self::Oauth2,
+            "CUSTOM" => Self::Custom,
+            "IAM" => Self::Iam,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for AuthenticationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for AuthenticationType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AuthenticationType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
 
 /// The current phase of the auto-upgrade lifecycle for a job configured with GlueVersion=auto .
 ///
@@ -9994,6 +11146,937 @@ impl serde::Serialize for BlueprintStatus {
 }
 
 impl<'de> serde::Deserialize<'de> for BlueprintStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ComputeEnvironment` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ComputeEnvironment::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ComputeEnvironment {
+    /// `SPARK`
+    Spark,
+    /// `ATHENA`
+    Athena,
+    /// `PYTHON`
+    Python,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ComputeEnvironment {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["SPARK", "ATHENA", "PYTHON"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Spark => "SPARK",
+            Self::Athena => "ATHENA",
+            Self::Python => "PYTHON",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ComputeEnvironment {
+    fn from(value: &str) -> Self {
+        match value {
+            "SPARK" => Self::Spark,
+            "ATHENA" => Self::Athena,
+            "PYTHON" => Self::Python,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ComputeEnvironment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ComputeEnvironment {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ComputeEnvironment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ConnectionPropertyKey` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ConnectionPropertyKey::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ConnectionPropertyKey {
+    /// `HOST`
+    Host,
+    /// `PORT`
+    Port,
+    /// `USERNAME`
+    Username,
+    /// `PASSWORD`
+    Password,
+    /// `ENCRYPTED_PASSWORD`
+    EncryptedPassword,
+    /// `JDBC_DRIVER_JAR_URI`
+    JdbcDriverJarUri,
+    /// `JDBC_DRIVER_CLASS_NAME`
+    JdbcDriverClassName,
+    /// `JDBC_ENGINE`
+    JdbcEngine,
+    /// `JDBC_ENGINE_VERSION`
+    JdbcEngineVersion,
+    /// `CONFIG_FILES`
+    ConfigFiles,
+    /// `INSTANCE_ID`
+    InstanceId,
+    /// `JDBC_CONNECTION_URL`
+    JdbcConnectionUrl,
+    /// `JDBC_ENFORCE_SSL`
+    JdbcEnforceSsl,
+    /// `CUSTOM_JDBC_CERT`
+    CustomJdbcCert,
+    /// `SKIP_CUSTOM_JDBC_CERT_VALIDATION`
+    SkipCustomJdbcCertValidation,
+    /// `CUSTOM_JDBC_CERT_STRING`
+    CustomJdbcCertString,
+    /// `CONNECTION_URL`
+    ConnectionUrl,
+    /// `KAFKA_BOOTSTRAP_SERVERS`
+    KafkaBootstrapServers,
+    /// `KAFKA_SSL_ENABLED`
+    KafkaSslEnabled,
+    /// `KAFKA_CUSTOM_CERT`
+    KafkaCustomCert,
+    /// `KAFKA_SKIP_CUSTOM_CERT_VALIDATION`
+    KafkaSkipCustomCertValidation,
+    /// `KAFKA_CLIENT_KEYSTORE`
+    KafkaClientKeystore,
+    /// `KAFKA_CLIENT_KEYSTORE_PASSWORD`
+    KafkaClientKeystorePassword,
+    /// `KAFKA_CLIENT_KEY_PASSWORD`
+    KafkaClientKeyPassword,
+    /// `ENCRYPTED_KAFKA_CLIENT_KEYSTORE_PASSWORD`
+    EncryptedKafkaClientKeystorePassword,
+    /// `ENCRYPTED_KAFKA_CLIENT_KEY_PASSWORD`
+    EncryptedKafkaClientKeyPassword,
+    /// `KAFKA_SASL_MECHANISM`
+    KafkaSaslMechanism,
+    /// `KAFKA_SASL_PLAIN_USERNAME`
+    KafkaSaslPlainUsername,
+    /// `KAFKA_SASL_PLAIN_PASSWORD`
+    KafkaSaslPlainPassword,
+    /// `ENCRYPTED_KAFKA_SASL_PLAIN_PASSWORD`
+    EncryptedKafkaSaslPlainPassword,
+    /// `KAFKA_SASL_SCRAM_USERNAME`
+    KafkaSaslScramUsername,
+    /// `KAFKA_SASL_SCRAM_PASSWORD`
+    KafkaSaslScramPassword,
+    /// `KAFKA_SASL_SCRAM_SECRETS_ARN`
+    KafkaSaslScramSecretsArn,
+    /// `ENCRYPTED_KAFKA_SASL_SCRAM_PASSWORD`
+    EncryptedKafkaSaslScramPassword,
+    /// `KAFKA_SASL_GSSAPI_KEYTAB`
+    KafkaSaslGssapiKeytab,
+    /// `KAFKA_SASL_GSSAPI_KRB5_CONF`
+    KafkaSaslGssapiKrb5Conf,
+    /// `KAFKA_SASL_GSSAPI_SERVICE`
+    KafkaSaslGssapiService,
+    /// `KAFKA_SASL_GSSAPI_PRINCIPAL`
+    KafkaSaslGssapiPrincipal,
+    /// `SECRET_ID`
+    SecretId,
+    /// `CONNECTOR_URL`
+    ConnectorUrl,
+    /// `CONNECTOR_TYPE`
+    ConnectorType,
+    /// `CONNECTOR_CLASS_NAME`
+    ConnectorClassName,
+    /// `ENDPOINT`
+    Endpoint,
+    /// `ENDPOINT_TYPE`
+    EndpointType,
+    /// `ROLE_ARN`
+    RoleArn,
+    /// `REGION`
+    Region,
+    /// `WORKGROUP_NAME`
+    WorkgroupName,
+    /// `CLUSTER_IDENTIFIER`
+    ClusterIdentifier,
+    /// `DATABASE`
+    Database,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ConnectionPropertyKey {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "HOST",
+        "PORT",
+        "USERNAME",
+        "PASSWORD",
+        "ENCRYPTED_PASSWORD",
+        "JDBC_DRIVER_JAR_URI",
+        "JDBC_DRIVER_CLASS_NAME",
+        "JDBC_ENGINE",
+        "JDBC_ENGINE_VERSION",
+        "CONFIG_FILES",
+        "INSTANCE_ID",
+        "JDBC_CONNECTION_URL",
+        "JDBC_ENFORCE_SSL",
+        "CUSTOM_JDBC_CERT",
+        "SKIP_CUSTOM_JDBC_CERT_VALIDATION",
+        "CUSTOM_JDBC_CERT_STRING",
+        "CONNECTION_URL",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "KAFKA_SSL_ENABLED",
+        "KAFKA_CUSTOM_CERT",
+        "KAFKA_SKIP_CUSTOM_CERT_VALIDATION",
+        "KAFKA_CLIENT_KEYSTORE",
+        "KAFKA_CLIENT_KEYSTORE_PASSWORD",
+        "KAFKA_CLIENT_KEY_PASSWORD",
+        "ENCRYPTED_KAFKA_CLIENT_KEYSTORE_PASSWORD",
+        "ENCRYPTED_KAFKA_CLIENT_KEY_PASSWORD",
+        "KAFKA_SASL_MECHANISM",
+        "KAFKA_SASL_PLAIN_USERNAME",
+        "KAFKA_SASL_PLAIN_PASSWORD",
+        "ENCRYPTED_KAFKA_SASL_PLAIN_PASSWORD",
+        "KAFKA_SASL_SCRAM_USERNAME",
+        "KAFKA_SASL_SCRAM_PASSWORD",
+        "KAFKA_SASL_SCRAM_SECRETS_ARN",
+        "ENCRYPTED_KAFKA_SASL_SCRAM_PASSWORD",
+        "KAFKA_SASL_GSSAPI_KEYTAB",
+        "KAFKA_SASL_GSSAPI_KRB5_CONF",
+        "KAFKA_SASL_GSSAPI_SERVICE",
+        "KAFKA_SASL_GSSAPI_PRINCIPAL",
+        "SECRET_ID",
+        "CONNECTOR_URL",
+        "CONNECTOR_TYPE",
+        "CONNECTOR_CLASS_NAME",
+        "ENDPOINT",
+        "ENDPOINT_TYPE",
+        "ROLE_ARN",
+        "REGION",
+        "WORKGROUP_NAME",
+        "CLUSTER_IDENTIFIER",
+        "DATABASE",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Host => "HOST",
+            Self::Port => "PORT",
+            Self::Username => "USERNAME",
+            Self::Password => "PASSWORD",
+            Self::EncryptedPassword => "ENCRYPTED_PASSWORD",
+            Self::JdbcDriverJarUri => "JDBC_DRIVER_JAR_URI",
+            Self::JdbcDriverClassName => "JDBC_DRIVER_CLASS_NAME",
+            Self::JdbcEngine => "JDBC_ENGINE",
+            Self::JdbcEngineVersion => "JDBC_ENGINE_VERSION",
+            Self::ConfigFiles => "CONFIG_FILES",
+            Self::InstanceId => "INSTANCE_ID",
+            Self::JdbcConnectionUrl => "JDBC_CONNECTION_URL",
+            Self::JdbcEnforceSsl => "JDBC_ENFORCE_SSL",
+            Self::CustomJdbcCert => "CUSTOM_JDBC_CERT",
+            Self::SkipCustomJdbcCertValidation => "SKIP_CUSTOM_JDBC_CERT_VALIDATION",
+            Self::CustomJdbcCertString => "CUSTOM_JDBC_CERT_STRING",
+            Self::ConnectionUrl => "CONNECTION_URL",
+            Self::KafkaBootstrapServers => "KAFKA_BOOTSTRAP_SERVERS",
+            Self::KafkaSslEnabled => "KAFKA_SSL_ENABLED",
+            Self::KafkaCustomCert => "KAFKA_CUSTOM_CERT",
+            Self::KafkaSkipCustomCertValidation => "KAFKA_SKIP_CUSTOM_CERT_VALIDATION",
+            Self::KafkaClientKeystore => "KAFKA_CLIENT_KEYSTORE",
+            Self::KafkaClientKeystorePassword => "KAFKA_CLIENT_KEYSTORE_PASSWORD",
+            Self::KafkaClientKeyPassword => "KAFKA_CLIENT_KEY_PASSWORD",
+            Self::EncryptedKafkaClientKeystorePassword => {
+                "ENCRYPTED_KAFKA_CLIENT_KEYSTORE_PASSWORD"
+            }
+            Self::EncryptedKafkaClientKeyPassword => "ENCRYPTED_KAFKA_CLIENT_KEY_PASSWORD",
+            Self::KafkaSaslMechanism => "KAFKA_SASL_MECHANISM",
+            Self::KafkaSaslPlainUsername => "KAFKA_SASL_PLAIN_USERNAME",
+            Self::KafkaSaslPlainPassword => "KAFKA_SASL_PLAIN_PASSWORD",
+            Self::EncryptedKafkaSaslPlainPassword => "ENCRYPTED_KAFKA_SASL_PLAIN_PASSWORD",
+            Self::KafkaSaslScramUsername => "KAFKA_SASL_SCRAM_USERNAME",
+            Self::KafkaSaslScramPassword => "KAFKA_SASL_SCRAM_PASSWORD",
+            Self::KafkaSaslScramSecretsArn => "KAFKA_SASL_SCRAM_SECRETS_ARN",
+            Self::EncryptedKafkaSaslScramPassword => "ENCRYPTED_KAFKA_SASL_SCRAM_PASSWORD",
+            Self::KafkaSaslGssapiKeytab => "KAFKA_SASL_GSSAPI_KEYTAB",
+            Self::KafkaSaslGssapiKrb5Conf => "KAFKA_SASL_GSSAPI_KRB5_CONF",
+            Self::KafkaSaslGssapiService => "KAFKA_SASL_GSSAPI_SERVICE",
+            Self::KafkaSaslGssapiPrincipal => "KAFKA_SASL_GSSAPI_PRINCIPAL",
+            Self::SecretId => "SECRET_ID",
+            Self::ConnectorUrl => "CONNECTOR_URL",
+            Self::ConnectorType => "CONNECTOR_TYPE",
+            Self::ConnectorClassName => "CONNECTOR_CLASS_NAME",
+            Self::Endpoint => "ENDPOINT",
+            Self::EndpointType => "ENDPOINT_TYPE",
+            Self::RoleArn => "ROLE_ARN",
+            Self::Region => "REGION",
+            Self::WorkgroupName => "WORKGROUP_NAME",
+            Self::ClusterIdentifier => "CLUSTER_IDENTIFIER",
+            Self::Database => "DATABASE",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ConnectionPropertyKey {
+    fn from(value: &str) -> Self {
+        match value {
+            "HOST" => Self::Host,
+            "PORT" => Self::Port,
+            "USERNAME" => Self::Username,
+            "PASSWORD" => Self::Password,
+            "ENCRYPTED_PASSWORD" => Self::EncryptedPassword,
+            "JDBC_DRIVER_JAR_URI" => Self::JdbcDriverJarUri,
+            "JDBC_DRIVER_CLASS_NAME" => Self::JdbcDriverClassName,
+            "JDBC_ENGINE" => Self::JdbcEngine,
+            "JDBC_ENGINE_VERSION" => Self::JdbcEngineVersion,
+            "CONFIG_FILES" => Self::ConfigFiles,
+            "INSTANCE_ID" => Self::InstanceId,
+            "JDBC_CONNECTION_URL" => Self::JdbcConnectionUrl,
+            "JDBC_ENFORCE_SSL" => Self::JdbcEnforceSsl,
+            "CUSTOM_JDBC_CERT" => Self::CustomJdbcCert,
+            "SKIP_CUSTOM_JDBC_CERT_VALIDATION" => Self::SkipCustomJdbcCertValidation,
+            "CUSTOM_JDBC_CERT_STRING" => Self::CustomJdbcCertString,
+            "CONNECTION_URL" => Self::ConnectionUrl,
+            "KAFKA_BOOTSTRAP_SERVERS" => Self::KafkaBootstrapServers,
+            "KAFKA_SSL_ENABLED" => Self::KafkaSslEnabled,
+            "KAFKA_CUSTOM_CERT" => Self::KafkaCustomCert,
+            "KAFKA_SKIP_CUSTOM_CERT_VALIDATION" => Self::KafkaSkipCustomCertValidation,
+            "KAFKA_CLIENT_KEYSTORE" => Self::KafkaClientKeystore,
+            "KAFKA_CLIENT_KEYSTORE_PASSWORD" => Self::KafkaClientKeystorePassword,
+            "KAFKA_CLIENT_KEY_PASSWORD" => Self::KafkaClientKeyPassword,
+            "ENCRYPTED_KAFKA_CLIENT_KEYSTORE_PASSWORD" => {
+                Self::EncryptedKafkaClientKeystorePassword
+            }
+            "ENCRYPTED_KAFKA_CLIENT_KEY_PASSWORD" => Self::EncryptedKafkaClientKeyPassword,
+            "KAFKA_SASL_MECHANISM" => Self::KafkaSaslMechanism,
+            "KAFKA_SASL_PLAIN_USERNAME" => Self::KafkaSaslPlainUsername,
+            "KAFKA_SASL_PLAIN_PASSWORD" => Self::KafkaSaslPlainPassword,
+            "ENCRYPTED_KAFKA_SASL_PLAIN_PASSWORD" => Self::EncryptedKafkaSaslPlainPassword,
+            "KAFKA_SASL_SCRAM_USERNAME" => Self::KafkaSaslScramUsername,
+            "KAFKA_SASL_SCRAM_PASSWORD" => Self::KafkaSaslScramPassword,
+            "KAFKA_SASL_SCRAM_SECRETS_ARN" => Self::KafkaSaslScramSecretsArn,
+            "ENCRYPTED_KAFKA_SASL_SCRAM_PASSWORD" => Self::EncryptedKafkaSaslScramPassword,
+            "KAFKA_SASL_GSSAPI_KEYTAB" => Self::KafkaSaslGssapiKeytab,
+            "KAFKA_SASL_GSSAPI_KRB5_CONF" => Self::KafkaSaslGssapiKrb5Conf,
+            "KAFKA_SASL_GSSAPI_SERVICE" => Self::KafkaSaslGssapiService,
+            "KAFKA_SASL_GSSAPI_PRINCIPAL" => Self::KafkaSaslGssapiPrincipal,
+            "SECRET_ID" => Self::SecretId,
+            "CONNECTOR_URL" => Self::ConnectorUrl,
+            "CONNECTOR_TYPE" => Self::ConnectorType,
+            "CONNECTOR_CLASS_NAME" => Self::ConnectorClassName,
+            "ENDPOINT" => Self::Endpoint,
+            "ENDPOINT_TYPE" => Self::EndpointType,
+            "ROLE_ARN" => Self::RoleArn,
+            "REGION" => Self::Region,
+            "WORKGROUP_NAME" => Self::WorkgroupName,
+            "CLUSTER_IDENTIFIER" => Self::ClusterIdentifier,
+            "DATABASE" => Self::Database,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ConnectionPropertyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ConnectionPropertyKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ConnectionPropertyKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ConnectionStatus` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ConnectionStatus::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ConnectionStatus {
+    /// `READY`
+    Ready,
+    /// `IN_PROGRESS`
+    InProgress,
+    /// `FAILED`
+    Failed,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ConnectionStatus {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["READY", "IN_PROGRESS", "FAILED"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Ready => "READY",
+            Self::InProgress => "IN_PROGRESS",
+            Self::Failed => "FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ConnectionStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "READY" => Self::Ready,
+            "IN_PROGRESS" => Self::InProgress,
+            "FAILED" => Self::Failed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ConnectionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ConnectionStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ConnectionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
+/// The `ConnectionType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`ConnectionType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ConnectionType {
+    /// `JDBC`
+    Jdbc,
+    /// `SFTP`
+    Sftp,
+    /// `MONGODB`
+    Mongodb,
+    /// `KAFKA`
+    Kafka,
+    /// `NETWORK`
+    Network,
+    /// `MARKETPLACE`
+    Marketplace,
+    /// `CUSTOM`
+    Custom,
+    /// `SALESFORCE`
+    Salesforce,
+    /// `VIEW_VALIDATION_REDSHIFT`
+    ViewValidationRedshift,
+    /// `VIEW_VALIDATION_ATHENA`
+    ViewValidationAthena,
+    /// `GOOGLEADS`
+    Googleads,
+    /// `GOOGLESHEETS`
+    Googlesheets,
+    /// `GOOGLEANALYTICS4`
+    Googleanalytics4,
+    /// `SERVICENOW`
+    Servicenow,
+    /// `MARKETO`
+    Marketo,
+    /// `SAPODATA`
+    Sapodata,
+    /// `ZENDESK`
+    Zendesk,
+    /// `JIRACLOUD`
+    Jiracloud,
+    /// `NETSUITEERP`
+    Netsuiteerp,
+    /// `HUBSPOT`
+    Hubspot,
+    /// `FACEBOOKADS`
+    Facebookads,
+    /// `INSTAGRAMADS`
+    Instagramads,
+    /// `ZOHOCRM`
+    Zohocrm,
+    /// `SALESFORCEPARDOT`
+    Salesforcepardot,
+    /// `SALESFORCEMARKETINGCLOUD`
+    Salesforcemarketingcloud,
+    /// `ADOBEANALYTICS`
+    Adobeanalytics,
+    /// `SLACK`
+    Slack,
+    /// `LINKEDIN`
+    Linkedin,
+    /// `MIXPANEL`
+    Mixpanel,
+    /// `ASANA`
+    Asana,
+    /// `STRIPE`
+    Stripe,
+    /// `SMARTSHEET`
+    Smartsheet,
+    /// `DATADOG`
+    Datadog,
+    /// `WOOCOMMERCE`
+    Woocommerce,
+    /// `INTERCOM`
+    Intercom,
+    /// `SNAPCHATADS`
+    Snapchatads,
+    /// `PAYPAL`
+    Paypal,
+    /// `QUICKBOOKS`
+    Quickbooks,
+    /// `FACEBOOKPAGEINSIGHTS`
+    Facebookpageinsights,
+    /// `FRESHDESK`
+    Freshdesk,
+    /// `TWILIO`
+    Twilio,
+    /// `DOCUSIGNMONITOR`
+    Docusignmonitor,
+    /// `FRESHSALES`
+    Freshsales,
+    /// `ZOOM`
+    Zoom,
+    /// `GOOGLESEARCHCONSOLE`
+    Googlesearchconsole,
+    /// `SALESFORCECOMMERCECLOUD`
+    Salesforcecommercecloud,
+    /// `SAPCONCUR`
+    Sapconcur,
+    /// `DYNATRACE`
+    Dynatrace,
+    /// `MICROSOFTDYNAMIC365FINANCEANDOPS`
+    Microsoftdynamic365Financeandops,
+    /// `MICROSOFTTEAMS`
+    Microsoftteams,
+    /// `BLACKBAUDRAISEREDGENXT`
+    Blackbaudraiseredgenxt,
+    /// `MAILCHIMP`
+    Mailchimp,
+    /// `GITLAB`
+    Gitlab,
+    /// `PENDO`
+    Pendo,
+    /// `PRODUCTBOARD`
+    Productboard,
+    /// `CIRCLECI`
+    Circleci,
+    /// `PIPEDIVE`
+    Pipedive,
+    /// `SENDGRID`
+    Sendgrid,
+    /// `AZURECOSMOS`
+    Azurecosmos,
+    /// `AZURESQL`
+    Azuresql,
+    /// `BIGQUERY`
+    Bigquery,
+    /// `BLACKBAUD`
+    Blackbaud,
+    /// `CLOUDERAHIVE`
+    Clouderahive,
+    /// `CLOUDERAIMPALA`
+    Clouderaimpala,
+    /// `CLOUDWATCH`
+    Cloudwatch,
+    /// `CLOUDWATCHMETRICS`
+    Cloudwatchmetrics,
+    /// `CMDB`
+    Cmdb,
+    /// `DATALAKEGEN2`
+    Datalakegen2,
+    /// `DB2`
+    Db2,
+    /// `DB2AS400`
+    Db2As400,
+    /// `DOCUMENTDB`
+    Documentdb,
+    /// `DOMO`
+    Domo,
+    /// `DYNAMODB`
+    Dynamodb,
+    /// `GOOGLECLOUDSTORAGE`
+    Googlecloudstorage,
+    /// `HBASE`
+    Hbase,
+    /// `KUSTOMER`
+    Kustomer,
+    /// `MICROSOFTDYNAMICS365CRM`
+    Microsoftdynamics365Crm,
+    /// `MONDAY`
+    Monday,
+    /// `MYSQL`
+    Mysql,
+    /// `OKTA`
+    Okta,
+    /// `OPENSEARCH`
+    Opensearch,
+    /// `ORACLE`
+    Oracle,
+    /// `PIPEDRIVE`
+    Pipedrive,
+    /// `POSTGRESQL`
+    Postgresql,
+    /// `SAPHANA`
+    Saphana,
+    /// `SQLSERVER`
+    Sqlserver,
+    /// `SYNAPSE`
+    Synapse,
+    /// `TERADATA`
+    Teradata,
+    /// `TERADATANOS`
+    Teradatanos,
+    /// `TIMESTREAM`
+    Timestream,
+    /// `TPCDS`
+    Tpcds,
+    /// `VERTICA`
+    Vertica,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl ConnectionType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "JDBC",
+        "SFTP",
+        "MONGODB",
+        "KAFKA",
+        "NETWORK",
+        "MARKETPLACE",
+        "CUSTOM",
+        "SALESFORCE",
+        "VIEW_VALIDATION_REDSHIFT",
+        "VIEW_VALIDATION_ATHENA",
+        "GOOGLEADS",
+        "GOOGLESHEETS",
+        "GOOGLEANALYTICS4",
+        "SERVICENOW",
+        "MARKETO",
+        "SAPODATA",
+        "ZENDESK",
+        "JIRACLOUD",
+        "NETSUITEERP",
+        "HUBSPOT",
+        "FACEBOOKADS",
+        "INSTAGRAMADS",
+        "ZOHOCRM",
+        "SALESFORCEPARDOT",
+        "SALESFORCEMARKETINGCLOUD",
+        "ADOBEANALYTICS",
+        "SLACK",
+        "LINKEDIN",
+        "MIXPANEL",
+        "ASANA",
+        "STRIPE",
+        "SMARTSHEET",
+        "DATADOG",
+        "WOOCOMMERCE",
+        "INTERCOM",
+        "SNAPCHATADS",
+        "PAYPAL",
+        "QUICKBOOKS",
+        "FACEBOOKPAGEINSIGHTS",
+        "FRESHDESK",
+        "TWILIO",
+        "DOCUSIGNMONITOR",
+        "FRESHSALES",
+        "ZOOM",
+        "GOOGLESEARCHCONSOLE",
+        "SALESFORCECOMMERCECLOUD",
+        "SAPCONCUR",
+        "DYNATRACE",
+        "MICROSOFTDYNAMIC365FINANCEANDOPS",
+        "MICROSOFTTEAMS",
+        "BLACKBAUDRAISEREDGENXT",
+        "MAILCHIMP",
+        "GITLAB",
+        "PENDO",
+        "PRODUCTBOARD",
+        "CIRCLECI",
+        "PIPEDIVE",
+        "SENDGRID",
+        "AZURECOSMOS",
+        "AZURESQL",
+        "BIGQUERY",
+        "BLACKBAUD",
+        "CLOUDERAHIVE",
+        "CLOUDERAIMPALA",
+        "CLOUDWATCH",
+        "CLOUDWATCHMETRICS",
+        "CMDB",
+        "DATALAKEGEN2",
+        "DB2",
+        "DB2AS400",
+        "DOCUMENTDB",
+        "DOMO",
+        "DYNAMODB",
+        "GOOGLECLOUDSTORAGE",
+        "HBASE",
+        "KUSTOMER",
+        "MICROSOFTDYNAMICS365CRM",
+        "MONDAY",
+        "MYSQL",
+        "OKTA",
+        "OPENSEARCH",
+        "ORACLE",
+        "PIPEDRIVE",
+        "POSTGRESQL",
+        "SAPHANA",
+        "SQLSERVER",
+        "SYNAPSE",
+        "TERADATA",
+        "TERADATANOS",
+        "TIMESTREAM",
+        "TPCDS",
+        "VERTICA",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Jdbc => "JDBC",
+            Self::Sftp => "SFTP",
+            Self::Mongodb => "MONGODB",
+            Self::Kafka => "KAFKA",
+            Self::Network => "NETWORK",
+            Self::Marketplace => "MARKETPLACE",
+            Self::Custom => "CUSTOM",
+            Self::Salesforce => "SALESFORCE",
+            Self::ViewValidationRedshift => "VIEW_VALIDATION_REDSHIFT",
+            Self::ViewValidationAthena => "VIEW_VALIDATION_ATHENA",
+            Self::Googleads => "GOOGLEADS",
+            Self::Googlesheets => "GOOGLESHEETS",
+            Self::Googleanalytics4 => "GOOGLEANALYTICS4",
+            Self::Servicenow => "SERVICENOW",
+            Self::Marketo => "MARKETO",
+            Self::Sapodata => "SAPODATA",
+            Self::Zendesk => "ZENDESK",
+            Self::Jiracloud => "JIRACLOUD",
+            Self::Netsuiteerp => "NETSUITEERP",
+            Self::Hubspot => "HUBSPOT",
+            Self::Facebookads => "FACEBOOKADS",
+            Self::Instagramads => "INSTAGRAMADS",
+            Self::Zohocrm => "ZOHOCRM",
+            Self::Salesforcepardot => "SALESFORCEPARDOT",
+            Self::Salesforcemarketingcloud => "SALESFORCEMARKETINGCLOUD",
+            Self::Adobeanalytics => "ADOBEANALYTICS",
+            Self::Slack => "SLACK",
+            Self::Linkedin => "LINKEDIN",
+            Self::Mixpanel => "MIXPANEL",
+            Self::Asana => "ASANA",
+            Self::Stripe => "STRIPE",
+            Self::Smartsheet => "SMARTSHEET",
+            Self::Datadog => "DATADOG",
+            Self::Woocommerce => "WOOCOMMERCE",
+            Self::Intercom => "INTERCOM",
+            Self::Snapchatads => "SNAPCHATADS",
+            Self::Paypal => "PAYPAL",
+            Self::Quickbooks => "QUICKBOOKS",
+            Self::Facebookpageinsights => "FACEBOOKPAGEINSIGHTS",
+            Self::Freshdesk => "FRESHDESK",
+            Self::Twilio => "TWILIO",
+            Self::Docusignmonitor => "DOCUSIGNMONITOR",
+            Self::Freshsales => "FRESHSALES",
+            Self::Zoom => "ZOOM",
+            Self::Googlesearchconsole => "GOOGLESEARCHCONSOLE",
+            Self::Salesforcecommercecloud => "SALESFORCECOMMERCECLOUD",
+            Self::Sapconcur => "SAPCONCUR",
+            Self::Dynatrace => "DYNATRACE",
+            Self::Microsoftdynamic365Financeandops => "MICROSOFTDYNAMIC365FINANCEANDOPS",
+            Self::Microsoftteams => "MICROSOFTTEAMS",
+            Self::Blackbaudraiseredgenxt => "BLACKBAUDRAISEREDGENXT",
+            Self::Mailchimp => "MAILCHIMP",
+            Self::Gitlab => "GITLAB",
+            Self::Pendo => "PENDO",
+            Self::Productboard => "PRODUCTBOARD",
+            Self::Circleci => "CIRCLECI",
+            Self::Pipedive => "PIPEDIVE",
+            Self::Sendgrid => "SENDGRID",
+            Self::Azurecosmos => "AZURECOSMOS",
+            Self::Azuresql => "AZURESQL",
+            Self::Bigquery => "BIGQUERY",
+            Self::Blackbaud => "BLACKBAUD",
+            Self::Clouderahive => "CLOUDERAHIVE",
+            Self::Clouderaimpala => "CLOUDERAIMPALA",
+            Self::Cloudwatch => "CLOUDWATCH",
+            Self::Cloudwatchmetrics => "CLOUDWATCHMETRICS",
+            Self::Cmdb => "CMDB",
+            Self::Datalakegen2 => "DATALAKEGEN2",
+            Self::Db2 => "DB2",
+            Self::Db2As400 => "DB2AS400",
+            Self::Documentdb => "DOCUMENTDB",
+            Self::Domo => "DOMO",
+            Self::Dynamodb => "DYNAMODB",
+            Self::Googlecloudstorage => "GOOGLECLOUDSTORAGE",
+            Self::Hbase => "HBASE",
+            Self::Kustomer => "KUSTOMER",
+            Self::Microsoftdynamics365Crm => "MICROSOFTDYNAMICS365CRM",
+            Self::Monday => "MONDAY",
+            Self::Mysql => "MYSQL",
+            Self::Okta => "OKTA",
+            Self::Opensearch => "OPENSEARCH",
+            Self::Oracle => "ORACLE",
+            Self::Pipedrive => "PIPEDRIVE",
+            Self::Postgresql => "POSTGRESQL",
+            Self::Saphana => "SAPHANA",
+            Self::Sqlserver => "SQLSERVER",
+            Self::Synapse => "SYNAPSE",
+            Self::Teradata => "TERADATA",
+            Self::Teradatanos => "TERADATANOS",
+            Self::Timestream => "TIMESTREAM",
+            Self::Tpcds => "TPCDS",
+            Self::Vertica => "VERTICA",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for ConnectionType {
+    fn from(value: &str) -> Self {
+        match value {
+            "JDBC" => Self::Jdbc,
+            "SFTP" => Self::Sftp,
+            "MONGODB" => Self::Mongodb,
+            "KAFKA" => Self::Kafka,
+            "NETWORK" => Self::Network,
+            "MARKETPLACE" => Self::Marketplace,
+            "CUSTOM" => Self::Custom,
+            "SALESFORCE" => Self::Salesforce,
+            "VIEW_VALIDATION_REDSHIFT" => Self::ViewValidationRedshift,
+            "VIEW_VALIDATION_ATHENA" => Self::ViewValidationAthena,
+            "GOOGLEADS" => Self::Googleads,
+            "GOOGLESHEETS" => Self::Googlesheets,
+            "GOOGLEANALYTICS4" => Self::Googleanalytics4,
+            "SERVICENOW" => Self::Servicenow,
+            "MARKETO" => Self::Marketo,
+            "SAPODATA" => Self::Sapodata,
+            "ZENDESK" => Self::Zendesk,
+            "JIRACLOUD" => Self::Jiracloud,
+            "NETSUITEERP" => Self::Netsuiteerp,
+            "HUBSPOT" => Self::Hubspot,
+            "FACEBOOKADS" => Self::Facebookads,
+            "INSTAGRAMADS" => Self::Instagramads,
+            "ZOHOCRM" => Self::Zohocrm,
+            "SALESFORCEPARDOT" => Self::Salesforcepardot,
+            "SALESFORCEMARKETINGCLOUD" => Self::Salesforcemarketingcloud,
+            "ADOBEANALYTICS" => Self::Adobeanalytics,
+            "SLACK" => Self::Slack,
+            "LINKEDIN" => Self::Linkedin,
+            "MIXPANEL" => Self::Mixpanel,
+            "ASANA" => Self::Asana,
+            "STRIPE" => Self::Stripe,
+            "SMARTSHEET" => Self::Smartsheet,
+            "DATADOG" => Self::Datadog,
+            "WOOCOMMERCE" => Self::Woocommerce,
+            "INTERCOM" => Self::Intercom,
+            "SNAPCHATADS" => Self::Snapchatads,
+            "PAYPAL" => Self::Paypal,
+            "QUICKBOOKS" => Self::Quickbooks,
+            "FACEBOOKPAGEINSIGHTS" => Self::Facebookpageinsights,
+            "FRESHDESK" => Self::Freshdesk,
+            "TWILIO" => Self::Twilio,
+            "DOCUSIGNMONITOR" => Self::Docusignmonitor,
+            "FRESHSALES" => Self::Freshsales,
+            "ZOOM" => Self::Zoom,
+            "GOOGLESEARCHCONSOLE" => Self::Googlesearchconsole,
+            "SALESFORCECOMMERCECLOUD" => Self::Salesforcecommercecloud,
+            "SAPCONCUR" => Self::Sapconcur,
+            "DYNATRACE" => Self::Dynatrace,
+            "MICROSOFTDYNAMIC365FINANCEANDOPS" => Self::Microsoftdynamic365Financeandops,
+            "MICROSOFTTEAMS" => Self::Microsoftteams,
+            "BLACKBAUDRAISEREDGENXT" => Self::Blackbaudraiseredgenxt,
+            "MAILCHIMP" => Self::Mailchimp,
+            "GITLAB" => Self::Gitlab,
+            "PENDO" => Self::Pendo,
+            "PRODUCTBOARD" => Self::Productboard,
+            "CIRCLECI" => Self::Circleci,
+            "PIPEDIVE" => Self::Pipedive,
+            "SENDGRID" => Self::Sendgrid,
+            "AZURECOSMOS" => Self::Azurecosmos,
+            "AZURESQL" => Self::Azuresql,
+            "BIGQUERY" => Self::Bigquery,
+            "BLACKBAUD" => Self::Blackbaud,
+            "CLOUDERAHIVE" => Self::Clouderahive,
+            "CLOUDERAIMPALA" => Self::Clouderaimpala,
+            "CLOUDWATCH" => Self::Cloudwatch,
+            "CLOUDWATCHMETRICS" => Self::Cloudwatchmetrics,
+            "CMDB" => Self::Cmdb,
+            "DATALAKEGEN2" => Self::Datalakegen2,
+            "DB2" => Self::Db2,
+            "DB2AS400" => Self::Db2As400,
+            "DOCUMENTDB" => Self::Documentdb,
+            "DOMO" => Self::Domo,
+            "DYNAMODB" => Self::Dynamodb,
+            "GOOGLECLOUDSTORAGE" => Self::Googlecloudstorage,
+            "HBASE" => Self::Hbase,
+            "KUSTOMER" => Self::Kustomer,
+            "MICROSOFTDYNAMICS365CRM" => Self::Microsoftdynamics365Crm,
+            "MONDAY" => Self::Monday,
+            "MYSQL" => Self::Mysql,
+            "OKTA" => Self::Okta,
+            "OPENSEARCH" => Self::Opensearch,
+            "ORACLE" => Self::Oracle,
+            "PIPEDRIVE" => Self::Pipedrive,
+            "POSTGRESQL" => Self::Postgresql,
+            "SAPHANA" => Self::Saphana,
+            "SQLSERVER" => Self::Sqlserver,
+            "SYNAPSE" => Self::Synapse,
+            "TERADATA" => Self::Teradata,
+            "TERADATANOS" => Self::Teradatanos,
+            "TIMESTREAM" => Self::Timestream,
+            "TPCDS" => Self::Tpcds,
+            "VERTICA" => Self::Vertica,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for ConnectionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ConnectionType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ConnectionType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         crate::wire_enum::deserialize(deserializer)
     }
@@ -11413,6 +13496,76 @@ impl<'de> serde::Deserialize<'de> for NodeType {
     }
 }
 
+/// The `OAuth2GrantType` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`OAuth2GrantType::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OAuth2GrantType {
+    /// `AUTHORIZATION_CODE`
+    AuthorizationCode,
+    /// `CLIENT_CREDENTIALS`
+    ClientCredentials,
+    /// `JWT_BEARER`
+    JwtBearer,
+    /// `REFRESH_TOKEN`
+    RefreshToken,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl OAuth2GrantType {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &[
+        "AUTHORIZATION_CODE",
+        "CLIENT_CREDENTIALS",
+        "JWT_BEARER",
+        "REFRESH_TOKEN",
+    ];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AuthorizationCode => "AUTHORIZATION_CODE",
+            Self::ClientCredentials => "CLIENT_CREDENTIALS",
+            Self::JwtBearer => "JWT_BEARER",
+            Self::RefreshToken => "REFRESH_TOKEN",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for OAuth2GrantType {
+    fn from(value: &str) -> Self {
+        match value {
+            "AUTHORIZATION_CODE" => Self::AuthorizationCode,
+            "CLIENT_CREDENTIALS" => Self::ClientCredentials,
+            "JWT_BEARER" => Self::JwtBearer,
+            "REFRESH_TOKEN" => Self::RefreshToken,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for OAuth2GrantType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for OAuth2GrantType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OAuth2GrantType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
 /// The `Permission` enumeration.
 ///
 /// Travels as its model value; any other string decodes as
@@ -12590,6 +14743,67 @@ impl<'de> serde::Deserialize<'de> for WorkerType {
     }
 }
 
+/// The `WorkflowCreationStatus` enumeration.
+///
+/// Travels as its model value; any other string decodes as
+/// [`WorkflowCreationStatus::Unknown`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WorkflowCreationStatus {
+    /// `CREATING`
+    Creating,
+    /// `CREATED`
+    Created,
+    /// `CREATION_FAILED`
+    CreationFailed,
+    /// A value this build does not know, kept as sent (a request with one
+    /// fails validation).
+    Unknown(String),
+}
+
+impl WorkflowCreationStatus {
+    /// The values of the model, in model order.
+    pub const VALUES: &'static [&'static str] = &["CREATING", "CREATED", "CREATION_FAILED"];
+
+    /// The value as it travels on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Creating => "CREATING",
+            Self::Created => "CREATED",
+            Self::CreationFailed => "CREATION_FAILED",
+            Self::Unknown(value) => value,
+        }
+    }
+}
+
+impl From<&str> for WorkflowCreationStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "CREATING" => Self::Creating,
+            "CREATED" => Self::Created,
+            "CREATION_FAILED" => Self::CreationFailed,
+            other => Self::Unknown(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for WorkflowCreationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for WorkflowCreationStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for WorkflowCreationStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::wire_enum::deserialize(deserializer)
+    }
+}
+
 /// The `WorkflowRunStatus` enumeration.
 ///
 /// Travels as its model value; any other string decodes as
@@ -12662,6 +14876,20 @@ impl<'de> serde::Deserialize<'de> for WorkflowRunStatus {
 
 // ---- Checks of non-structure shapes ----
 
+fn check_aws_managed_client_application_reference(
+    v: &str,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    rt::str_length(v, None, Some(2048), path, errors);
+    rt::pattern(v, &PATTERN_9, "\\S+", path, errors);
+}
+
+fn check_access_token(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, None, Some(4096), path, errors);
+    rt::pattern(v, &PATTERN_17, "^[\\x20-\\x7E]*$", path, errors);
+}
+
 fn check_account_id(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, Some(0), Some(12), path, errors);
 }
@@ -12684,6 +14912,17 @@ fn check_audit_column_names_list(v: &[String], path: &str, errors: &mut Validati
 
 fn check_audit_context_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, Some(0), Some(2048), path, errors);
+}
+
+fn check_authentication_type(v: &AuthenticationType, path: &str, errors: &mut ValidationErrors) {
+    if let AuthenticationType::Unknown(v) = v {
+        rt::one_of(v, AuthenticationType::VALUES, path, errors);
+    }
+}
+
+fn check_authorization_code(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, Some(1), Some(4096), path, errors);
+    rt::pattern(v, &PATTERN_9, "\\S+", path, errors);
 }
 
 fn check_auto_upgrade_status(v: &AutoUpgradeStatus, path: &str, errors: &mut ValidationErrors) {
@@ -12856,10 +15095,59 @@ fn check_comment_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     );
 }
 
+fn check_compute_environment(v: &ComputeEnvironment, path: &str, errors: &mut ValidationErrors) {
+    if let ComputeEnvironment::Unknown(v) = v {
+        rt::one_of(v, ComputeEnvironment::VALUES, path, errors);
+    }
+}
+
+fn check_compute_environment_list(
+    v: &[ComputeEnvironment],
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    for (i, item) in v.iter().enumerate() {
+        check_compute_environment(item, &rt::item(path, i), errors);
+    }
+}
+
 fn check_condition_list(v: &[Condition], path: &str, errors: &mut ValidationErrors) {
     rt::length(v, v.len(), None, Some(500), path, errors);
     for (i, item) in v.iter().enumerate() {
         item.validate_into(&rt::item(path, i), errors);
+    }
+}
+
+fn check_connection_list(v: &[Connection], path: &str, errors: &mut ValidationErrors) {
+    for (i, item) in v.iter().enumerate() {
+        item.validate_into(&rt::item(path, i), errors);
+    }
+}
+
+fn check_connection_properties(
+    v: &std::collections::BTreeMap<String, String>,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    rt::length(v, v.len(), Some(0), Some(100), path, errors);
+    for (key, item) in v {
+        rt::one_of(
+            key,
+            ConnectionPropertyKey::VALUES,
+            &rt::map_key(path),
+            errors,
+        );
+        check_value_string(item, &rt::map_value(path, key), errors);
+    }
+}
+
+fn check_connection_schema_version(v: i64, path: &str, errors: &mut ValidationErrors) {
+    rt::range_i64(v, Some(1), Some(2), path, errors);
+}
+
+fn check_connection_status(v: &ConnectionStatus, path: &str, errors: &mut ValidationErrors) {
+    if let ConnectionStatus::Unknown(v) = v {
+        rt::one_of(v, ConnectionStatus::VALUES, path, errors);
     }
 }
 
@@ -12871,6 +15159,12 @@ fn check_connection_string_list(v: &[String], path: &str, errors: &mut Validatio
     rt::length(v, v.len(), None, Some(1000), path, errors);
     for (i, item) in v.iter().enumerate() {
         check_connection_string(item, &rt::item(path, i), errors);
+    }
+}
+
+fn check_connection_type(v: &ConnectionType, path: &str, errors: &mut ValidationErrors) {
+    if let ConnectionType::Unknown(v) = v {
+        rt::one_of(v, ConnectionType::VALUES, path, errors);
     }
 }
 
@@ -12943,6 +15237,25 @@ fn check_crawls_filter_list(v: &[CrawlsFilter], path: &str, errors: &mut Validat
     }
 }
 
+fn check_credential_key(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, Some(1), Some(128), path, errors);
+}
+
+fn check_credential_map(
+    v: &std::collections::BTreeMap<String, String>,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    for (key, item) in v {
+        check_credential_key(key, &rt::map_key(path), errors);
+        check_credential_value(item, &rt::map_value(path, key), errors);
+    }
+}
+
+fn check_credential_value(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, Some(1), Some(2048), path, errors);
+}
+
 fn check_data_lake_principal_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, Some(1), Some(255), path, errors);
 }
@@ -12972,6 +15285,13 @@ fn check_database_list(v: &[Database], path: &str, errors: &mut ValidationErrors
 fn check_delete_behavior(v: &DeleteBehavior, path: &str, errors: &mut ValidationErrors) {
     if let DeleteBehavior::Unknown(v) = v {
         rt::one_of(v, DeleteBehavior::VALUES, path, errors);
+    }
+}
+
+fn check_delete_connection_name_list(v: &[String], path: &str, errors: &mut ValidationErrors) {
+    rt::length(v, v.len(), Some(0), Some(25), path, errors);
+    for (i, item) in v.iter().enumerate() {
+        check_name_string(item, &rt::item(path, i), errors);
     }
 }
 
@@ -13035,6 +15355,17 @@ fn check_encryption_key_id_string(v: &str, path: &str, errors: &mut ValidationEr
     );
 }
 
+fn check_error_by_name(
+    v: &std::collections::BTreeMap<String, ErrorDetail>,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    for (key, item) in v {
+        check_name_string(key, &rt::map_key(path), errors);
+        item.validate_into(&rt::map_value(path, key), errors);
+    }
+}
+
 fn check_execution_class(v: &ExecutionClass, path: &str, errors: &mut ValidationErrors) {
     if let ExecutionClass::Unknown(v) = v {
         rt::str_length(v, None, Some(16), path, errors);
@@ -13095,7 +15426,7 @@ fn check_glue_resource_arn(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, Some(1), Some(10240), path, errors);
     rt::pattern(
         v,
-        &PATTERN_13,
+        &PATTERN_20,
         "arn:aws(-(cn|us-gov|iso(-[bef])?))?:glue:.*",
         path,
         errors,
@@ -13104,7 +15435,7 @@ fn check_glue_resource_arn(v: &str, path: &str, errors: &mut ValidationErrors) {
 
 fn check_glue_version_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, Some(1), Some(255), path, errors);
-    rt::pattern(v, &PATTERN_9, "^((\\w+\\.)+\\w+|auto)$", path, errors);
+    rt::pattern(v, &PATTERN_11, "^((\\w+\\.)+\\w+|auto)$", path, errors);
 }
 
 fn check_hash_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -13273,6 +15604,17 @@ fn check_job_run_state(v: &JobRunState, path: &str, errors: &mut ValidationError
     }
 }
 
+fn check_jwt_token(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, None, Some(8000), path, errors);
+    rt::pattern(
+        v,
+        &PATTERN_14,
+        "^([a-zA-Z0-9_=]+)\\.([a-zA-Z0-9_=]+)\\.([a-zA-Z0-9_\\-\\+\\/=]*)",
+        path,
+        errors,
+    );
+}
+
 fn check_key_list(v: &[String], path: &str, errors: &mut ValidationErrors) {
     rt::length(v, v.len(), Some(1), None, path, errors);
     for (i, item) in v.iter().enumerate() {
@@ -13289,6 +15631,10 @@ fn check_key_string(v: &str, path: &str, errors: &mut ValidationErrors) {
         path,
         errors,
     );
+}
+
+fn check_kms_key_arn(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::pattern(v, &PATTERN_10, "^$|arn:aws[a-z0-9-]*:kms:.*", path, errors);
 }
 
 fn check_last_crawl_status(v: &LastCrawlStatus, path: &str, errors: &mut ValidationErrors) {
@@ -13342,14 +15688,25 @@ fn check_logical_operator(v: &LogicalOperator, path: &str, errors: &mut Validati
     }
 }
 
+fn check_long_value_string(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, Some(1), Some(16384), path, errors);
+}
+
 fn check_maintenance_window(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::pattern(
         v,
-        &PATTERN_10,
+        &PATTERN_12,
         "^(Sun|Mon|Tue|Wed|Thu|Fri|Sat):([01]?[0-9]|2[0-3])$",
         path,
         errors,
     );
+}
+
+fn check_match_criteria(v: &[String], path: &str, errors: &mut ValidationErrors) {
+    rt::length(v, v.len(), Some(0), Some(10), path, errors);
+    for (i, item) in v.iter().enumerate() {
+        check_name_string(item, &rt::item(path, i), errors);
+    }
 }
 
 fn check_message_prefix(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -13416,11 +15773,17 @@ fn check_notify_delay_after(v: i64, path: &str, errors: &mut ValidationErrors) {
     rt::range_i64(v, Some(1), None, path, errors);
 }
 
+fn check_o_auth2_grant_type(v: &OAuth2GrantType, path: &str, errors: &mut ValidationErrors) {
+    if let OAuth2GrantType::Unknown(v) = v {
+        rt::one_of(v, OAuth2GrantType::VALUES, path, errors);
+    }
+}
+
 fn check_orchestration_iam_role_arn(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, Some(1), Some(1024), path, errors);
     rt::pattern(
         v,
-        &PATTERN_14,
+        &PATTERN_21,
         "arn:aws[^:]*:iam::[0-9]*:role/.+",
         path,
         errors,
@@ -13452,7 +15815,7 @@ fn check_orchestration_s3_location(v: &str, path: &str, errors: &mut ValidationE
     rt::str_length(v, Some(1), Some(8192), path, errors);
     rt::pattern(
         v,
-        &PATTERN_12,
+        &PATTERN_19,
         "^s3://([^/]+)/([^/]+/)*([^/]+)$",
         path,
         errors,
@@ -13509,6 +15872,11 @@ fn check_partition_list(v: &[Partition], path: &str, errors: &mut ValidationErro
     }
 }
 
+fn check_password(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, None, Some(512), path, errors);
+    rt::pattern(v, &PATTERN_0, ".*", path, errors);
+}
+
 fn check_permission(v: &Permission, path: &str, errors: &mut ValidationErrors) {
     if let Permission::Unknown(v) = v {
         rt::one_of(v, Permission::VALUES, path, errors);
@@ -13548,14 +15916,49 @@ fn check_principal_permissions_list(
     }
 }
 
+fn check_property_key(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, Some(1), Some(128), path, errors);
+}
+
+fn check_property_map(
+    v: &std::collections::BTreeMap<String, String>,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    for (key, item) in v {
+        check_property_key(key, &rt::map_key(path), errors);
+        check_property_value(item, &rt::map_value(path, key), errors);
+    }
+}
+
+fn check_property_value(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, Some(1), Some(2048), path, errors);
+}
+
 fn check_python_version_string(v: &str, path: &str, errors: &mut ValidationErrors) {
-    rt::pattern(v, &PATTERN_11, "^([2-3]|3[.]9)$", path, errors);
+    rt::pattern(v, &PATTERN_13, "^([2-3]|3[.]9)$", path, errors);
 }
 
 fn check_recrawl_behavior(v: &RecrawlBehavior, path: &str, errors: &mut ValidationErrors) {
     if let RecrawlBehavior::Unknown(v) = v {
         rt::one_of(v, RecrawlBehavior::VALUES, path, errors);
     }
+}
+
+fn check_redirect_uri(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, None, Some(512), path, errors);
+    rt::pattern(
+        v,
+        &PATTERN_16,
+        "^(https?):\\/\\/[^\\s/$.?#].[^\\s]*$",
+        path,
+        errors,
+    );
+}
+
+fn check_refresh_token(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, None, Some(4096), path, errors);
+    rt::pattern(v, &PATTERN_17, "^[\\x20-\\x7E]*$", path, errors);
 }
 
 fn check_resource_action(v: &ResourceAction, path: &str, errors: &mut ValidationErrors) {
@@ -13605,6 +16008,23 @@ fn check_schema_version_id_string(v: &str, path: &str, errors: &mut ValidationEr
 
 fn check_script_location_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, None, Some(400000), path, errors);
+}
+
+fn check_secret_arn(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::pattern(
+        v,
+        &PATTERN_18,
+        "^arn:aws(-(cn|us-gov|iso(-[bef])?))?:secretsmanager:.*$",
+        path,
+        errors,
+    );
+}
+
+fn check_security_group_id_list(v: &[String], path: &str, errors: &mut ValidationErrors) {
+    rt::length(v, v.len(), Some(0), Some(50), path, errors);
+    for (i, item) in v.iter().enumerate() {
+        check_name_string(item, &rt::item(path, i), errors);
+    }
 }
 
 fn check_source_control_auth_strategy(
@@ -13756,6 +16176,36 @@ fn check_timeout(v: i64, path: &str, errors: &mut ValidationErrors) {
     rt::range_i64(v, Some(1), None, path, errors);
 }
 
+fn check_token_url(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, None, Some(256), path, errors);
+    rt::pattern(
+        v,
+        &PATTERN_15,
+        "^(https?)://[-a-zA-Z0-9+&@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&@#/%=~_|]",
+        path,
+        errors,
+    );
+}
+
+fn check_token_url_parameter_key(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, Some(1), Some(128), path, errors);
+}
+
+fn check_token_url_parameter_value(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, Some(1), Some(512), path, errors);
+}
+
+fn check_token_url_parameters_map(
+    v: &std::collections::BTreeMap<String, String>,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    for (key, item) in v {
+        check_token_url_parameter_key(key, &rt::map_key(path), errors);
+        check_token_url_parameter_value(item, &rt::map_value(path, key), errors);
+    }
+}
+
 fn check_total_segments_integer(v: i64, path: &str, errors: &mut ValidationErrors) {
     rt::range_i64(v, Some(1), Some(10), path, errors);
 }
@@ -13804,6 +16254,29 @@ fn check_update_behavior(v: &UpdateBehavior, path: &str, errors: &mut Validation
     if let UpdateBehavior::Unknown(v) = v {
         rt::one_of(v, UpdateBehavior::VALUES, path, errors);
     }
+}
+
+fn check_user_managed_client_application_client_id(
+    v: &str,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    rt::str_length(v, None, Some(2048), path, errors);
+    rt::pattern(v, &PATTERN_9, "\\S+", path, errors);
+}
+
+fn check_user_managed_client_application_client_secret(
+    v: &str,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    rt::str_length(v, None, Some(512), path, errors);
+    rt::pattern(v, &PATTERN_17, "^[\\x20-\\x7E]*$", path, errors);
+}
+
+fn check_username(v: &str, path: &str, errors: &mut ValidationErrors) {
+    rt::str_length(v, None, Some(512), path, errors);
+    rt::pattern(v, &PATTERN_9, "\\S+", path, errors);
 }
 
 fn check_value_string(v: &str, path: &str, errors: &mut ValidationErrors) {
@@ -13899,6 +16372,16 @@ fn check_worker_type(v: &WorkerType, path: &str, errors: &mut ValidationErrors) 
     }
 }
 
+fn check_workflow_creation_status(
+    v: &WorkflowCreationStatus,
+    path: &str,
+    errors: &mut ValidationErrors,
+) {
+    if let WorkflowCreationStatus::Unknown(v) = v {
+        rt::one_of(v, WorkflowCreationStatus::VALUES, path, errors);
+    }
+}
+
 fn check_workflow_description_string(v: &str, path: &str, errors: &mut ValidationErrors) {
     rt::str_length(v, None, Some(120000), path, errors);
 }
@@ -13985,34 +16468,70 @@ static PATTERN_7: LazyLock<Regex> = LazyLock::new(|| {
 static PATTERN_8: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^(?:[a-zA-Z0-9\\-_$#.]+)$").expect("pattern compiles"));
 
+/// `\S+`
+static PATTERN_9: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("^(?:[^\\t\\n\\x0B\\x0C\\r ]+)$").expect("pattern compiles"));
+
+/// `^$|arn:aws[a-z0-9-]*:kms:.*`
+static PATTERN_10: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("^(?:^$|arn:aws[a-z0-9\\-]*:kms:[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*)$")
+        .expect("pattern compiles")
+});
+
 /// `^((\w+\.)+\w+|auto)$`
-static PATTERN_9: LazyLock<Regex> = LazyLock::new(|| {
+static PATTERN_11: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("^(?:^(([0-9A-Za-z_]+\\.)+[0-9A-Za-z_]+|auto)$)$").expect("pattern compiles")
 });
 
 /// `^(Sun|Mon|Tue|Wed|Thu|Fri|Sat):([01]?[0-9]|2[0-3])$`
-static PATTERN_10: LazyLock<Regex> = LazyLock::new(|| {
+static PATTERN_12: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("^(?:^(Sun|Mon|Tue|Wed|Thu|Fri|Sat):([01]?[0-9]|2[0-3])$)$")
         .expect("pattern compiles")
 });
 
 /// `^([2-3]|3[.]9)$`
-static PATTERN_11: LazyLock<Regex> =
+static PATTERN_13: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^(?:^([2-3]|3[.]9)$)$").expect("pattern compiles"));
 
+/// `^([a-zA-Z0-9_=]+)\.([a-zA-Z0-9_=]+)\.([a-zA-Z0-9_\-\+\/=]*)`
+static PATTERN_14: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("^(?:^([a-zA-Z0-9_=]+)\\.([a-zA-Z0-9_=]+)\\.([a-zA-Z0-9_\\-\\+\\/=]*))$")
+        .expect("pattern compiles")
+});
+
+/// `^(https?)://[-a-zA-Z0-9+&@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&@#/%=~_|]`
+static PATTERN_15: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("^(?:^(https?)://[-a\\-zA-Z0-9+&@#/%?=~_|!:,.;]*[-a\\-zA-Z0-9+&@#/%=~_|])$")
+        .expect("pattern compiles")
+});
+
+/// `^(https?):\/\/[^\s/$.?#].[^\s]*$`
+static PATTERN_16: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("^(?:^(https?):\\/\\/[^\\t\\n\\x0B\\x0C\\r /$.?#][^\\n\\r\\x{85}\\x{2028}\\x{2029}][^\\t\\n\\x0B\\x0C\\r ]*$)$").expect("pattern compiles")
+});
+
+/// `^[\x20-\x7E]*$`
+static PATTERN_17: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("^(?:^[\\x20-\\x7E]*$)$").expect("pattern compiles"));
+
+/// `^arn:aws(-(cn|us-gov|iso(-[bef])?))?:secretsmanager:.*$`
+static PATTERN_18: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new("^(?:^arn:aws(-(cn|us-gov|iso(-[bef])?))?:secretsmanager:[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*$)$").expect("pattern compiles")
+});
+
 /// `^s3://([^/]+)/([^/]+/)*([^/]+)$`
-static PATTERN_12: LazyLock<Regex> = LazyLock::new(|| {
+static PATTERN_19: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("^(?:^s3://([^/]+)/([^/]+/)*([^/]+)$)$").expect("pattern compiles")
 });
 
 /// `arn:aws(-(cn|us-gov|iso(-[bef])?))?:glue:.*`
-static PATTERN_13: LazyLock<Regex> = LazyLock::new(|| {
+static PATTERN_20: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("^(?:arn:aws(-(cn|us-gov|iso(-[bef])?))?:glue:[^\\n\\r\\x{85}\\x{2028}\\x{2029}]*)$")
         .expect("pattern compiles")
 });
 
 /// `arn:aws[^:]*:iam::[0-9]*:role/.+`
-static PATTERN_14: LazyLock<Regex> = LazyLock::new(|| {
+static PATTERN_21: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("^(?:arn:aws[^:]*:iam::[0-9]*:role/[^\\n\\r\\x{85}\\x{2028}\\x{2029}]+)$")
         .expect("pattern compiles")
 });

@@ -343,7 +343,7 @@ fn operations_lists() {
     for op in SERVED_OPERATIONS {
         assert!(ALL_OPERATIONS.contains(op), "{op}");
     }
-    assert_eq!(SERVED_OPERATIONS.len(), 73);
+    assert_eq!(SERVED_OPERATIONS.len(), 79);
     assert_eq!(crate::operations::CreateWorkflow::NAME, "CreateWorkflow");
     let input: <crate::operations::StartWorkflowRun as Operation>::Input =
         serde_json::from_str(r#"{"Name":"wf"}"#).unwrap();

@@ -10,9 +10,9 @@ use super::driver::Event;
 use super::stored_run::{LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
 use super::{Orchestrator, ignore_stale};
 use weir_resources::ApiError;
-use weir_resources::bookmark;
 use weir_resources::job::JobDefinition;
 use weir_resources::stored;
+use weir_resources::{bookmark, connection};
 use weir_runner::{Found, Launch};
 
 /// What the confirming transition decided.
@@ -25,16 +25,19 @@ enum Decision {
     /// The attempt ended without a process (missing job, concurrency, stopped first)
     /// or is no longer this launch's business.
     Nothing,
+    /// The job has no free run slot and queues runs: the attempt is WAITING.
+    Queued,
 }
 
 impl Orchestrator {
     /// Confirms and launches an attempt the runner has reserved ([`Event::Launch`]):
-    /// the job must exist (else ERROR), its MaxConcurrentRuns must allow it (else
-    /// FAILED), an attempt stopped before this point ends STOPPED; otherwise it is
+    /// the job must exist (else ERROR), its connections too (else FAILED), its
+    /// MaxConcurrentRuns must allow it (else FAILED), an attempt stopped before this point ends STOPPED; otherwise it is
     /// marked RUNNING with the job's current facts and, after the commit, its process
     /// is started. An error leaves the reservation in place for the retry.
     pub(super) async fn launch(&self, key: RunKey, start: StartJob) -> Result<(), ApiError> {
         let id = start.job_run_id.clone();
+        let start_job = start.job_name.clone();
         let now = self.clock().now_millis();
         let scope = key.scope.clone();
         let workflow = (!key.workflow.starts_with(STANDALONE_PREFIX))
@@ -47,13 +50,19 @@ impl Orchestrator {
         match decision {
             Decision::Start(record) => {
                 crate::counters::job_run_started();
+                let job = start_job.clone();
+                let scope = key.scope.clone();
                 self.supervise(key, id, &record, Found::NeverStarted);
+                if record.dequeued {
+                    // More slots may be free (several runs ended at once): the next one.
+                    self.dequeue(scope, job).await;
+                }
             }
             Decision::Resume(record) => {
                 let found = self.inner.runner.inspect(&id);
                 self.take_back(key, id, &record, found);
             }
-            Decision::Nothing => self.inner.runner.release(&id),
+            Decision::Nothing | Decision::Queued => self.inner.runner.release(&id),
         }
         Ok(())
     }
@@ -183,6 +192,15 @@ fn confirm(
         return Ok(Decision::Nothing);
     };
     let job = JobDefinition::of(stored_job.value);
+    if let Some(missing) = first_missing_connection(tx, scope, &job.connections)? {
+        // FAILED (not ERROR): the job exists, the run could not get what it needs.
+        ignore_stale(stored.run.handle_job_rejected(
+            now,
+            &id,
+            connection::missing_for_run(&missing),
+        ));
+        return Ok(Decision::Nothing);
+    }
     let running = tx.count_job_runs_in_state(
         scope,
         &start.job_name,
@@ -192,6 +210,23 @@ fn confirm(
         ],
         Some(&id),
     )?;
+    let queuing = stored.queuing.unwrap_or(job.run_queuing);
+    let dequeued = attempt.state == JobRunState::Waiting;
+    // Runs that wait keep their order: a new run queues behind them even if a slot is
+    // free now (the oldest waiting run is launched next).
+    let behind_waiting = queuing
+        && !dequeued
+        && tx.count_job_runs_in_state(
+            scope,
+            &start.job_name,
+            &[JobRunState::Waiting.as_str()],
+            Some(&id),
+        )? > 0;
+    if queuing && (running >= job.max_concurrent_runs || behind_waiting) {
+        let limit = job.run_timeout_minutes(start.timeout_minutes);
+        ignore_stale(stored.run.handle_job_queued(now, &id, limit));
+        return Ok(Decision::Queued);
+    }
     if running >= job.max_concurrent_runs {
         ignore_stale(stored.run.handle_job_rejected(
             now,
@@ -205,6 +240,8 @@ fn confirm(
         timeout_minutes: Some(job.run_timeout_minutes(start.timeout_minutes)),
     };
     ignore_stale(stored.run.handle_job_started(now, &id, facts));
+    let request = stored.request.clone().unwrap_or_default();
+    let from_call = request.sets_capacity();
     let mut arguments = job.run_arguments(&start.arguments);
     arguments.insert("--JOB_NAME".into(), start.job_name.clone());
     arguments.insert("--JOB_RUN_ID".into(), id.clone());
@@ -216,9 +253,49 @@ fn confirm(
         command: job.command_name,
         script_location: job.script_location,
         arguments,
-        max_capacity: job.max_capacity,
+        max_capacity: if from_call {
+            request.max_capacity
+        } else {
+            job.max_capacity
+        },
         glue_version: job.glue_version,
+        caller_arguments: Some(start.arguments.clone()),
+        allocated_capacity: if from_call {
+            request.allocated_capacity
+        } else {
+            job.allocated_capacity
+        },
+        worker_type: if from_call {
+            request.worker_type
+        } else {
+            job.worker_type
+        },
+        number_of_workers: if from_call {
+            request.number_of_workers
+        } else {
+            job.number_of_workers
+        },
+        security_configuration: request
+            .security_configuration
+            .or(job.security_configuration),
+        execution_class: request.execution_class.or(job.execution_class),
+        notification_property: request.notification_property.or(job.notification_property),
+        dequeued,
     };
     stored.launches.insert(id, record.clone());
     Ok(Decision::Start(record))
+}
+
+/// The first of a job's `connections` that does not exist in `scope`, if any.
+fn first_missing_connection(
+    tx: &mut dyn Transaction,
+    scope: &weir_store::Scope,
+    connections: &[String],
+) -> Result<Option<String>, ApiError> {
+    for name in connections {
+        if tx.get(scope, Kind::Connection, name)?.is_none() {
+            return Ok(Some(name.clone()));
+        }
+    }
+    Ok(None)
 }

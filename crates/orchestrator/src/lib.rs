@@ -32,15 +32,15 @@ use weir_engine::{
     Action, Effect, JobAttempt, JobOutcome, JobRunState, Millis, RunStatus, TriggerKind,
     TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
 };
-use weir_model::shapes::{Job, Workflow};
+use weir_model::shapes::{Job, StartJobRunRequest, Workflow};
 use weir_store::{Kind, Scope, Transaction};
 
 use crawl::CrawlResult;
 use driver::{Driver, Event, Events};
-use stored_run::{RunKey, STANDALONE_PREFIX, StoredRun};
+use stored_run::{RunKey, RunRequest, STANDALONE_PREFIX, StoredRun};
 use weir_clock::Clock;
 use weir_resources::db::Db;
-use weir_resources::job::JobDefinition;
+use weir_resources::job::{self, JobDefinition};
 use weir_resources::{ApiError, OrApiError};
 use weir_resources::{graph, ids, stored};
 use weir_runner::{KillOutcome, Runner};
@@ -53,6 +53,8 @@ const ACTIVE_JOB_RUN_STATES: &[&str] = &[
     JobRunState::Running.as_str(),
     JobRunState::Stopping.as_str(),
 ];
+/// The job-run state of an attempt queued for a slot (job run queuing).
+const WAITING: &[&str] = &[JobRunState::Waiting.as_str()];
 
 /// Who asked for a workflow run; decides what a concurrency overflow does (§4.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,14 +174,33 @@ impl Orchestrator {
 
     /// Starts a direct job run (StartJobRun). It runs as a single-action run of the
     /// engine under a reserved name, so retries, timeouts, stop and recovery follow
-    /// the same path as in workflows. Returns the job run id.
+    /// the same path as in workflows. What the call sets over the job (capacity,
+    /// security configuration, notification, execution class, the run it retries) is
+    /// kept with the run and echoed on its job runs. Returns the job run id.
     pub async fn start_job_run(
         &self,
         scope: Scope,
-        job: String,
-        arguments: BTreeMap<String, String>,
-        timeout_minutes: Option<i32>,
+        input: StartJobRunRequest,
     ) -> Result<String, ApiError> {
+        job::check_capacities(
+            input.allocated_capacity,
+            input.max_capacity,
+            input.worker_type.is_some() || input.number_of_workers.is_some(),
+        )?;
+        let job = input.job_name.unwrap_or_default();
+        let arguments = input.arguments.unwrap_or_default();
+        let timeout_minutes = input.timeout;
+        let queuing = input.job_run_queuing_enabled;
+        let request = RunRequest {
+            previous_run_id: input.job_run_id,
+            allocated_capacity: input.allocated_capacity,
+            max_capacity: input.max_capacity,
+            worker_type: input.worker_type,
+            number_of_workers: input.number_of_workers,
+            security_configuration: input.security_configuration,
+            notification_property: input.notification_property,
+            execution_class: input.execution_class,
+        };
         let now = self.clock().now_millis();
         let (key, effects, deadline, job_run_id) = self
             .inner
@@ -188,9 +209,11 @@ impl Orchestrator {
                 let definition = stored::load::<Job>(tx, &scope, Kind::Job, &job)?
                     .or_not_found(|| "Failed to start job run due to missing metadata.".into())?
                     .value;
-                let limit = JobDefinition::of(definition).max_concurrent_runs;
+                let definition = JobDefinition::of(definition);
+                let limit = definition.max_concurrent_runs;
+                let queued = queuing.unwrap_or(definition.run_queuing);
                 let busy = tx.count_job_runs_in_state(&scope, &job, ACTIVE_JOB_RUN_STATES, None)?;
-                if busy >= limit {
+                if busy >= limit && !queued {
                     return Err(ApiError::ConcurrentRunsExceeded(format!(
                         "Concurrent runs exceeded for {job}"
                     )));
@@ -218,6 +241,8 @@ impl Orchestrator {
                     standalone_job: Some(job),
                     launches: BTreeMap::new(),
                     starting_batch: None,
+                    request: Some(request),
+                    queuing,
                 };
                 let job_run_id = stored
                     .attempts()
@@ -322,6 +347,8 @@ impl Orchestrator {
                     standalone_job: None,
                     launches: previous.launches.clone(),
                     starting_batch: None,
+                    request: None,
+                    queuing: None,
                 };
                 let (new_key, effects, deadline) = commit_new(tx, &key.scope, stored)?;
                 Ok((new_key, effects, deadline, resumed.node_ids))
@@ -443,19 +470,29 @@ impl Orchestrator {
                     .then(|| self.inner.runner.committed_bookmark(&job_run_id))
                     .flatten();
                 let scope = key.scope.clone();
-                self.transition(key, move |tx, stored| {
-                    ignore_stale(
-                        stored
-                            .run
-                            .handle_job_ended(ended.ended_at, &job_run_id, ended),
-                    );
-                    crate::counters::job_attempt_ended(stored.run.job_run(&job_run_id));
-                    if let Some(text) = committed {
-                        save_bookmark(tx, &scope, stored, &job_run_id, text)?;
+                let owner = key.scope.clone();
+                let ended_job = self
+                    .transition(key, move |tx, stored| {
+                        ignore_stale(stored.run.handle_job_ended(
+                            ended.ended_at,
+                            &job_run_id,
+                            ended,
+                        ));
+                        crate::counters::job_attempt_ended(stored.run.job_run(&job_run_id));
+                        if let Some(text) = committed {
+                            save_bookmark(tx, &scope, stored, &job_run_id, text)?;
+                        }
+                        Ok(stored.run.job_run(&job_run_id).map(|a| a.job_name.clone()))
+                    })
+                    .await;
+                match ended_job {
+                    Ok(Some(job)) => {
+                        self.dequeue(owner, job).await;
+                        Ok(())
                     }
-                    Ok(())
-                })
-                .await
+                    Ok(None) => Ok(()),
+                    Err(error) => Err(error),
+                }
             }
             Event::KillUnlaunched { key, job_run_id } => {
                 self.kill_unlaunched(key, job_run_id).await
@@ -494,6 +531,51 @@ impl Orchestrator {
                     self.inner.runner.release(&start.job_run_id);
                 }
             }
+        }
+    }
+
+    /// A run slot of `job` may have freed: launches the oldest run of it waiting for one
+    /// (job run queuing), which starts if the slot is still free and waits again if
+    /// not. A failure is logged: the next end of a run of the job, or the next start,
+    /// tries again.
+    pub(crate) async fn dequeue(&self, scope: Scope, job: String) {
+        let found = self
+            .inner
+            .db
+            .read(move |tx| {
+                let waiting = tx.all_job_runs_in_state(WAITING)?;
+                let oldest = waiting
+                    .into_iter()
+                    .filter(|(s, record)| *s == scope && record.job == job)
+                    .min_by(|(_, a), (_, b)| {
+                        (a.started_ms, &a.run_id).cmp(&(b.started_ms, &b.run_id))
+                    });
+                let Some((scope, record)) = oldest else {
+                    return Ok(None);
+                };
+                let key = RunKey {
+                    scope: scope.clone(),
+                    workflow: record.owner_workflow.clone(),
+                    run_id: record.owner_run_id.clone(),
+                };
+                let Some(run) = tx.get_run(&scope, &key.workflow, &key.run_id)? else {
+                    return Ok(None);
+                };
+                let stored = stored_run::decode(&run)?;
+                Ok(stored
+                    .run
+                    .waiting_start(&record.run_id)
+                    .map(|start| (key, start)))
+            })
+            .await;
+        match found {
+            Ok(Some((key, start))) => {
+                if self.inner.runner.reserve(&start.job_run_id) {
+                    self.send(Event::Launch { key, start });
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "cannot look for queued job runs"),
         }
     }
 
@@ -537,7 +619,7 @@ impl Orchestrator {
         self.inner
             .db
             .write(move |tx| {
-                let live = [ACTIVE_STATUSES, ACTIVE_JOB_RUN_STATES].concat();
+                let live = [ACTIVE_STATUSES, ACTIVE_JOB_RUN_STATES, WAITING].concat();
                 let purged = tx.purge_runs_before(cutoff, &live)?;
                 // A job run's output streams go with its history.
                 weir_logs::streams::purge_streams_of_purged_runs(tx)?;
@@ -655,6 +737,8 @@ pub fn start_run_in(
         standalone_job: None,
         launches: BTreeMap::new(),
         starting_batch: batch,
+        request: None,
+        queuing: None,
     };
     let (key, effects, deadline) = commit_new(tx, scope, stored)?;
     Ok(StartedRun {

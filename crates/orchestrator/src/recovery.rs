@@ -2,7 +2,8 @@
 //! ended while Weir was down are settled first, in one transition per such run and before
 //! any deadline is armed (so a job that finished in time is never recorded TIMEOUT
 //! because its timer fired first); running processes are re-attached; then every
-//! effect the persisted state may still need is re-issued (all are idempotent).
+//! effect the persisted state may still need is re-issued (all are idempotent), and
+//! each job with runs queued for a slot launches its oldest.
 
 use weir_engine::{JobEnded, JobRunState};
 
@@ -78,6 +79,19 @@ impl Orchestrator {
                 effects: outstanding,
                 deadline: None,
             });
+        }
+        // Runs queued for a slot that freed while Weir was down get it now.
+        let waiting = self
+            .inner
+            .db
+            .read(|tx| Ok(tx.all_job_runs_in_state(super::WAITING)?))
+            .await?;
+        let jobs: std::collections::BTreeSet<_> = waiting
+            .into_iter()
+            .map(|(scope, record)| (scope, record.job))
+            .collect();
+        for (scope, job) in jobs {
+            self.dequeue(scope, job).await;
         }
         Ok(count)
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 use weir_engine::Millis;
-use weir_model::shapes::{Trigger, TriggerState, TriggerType};
+use weir_model::shapes::{StartJobRunRequest, Trigger, TriggerState, TriggerType};
 use weir_store::{Kind, Scope};
 
 use super::{Orchestrator, StartOrigin};
@@ -185,9 +185,14 @@ impl Scheduler {
                         let started = orchestrator
                             .start_job_run(
                                 scope.clone(),
-                                job,
-                                action.arguments.unwrap_or_default(),
-                                action.timeout,
+                                StartJobRunRequest {
+                                    job_name: Some(job),
+                                    arguments: action.arguments,
+                                    timeout: action.timeout,
+                                    security_configuration: action.security_configuration,
+                                    notification_property: action.notification_property,
+                                    ..Default::default()
+                                },
                             )
                             .await;
                         result = result.and(started.map(|_| ()));

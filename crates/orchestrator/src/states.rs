@@ -19,6 +19,7 @@ pub fn run_status(status: RunStatus) -> shapes::WorkflowRunStatus {
 pub fn job_run_state(state: JobRunState) -> shapes::JobRunState {
     match state {
         JobRunState::Starting => shapes::JobRunState::Starting,
+        JobRunState::Waiting => shapes::JobRunState::Waiting,
         JobRunState::Running => shapes::JobRunState::Running,
         JobRunState::Stopping => shapes::JobRunState::Stopping,
         JobRunState::Stopped => shapes::JobRunState::Stopped,

@@ -10,7 +10,10 @@ use weir_engine::{
     WorkflowSnapshot,
 };
 use weir_model::Timestamp;
-use weir_model::shapes::{self, JobRun, Predecessor, Trigger, TriggerState, TriggerType};
+use weir_model::shapes::{
+    self, ExecutionClass, JobRun, NotificationProperty, Predecessor, Trigger, TriggerState,
+    TriggerType, WorkerType,
+};
 use weir_store::{JobRunRecord, RunRecord, Scope, Transaction};
 
 use weir_resources::ApiError;
@@ -48,6 +51,65 @@ pub struct LaunchRecord {
     pub max_capacity: Option<f64>,
     /// `GlueVersion` of the job, echoed on the job run.
     pub glue_version: Option<String>,
+    /// The arguments the caller passed (StartJobRun's, or the trigger action's), echoed
+    /// as the job run's `Arguments`. Records written before it existed have none; their
+    /// runs echo `arguments`.
+    #[serde(default)]
+    pub caller_arguments: Option<BTreeMap<String, String>>,
+    /// `AllocatedCapacity` the run ran with (the call's, else the job's).
+    #[serde(default)]
+    pub allocated_capacity: Option<i32>,
+    /// `WorkerType` the run ran with.
+    #[serde(default)]
+    pub worker_type: Option<WorkerType>,
+    /// `NumberOfWorkers` the run ran with.
+    #[serde(default)]
+    pub number_of_workers: Option<i32>,
+    /// `SecurityConfiguration` the run ran with.
+    #[serde(default)]
+    pub security_configuration: Option<String>,
+    /// `ExecutionClass` the run ran with.
+    #[serde(default)]
+    pub execution_class: Option<ExecutionClass>,
+    /// `NotificationProperty` the run ran with.
+    #[serde(default)]
+    pub notification_property: Option<NotificationProperty>,
+    /// The attempt waited for a run slot before this launch (job run queuing).
+    #[serde(default)]
+    pub dequeued: bool,
+}
+
+/// What a StartJobRun call set over its job's definition, kept with the run so that
+/// every attempt launches with it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RunRequest {
+    /// `JobRunId`: the earlier run this one retries (its `PreviousRunId`).
+    pub previous_run_id: Option<String>,
+    /// `AllocatedCapacity`.
+    pub allocated_capacity: Option<i32>,
+    /// `MaxCapacity`.
+    pub max_capacity: Option<f64>,
+    /// `WorkerType`.
+    pub worker_type: Option<WorkerType>,
+    /// `NumberOfWorkers`.
+    pub number_of_workers: Option<i32>,
+    /// `SecurityConfiguration`.
+    pub security_configuration: Option<String>,
+    /// `NotificationProperty`.
+    pub notification_property: Option<NotificationProperty>,
+    /// `ExecutionClass`.
+    pub execution_class: Option<ExecutionClass>,
+}
+
+impl RunRequest {
+    /// Whether the call chose the run's capacity (then none of the job's capacity
+    /// members apply).
+    pub fn sets_capacity(&self) -> bool {
+        self.allocated_capacity.is_some()
+            || self.max_capacity.is_some()
+            || self.worker_type.is_some()
+            || self.number_of_workers.is_some()
+    }
 }
 
 /// A workflow run as stored.
@@ -67,6 +129,13 @@ pub struct StoredRun {
     /// stored before event triggers fired have none, hence the default).
     #[serde(default)]
     pub starting_batch: Option<StartingBatch>,
+    /// For a direct StartJobRun: what the call set over the job (runs stored before it
+    /// was kept have none, hence the default).
+    #[serde(default)]
+    pub request: Option<RunRequest>,
+    /// For a direct StartJobRun: its `JobRunQueuingEnabled` (`None`: the job's setting).
+    #[serde(default)]
+    pub queuing: Option<bool>,
 }
 
 /// Which condition of an EVENT trigger's `EventBatchingCondition` started a run (the
@@ -185,10 +254,22 @@ pub fn render_job_run(stored: &StoredRun, attempt: &JobAttempt) -> JobRun {
     let execution_time = attempt
         .completed_on
         .map(|done| ((done - attempt.started_on).max(0) / 1000) as i32);
+    let retried = stored
+        .request
+        .as_ref()
+        .and_then(|r| r.previous_run_id.clone());
+    let dpu_seconds = match (launch, execution_time) {
+        (Some(l), Some(seconds)) => dpu_seconds(l, seconds),
+        _ => None,
+    };
     JobRun {
         id: Some(attempt.id.clone()),
         attempt: Some(attempt.attempt as i32),
-        previous_run_id: attempt.previous_run_id.clone(),
+        previous_run_id: attempt.previous_run_id.clone().or(if attempt.attempt == 0 {
+            retried
+        } else {
+            None
+        }),
         trigger_name: if stored.standalone_job.is_some() {
             None
         } else {
@@ -199,11 +280,13 @@ pub fn render_job_run(stored: &StoredRun, attempt: &JobAttempt) -> JobRun {
         last_modified_on: Some(Timestamp::from_millis(attempt.last_modified_on)),
         completed_on: attempt.completed_on.map(Timestamp::from_millis),
         job_run_state: Some(states::job_run_state(attempt.state)),
-        arguments: Some(
-            launch
-                .map(|l| l.arguments.clone())
-                .unwrap_or_else(|| attempt.arguments.clone()),
-        ),
+        arguments: Some(match launch {
+            Some(l) => l
+                .caller_arguments
+                .clone()
+                .unwrap_or_else(|| l.arguments.clone()),
+            None => attempt.arguments.clone(),
+        }),
         error_message: attempt.error_message.clone(),
         predecessor_runs: (!attempt.predecessor_runs.is_empty()).then(|| {
             attempt
@@ -219,12 +302,54 @@ pub fn render_job_run(stored: &StoredRun, attempt: &JobAttempt) -> JobRun {
         timeout: attempt.timeout_minutes.map(|m| m as i32),
         max_capacity: launch.and_then(|l| l.max_capacity),
         glue_version: launch.and_then(|l| l.glue_version.clone()),
+        allocated_capacity: launch.and_then(|l| l.allocated_capacity),
+        worker_type: launch.and_then(|l| l.worker_type.clone()),
+        number_of_workers: launch.and_then(|l| l.number_of_workers),
+        security_configuration: launch.and_then(|l| l.security_configuration.clone()),
+        execution_class: launch.and_then(|l| l.execution_class.clone()),
+        notification_property: launch.and_then(|l| l.notification_property.clone()),
+        dpu_seconds,
         log_group_name: Some(launch.map_or_else(
             || "/aws-glue/jobs".to_string(),
             |l| weir_logs::JobLogGroups::of(&l.command, &l.arguments).base,
         )),
         ..Default::default()
     }
+}
+
+/// `DPUSeconds` of a finished run that ran `seconds`: AWS sets it only for FLEX runs and
+/// runs with Auto Scaling (`--enable-auto-scaling` `true`), as the time each worker
+/// ran times its DPU factor (G.1X 1, G.2X 2, G.025X 0.25, …). Weir's workers run for the
+/// whole run, so it is the run's time × its workers × the factor, or × MaxCapacity for
+/// a run sized in DPUs.
+fn dpu_seconds(launch: &LaunchRecord, seconds: i32) -> Option<f64> {
+    let flex = launch.execution_class == Some(ExecutionClass::Flex);
+    let auto_scaling = launch
+        .arguments
+        .get("--enable-auto-scaling")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if !(flex || auto_scaling) {
+        return None;
+    }
+    let dpus = match (&launch.worker_type, launch.number_of_workers) {
+        (Some(kind), Some(workers)) => worker_dpus(kind)? * f64::from(workers),
+        _ => launch.max_capacity?,
+    };
+    Some(f64::from(seconds) * dpus)
+}
+
+/// The DPUs one worker of `kind` counts for.
+fn worker_dpus(kind: &WorkerType) -> Option<f64> {
+    Some(match kind {
+        WorkerType::G025X => 0.25,
+        WorkerType::Standard | WorkerType::G1X | WorkerType::R1X => 1.0,
+        WorkerType::G2X | WorkerType::Z2X | WorkerType::R2X => 2.0,
+        WorkerType::G4X | WorkerType::R4X => 4.0,
+        WorkerType::G8X | WorkerType::R8X => 8.0,
+        WorkerType::G12X => 12.0,
+        WorkerType::G16X => 16.0,
+        WorkerType::Unknown(_) => return None,
+    })
 }
 
 /// The engine snapshot of a workflow's triggers (spec §4.2: frozen at run start).

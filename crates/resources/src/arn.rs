@@ -41,6 +41,7 @@ pub fn parse(text: &str) -> Result<ResourceArn, ApiError> {
         "blueprint" => Kind::Blueprint,
         "database" => Kind::Database,
         "table" => Kind::Table,
+        "connection" => Kind::Connection,
         _ => return Err(invalid()),
     };
     if name.is_empty() {

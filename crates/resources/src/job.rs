@@ -21,13 +21,17 @@ use std::collections::BTreeMap;
 
 use weir_model::Timestamp;
 use weir_model::shapes::{
-    CreateJobRequest, ExecutionProperty, Job, JobCommand, JobMode, JobUpdate,
+    CreateJobRequest, ExecutionClass, ExecutionProperty, Job, JobCommand, JobMode, JobUpdate,
+    NotificationProperty, WorkerType,
 };
 
 use crate::ApiError;
 
-/// The accepted `Command.Name` values.
-pub const COMMAND_NAMES: [&str; 4] = ["glueetl", "pythonshell", "gluestreaming", "glueray"];
+/// The message of AllocatedCapacity set together with MaxCapacity (CreateJob, StartJobRun).
+pub const BOTH_CAPACITIES: &str = "Please set only Allocated Capacity or Max Capacity.";
+/// The message of MaxCapacity set together with WorkerType/NumberOfWorkers.
+pub const CAPACITY_WITH_WORKERS: &str =
+    "Please do not set Max Capacity if using Worker Type and Number of Workers.";
 /// Longest allowed job timeout in minutes (7 days).
 pub const MAX_TIMEOUT_MINUTES: i32 = 10_080;
 
@@ -57,6 +61,22 @@ pub struct JobDefinition {
     pub max_capacity: Option<f64>,
     /// `GlueVersion`, echoed on job runs.
     pub glue_version: Option<String>,
+    /// `AllocatedCapacity`, echoed on job runs.
+    pub allocated_capacity: Option<i32>,
+    /// `WorkerType`, echoed on job runs.
+    pub worker_type: Option<WorkerType>,
+    /// `NumberOfWorkers`, echoed on job runs.
+    pub number_of_workers: Option<i32>,
+    /// `SecurityConfiguration`, echoed on job runs.
+    pub security_configuration: Option<String>,
+    /// `ExecutionClass`, echoed on job runs.
+    pub execution_class: Option<ExecutionClass>,
+    /// `NotificationProperty`, echoed on job runs.
+    pub notification_property: Option<NotificationProperty>,
+    /// `Connections.Connections`: the connections a run needs (checked at its start).
+    pub connections: Vec<String>,
+    /// `JobRunQueuingEnabled`: a run over `MaxConcurrentRuns` waits instead of failing.
+    pub run_queuing: bool,
 }
 
 impl JobDefinition {
@@ -76,6 +96,17 @@ impl JobDefinition {
                 .map_or(1, |n| u64::try_from(n).unwrap_or(1).max(1)),
             max_capacity: job.max_capacity,
             glue_version: job.glue_version,
+            allocated_capacity: job.allocated_capacity,
+            worker_type: job.worker_type,
+            number_of_workers: job.number_of_workers,
+            security_configuration: job.security_configuration,
+            execution_class: job.execution_class,
+            notification_property: job.notification_property,
+            connections: job
+                .connections
+                .and_then(|c| c.connections)
+                .unwrap_or_default(),
+            run_queuing: job.job_run_queuing_enabled.unwrap_or(false),
         }
     }
 
@@ -203,13 +234,9 @@ fn complete(job: &mut Job) -> Result<(), ApiError> {
         return invalid("Role cannot be null or empty.");
     }
     let command = job.command.get_or_insert_with(JobCommand::default);
+    // Any command name is stored, as AWS stores it; a run of one Weir cannot run
+    // fails at its start, naming the command.
     let command_name = command.name.get_or_insert_with(|| "glueetl".to_string());
-    if !COMMAND_NAMES.contains(&command_name.as_str()) {
-        return Err(ApiError::InvalidInput(format!(
-            "Invalid Command.Name '{command_name}': it must be one of {}.",
-            COMMAND_NAMES.join(", ")
-        )));
-    }
     let kind = command_name.clone();
     if kind == "pythonshell" {
         command
@@ -240,9 +267,11 @@ fn complete(job: &mut Job) -> Result<(), ApiError> {
     if job.worker_type.is_some() != job.number_of_workers.is_some() {
         return invalid("WorkerType and NumberOfWorkers must be set together.");
     }
-    if job.worker_type.is_some() && job.max_capacity.is_some() {
-        return invalid("Do not set MaxCapacity when WorkerType and NumberOfWorkers are set.");
-    }
+    check_capacities(
+        job.allocated_capacity,
+        job.max_capacity,
+        job.worker_type.is_some(),
+    )?;
     if job.max_capacity.is_some_and(|c| !c.is_finite() || c <= 0.0) {
         return invalid("MaxCapacity must be a positive number.");
     }
@@ -253,6 +282,22 @@ fn complete(job: &mut Job) -> Result<(), ApiError> {
         .get_or_insert_with(|| default_glue_version(&kind, python.as_deref()).to_string());
     if job.timeout.is_none() && kind != "gluestreaming" {
         job.timeout = Some(default_timeout(version));
+    }
+    Ok(())
+}
+
+/// The capacity rules CreateJob, UpdateJob and StartJobRun share: AllocatedCapacity
+/// or MaxCapacity, not both; no MaxCapacity with WorkerType/NumberOfWorkers.
+pub fn check_capacities(
+    allocated_capacity: Option<i32>,
+    max_capacity: Option<f64>,
+    workers: bool,
+) -> Result<(), ApiError> {
+    if allocated_capacity.is_some() && max_capacity.is_some() {
+        return Err(ApiError::InvalidInput(BOTH_CAPACITIES.into()));
+    }
+    if workers && max_capacity.is_some() {
+        return Err(ApiError::InvalidInput(CAPACITY_WITH_WORKERS.into()));
     }
     Ok(())
 }
@@ -405,7 +450,10 @@ mod tests {
     fn create_rejects_invalid_definitions() {
         type Mutation = Box<dyn Fn(&mut CreateJobRequest)>;
         let cases: Vec<Mutation> = vec![
-            Box::new(|r| r.command.as_mut().expect("c").name = Some("spark".into())),
+            Box::new(|r| {
+                r.allocated_capacity = Some(2);
+                r.max_capacity = Some(2.0);
+            }),
             Box::new(|r| r.timeout = Some(MAX_TIMEOUT_MINUTES + 1)),
             Box::new(|r| r.max_retries = Some(-1)),
             Box::new(|r| {
@@ -427,6 +475,13 @@ mod tests {
             let err = create(req, now()).expect_err("rejected");
             assert_eq!(err.code(), "InvalidInputException", "case {i}");
         }
+    }
+
+    #[test]
+    fn any_command_name_is_stored() {
+        let (job, _) = create(request("gluefuture"), now()).expect("stored as AWS stores it");
+        let command = job.command.expect("command");
+        assert_eq!(command.name.as_deref(), Some("gluefuture"));
     }
 
     #[test]

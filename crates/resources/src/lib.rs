@@ -13,6 +13,7 @@
 pub mod arn;
 pub mod bookmark;
 pub mod calendar;
+pub mod connection;
 pub mod crawler;
 pub mod cron;
 pub mod db;

@@ -133,4 +133,6 @@ macro_rules! wire_documents {
     };
 }
 
-wire_documents!(Workflow, Trigger, Job, JobRun, Crawler, Database, Partition);
+wire_documents!(
+    Workflow, Trigger, Job, JobRun, Crawler, Database, Partition, Connection
+);

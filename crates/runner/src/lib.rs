@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod locations;
+pub mod modules;
 pub mod process;
 pub mod runtime;
 pub mod spark;
@@ -375,8 +376,13 @@ impl Runner {
                 );
             }
         };
+        let python_paths = match self.python_paths(launch, &program).await {
+            Ok(paths) => paths,
+            Err(message) => return self.ended(JobOutcome::Failed, &message),
+        };
         let dir = self.run_dir(id);
-        let (pending, handover) = match self.spawn(launch, &program, &script, &dir) {
+        let spawned = self.spawn(launch, &program, &script, &dir, &python_paths);
+        let (pending, handover) = match spawned {
             Ok(spawned) => spawned,
             Err(error) => {
                 return self.ended(
@@ -502,20 +508,51 @@ impl Runner {
         );
     }
 
+    /// The `PYTHONPATH` entries a run adds before Weir's library: its installed
+    /// `--additional-python-modules` (installed now unless cached) and its
+    /// `--extra-py-files`; or why the run cannot start.
+    async fn python_paths(
+        &self,
+        launch: &Launch,
+        program: &Program,
+    ) -> Result<Vec<PathBuf>, String> {
+        let mut paths = Vec::new();
+        if let Some(wanted) = modules::requirements(&launch.arguments, self.s3_root())? {
+            let python = match program {
+                Program::Python => PathBuf::from(&self.inner.config.python),
+                Program::Spark(_, prepared) => prepared.python(),
+            };
+            let root = self.inner.config.data_dir.join("python-modules");
+            let installed =
+                tokio::task::spawn_blocking(move || modules::install(&root, &python, &wanted))
+                    .await
+                    .map_err(|e| format!("Installing --additional-python-modules failed: {e}"))??;
+            paths.push(installed);
+        }
+        paths.extend(modules::extra_py_files(&launch.arguments, self.s3_root())?);
+        Ok(paths)
+    }
+
     fn spawn(
         &self,
         launch: &Launch,
         program: &Program,
         script: &Path,
         dir: &Path,
+        python_paths: &[PathBuf],
     ) -> std::io::Result<(process::Pending, Vec<u8>)> {
-        let mut python_path = self.python_lib().into_os_string();
+        let mut python_path = std::ffi::OsString::new();
+        for path in python_paths {
+            python_path.push(path);
+            python_path.push(":");
+        }
+        python_path.push(self.python_lib());
         if let Some(existing) = std::env::var_os("PYTHONPATH") {
             python_path.push(":");
             python_path.push(existing);
         }
         let mut env: Vec<(String, std::ffi::OsString)> = vec![
-            ("PYTHONPATH".into(), python_path),
+            ("PYTHONPATH".into(), python_path.clone()),
             ("WEIR_JOB_RUN_ID".into(), launch.job_run_id.clone().into()),
         ];
         env.extend(launch.env.iter().map(|(k, v)| (k.clone(), v.into())));
@@ -538,22 +575,23 @@ impl Runner {
                     .arguments
                     .get("--JOB_NAME")
                     .map_or(launch.job_run_id.as_str(), String::as_str);
-                let submit = spark::submit(
+                let mut submit = spark::submit(
                     &self.inner.config.spark,
                     self.s3_root(),
                     job_name,
                     &launch.arguments,
                 )
                 .map_err(std::io::Error::other)?;
+                submit
+                    .executor_python_path(&self.inner.config.spark, &python_path.to_string_lossy());
                 env.extend([
                     ("WEIR_BOOKMARK_IN".into(), dir.join(BOOKMARK_IN).into()),
                     ("WEIR_BOOKMARK_OUT".into(), dir.join(BOOKMARK_OUT).into()),
                 ]);
                 let standby = self.inner.config.spark.standby;
                 let claimed = if standby && spark::standby_can_run(&launch.arguments) {
-                    self.inner
-                        .standbys
-                        .claim(chosen, dir, script, &submit, &env, self.s3_root())
+                    standby::handover(script, &submit, &env, python_paths, self.s3_root())
+                        .and_then(|line| self.inner.standbys.claim(chosen, dir, line))
                 } else {
                     None
                 };
@@ -566,12 +604,6 @@ impl Runner {
                 }
                 if let Some(claimed) = claimed {
                     return Ok(claimed);
-                }
-                if let Some((_, python_path)) = env.iter_mut().find(|(k, _)| k == "PYTHONPATH") {
-                    for file in &submit.py_files {
-                        python_path.push(":");
-                        python_path.push(file);
-                    }
                 }
                 let python = prepared.python().into_os_string();
                 env.extend([

@@ -197,12 +197,13 @@ fn tail(path: &Path) -> String {
 }
 
 /// An exclusive `flock` on a file, released when dropped (or when the process dies).
-struct FileLock {
+pub(crate) struct FileLock {
     file: std::fs::File,
 }
 
 impl FileLock {
-    fn acquire(path: &Path) -> std::io::Result<Self> {
+    /// Waits for the lock on `path` (created if missing).
+    pub(crate) fn acquire(path: &Path) -> std::io::Result<Self> {
         use std::os::fd::AsRawFd;
         let file = std::fs::OpenOptions::new()
             .create(true)

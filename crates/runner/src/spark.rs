@@ -84,6 +84,23 @@ pub struct Submit {
 }
 
 impl Submit {
+    /// On a cluster, executors are other processes, maybe on other machines: their
+    /// Python workers get the run's `PYTHONPATH` (Weir's library, installed modules)
+    /// as a setting, which is why the cluster needs the same paths. Local executors
+    /// inherit it.
+    pub fn executor_python_path(&mut self, settings: &SparkSettings, python_path: &str) {
+        if !settings
+            .master
+            .as_deref()
+            .unwrap_or(LOCAL)
+            .starts_with("local")
+        {
+            self.options.push("--conf".into());
+            self.options
+                .push(format!("spark.executorEnv.PYTHONPATH={python_path}"));
+        }
+    }
+
     /// The value of `PYSPARK_SUBMIT_ARGS`: the options, shell-quoted, then
     /// `pyspark-shell` (the primary resource pyspark's launcher expects).
     pub fn pyspark_submit_args(&self) -> String {
@@ -199,9 +216,12 @@ pub fn standby_submit(settings: &SparkSettings) -> Submit {
 }
 
 /// Whether a run with these job arguments can run on a standby driver: not when it
-/// sets Spark settings or jars, which only a new driver can take.
+/// sets Spark settings, jars or modules to install, which only a new driver (and its
+/// Python workers) can take.
 pub fn standby_can_run(arguments: &BTreeMap<String, String>) -> bool {
-    !arguments.contains_key("--conf") && !arguments.contains_key("--extra-jars")
+    ["--conf", "--extra-jars", "--additional-python-modules"]
+        .iter()
+        .all(|key| !arguments.contains_key(*key))
 }
 
 /// How to start a glueetl script with the job `arguments` (`--KEY` → value, Weir's

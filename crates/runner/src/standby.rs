@@ -49,7 +49,7 @@ struct Handover<'a> {
     argv: &'a [String],
     env: BTreeMap<&'a str, String>,
     mounts: BTreeMap<String, String>,
-    py_files: &'a [String],
+    py_files: Vec<String>,
 }
 
 impl Standbys {
@@ -117,16 +117,14 @@ impl Standbys {
         }
     }
 
-    /// Takes the warm standby of `runtime`, moved to `run_dir`, with the line that
-    /// hands it its job; `None` when there is none ready (the caller starts a driver).
+    /// Takes the warm standby of `runtime`, moved to `run_dir`, with `handover` (see
+    /// [`handover`]) as its go; `None` when there is none ready (the caller starts a
+    /// driver).
     pub(crate) fn claim(
         &self,
         runtime: &'static SparkRuntime,
         run_dir: &Path,
-        script: &Path,
-        submit: &spark::Submit,
-        env: &[(String, std::ffi::OsString)],
-        s3_root: &Path,
+        handover: Vec<u8>,
     ) -> Option<(Pending, Vec<u8>)> {
         let standby = {
             let mut waiting = self.waiting();
@@ -146,18 +144,33 @@ impl Standbys {
             tracing::warn!(%error, "cannot hand a standby Spark driver its run directory");
             return None;
         }
-        let handover = Handover {
-            script,
-            argv: &submit.script_arguments,
-            env: env
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.to_string_lossy().into_owned()))
-                .collect(),
-            mounts: spark::mounts(s3_root).into_iter().collect(),
-            py_files: &submit.py_files,
-        };
-        let mut line = serde_json::to_vec(&handover).ok()?;
-        line.push(b'\n');
-        Some((standby.pending, line))
+        Some((standby.pending, handover))
     }
+}
+
+/// The line that hands a standby its job: the script, its arguments, its environment,
+/// the buckets to mount and the paths to put first on `sys.path`.
+pub(crate) fn handover(
+    script: &Path,
+    submit: &spark::Submit,
+    env: &[(String, std::ffi::OsString)],
+    python_paths: &[PathBuf],
+    s3_root: &Path,
+) -> Option<Vec<u8>> {
+    let handover = Handover {
+        script,
+        argv: &submit.script_arguments,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.to_string_lossy().into_owned()))
+            .collect(),
+        mounts: spark::mounts(s3_root).into_iter().collect(),
+        py_files: python_paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+    };
+    let mut line = serde_json::to_vec(&handover).ok()?;
+    line.push(b'\n');
+    Some(line)
 }

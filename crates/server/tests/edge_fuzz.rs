@@ -39,7 +39,7 @@ use weir_edge::EdgeLimits;
 use weir_model::operations::SERVED_OPERATIONS;
 use weir_model::schema::{self, Shape};
 
-/// Cases per served operation (73 operations).
+/// Cases per served operation (79 operations).
 const CASES_PER_OPERATION: u32 = 64;
 
 /// A server state shared by all cases: runtime, app, and the directory it lives in.

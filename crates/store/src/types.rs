@@ -42,6 +42,8 @@ pub enum Kind {
     LogGroup,
     /// A CloudWatch Logs log stream (named `<group>:<stream>`, its group as parent).
     LogStream,
+    /// A Data Catalog connection.
+    Connection,
 }
 
 impl Kind {
@@ -62,6 +64,7 @@ impl Kind {
             Kind::JobBookmark => "job-bookmark",
             Kind::LogGroup => "log-group",
             Kind::LogStream => "log-stream",
+            Kind::Connection => "connection",
         }
     }
 }

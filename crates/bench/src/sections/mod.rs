@@ -1,6 +1,7 @@
 //! The sections of the suite and what they share.
 
 pub mod api;
+pub mod console;
 pub mod durability;
 pub mod events;
 pub mod logs;

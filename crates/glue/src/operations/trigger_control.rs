@@ -3,8 +3,8 @@
 
 use weir_model::operations::{StartTrigger, StopTrigger};
 use weir_model::shapes::{
-    StartTriggerRequest, StartTriggerResponse, StopTriggerRequest, StopTriggerResponse, Trigger,
-    TriggerState, TriggerType,
+    StartJobRunRequest, StartTriggerRequest, StartTriggerResponse, StopTriggerRequest,
+    StopTriggerResponse, Trigger, TriggerState, TriggerType,
 };
 use weir_store::{Kind, Scope};
 
@@ -93,9 +93,14 @@ impl Handle for StartTrigger {
                             orchestrator
                                 .start_job_run(
                                     ctx.scope.clone(),
-                                    job,
-                                    action.arguments.unwrap_or_default(),
-                                    action.timeout,
+                                    StartJobRunRequest {
+                                        job_name: Some(job),
+                                        arguments: action.arguments,
+                                        timeout: action.timeout,
+                                        security_configuration: action.security_configuration,
+                                        notification_property: action.notification_property,
+                                        ..Default::default()
+                                    },
                                 )
                                 .await?;
                         }

@@ -12,6 +12,7 @@ use weir_model::shapes::{
 use weir_store::{Kind, Scope, Transaction};
 
 use super::{Handle, RequestContext};
+use crate::blueprint;
 use weir_orchestrator::{render, stored_run};
 use weir_resources::{ApiError, OrApiError};
 use weir_resources::{graph, pagination, stored, tags};
@@ -35,6 +36,11 @@ fn load_workflow(
         return Ok(None);
     };
     let mut workflow = stored.value;
+    workflow.creation_status = Some(blueprint::workflow_creation_status(
+        tx,
+        scope,
+        workflow.blueprint_details.as_ref(),
+    )?);
     if let Some(last) = tx.list_runs(scope, name, None, 1)?.first() {
         let run = stored_run::decode(last)?;
         workflow.last_run = Some(render::workflow_run(&run, include_graph));

@@ -13,7 +13,9 @@ the library that touches an S3 path goes through this module:
 * :func:`list_files` lists the objects under a path with their modification
   times (used by job bookmarks);
 * :func:`glue_client` is a boto3 Glue client configured from the environment
-  (``AWS_ENDPOINT_URL`` and the usual credentials).
+  (``AWS_ENDPOINT_URL`` and the usual credentials);
+* :func:`jdbc_conf` reads a JDBC connection through the Glue API (GetConnection)
+  into the dictionary ``GlueContext.extract_jdbc_conf`` returns.
 
 This module imports nothing from pyspark at import time.
 """
@@ -177,6 +179,39 @@ def _boto3_client(service):
 
 def glue_client():
     return _boto3_client("glue")
+
+
+def jdbc_conf(connection_name, catalog_id=None):
+    """The JDBC settings of the Data Catalog connection `connection_name`, as
+    ``GlueContext.extract_jdbc_conf`` returns them: ``fullUrl`` (the connection's
+    JDBC_CONNECTION_URL), ``url`` (the same without the database part), ``vendor``
+    (``postgresql``, ``mysql``...), ``user``, ``password`` and the SSL settings."""
+    kwargs = {"Name": connection_name}
+    if catalog_id:
+        kwargs["CatalogId"] = catalog_id
+    connection = glue_client().get_connection(**kwargs)["Connection"]
+    properties = connection.get("ConnectionProperties", {})
+    full_url = properties.get("JDBC_CONNECTION_URL", "")
+    rest = full_url[len("jdbc:"):] if full_url.startswith("jdbc:") else full_url
+    vendor = rest.split(":", 1)[0]
+    base = full_url
+    authority = full_url.find("//")
+    if authority >= 0:
+        ends = (full_url.find("/", authority + 2), full_url.find(";", authority + 2))
+        cut = [i for i in ends if i >= 0]
+        if cut:
+            base = full_url[:min(cut)]
+    return {
+        "fullUrl": full_url,
+        "url": base,
+        "vendor": vendor,
+        "user": properties.get("USERNAME", ""),
+        "password": properties.get("PASSWORD", ""),
+        "enforceSSL": properties.get("JDBC_ENFORCE_SSL", "false"),
+        "customJDBCCert": properties.get("CUSTOM_JDBC_CERT", ""),
+        "skipCustomJDBCCertValidation": properties.get("SKIP_CUSTOM_JDBC_CERT_VALIDATION", "false"),
+        "customJDBCCertString": properties.get("CUSTOM_JDBC_CERT_STRING", ""),
+    }
 
 
 def delete_path(path):

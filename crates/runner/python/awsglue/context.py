@@ -277,6 +277,10 @@ class GlueContext(object):
     def sparkSession(self):
         return self.spark_session
 
+    def extract_jdbc_conf(self, connection_name, catalog_id=None):
+        """The JDBC settings of a Data Catalog connection (read with GetConnection)."""
+        return _weir.jdbc_conf(connection_name, catalog_id)
+
     def get_logger(self):
         if self._logger is None:
             self._logger = GlueLogger(self._sc)

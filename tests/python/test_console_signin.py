@@ -1,0 +1,49 @@
+"""Sign-in throttling on the server's manual clock: five wrong secrets for an access key
+lock that key's sign-ins (429, even with the right secret) until a minute after the
+first failure; other keys are not affected; then the right secret signs in."""
+
+import http.cookiejar
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from runs_helpers import MANUAL_CLOCK_ARGS
+
+
+@pytest.fixture
+def weir_args():
+    return list(MANUAL_CLOCK_ARGS)
+
+
+def attempt(weir, access_key, secret):
+    """(status, page text) of one sign-in through the form, with its own cookies."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(weir.endpoint + "/console/sign-in", timeout=30) as response:
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', response.read().decode()).group(1)
+    form = urllib.parse.urlencode({"csrf": csrf, "access_key_id": access_key,
+                                   "secret_access_key": secret, "region": "us-east-1"})
+    try:
+        with opener.open(weir.endpoint + "/console/sign-in", data=form.encode(),
+                         timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_failed_sign_ins_lock_the_key_for_a_minute(weir):
+    for _ in range(5):
+        status, page = attempt(weir, "test", "wrong")
+        assert status == 401 and "not valid" in page
+    status, page = attempt(weir, "test", "test")
+    assert status == 429, "the right secret is refused while the key is locked"
+    assert "Too many failed sign-ins" in page and "try again in 60 seconds" in page
+    assert attempt(weir, "other", "wrong")[0] == 401, "another key is not locked"
+    weir.advance_clock(59_000)
+    assert attempt(weir, "test", "test")[0] == 429
+    weir.advance_clock(1_000)
+    status, page = attempt(weir, "test", "test")
+    assert status == 200 and "Workflows" in page, "signed in once the minute passed"
