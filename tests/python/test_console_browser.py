@@ -183,6 +183,8 @@ def test_jobs_triggers_crawlers_and_run_properties_from_the_page(weir, glue, scr
     browser.mark_page()
     browser.wait("() => document.querySelector('#stdout').innerText.includes('first line')")
     assert "second line" not in browser.text("#stdout")
+    # The lines are CloudWatch Logs' (the stream a GetLogEvents call reads).
+    assert "/aws-glue/python-jobs/output" in browser.text("#job-run")
     open(scripts.path("talk"), "w").close()
     browser.wait("() => document.querySelector('#stdout').innerText.includes('second line')")
     browser.wait("() => document.querySelector('#job-run .badge.succeeded') !== null")

@@ -22,7 +22,7 @@
 //! | `GET /console/crawlers/{name}` | a crawler's targets and crawl history |
 //! | `GET /console/databases`, `…/{db}`, `…/{db}/tables/{table}` | the catalog: tables, columns, partitions |
 //! | `GET /console/blueprints` | blueprints and their runs |
-//! | `GET /console/jobs/{job}/runs/{jr_…}` | a job run and its logs' tails, followed live |
+//! | `GET /console/jobs/{job}/runs/{jr_…}` | a job run and the latest lines of its CloudWatch Logs streams, followed live |
 //! | `GET /console/jobs/{job}/runs/{jr_…}/stdout` (`/stderr`) | a job run's log, `text/plain` |
 //! | `POST …/start`, `…/stop`, `…/resume`, `…/properties` | actions (see [`actions`]) |
 //!
@@ -389,8 +389,7 @@ async fn job_run(
         async {
             let viewer = console.viewer(&headers).await?;
             let Path((name, id)) = path?;
-            let data_dir = console.settings.data_dir.clone();
-            Ok(pages::job_run(&console.app, &viewer, &data_dir, name, id).await?)
+            Ok(pages::job_run(&console.app, &viewer, name, id).await?)
         }
         .await,
     )

@@ -23,8 +23,8 @@ use weir_resources::{graph, stored};
 
 /// Workflows per page of the index.
 const WORKFLOWS_PAGE: usize = 100;
-/// Bytes of each log shown on a job run's page (its tail).
-const LOG_PAGE_BYTES: u64 = 64 * 1024;
+/// Latest events of each log shown on a job run's page.
+const LOG_PAGE_EVENTS: usize = 500;
 /// Runs per page of a workflow.
 const RUNS_PAGE: usize = 50;
 
@@ -481,7 +481,6 @@ pub(super) fn job_runs_table(graph: &WorkflowGraph) -> String {
 pub(super) async fn job_run(
     app: &App,
     viewer: &Viewer,
-    data_dir: &std::path::Path,
     name: String,
     id: String,
 ) -> Result<String, ApiError> {
@@ -517,20 +516,34 @@ pub(super) async fn job_run(
     fact(&mut body, "Error", jr.error_message.as_deref());
     body.push_str("</table>\n");
     if super::is_job_run_id(&id) {
-        for stream in ["stdout", "stderr"] {
-            let file = data_dir.join("job-runs").join(&id).join(stream);
-            let text = match super::read_tail(&file, LOG_PAGE_BYTES).await {
-                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Err(_) => String::new(),
-            };
+        let job = call::<ops::GetJob>(
+            app,
+            &viewer.scope,
+            shapes::GetJobRequest {
+                job_name: Some(name.clone()),
+            },
+        )
+        .await
+        .ok()
+        .and_then(|answer| answer.job)
+        .unwrap_or_default();
+        let mut arguments = job.default_arguments.clone().unwrap_or_default();
+        arguments.extend(jr.arguments.clone().unwrap_or_default());
+        arguments.extend(job.non_overridable_arguments.clone().unwrap_or_default());
+        let command = job.command.and_then(|c| c.name).unwrap_or_default();
+        let groups = weir_logs::JobLogGroups::of(&command, &arguments);
+        for (stream, group) in [("stdout", groups.output), ("stderr", groups.error)] {
+            let lines = latest_log_events(app, &viewer.scope, &group, &id).await?;
             let _ = write!(
                 body,
-                "<h2>{stream} <small>{}</small></h2><pre class=\"log\" id=\"{stream}\">{}</pre>",
+                "<h2>{stream} <small>CloudWatch Logs <code>{}</code> · {}</small></h2>\
+                 <pre class=\"log\" id=\"{stream}\">{}</pre>",
+                escape(&group),
                 link(
                     &format!("{}/runs/{}/{stream}", job_href(&name), segment(&id)),
                     "whole log"
                 ),
-                escape(&text),
+                escape(&lines.join("\n")),
             );
         }
     }
@@ -546,6 +559,26 @@ pub(super) async fn job_run(
         &body,
         Some(&viewer.frame()),
     ))
+}
+
+/// The latest [`LOG_PAGE_EVENTS`] events of stream `stream` of `group`, oldest first:
+/// the lines CloudWatch Logs serves for the job run.
+async fn latest_log_events(
+    app: &App,
+    scope: &Scope,
+    group: &str,
+    stream: &str,
+) -> Result<Vec<String>, ApiError> {
+    let (scope, group, stream) = (scope.clone(), group.to_string(), stream.to_string());
+    let range = weir_store::LogEventRange {
+        newest_first: true,
+        ..Default::default()
+    };
+    let mut events = app
+        .read(move |tx| Ok(tx.list_log_events(&scope, &group, &stream, &range, LOG_PAGE_EVENTS)?))
+        .await?;
+    events.reverse();
+    Ok(events.into_iter().map(|e| e.message).collect())
 }
 
 /// Links to a job run's page and logs.
