@@ -143,3 +143,35 @@ def test_a_run_still_waiting_when_its_timeout_passes_fails(clock_weir, scripts):
     assert "until its timeout of 5 minutes passed" in ended["ErrorMessage"], ended
     release(scripts, first)
     assert wait_job_run(glue, "slow", first)["JobRunState"] == "SUCCEEDED"
+
+
+@pytest.fixture
+def small_account_weir(tmp_path):
+    data_dir = tmp_path / "small-data"
+    data_dir.mkdir()
+    server = weirtest.WeirServer(data_dir, tmp_path / "small.log",
+                                 extra_args=[*SERVER_ARGS, "--max-concurrent-job-runs", "1"])
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_account_limit_queues_or_refuses_runs_of_other_jobs(small_account_weir, scripts):
+    glue = small_account_weir.client()
+    create_job(glue, "first", gated(scripts, "first"))
+    create_job(glue, "queued", gated(scripts, "queued"), JobRunQueuingEnabled=True)
+    create_job(glue, "refused", gated(scripts, "refused"))
+    first = glue.start_job_run(JobName="first")["JobRunId"]
+    wait_for(lambda: state(glue, "first", first) == "RUNNING", "the first run to run")
+    with pytest.raises(glue.exceptions.ConcurrentRunsExceededException) as refused:
+        glue.start_job_run(JobName="refused")
+    assert "account" in str(refused.value)
+    queued = glue.start_job_run(JobName="queued")["JobRunId"]
+    wait_for(lambda: state(glue, "queued", queued) == "WAITING", "the account-limited run to wait")
+    release(scripts, first)
+    wait_for(lambda: state(glue, "queued", queued) == "RUNNING",
+             "the waiting run of another job to take the freed slot")
+    release(scripts, queued)
+    assert wait_job_run(glue, "queued", queued)["JobRunState"] == "SUCCEEDED"

@@ -42,9 +42,10 @@ impl Orchestrator {
         let scope = key.scope.clone();
         let workflow = (!key.workflow.starts_with(STANDALONE_PREFIX))
             .then(|| (key.workflow.clone(), key.run_id.clone()));
+        let account_limit = self.inner.settings.max_concurrent_job_runs;
         let decision = self
             .transition(key.clone(), move |tx, stored| {
-                confirm(tx, stored, &scope, workflow, start, now)
+                confirm(tx, stored, &scope, workflow, start, now, account_limit)
             })
             .await?;
         match decision {
@@ -158,6 +159,7 @@ fn confirm(
     workflow: Option<(String, String)>,
     start: StartJob,
     now: weir_engine::Millis,
+    account_limit: u64,
 ) -> Result<Decision, ApiError> {
     let id = start.job_run_id.clone();
     let Some(attempt) = stored.run.job_run(&id) else {
@@ -201,15 +203,15 @@ fn confirm(
         ));
         return Ok(Decision::Nothing);
     }
-    let running = tx.count_job_runs_in_state(
-        scope,
-        &start.job_name,
-        &[
-            JobRunState::Running.as_str(),
-            JobRunState::Stopping.as_str(),
-        ],
-        Some(&id),
-    )?;
+    let occupying = [
+        JobRunState::Running.as_str(),
+        JobRunState::Stopping.as_str(),
+    ];
+    let running =
+        tx.count_job_runs_in_state(scope, Some(&start.job_name), &occupying, Some(&id))?;
+    let account_full =
+        tx.count_job_runs_in_state(scope, None, &occupying, Some(&id))? >= account_limit;
+    let full = running >= job.max_concurrent_runs || account_full;
     let queuing = stored.queuing.unwrap_or(job.run_queuing);
     let dequeued = attempt.state == JobRunState::Waiting;
     // Runs that wait keep their order: a new run queues behind them even if a slot is
@@ -218,21 +220,24 @@ fn confirm(
         && !dequeued
         && tx.count_job_runs_in_state(
             scope,
-            &start.job_name,
+            Some(&start.job_name),
             &[JobRunState::Waiting.as_str()],
             Some(&id),
         )? > 0;
-    if queuing && (running >= job.max_concurrent_runs || behind_waiting) {
+    if queuing && (full || behind_waiting) {
         let limit = job.run_timeout_minutes(start.timeout_minutes);
         ignore_stale(stored.run.handle_job_queued(now, &id, limit));
         return Ok(Decision::Queued);
     }
-    if running >= job.max_concurrent_runs {
-        ignore_stale(stored.run.handle_job_rejected(
-            now,
-            &id,
-            format!("Concurrent runs exceeded for {}", start.job_name),
-        ));
+    if full {
+        let message = if running >= job.max_concurrent_runs {
+            format!("Concurrent runs exceeded for {}", start.job_name)
+        } else {
+            format!(
+                "Concurrent runs exceeded for the account: at most {account_limit} job runs run at once"
+            )
+        };
+        ignore_stale(stored.run.handle_job_rejected(now, &id, message));
         return Ok(Decision::Nothing);
     }
     let facts = JobFacts {

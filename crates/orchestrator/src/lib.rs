@@ -72,6 +72,9 @@ pub struct OrchestratorSettings {
     /// The credentials registry: job scripts of a run get a key pair of the run's
     /// account from it, so their boto3 calls are authenticated like any client's.
     pub script_credentials: std::sync::Arc<weir_auth::CredentialRegistry>,
+    /// Job runs that may run at once in one account (`--max-concurrent-job-runs`); more
+    /// wait when their job queues runs, else fail.
+    pub max_concurrent_job_runs: u64,
 }
 
 /// Runs workflows and jobs; cheap to clone.
@@ -190,6 +193,7 @@ impl Orchestrator {
         let job = input.job_name.unwrap_or_default();
         let arguments = input.arguments.unwrap_or_default();
         let timeout_minutes = input.timeout;
+        let account_limit = self.inner.settings.max_concurrent_job_runs;
         let queuing = input.job_run_queuing_enabled;
         let request = RunRequest {
             previous_run_id: input.job_run_id,
@@ -212,10 +216,19 @@ impl Orchestrator {
                 let definition = JobDefinition::of(definition);
                 let limit = definition.max_concurrent_runs;
                 let queued = queuing.unwrap_or(definition.run_queuing);
-                let busy = tx.count_job_runs_in_state(&scope, &job, ACTIVE_JOB_RUN_STATES, None)?;
+                let busy =
+                    tx.count_job_runs_in_state(&scope, Some(&job), ACTIVE_JOB_RUN_STATES, None)?;
                 if busy >= limit && !queued {
                     return Err(ApiError::ConcurrentRunsExceeded(format!(
                         "Concurrent runs exceeded for {job}"
+                    )));
+                }
+                let in_account =
+                    tx.count_job_runs_in_state(&scope, None, ACTIVE_JOB_RUN_STATES, None)?;
+                if in_account >= account_limit && !queued {
+                    return Err(ApiError::ConcurrentRunsExceeded(format!(
+                        "Concurrent runs exceeded for the account: at most {account_limit} job \
+                         runs run at once"
                     )));
                 }
                 let snapshot = WorkflowSnapshot {
@@ -539,35 +552,40 @@ impl Orchestrator {
     /// not. A failure is logged: the next end of a run of the job, or the next start,
     /// tries again.
     pub(crate) async fn dequeue(&self, scope: Scope, job: String) {
-        let found = self
-            .inner
-            .db
-            .read(move |tx| {
-                let waiting = tx.all_job_runs_in_state(WAITING)?;
-                let oldest = waiting
-                    .into_iter()
-                    .filter(|(s, record)| *s == scope && record.job == job)
-                    .min_by(|(_, a), (_, b)| {
-                        (a.started_ms, &a.run_id).cmp(&(b.started_ms, &b.run_id))
-                    });
-                let Some((scope, record)) = oldest else {
-                    return Ok(None);
-                };
-                let key = RunKey {
-                    scope: scope.clone(),
-                    workflow: record.owner_workflow.clone(),
-                    run_id: record.owner_run_id.clone(),
-                };
-                let Some(run) = tx.get_run(&scope, &key.workflow, &key.run_id)? else {
-                    return Ok(None);
-                };
-                let stored = stored_run::decode(&run)?;
-                Ok(stored
-                    .run
-                    .waiting_start(&record.run_id)
-                    .map(|start| (key, start)))
-            })
-            .await;
+        let found =
+            self.inner
+                .db
+                .read(move |tx| {
+                    let waiting = tx.all_job_runs_in_state(WAITING)?;
+                    // The job's own oldest waiting run; else (the slot was the account's)
+                    // the oldest waiting run of any job of the account.
+                    let oldest = waiting.into_iter().filter(|(s, _)| *s == scope).min_by(
+                        |(_, a), (_, b)| {
+                            (a.job != job, a.started_ms, &a.run_id).cmp(&(
+                                b.job != job,
+                                b.started_ms,
+                                &b.run_id,
+                            ))
+                        },
+                    );
+                    let Some((scope, record)) = oldest else {
+                        return Ok(None);
+                    };
+                    let key = RunKey {
+                        scope: scope.clone(),
+                        workflow: record.owner_workflow.clone(),
+                        run_id: record.owner_run_id.clone(),
+                    };
+                    let Some(run) = tx.get_run(&scope, &key.workflow, &key.run_id)? else {
+                        return Ok(None);
+                    };
+                    let stored = stored_run::decode(&run)?;
+                    Ok(stored
+                        .run
+                        .waiting_start(&record.run_id)
+                        .map(|start| (key, start)))
+                })
+                .await;
         match found {
             Ok(Some((key, start))) => {
                 if self.inner.runner.reserve(&start.job_run_id) {

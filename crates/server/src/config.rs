@@ -6,6 +6,8 @@ use weir_auth::Authenticator;
 use weir_edge::EdgeLimits;
 use weir_runner::spark::SparkSettings;
 
+/// AWS Glue's default quota of concurrent job runs per account.
+pub const DEFAULT_MAX_CONCURRENT_JOB_RUNS: u64 = 2000;
 /// Default listen address: loopback only, a fixed documented port.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5599";
 /// Account of the development credentials `test`/`test` and of unsigned (`--no-auth`)
@@ -35,6 +37,8 @@ pub struct Config {
     pub runtime_dir: PathBuf,
     /// Where and how glueetl jobs run (`--spark-master`, `--spark-conf`).
     pub spark: SparkSettings,
+    /// Job runs that may run at once in one account (`--max-concurrent-job-runs`).
+    pub max_concurrent_job_runs: u64,
     /// Finished run history older than this many days is purged (spec §4.9).
     pub retention_days: u32,
     /// How requests are authenticated (credentials, `--no-auth`, clock skew).

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use weir::config::{Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_REGION};
+use weir::config::{
+    Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_MAX_CONCURRENT_JOB_RUNS, DEFAULT_REGION,
+};
 use weir::server::Server;
 use weir_auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
 use weir_clock::Clock;
@@ -110,6 +112,11 @@ enum Command {
         /// `POST /_weir/clock {"advanceMs": N}`. Loopback listeners only.
         #[arg(long, env = "WEIR_MANUAL_CLOCK", value_parser = parse_manual_clock)]
         manual_clock: Option<i64>,
+        /// Job runs that may run at once in one account, as AWS's quota (default: AWS's
+        /// default quota); more wait when their job queues runs, else fail.
+        #[arg(long, env = "WEIR_MAX_CONCURRENT_JOB_RUNS",
+              default_value_t = DEFAULT_MAX_CONCURRENT_JOB_RUNS)]
+        max_concurrent_job_runs: u64,
         /// Days of finished workflow and job run history to keep.
         #[arg(long, env = "WEIR_RETENTION_DAYS", default_value_t = 90)]
         retention_days: u32,
@@ -170,6 +177,7 @@ fn main() -> anyhow::Result<()> {
             spark_standby,
             manual_clock,
             retention_days,
+            max_concurrent_job_runs,
             credentials,
             no_auth,
             max_clock_skew,
@@ -244,6 +252,7 @@ fn main() -> anyhow::Result<()> {
                     standby: spark_standby,
                 },
                 retention_days,
+                max_concurrent_job_runs,
                 auth,
                 limits,
             };

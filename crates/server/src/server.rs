@@ -82,6 +82,7 @@ impl Server {
             clock.clone(),
             OrchestratorSettings {
                 script_credentials: config.auth.credentials().clone(),
+                max_concurrent_job_runs: config.max_concurrent_job_runs,
             },
         );
         let scheduler = Scheduler::new(orchestrator.clone(), db.clone());

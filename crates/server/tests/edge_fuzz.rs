@@ -76,6 +76,7 @@ fn app(dir: &std::path::Path, no_auth: bool) -> Router {
         python: "python3".into(),
         spark: Default::default(),
         retention_days: 90,
+        max_concurrent_job_runs: 2000,
         auth,
         limits: EdgeLimits {
             body_read_timeout: Duration::from_secs(5),

@@ -112,12 +112,13 @@ pub trait Transaction {
         before: Option<&RunCursor>,
         limit: usize,
     ) -> StoreResult<Vec<JobRunRecord>>;
-    /// Number of job runs of `job` whose state is one of `states`, not counting the
-    /// job run `except` (indexed: cost does not grow with the job's history).
+    /// Number of job runs of `job` (of every job of the scope when `None`) whose state
+    /// is one of `states`, not counting the job run `except` (indexed: cost does not
+    /// grow with the history).
     fn count_job_runs_in_state(
         &mut self,
         scope: &Scope,
-        job: &str,
+        job: Option<&str>,
         states: &[&str],
         except: Option<&str>,
     ) -> StoreResult<u64>;

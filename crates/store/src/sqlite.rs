@@ -627,14 +627,14 @@ impl Transaction for SqliteTx<'_> {
     fn count_job_runs_in_state(
         &mut self,
         scope: &Scope,
-        job: &str,
+        job: Option<&str>,
         states: &[&str],
         except: Option<&str>,
     ) -> StoreResult<u64> {
         let sql = format!(
             "SELECT COUNT(*) FROM job_runs INDEXED BY job_runs_by_state
-             WHERE account = ?1 AND region = ?2 AND job = ?3 AND state IN ({})
-               AND (?4 IS NULL OR run_id <> ?4)",
+             WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR job = ?3)
+               AND state IN ({}) AND (?4 IS NULL OR run_id <> ?4)",
             status_list(states)
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

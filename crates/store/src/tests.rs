@@ -255,11 +255,11 @@ fn job_runs_and_meta(store: &dyn Store) {
     assert_eq!(got.state, "SUCCEEDED", "a put replaces the state");
     assert_eq!(got.version, 2, "and the document's version");
     let running = store
-        .read(|tx| tx.count_job_runs_in_state(&s, "j", &["RUNNING", "SUCCEEDED"], None))
+        .read(|tx| tx.count_job_runs_in_state(&s, Some("j"), &["RUNNING", "SUCCEEDED"], None))
         .expect("running");
     assert_eq!(running, 1);
     let others = store
-        .read(|tx| tx.count_job_runs_in_state(&s, "j", &["SUCCEEDED"], Some("jr_1")))
+        .read(|tx| tx.count_job_runs_in_state(&s, Some("j"), &["SUCCEEDED"], Some("jr_1")))
         .expect("others");
     assert_eq!(others, 0, "the excepted job run is not counted");
     assert_eq!(
