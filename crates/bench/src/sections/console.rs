@@ -83,7 +83,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         if done >= RUNS {
             break runs
                 .first()
-                .and_then(|r| r["RunId"].as_str())
+                .and_then(|r| r["WorkflowRunId"].as_str())
                 .context("no run")?
                 .to_string();
         }
