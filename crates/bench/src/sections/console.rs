@@ -139,28 +139,51 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     weir.stop()
 }
 
-/// Signs in with the development pair; returns the session cookie.
+/// Signs in with the development pair through the sign-in form (its CSRF token and
+/// any cookie the form sets); returns the session cookie.
 async fn sign_in(
     sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
 ) -> Result<String> {
     let request = Request::builder()
+        .method(Method::GET)
+        .uri("/console/sign-in")
+        .header(header::HOST, "127.0.0.1")
+        .body(Full::new(Bytes::new()))?;
+    let response = sender.send_request(request).await?;
+    let form_cookie = cookie_of(response.headers());
+    let page = response.into_body().collect().await?.to_bytes();
+    let page = String::from_utf8_lossy(&page);
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .context("the sign-in form has no CSRF token")?
+        .to_string();
+    let mut request = Request::builder()
         .method(Method::POST)
         .uri("/console/sign-in")
         .header(header::HOST, "127.0.0.1")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Full::new(Bytes::from_static(
-            b"access_key_id=test&secret_access_key=test",
-        )))?;
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = &form_cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let request = request.body(Full::new(Bytes::from(format!(
+        "csrf={csrf}&access_key_id=test&secret_access_key=test&region=us-east-1"
+    ))))?;
     let response = sender.send_request(request).await?;
-    let cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(str::to_string);
+    let cookie = cookie_of(response.headers());
     let status = response.status();
     response.into_body().collect().await?;
     cookie.with_context(|| format!("sign-in answered {status} without a session cookie"))
+}
+
+/// The `name=value` of a response's Set-Cookie.
+fn cookie_of(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
 }
 
 /// GETs `path` with the session; returns the body size and the latency.
