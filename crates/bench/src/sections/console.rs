@@ -93,8 +93,9 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
 
+    let cookie = sign_in(&mut client::connect(weir.addr).await?).await?;
+    // The sign-in answer may close its connection: the pages get one of their own.
     let mut sender = client::connect(weir.addr).await?;
-    let cookie = sign_in(&mut sender).await?;
     let pages = [
         ("workflow", "/console/workflows/diamond".to_string()),
         (
