@@ -171,6 +171,7 @@ async fn sign_in(
     let request = request.body(Full::new(Bytes::from(format!(
         "csrf={csrf}&access_key_id=test&secret_access_key=test&region=us-east-1"
     ))))?;
+    sender.ready().await?;
     let response = sender.send_request(request).await?;
     let cookie = cookie_of(response.headers());
     let status = response.status();
@@ -199,6 +200,7 @@ async fn get(
         .header(header::HOST, "127.0.0.1")
         .header(header::COOKIE, cookie)
         .body(Full::new(Bytes::new()))?;
+    sender.ready().await?;
     let started = Instant::now();
     let response = sender.send_request(request).await?;
     let status = response.status();
