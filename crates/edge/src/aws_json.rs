@@ -8,7 +8,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::de::DeserializeOwned;
 use weir_auth::AuthError;
 
-use crate::service::{ErrorCode, Rejection};
+use crate::service::{ErrorCode, Rejection, TARGET_HEADER};
 
 /// Content type of every request and response body.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -27,6 +27,14 @@ pub struct Dialect {
     pub internal_error: &'static str,
     /// The message for a method or path the service does not serve (a 404).
     pub not_served: &'static str,
+}
+
+/// The `X-Amz-Target` header of a request, if readable (it names the operation).
+pub fn target(parts: &http::request::Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(TARGET_HEADER)
+        .and_then(|v| v.to_str().ok())
 }
 
 /// Decodes a request body: empty means `{}`. Anything but a JSON object, or a member

@@ -5,7 +5,7 @@ use futures_util::future::BoxFuture;
 use http::Method;
 use http::request::Parts;
 use weir_edge::aws_json;
-use weir_edge::{Rejection, Service, TARGET_HEADER, VerifiedRequest};
+use weir_edge::{Rejection, Service, VerifiedRequest};
 use weir_resources::ApiError;
 use weir_store::Scope;
 
@@ -35,7 +35,7 @@ impl Service for GlueService {
     }
 
     fn operation(&self, parts: &Parts) -> &'static str {
-        protocol::operation_label(target(parts))
+        protocol::operation_label(aws_json::target(parts))
     }
 
     fn call(&self, request: VerifiedRequest) -> BoxFuture<'_, Response> {
@@ -47,7 +47,7 @@ impl Service for GlueService {
                 body,
                 ..
             } = request;
-            let operation = match protocol::operation_name(target(&parts)) {
+            let operation = match protocol::operation_name(aws_json::target(&parts)) {
                 Ok(name) => name.to_owned(),
                 Err(error) => return protocol::error_response(&request_id, &error),
             };
@@ -76,12 +76,4 @@ impl Service for GlueService {
     fn reject(&self, request_id: &str, rejection: &Rejection) -> Response {
         aws_json::rejection_response(&protocol::DIALECT, request_id, rejection)
     }
-}
-
-/// The `X-Amz-Target` header, if readable.
-fn target(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(TARGET_HEADER)
-        .and_then(|v| v.to_str().ok())
 }

@@ -8,7 +8,7 @@ use http::Method;
 use http::request::Parts;
 use serde_json::Value;
 use weir_edge::aws_json;
-use weir_edge::{Rejection, Service, TARGET_HEADER, VerifiedRequest};
+use weir_edge::{Rejection, Service, VerifiedRequest};
 use weir_store::Scope;
 
 use crate::Logs;
@@ -62,7 +62,7 @@ impl Service for LogsService {
     }
 
     fn operation(&self, parts: &Parts) -> &'static str {
-        protocol::operation_label(target(parts))
+        protocol::operation_label(aws_json::target(parts))
     }
 
     fn call(&self, request: VerifiedRequest) -> BoxFuture<'_, Response> {
@@ -74,7 +74,7 @@ impl Service for LogsService {
                 body,
                 ..
             } = request;
-            let name = match protocol::operation_name(target(&parts)) {
+            let name = match protocol::operation_name(aws_json::target(&parts)) {
                 Ok(name) => name,
                 Err(error) => return protocol::error_response(&request_id, &error),
             };
@@ -106,12 +106,4 @@ impl Service for LogsService {
     fn reject(&self, request_id: &str, rejection: &Rejection) -> Response {
         aws_json::rejection_response(&protocol::DIALECT, request_id, rejection)
     }
-}
-
-/// The `X-Amz-Target` header, if readable.
-fn target(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(TARGET_HEADER)
-        .and_then(|v| v.to_str().ok())
 }

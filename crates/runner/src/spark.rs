@@ -77,8 +77,6 @@ pub fn buckets(s3_root: &Path) -> Vec<String> {
 pub struct Submit {
     /// spark-submit options: master, name, settings, files.
     pub options: Vec<String>,
-    /// Local paths of `--extra-py-files` (also put on the driver's `PYTHONPATH`).
-    pub py_files: Vec<String>,
     /// The script's own arguments (`--KEY value` pairs).
     pub script_arguments: Vec<String>,
 }
@@ -210,7 +208,6 @@ pub fn standby_submit(settings: &SparkSettings) -> Submit {
     }
     Submit {
         options,
-        py_files: Vec::new(),
         script_arguments: Vec::new(),
     }
 }
@@ -271,7 +268,6 @@ pub fn submit(
         .collect();
     Ok(Submit {
         options: args,
-        py_files,
         script_arguments,
     })
 }
