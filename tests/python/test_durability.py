@@ -1,6 +1,8 @@
 """Acknowledged writes survive SIGKILL; SIGTERM stops cleanly (DESIGN: durable before
 acknowledged)."""
 
+import threading
+
 from weirtest import expect_error, workflow_arn
 
 
@@ -34,3 +36,46 @@ def test_sigterm_is_clean_and_keeps_data(weir, glue):
     assert weir.terminate() == 0
     weir.restart()
     assert weir.client().get_workflow(Name="kept")["Workflow"]["Name"] == "kept"
+
+
+def test_writes_acknowledged_together_survive_sigkill(weir, glue):
+    """Sixteen writers at once (their commits are grouped); the server is killed while
+    writes are in flight: every write that was answered is there after the restart."""
+    acknowledged = []
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def writer(index):
+        client = weir.client()
+        sequence = 0
+        while True:
+            name = f"w{index}-{sequence}"
+            sequence += 1
+            try:
+                client.create_workflow(Name=name, DefaultRunProperties={"writer": str(index)})
+            except Exception:  # the server died under this call: not acknowledged
+                return
+            with lock:
+                acknowledged.append(name)
+                if len(acknowledged) >= 400:
+                    enough.set()
+
+    threads = [threading.Thread(target=writer, args=(i,), daemon=True) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    assert enough.wait(timeout=120), "the writers were answered"
+    weir.kill9()
+    for thread in threads:
+        thread.join(timeout=60)
+    weir.restart()
+    glue = weir.client()
+
+    stored = set()
+    for page in glue.get_paginator("list_workflows").paginate():
+        stored.update(page["Workflows"])
+    with lock:
+        missing = [name for name in acknowledged if name not in stored]
+    assert not missing, f"acknowledged but lost: {missing[:5]} of {len(missing)}"
+    for name in acknowledged[:: max(1, len(acknowledged) // 20)]:
+        workflow = glue.get_workflow(Name=name)["Workflow"]
+        assert workflow["DefaultRunProperties"] == {"writer": name[1:].split("-")[0]}

@@ -14,6 +14,8 @@
 //! **Contract:** a [`Store::write`] returns only after its transaction is durably
 //! committed (SQLite in WAL mode with `synchronous=FULL`), so a caller that answers a
 //! client after `write` returned never acknowledges a change that a crash could lose.
+//! Concurrent writes may share one commit (group commit), each still returning only
+//! after the commit that holds its changes.
 //!
 //! May depend on: nothing of Weir. Must not: know a service, a wire shape or a
 //! document's format; SQL lives here and nowhere else.
@@ -21,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod group_commit;
 mod migrations;
 mod sqlite;
 mod types;

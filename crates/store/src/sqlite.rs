@@ -1,14 +1,16 @@
 //! The embedded SQLite implementation of [`Store`].
 //!
-//! One writer connection (SQLite allows one writer at a time anyway) behind a mutex,
-//! and a small pool of reader connections that read concurrently thanks to WAL.
+//! One writer connection (SQLite allows one writer at a time anyway) whose commits are
+//! grouped (`group_commit.rs`), and a small pool of reader connections that read
+//! concurrently thanks to WAL.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
+use crate::group_commit::GroupCommitWriter;
 use crate::migrations::migrate;
 use crate::{
     JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
@@ -25,8 +27,8 @@ const MAX_IDLE_READERS: usize = 64;
 
 /// SQLite-backed store living in one file inside the data directory.
 pub struct SqliteStore {
-    /// The only connection that writes; holding the mutex is holding the write lock.
-    writer: Mutex<Connection>,
+    /// The only connection that writes, shared by writers through group commit.
+    writer: GroupCommitWriter,
     /// Idle reader connections; a reader is taken for one transaction and put back.
     readers: Mutex<Vec<Connection>>,
     /// Path of the database file, for opening more readers when all are busy.
@@ -50,26 +52,10 @@ impl SqliteStore {
             readers.push(open_reader(&path)?);
         }
         Ok(Self {
-            writer: Mutex::new(writer),
+            writer: GroupCommitWriter::new(writer),
             readers: Mutex::new(readers),
             path,
         })
-    }
-
-    /// The writer connection, outside any transaction. The lock is taken even if it
-    /// is poisoned (a panic while it was held): a transaction that a panic left open is
-    /// rolled back first, so the connection is always in a clean state.
-    fn writer(&self) -> MutexGuard<'_, Connection> {
-        let conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if !conn.is_autocommit()
-            && let Err(error) = conn.execute_batch("ROLLBACK")
-        {
-            tracing::error!(%error, "rolling back a transaction left open failed");
-        }
-        conn
     }
 
     fn take_reader(&self) -> StoreResult<Connection> {
@@ -150,39 +136,24 @@ impl Store for SqliteStore {
         &self,
         body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut handle = SqliteTx { conn: &tx };
-        // A panicking body (a bug in the caller) must not leave its changes or the lock
-        // behind: roll back, release the writer, and only then let the panic go on.
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| body(&mut handle))) {
-            Ok(outcome) => outcome?,
-            Err(panic) => {
-                if let Err(error) = tx.rollback() {
-                    tracing::error!(%error, "rolling back a panicked write failed");
-                }
-                drop(conn);
-                std::panic::resume_unwind(panic);
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        self.writer.write(&mut |conn| body(&mut SqliteTx { conn }))
     }
 
     fn checkpoint(&self) -> StoreResult<()> {
-        let conn = self.writer();
-        // TRUNCATE waits (busy timeout) for readers, copies the whole log into the
-        // database file, syncs it and truncates the log to zero bytes.
-        let (busy, log_frames, checkpointed): (i64, i64, i64) =
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })?;
-        if busy != 0 {
-            return Err(StoreError::Internal(format!(
-                "checkpoint incomplete: {checkpointed} of {log_frames} log frames copied"
-            )));
-        }
-        Ok(())
+        self.writer.exclusive(|conn| {
+            // TRUNCATE waits (busy timeout) for readers, copies the whole log into the
+            // database file, syncs it and truncates the log to zero bytes.
+            let (busy, log_frames, checkpointed): (i64, i64, i64) =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })?;
+            if busy != 0 {
+                return Err(StoreError::Internal(format!(
+                    "checkpoint incomplete: {checkpointed} of {log_frames} log frames copied"
+                )));
+            }
+            Ok(())
+        })
     }
 }
 

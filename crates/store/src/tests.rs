@@ -32,6 +32,7 @@ fn conformance_suite(store: &dyn Store) {
     listing_pages_in_name_order(store);
     failed_write_keeps_nothing(store);
     panicking_write_keeps_nothing_and_the_store_stays_usable(store);
+    concurrent_writes_each_see_the_ones_before(store);
     runs_page_newest_first(store);
     job_runs_and_meta(store);
     partitions_are_rows_of_their_table(store);
@@ -170,6 +171,102 @@ fn panicking_write_keeps_nothing_and_the_store_stays_usable(store: &dyn Store) {
     }));
     assert!(panicked.is_err());
     assert_eq!(store.read(|tx| tx.count(&s, Kind::Job)).expect("count"), 1);
+}
+
+/// Many threads write at once, as concurrent API calls do (a backend may commit them
+/// together): every acknowledged write is there afterwards, a check-then-act limit
+/// stays exact, and failing or panicking writers among them keep nothing and stop no one.
+fn concurrent_writes_each_see_the_ones_before(store: &dyn Store) {
+    const THREADS: usize = 8;
+    const WRITES: usize = 25;
+    const LIMIT: u64 = 30;
+    let s = scope("464646464646");
+    let capped = scope("474747474747");
+    #[derive(Debug)]
+    enum Outcome {
+        Full,
+        Refused,
+        Store,
+    }
+    impl From<StoreError> for Outcome {
+        fn from(_: StoreError) -> Self {
+            Outcome::Store
+        }
+    }
+    let admitted = std::sync::atomic::AtomicU64::new(0);
+    std::thread::scope(|threads| {
+        for thread in 0..THREADS {
+            let admitted = &admitted;
+            let (s, capped) = (&s, &capped);
+            threads.spawn(move || {
+                for write in 0..WRITES {
+                    let name = format!("t{thread}-w{write}");
+                    match write % 5 {
+                        // A refused write: its insert must not survive.
+                        3 => {
+                            let refused: Result<(), Outcome> = store.write(|tx| {
+                                tx.insert(s, Kind::Job, &record(&format!("{name}-refused"), "{}"))?;
+                                Err(Outcome::Refused)
+                            });
+                            assert!(matches!(refused, Err(Outcome::Refused)));
+                        }
+                        // A panicking write: the panic reaches its caller only.
+                        4 => {
+                            let panicked =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    store.write(|tx| {
+                                        tx.insert(
+                                            s,
+                                            Kind::Job,
+                                            &record(&format!("{name}-panicked"), "{}"),
+                                        )?;
+                                        if tx.count(s, Kind::Job)? > 0 {
+                                            panic!("a bug in a concurrent write closure");
+                                        }
+                                        Ok::<_, StoreError>(())
+                                    })
+                                }));
+                            assert!(panicked.is_err());
+                        }
+                        _ => {
+                            store
+                                .write(|tx| tx.insert(s, Kind::Job, &record(&name, "{}")))
+                                .expect("insert");
+                            // Check-then-act against a limit shared by every thread.
+                            let taken: Result<(), Outcome> = store.write(|tx| {
+                                if tx.count(capped, Kind::Job)? >= LIMIT {
+                                    return Err(Outcome::Full);
+                                }
+                                tx.insert(capped, Kind::Job, &record(&name, "{}"))?;
+                                Ok(())
+                            });
+                            match taken {
+                                Ok(()) => {
+                                    admitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                }
+                                Err(Outcome::Full) => {}
+                                Err(other) => panic!("unexpected outcome {other:?}"),
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let kept = store.read(|tx| tx.count(&s, Kind::Job)).expect("count");
+    assert_eq!(
+        kept,
+        (THREADS * WRITES * 3 / 5) as u64,
+        "every acknowledged insert is kept, no refused or panicked one"
+    );
+    let in_capped = store
+        .read(|tx| tx.count(&capped, Kind::Job))
+        .expect("count");
+    assert_eq!(
+        in_capped, LIMIT,
+        "the limit is exact under concurrent writers"
+    );
+    assert_eq!(admitted.load(std::sync::atomic::Ordering::Relaxed), LIMIT);
 }
 
 fn runs_page_newest_first(store: &dyn Store) {
