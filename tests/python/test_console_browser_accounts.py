@@ -1,6 +1,7 @@
 """The console in a real browser on a server with two accounts (a credentials file) and
 the manual clock: another account's workflows are invisible and answer 404, a POST
-without the CSRF token is refused, a session expires on the server's clock, and the
+without the CSRF token is refused, a session expires on the server's clock (signing in
+again returns to the page asked for), and the
 timeline and grid of a run with a retry show its states and durations (exact, because
 the test moves the clock)."""
 
@@ -81,8 +82,14 @@ def test_accounts_are_isolated_forms_need_their_token_and_sessions_expire(weir, 
     # Expiry on the server's clock: eight hours later the session is over.
     weir.advance_clock(8 * HOUR_MS + 1)
     answer = browser.goto("/console/workflows/alice-flow")
-    assert browser.path() == "/console/sign-in", answer
+    assert browser.path() == "/console/sign-in?next=/console/workflows/alice-flow", answer
     assert browser.count("#access_key_id") == 1
+    # Signing in again goes back to the page that was asked for.
+    browser.fill("#access_key_id", ALICE["access_key_id"])
+    browser.fill("#secret_access_key", ALICE["secret_access_key"])
+    browser.click("#sign-in")
+    assert browser.path() == "/console/workflows/alice-flow"
+    assert "alice-flow" in browser.text("h1")
 
 
 def duration(ms: int) -> str:

@@ -3,10 +3,11 @@
 //! switcher handlers.
 
 use axum::Form;
-use axum::extract::State;
-use axum::extract::rejection::FormRejection;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, Request, State};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use weir_store::{Scope, Setting};
 
 use super::html::{self, Frame, escape};
@@ -157,13 +158,87 @@ pub(crate) fn see_other(location: &str, cookie: Option<String>) -> Response {
     response
 }
 
-/// The sign-in form, with an error message after a failed attempt.
-fn sign_in_form(console: &Console, csrf: &str, error: Option<&str>) -> String {
+/// The sign-in page's path, where a request without a session is sent.
+pub(crate) const SIGN_IN_PATH: &str = "/console/sign-in";
+
+/// Sends a person who asked for a page without a session to sign-in with that page as
+/// `?next=`, so signing in brings them back to it (GET pages only: an action's form is
+/// not replayed).
+pub(crate) async fn remember_the_page(request: Request, next: Next) -> Response {
+    let wanted = (request.method() == Method::GET)
+        .then(|| {
+            request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+        })
+        .flatten();
+    let mut response = next.run(request).await;
+    let to_sign_in = response.status() == StatusCode::SEE_OTHER
+        && response
+            .headers()
+            .get(header::LOCATION)
+            .is_some_and(|location| location == SIGN_IN_PATH);
+    if let Some(wanted) = wanted.filter(|page| to_sign_in && safe_next(page).is_some())
+        && let Ok(location) = HeaderValue::from_str(&format!(
+            "{SIGN_IN_PATH}?next={}",
+            encode_component(&wanted)
+        ))
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// `page` if it may be redirected to after sign-in: a console page of this server
+/// (`/console` or below it), never another host or scheme, nothing that is not plain
+/// URI text.
+pub(crate) fn safe_next(page: &str) -> Option<&str> {
+    let below = page.strip_prefix("/console")?;
+    let console_page = below.is_empty() || below.starts_with('/') || below.starts_with('?');
+    let plain = page
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && b != b'\\' && b != b'"' && b != b'<' && b != b'>');
+    (console_page && plain && !page.starts_with(SIGN_IN_PATH)).then_some(page)
+}
+
+/// `text` percent-encoded as one query-string value.
+fn encode_component(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// The query of the sign-in page.
+#[derive(serde::Deserialize)]
+pub(crate) struct SignInQuery {
+    /// The page to go to once signed in.
+    next: Option<String>,
+}
+
+/// The sign-in form, with an error message after a failed attempt; `next` is carried
+/// in the form.
+fn sign_in_form(console: &Console, csrf: &str, next: Option<&str>, error: Option<&str>) -> String {
     let error = error
         .map(|m| format!("<div class=\"error\" id=\"refusal\">{}</div>", escape(m)))
         .unwrap_or_default();
+    let next = next
+        .and_then(safe_next)
+        .map(|page| {
+            format!(
+                "<input type=\"hidden\" name=\"next\" value=\"{}\">",
+                escape(page)
+            )
+        })
+        .unwrap_or_default();
     let body = format!(
-        "{error}<form class=\"signin\" method=\"post\" action=\"/console/sign-in\">{}\
+        "{error}<form class=\"signin\" method=\"post\" action=\"/console/sign-in\">{}{next}\
          <label>Access key ID <input name=\"access_key_id\" id=\"access_key_id\" \
          autocomplete=\"username\" required></label>\
          <label>Secret access key <input name=\"secret_access_key\" id=\"secret_access_key\" \
@@ -179,16 +254,20 @@ fn sign_in_form(console: &Console, csrf: &str, error: Option<&str>) -> String {
 }
 
 /// `GET /console/sign-in`.
-pub(crate) async fn sign_in_page(State(console): State<Console>) -> Response {
+pub(crate) async fn sign_in_page(
+    State(console): State<Console>,
+    query: Result<Query<SignInQuery>, QueryRejection>,
+) -> Response {
     html_page(
         async {
+            let next = query?.0.next;
             if console.settings.open {
                 return Err(ConsoleError::NotFound(
                     "Authentication is off (--no-auth): the console needs no sign-in.".into(),
                 ));
             }
             let csrf = console.key().await?.sign_in_token();
-            Ok(sign_in_form(&console, &csrf, None))
+            Ok(sign_in_form(&console, &csrf, next.as_deref(), None))
         }
         .await,
     )
@@ -214,13 +293,14 @@ pub(crate) async fn sign_in(
         let access_key = field(&fields, "access_key_id").unwrap_or_default().trim();
         let secret = field(&fields, "secret_access_key").unwrap_or_default();
         let region = field(&fields, "region").unwrap_or_default();
+        let next = field(&fields, "next");
         let now = console.app.clock().now_millis();
         if let Some(wait_ms) = console.throttle.locked_for(access_key, now) {
             let message = format!(
                 "Too many failed sign-ins for this access key: try again in {} seconds.",
                 (wait_ms + 999) / 1000
             );
-            let page = sign_in_form(&console, &key.sign_in_token(), Some(&message));
+            let page = sign_in_form(&console, &key.sign_in_token(), next, Some(&message));
             return Ok(respond(
                 StatusCode::TOO_MANY_REQUESTS,
                 "text/html; charset=utf-8",
@@ -238,7 +318,7 @@ pub(crate) async fn sign_in(
         };
         if let Some(message) = failure {
             console.throttle.failed(access_key, now);
-            let page = sign_in_form(&console, &key.sign_in_token(), Some(message));
+            let page = sign_in_form(&console, &key.sign_in_token(), next, Some(message));
             return Ok(respond(
                 StatusCode::UNAUTHORIZED,
                 "text/html; charset=utf-8",
@@ -249,7 +329,7 @@ pub(crate) async fn sign_in(
         let expires = now.saturating_add(session::SESSION_MS);
         let cookie = key.issue(access_key, region, expires);
         Ok(see_other(
-            "/console",
+            next.and_then(safe_next).unwrap_or("/console"),
             Some(session::set_cookie(Some(&cookie))),
         ))
     }
@@ -266,10 +346,7 @@ pub(crate) async fn sign_out(
     let result = async {
         let Form(fields) = form.map_err(|e| ConsoleError::BadRequest(e.body_text()))?;
         console.acting(&headers, &fields).await?;
-        Ok::<_, ConsoleError>(see_other(
-            "/console/sign-in",
-            Some(session::set_cookie(None)),
-        ))
+        Ok::<_, ConsoleError>(see_other(SIGN_IN_PATH, Some(session::set_cookie(None))))
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
@@ -308,4 +385,34 @@ pub(crate) async fn switch_region(
     }
     .await;
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_console_pages_of_this_server_are_next() {
+        for page in [
+            "/console",
+            "/console/",
+            "/console?after=a",
+            "/console/workflows/a%20b/grid",
+        ] {
+            assert_eq!(safe_next(page), Some(page), "{page}");
+        }
+        for page in [
+            "//evil.example/console",
+            "https://evil.example/console",
+            "/consolex",
+            "/console/\\evil",
+            "/console/sign-in?next=/console",
+            "/console/a\u{7}b",
+            "/console/caf\u{e9}",
+            "/console/\"><script>",
+            "",
+        ] {
+            assert_eq!(safe_next(page), None, "{page:?}");
+        }
+    }
 }

@@ -34,7 +34,9 @@
 //! account's resources are not found (404). Every state-changing request is a POST whose
 //! form carries the session's CSRF token; one without it is refused (403). Without
 //! authentication (`--no-auth`) no sign-in is asked, the pages act in the default
-//! account and region, and a banner says so.
+//! account and region, and a banner says so. A page asked for without a session sends
+//! the person to sign-in with the page as `?next=` (a console path only), and back
+//! there once signed in.
 //!
 //! Every action runs the same operation handler the API runs
 //! ([`weir_glue::protocol::run`]), so validation, effects and error messages are the
@@ -123,7 +125,7 @@ pub fn routes(app: App, settings: ConsoleSettings) -> Router {
         .route("/console", get(index))
         .route("/console/", get(index))
         .route(
-            "/console/sign-in",
+            access::SIGN_IN_PATH,
             get(access::sign_in_page).post(access::sign_in),
         )
         .route("/console/sign-out", post(access::sign_out))
@@ -176,6 +178,7 @@ pub fn routes(app: App, settings: ConsoleSettings) -> Router {
             post(actions::crawler_action),
         )
         .with_state(console)
+        .layer(axum::middleware::from_fn(access::remember_the_page))
 }
 
 /// Why a console page cannot be shown.
@@ -226,7 +229,7 @@ impl IntoResponse for ConsoleError {
                 let mut response = respond(StatusCode::SEE_OTHER, "text/plain", Vec::new());
                 response.headers_mut().insert(
                     header::LOCATION,
-                    HeaderValue::from_static("/console/sign-in"),
+                    HeaderValue::from_static(access::SIGN_IN_PATH),
                 );
                 return response;
             }

@@ -57,7 +57,7 @@ pub(crate) async fn run_state(
         Ok(value) => json(StatusCode::OK, &value),
         Err(ConsoleError::SignIn) => json(
             StatusCode::UNAUTHORIZED,
-            &serde_json::json!({ "signIn": "/console/sign-in" }),
+            &serde_json::json!({ "signIn": crate::access::SIGN_IN_PATH }),
         ),
         Err(ConsoleError::NotFound(message)) => json(
             StatusCode::NOT_FOUND,

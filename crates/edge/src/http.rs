@@ -107,14 +107,25 @@ impl Edge {
             auth,
             limits,
         });
-        // A request no page matches is an API request too (an unsigned one is answered
-        // by its service's authentication error).
+        // A page's body is read within the edge's limits, as an API request's is (the
+        // pages' own extractors then add none). A request no page matches is an API
+        // request too (an unsigned one is answered by its service's authentication
+        // error); the layer stops before that fallback, so it keeps its body unread.
         let pages = {
+            let reader = shared.clone();
             let shared = shared.clone();
-            pages.fallback(move |request: Request| {
-                let shared = shared.clone();
-                async move { api(&shared, request).await }
-            })
+            pages
+                .layer(axum::extract::DefaultBodyLimit::disable())
+                .layer(axum::middleware::from_fn(
+                    move |request: Request, next: axum::middleware::Next| {
+                        let shared = reader.clone();
+                        async move { page_with_body(&shared, request, next).await }
+                    },
+                ))
+                .fallback(move |request: Request| {
+                    let shared = shared.clone();
+                    async move { api(&shared, request).await }
+                })
         };
         Router::new().fallback(move |request: Request| {
             let shared = shared.clone();
@@ -217,6 +228,37 @@ async fn handle(shared: &Shared, pages: Router, request: Request) -> Response {
     match pages.oneshot(request).await {
         Ok(response) => response,
         Err(infallible) => match infallible {},
+    }
+}
+
+/// A page request with its body read within the edge's limits; a body over them is
+/// answered here in plain text (413 too large, 408 too slow, 400 unreadable).
+async fn page_with_body(
+    shared: &Shared,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    match read_body(&parts.headers, body, &shared.limits).await {
+        Ok(body) => next.run(Request::from_parts(parts, Body::from(body))).await,
+        Err(rejection) => {
+            let status = match rejection {
+                Rejection::TooLarge { .. } => http::StatusCode::PAYLOAD_TOO_LARGE,
+                Rejection::BodyTimeout { .. } => http::StatusCode::REQUEST_TIMEOUT,
+                _ => http::StatusCode::BAD_REQUEST,
+            };
+            let mut response = Response::new(Body::from(rejection.to_string()));
+            *response.status_mut() = status;
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            // The rest of the body may still be on the connection.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
     }
 }
 
