@@ -22,6 +22,7 @@
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
+use parking_lot::{FairMutex, FairMutexGuard};
 use rusqlite::Connection;
 
 use crate::{StoreError, StoreResult};
@@ -44,8 +45,11 @@ struct Open {
 
 /// SQLite's writer connection, shared by concurrent writers through group commit.
 pub(crate) struct GroupCommitWriter {
-    /// Holding this lock is holding the right to run SQL on the writer connection.
-    open: Mutex<Open>,
+    /// Holding this lock is holding the right to run SQL on the writer connection. It is
+    /// handed over in arrival order: a committer queues behind the writers that were
+    /// already waiting to run their bodies, so their bodies join the batch it commits
+    /// (with a lock that lets the committer barge in, batches stay small under load).
+    open: FairMutex<Open>,
     /// Whether a commit is in flight; waiters sleep on `committed`.
     committing: Mutex<bool>,
     /// Signalled after every commit.
@@ -56,7 +60,7 @@ impl GroupCommitWriter {
     /// Wraps the (migrated) writer connection.
     pub(crate) fn new(conn: Connection) -> Self {
         Self {
-            open: Mutex::new(Open {
+            open: FairMutex::new(Open {
                 conn,
                 batch: Arc::new(Batch::default()),
                 in_transaction: false,
@@ -217,19 +221,10 @@ impl GroupCommitWriter {
         self.committed.notify_all();
     }
 
-    /// The connection. Bodies' panics are caught while it is held, so a poisoned lock
-    /// means a bug in this module: the open batch is then lost (rolled back, its
-    /// members told), and the connection is clean again.
-    fn lock_open(&self) -> MutexGuard<'_, Open> {
-        match self.open.lock() {
-            Ok(open) => open,
-            Err(poisoned) => {
-                let mut open = poisoned.into_inner();
-                self.abandon_batch(&mut open, "the transaction was abandoned");
-                self.open.clear_poison();
-                open
-            }
-        }
+    /// The connection. Bodies' panics are caught while it is held, and nothing else
+    /// done under it panics, so the batch state it guards is always consistent.
+    fn lock_open(&self) -> FairMutexGuard<'_, Open> {
+        self.open.lock()
     }
 
     fn lock_committing(&self) -> MutexGuard<'_, bool> {
