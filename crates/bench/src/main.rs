@@ -6,8 +6,8 @@
 //! writes the report as Markdown. Sections:
 //!
 //! - `api` — GetWorkflow, ListWorkflows, CreateWorkflow, StartWorkflowRun under 1, 16
-//!   and 64 keep-alive connections, Weir and moto side by side, plus the generator's
-//!   own ceiling against a trivial endpoint;
+//!   and 64 keep-alive connections, Weir, a trivial endpoint (the machine's ceiling with
+//!   this generator) and moto side by side;
 //! - `durability` — state-changing calls per second with every change committed
 //!   (fsyncs counted per call when `perf` is available) and the disk's fsync latency;
 //! - `transitions` — a chain of 40 pythonshell jobs and a fan-out of 100 joined by an
@@ -149,7 +149,7 @@ enum LoadOp {
 /// The sections of the suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Section {
-    /// API throughput and latency against moto_server.
+    /// API throughput and latency against the trivial endpoint and moto_server.
     Api,
     /// Durably committed state changes per second.
     Durability,

@@ -69,9 +69,9 @@ struct Inner {
 #[derive(Default)]
 struct Series {
     /// (operation, error code) → requests.
-    requests: BTreeMap<(String, String), u64>,
+    requests: BTreeMap<(&'static str, &'static str), u64>,
     /// operation → latency histogram.
-    latency: BTreeMap<String, Histogram>,
+    latency: BTreeMap<&'static str, Histogram>,
     /// final job-run state → job runs.
     job_runs_finished: BTreeMap<String, u64>,
     /// final workflow-run status → workflow runs.
@@ -186,19 +186,24 @@ impl Metrics {
 
     /// Counts one finished API request of `operation` (`None` error code on success)
     /// and observes its duration in seconds.
-    pub fn record_request(&self, operation: &'static str, error_code: Option<&str>, seconds: f64) {
+    pub fn record_request(
+        &self,
+        operation: &'static str,
+        error_code: Option<&'static str>,
+        seconds: f64,
+    ) {
         let code = error_code.map_or(NO_ERROR, sanitize_code);
         let mut series = self.series();
-        let key = (operation.to_string(), code.to_string());
+        let key = (operation, code);
         let key = if series.requests.contains_key(&key) || series.requests.len() < MAX_SERIES {
             key
         } else {
-            (operation.to_string(), "other".to_string())
+            (operation, "other")
         };
         *series.requests.entry(key).or_default() += 1;
         series
             .latency
-            .entry(operation.to_string())
+            .entry(operation)
             .or_default()
             .observe(seconds);
     }
@@ -236,7 +241,7 @@ impl Metrics {
             "API requests by operation and error code.",
         );
         for ((operation, code), n) in &series.requests {
-            let labels = [("operation", operation.as_str()), ("error_code", code)];
+            let labels = [("operation", *operation), ("error_code", *code)];
             w.sample(REQUESTS, "", &labels, *n as f64);
         }
         w.family(LATENCY, "histogram", "API request latency by operation.");
@@ -247,10 +252,10 @@ impl Metrics {
                 let le = LATENCY_BUCKETS
                     .get(i)
                     .map_or("+Inf".into(), |b| format_float(*b));
-                let labels = [("operation", operation.as_str()), ("le", &le)];
+                let labels = [("operation", *operation), ("le", &le)];
                 w.sample(LATENCY, "_bucket", &labels, cumulative as f64);
             }
-            let labels = [("operation", operation.as_str())];
+            let labels = [("operation", *operation)];
             w.sample(LATENCY, "_sum", &labels, histogram.sum);
             w.sample(LATENCY, "_count", &labels, histogram.count as f64);
         }
@@ -391,7 +396,7 @@ fn escape_help(text: &str) -> String {
 
 /// Counts one finished API request in the global registry (see
 /// [`Metrics::record_request`]).
-pub fn record_request(operation: &'static str, error_code: Option<&str>, seconds: f64) {
+pub fn record_request(operation: &'static str, error_code: Option<&'static str>, seconds: f64) {
     Metrics::global().record_request(operation, error_code, seconds);
 }
 

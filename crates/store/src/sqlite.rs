@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::group_commit::GroupCommitWriter;
@@ -86,6 +87,10 @@ fn open_reader(path: &Path) -> StoreResult<Connection> {
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Plans that never depend on bound values: otherwise SQLite marks a statement
+    // whose plan looked at a parameter (every `LIMIT ?`) as expired whenever that
+    // parameter is bound again, and re-parses and re-plans it on every execution.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(conn)
 }
 
@@ -957,4 +962,36 @@ fn log_event_from_row(row: &Row<'_>) -> rusqlite::Result<LogEventRecord> {
 fn sequence_to_sql(sequence: u64) -> StoreResult<i64> {
     i64::try_from(sequence)
         .map_err(|_| StoreError::Internal(format!("log sequence {sequence} is out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::StatementStatus;
+
+    use super::*;
+
+    #[test]
+    fn a_reader_runs_a_cached_statement_with_new_bindings_without_re_preparing_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("store");
+        let reader = open_reader(&store.path).expect("reader");
+        let sql = "SELECT run_id FROM workflow_runs
+                   WHERE account = ?1 AND region = ?2 AND workflow = ?3
+                   ORDER BY started_ms DESC, run_id DESC LIMIT ?4";
+        for limit in [1i64, 25, 1, 100] {
+            let mut stmt = reader.prepare_cached(sql).expect("prepare");
+            let rows = stmt
+                .query_map(params!["123456789012", "us-east-1", "wf", limit], |r| {
+                    r.get::<_, String>(0)
+                })
+                .expect("query")
+                .count();
+            assert_eq!(rows, 0);
+            assert_eq!(
+                stmt.get_status(StatementStatus::RePrepare),
+                0,
+                "LIMIT {limit}"
+            );
+        }
+    }
 }
