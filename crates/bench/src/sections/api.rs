@@ -287,7 +287,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
 
 /// The generator against a trivial endpoint: how fast it can go at all.
 async fn generator_ceiling(ctx: &Ctx, report: &mut Report) -> Result<()> {
-    let echo = Server::echo()?;
+    let echo = Server::echo(None)?;
     let mut table = Table::new(&["conns", "req/s", "p50", "p99", "gen CPU", "echo CPU"]);
     for connections in CONNECTIONS {
         let result = measure(ctx, &echo, Op::GetWorkflow, connections).await?;
