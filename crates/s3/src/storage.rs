@@ -1006,8 +1006,15 @@ mod tests {
         assert_eq!(info.meta.headers["content-type"], "text/plain");
         let listed = storage.list("bkt", "", None, None, 10).expect("listed");
         assert_eq!(listed.objects[0].meta.metadata["kept"], "yes");
+        let object = dir.path().join("bkt/a/k");
+        let carried = attached_meta(|buffer| rustix::fs::getxattr(&object, META_XATTR, buffer));
+        assert_eq!(
+            carried.is_some(),
+            !storage.sidecar_path("bkt", "a/k").exists(),
+            "the record is in the file's attribute or in the sidecar, not both"
+        );
 
-        fs::write(dir.path().join("bkt/a/k"), b"rewritten").expect("rewritten");
+        fs::write(&object, b"rewritten").expect("rewritten");
         let (_, info) = storage.open("bkt", "a/k").expect("opened");
         assert_eq!(info.meta.etag, hex::encode(Md5::digest(b"rewritten")));
         assert!(info.meta.metadata.is_empty() && info.meta.headers.is_empty());
