@@ -366,10 +366,11 @@ impl Call {
     /// gathered in memory first and written in one go.
     async fn body_to_temp(&mut self) -> S3Result<(std::path::PathBuf, Received)> {
         let storage = self.storage.clone();
-        // The connection delivers no more than Content-Length (which, encoded, bounds
-        // the decoded size too).
+        // Without Transfer-Encoding the connection delivers no more than Content-Length
+        // (which, encoded, bounds the decoded size too).
         let small = self
             .header("content-length")
+            .filter(|_| !self.parts.headers.contains_key(header::TRANSFER_ENCODING))
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|n| *n <= SMALL_BODY_BYTES);
         if let Some(length) = small {
