@@ -262,8 +262,16 @@ async fn worker(
         let outcome = async {
             let response = sender.send_request(request).await?;
             let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, body))
+            let mut body = response.into_body();
+            if status.is_success() {
+                // Drained frame by frame: a large body is never gathered in one buffer.
+                while let Some(frame) = body.frame().await {
+                    frame?;
+                }
+                anyhow::Ok((status, Bytes::new()))
+            } else {
+                anyhow::Ok((status, body.collect().await?.to_bytes()))
+            }
         }
         .await;
         let micros = sent.elapsed().as_micros().max(1) as u64;

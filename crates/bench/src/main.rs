@@ -20,7 +20,8 @@
 //! - `logs` — GetLogEvents latency of the first page (from the head) and the last page
 //!   (from the tail) of a 100,000-line stream beside a 1,000-line stream;
 //! - `s3` — PutObject and GetObject of 4 KiB and 64 MiB objects at 1 and 16
-//!   connections against Weir and moto_server, beside the disk's `dd` throughput;
+//!   connections against Weir and moto_server, beside the disk's `dd` throughput and
+//!   fsync latency and the generator's own ceiling for 64 MiB bodies;
 //! - `spark` — glueetl job runs (a trivial job, a CSV → Parquet conversion) through
 //!   Weir beside the same scripts through a bare `spark-submit` of the same runtime;
 //! - `console` — the console's pages for a workflow with 1,000 runs (signed in);
@@ -94,6 +95,10 @@ enum Command {
         /// Loopback address to listen on.
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
+        /// Answer with this many bytes held in memory instead of `{}` (the ceiling for
+        /// large bodies).
+        #[arg(long)]
+        body_bytes: Option<usize>,
     },
 }
 
@@ -188,10 +193,10 @@ const ALL_SECTIONS: [Section; 10] = [
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::EchoServer { listen } => tokio::runtime::Builder::new_multi_thread()
+        Command::EchoServer { listen, body_bytes } => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
-            .block_on(echo_server(listen)),
+            .block_on(echo_server(listen, body_bytes)),
         Command::Load {
             addr,
             op,
@@ -336,26 +341,32 @@ async fn load_only(
     Ok(())
 }
 
-/// Serves `200 {}` on every connection until killed.
-async fn echo_server(listen: SocketAddr) -> Result<()> {
+/// Serves `200 {}` (or `body_bytes` bytes from memory) on every connection until killed.
+async fn echo_server(listen: SocketAddr, body_bytes: Option<usize>) -> Result<()> {
     anyhow::ensure!(
         listen.ip().is_loopback(),
         "the echo server listens on loopback addresses only, not {listen}"
     );
     let listener = tokio::net::TcpListener::bind(listen).await?;
+    let answer = body_bytes.map_or(Bytes::from_static(b"{}"), |n| Bytes::from(vec![b'e'; n]));
     println!("listening on {}", listener.local_addr()?);
     loop {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
+        let answer = answer.clone();
         tokio::spawn(async move {
-            let service = service_fn(|request: hyper::Request<Incoming>| async move {
-                let _ = request.into_body().collect().await;
-                let mut response = hyper::Response::new(Full::new(Bytes::from_static(b"{}")));
-                response.headers_mut().insert(
-                    http::header::CONTENT_TYPE,
-                    http::HeaderValue::from_static(client::JSON_CONTENT_TYPE),
-                );
-                Ok::<_, Infallible>(response)
+            let service = service_fn(move |request: hyper::Request<Incoming>| {
+                let answer = answer.clone();
+                async move {
+                    let mut body = request.into_body();
+                    while let Some(Ok(_)) = body.frame().await {}
+                    let mut response = hyper::Response::new(Full::new(answer));
+                    response.headers_mut().insert(
+                        http::header::CONTENT_TYPE,
+                        http::HeaderValue::from_static(client::JSON_CONTENT_TYPE),
+                    );
+                    Ok::<_, Infallible>(response)
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

@@ -123,14 +123,18 @@ impl Server {
         Ok(server)
     }
 
-    /// Starts this binary's trivial endpoint (`weir-bench echo-server`).
-    pub fn echo() -> Result<Self> {
+    /// Starts this binary's trivial endpoint (`weir-bench echo-server`), answering
+    /// `body_bytes` bytes from memory when given (else `{}`).
+    pub fn echo(body_bytes: Option<usize>) -> Result<Self> {
         let port = free_port()?;
         let mut cmd = Command::new(std::env::current_exe()?);
         cmd.arg("echo-server")
             .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .stdin(Stdio::null())
+            .arg(format!("127.0.0.1:{port}"));
+        if let Some(bytes) = body_bytes {
+            cmd.arg("--body-bytes").arg(bytes.to_string());
+        }
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         let child = spawn(&mut cmd).context("starting the echo server")?;

@@ -7,6 +7,7 @@
 //! - [`body`]: receiving streamed bodies (`aws-chunked`, chunk signatures, checksums);
 //! - [`storage`]: buckets, objects and multipart uploads as files, durably, with
 //!   ownership and metadata beside the tree (its invariants are documented there);
+//! - [`dirsync`]: directory fsyncs shared by the writes renaming at the same time;
 //! - [`ops`]: the operations, answering REST-XML;
 //! - [`error`]: S3's errors;
 //! - [`notify`]: object events to EventBridge, for buckets configured to send them.
@@ -22,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod dirsync;
 pub mod error;
 pub mod notify;
 pub mod ops;

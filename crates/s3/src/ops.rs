@@ -13,7 +13,6 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use md5::{Digest, Md5};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use weir_auth::VerifiedPrincipal;
 use weir_edge::{StreamedBody, VerifiedRequest};
 
@@ -30,8 +29,11 @@ const MAX_XML_BYTES: u64 = 8 * 1024 * 1024;
 const MAX_DELETE_KEYS: usize = 1000;
 /// Most entries of one page of a listing.
 const MAX_KEYS: usize = 1000;
-/// Size of the pieces an object is streamed in.
-const READ_PIECE: usize = 512 * 1024;
+/// Largest body gathered in memory before it is written (a file is streamed into
+/// beyond this).
+const SMALL_BODY_BYTES: usize = 1024 * 1024;
+/// Size of the pieces an object is streamed in (two in flight per download).
+const READ_PIECE: usize = 1024 * 1024;
 /// Content type of objects uploaded without one.
 const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 /// Content headers stored with an object and answered with it.
@@ -359,9 +361,41 @@ impl Call {
         }
     }
 
-    /// Receives the body into a new temporary file, fsynced.
+    /// Receives the body into a new temporary file (written, not yet fsynced: the
+    /// storage call that keeps it does that). A body whose length is declared small is
+    /// gathered in memory first and written in one go.
     async fn body_to_temp(&mut self) -> S3Result<(std::path::PathBuf, Received)> {
         let storage = self.storage.clone();
+        // Without Transfer-Encoding the connection delivers no more than Content-Length
+        // (which, encoded, bounds the decoded size too).
+        let small = self
+            .header("content-length")
+            .filter(|_| !self.parts.headers.contains_key(header::TRANSFER_ENCODING))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= SMALL_BODY_BYTES);
+        if let Some(length) = small {
+            let mut sink = Sink::Memory(Vec::with_capacity(length));
+            let received = body::receive(
+                self.take_body(),
+                &self.parts.headers,
+                self.max_object_bytes,
+                &mut sink,
+            )
+            .await?;
+            let Sink::Memory(bytes) = sink else {
+                return Err(S3Error::internal("a memory sink became a file"));
+            };
+            let path = blocking(move || {
+                let (path, mut file) = storage.temp_file()?;
+                if let Err(error) = io::Write::write_all(&mut file, &bytes) {
+                    let _ = std::fs::remove_file(&path);
+                    return Err(S3Error::internal(error));
+                }
+                Ok(path)
+            })
+            .await?;
+            return Ok((path, received));
+        }
         let (path, file) = blocking(move || storage.temp_file()).await?;
         let mut sink = Sink::File(tokio::fs::File::from_std(file));
         let received = body::receive(
@@ -371,14 +405,10 @@ impl Call {
             &mut sink,
         )
         .await;
-        let synced = match (&received, &sink) {
-            (Ok(_), Sink::File(file)) => file.sync_all().await.map_err(S3Error::internal),
-            _ => Ok(()),
-        };
         drop(sink);
-        match (received, synced) {
-            (Ok(received), Ok(())) => Ok((path, received)),
-            (Err(error), _) | (_, Err(error)) => {
+        match received {
+            Ok(received) => Ok((path, received)),
+            Err(error) => {
                 let _ = tokio::fs::remove_file(&path).await;
                 Err(error)
             }
@@ -560,13 +590,7 @@ impl Call {
         let mut response = if self.parts.method == Method::HEAD {
             empty(StatusCode::OK)
         } else {
-            let mut file = tokio::fs::File::from_std(file);
-            if start > 0 {
-                file.seek(io::SeekFrom::Start(start))
-                    .await
-                    .map_err(S3Error::internal)?;
-            }
-            Response::new(file_body(file, length))
+            Response::new(file_body(file, start, length))
         };
         object_headers(&mut response, &info);
         set(&mut response, "content-length", &length.to_string());
@@ -683,7 +707,6 @@ impl Call {
                     md5.update(piece);
                     io::Write::write_all(&mut out, piece)?;
                 }
-                out.sync_all()?;
                 Ok::<_, io::Error>(hex::encode(md5.finalize()))
             })();
             let etag = match copied {
@@ -1109,30 +1132,54 @@ fn parse_range(header: &str, size: u64) -> S3Result<Option<(u64, u64)>> {
     Ok(Some(range))
 }
 
-/// A body streaming `length` bytes of `file` from its current position.
-fn file_body(file: tokio::fs::File, length: u64) -> Body {
-    let stream = futures_util::stream::unfold((file, length), |(mut file, left)| async move {
-        if left == 0 {
-            return None;
-        }
+/// A body streaming `length` bytes of `file` from `start`: pieces read on the blocking
+/// pool into buffers handed to the connection as they are (no copy, no zeroing), the
+/// next piece read while the current one is sent.
+fn file_body(file: std::fs::File, start: u64, length: u64) -> Body {
+    // Advice only: a file system that ignores it serves the object the same.
+    let _ = rustix::fs::fadvise(
+        &file,
+        start,
+        std::num::NonZeroU64::new(length),
+        rustix::fs::Advice::Sequential,
+    );
+    let file = Arc::new(file);
+    let read = move |offset: u64, left: u64| {
+        let file = file.clone();
         let want = usize::try_from(left).unwrap_or(READ_PIECE).min(READ_PIECE);
-        let mut buffer = vec![0u8; want];
-        match file.read(&mut buffer).await {
-            Ok(0) => Some((
-                Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the object's file became shorter while it was read",
-                )),
-                (file, 0),
-            )),
-            Ok(n) => {
-                buffer.truncate(n);
-                Some((Ok(Bytes::from(buffer)), (file, left - n as u64)))
-            }
-            Err(error) => Some((Err(error), (file, 0))),
-        }
-    });
+        tokio::task::spawn_blocking(move || read_piece(&file, offset, want))
+    };
+    let first = (length > 0).then(|| read(start, length));
+    let stream = futures_util::stream::unfold(
+        (start, length, first, read),
+        |(offset, left, pending, read)| async move {
+            let piece = match pending?.await {
+                Ok(Ok(piece)) => piece,
+                Ok(Err(error)) => return Some((Err(error), (offset, 0, None, read))),
+                Err(error) => return Some((Err(io::Error::other(error)), (offset, 0, None, read))),
+            };
+            let (offset, left) = (offset + piece.len() as u64, left - piece.len() as u64);
+            let next = (left > 0).then(|| read(offset, left));
+            Some((Ok(piece), (offset, left, next, read)))
+        },
+    );
     Body::from_stream(stream)
+}
+
+/// Reads `want` bytes of `file` at `offset` (an error if the file is shorter now).
+fn read_piece(file: &std::fs::File, offset: u64, want: usize) -> io::Result<Bytes> {
+    use std::io::{Read, Seek};
+    let mut reader = file;
+    reader.seek(io::SeekFrom::Start(offset))?;
+    let mut buffer = Vec::with_capacity(want);
+    reader.take(want as u64).read_to_end(&mut buffer)?;
+    if buffer.len() < want {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the object's file became shorter while it was read",
+        ));
+    }
+    Ok(Bytes::from(buffer))
 }
 
 #[cfg(test)]

@@ -8,14 +8,19 @@
 //! - `.weir/meta/<bucket>/<hh>/<sha256 of key>.json`: the sidecar of an object (ETag,
 //!   content headers, user metadata, checksum), valid while the file keeps the size
 //!   and modification time it records (a file written by anything else gets its ETag
-//!   computed, and cached, on first sight);
+//!   computed, and cached, on first sight). An object written through S3 carries the
+//!   same record in its file's extended attribute `user.weir.s3` instead, when the
+//!   file system takes it (one file to write and fsync per put); the sidecar is the
+//!   fallback and the cache;
 //! - `.weir/tmp/`: bodies being received (same file system as the tree, so a
 //!   finished one is renamed into place);
 //! - `.weir/uploads/<upload id>/`: multipart uploads in progress.
 //!
 //! Writes are durable before they are acknowledged: the data is written to a
-//! temporary file and fsynced, the sidecar likewise, then the file is renamed over the
-//! key and its directory fsynced. A reader sees the old object or the new one, whole.
+//! temporary file, its record attached, and fsynced (a sidecar, when needed, likewise),
+//! then the file is renamed over the key and its directory fsynced — in a round shared
+//! with the puts renaming at the same time ([`DirSyncs`]). A reader sees the old
+//! object or the new one, whole.
 //!
 //! Keys are arbitrary UTF-8 but must be storable as a relative path: non-empty `/`
 //! separated segments, none `.` or `..`, no NUL, at most 1024 bytes. Bucket names
@@ -33,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::body::Checksum;
+use crate::dirsync::DirSyncs;
 use crate::error::{S3Error, S3Result};
 
 /// Directory under the root holding what files cannot carry.
@@ -43,13 +49,18 @@ pub const MAX_KEY_BYTES: usize = 1024;
 pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
 /// Most parts of a multipart upload.
 pub const MAX_PARTS: u32 = 10_000;
+/// The extended attribute carrying an object's record ([`ObjectMeta`] as JSON).
+const META_XATTR: &str = "user.weir.s3";
+/// Size of the first read of [`META_XATTR`] (larger records are read again whole).
+const META_XATTR_GUESS: usize = 4096;
 
 /// The directory tree serving as S3.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Storage {
     root: PathBuf,
     default_account: String,
     default_region: String,
+    dir_syncs: DirSyncs,
 }
 
 /// A bucket and who owns it.
@@ -252,6 +263,7 @@ impl Storage {
             root,
             default_account: default_account.to_owned(),
             default_region: default_region.to_owned(),
+            dir_syncs: DirSyncs::default(),
         }
     }
 
@@ -443,8 +455,8 @@ impl Storage {
         Ok((path, file))
     }
 
-    /// Makes the received (and fsynced) `temp` file the object `key`, with `meta`
-    /// (whose size and time are taken from the file).
+    /// Makes the written `temp` file the object `key`, with `meta` (whose size and
+    /// time are taken from the file), durably.
     pub fn commit(
         &self,
         bucket: &str,
@@ -467,13 +479,26 @@ impl Storage {
         meta: &mut ObjectMeta,
     ) -> S3Result<ObjectInfo> {
         let path = self.object_path(bucket, key)?;
-        let stat = fs::metadata(temp).map_err(S3Error::internal)?;
+        let file = File::options()
+            .write(true)
+            .open(temp)
+            .map_err(S3Error::internal)?;
+        let stat = file.metadata().map_err(S3Error::internal)?;
         let modified = stat.modified().map_err(S3Error::internal)?;
         meta.key = key.to_owned();
         meta.size = stat.len();
         meta.mtime = nanos(modified);
-        let sidecar = serde_json::to_vec(&meta).map_err(S3Error::internal)?;
-        write_durably(&self.sidecar_path(bucket, key), &sidecar).map_err(S3Error::internal)?;
+        let record = serde_json::to_vec(&meta).map_err(S3Error::internal)?;
+        // Setting an attribute leaves the modification time as it is.
+        let attached =
+            rustix::fs::fsetxattr(&file, META_XATTR, &record, rustix::fs::XattrFlags::empty())
+                .is_ok();
+        file.sync_all().map_err(S3Error::internal)?;
+        drop(file);
+        let sidecar = self.sidecar_path(bucket, key);
+        if !attached {
+            write_durably(&sidecar, &record).map_err(S3Error::internal)?;
+        }
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         // A concurrent delete may prune the (empty) directory between the two steps.
         let mut attempts = 0;
@@ -486,7 +511,12 @@ impl Storage {
                 Err(e) => return Err(io_error(e, key)),
             }
         }
-        sync_dir(&dir).map_err(S3Error::internal)?;
+        self.dir_syncs.sync(&dir).map_err(S3Error::internal)?;
+        if attached {
+            // A sidecar of an earlier object of this key is stale now (and would not
+            // match the new file anyway).
+            let _ = fs::remove_file(&sidecar);
+        }
         Ok(ObjectInfo {
             path,
             size: meta.size,
@@ -510,18 +540,21 @@ impl Storage {
         if !stat.is_file() {
             return Err(S3Error::no_such_key(key));
         }
+        let attached = attached_meta(|buffer| rustix::fs::fgetxattr(&file, META_XATTR, buffer));
         let info = self.info(
             bucket,
             key,
             path,
             stat.len(),
             stat.modified().unwrap_or(UNIX_EPOCH),
+            attached,
         )?;
         Ok((file, info))
     }
 
-    /// The object at `path` with its current sidecar (computing and caching its ETag
-    /// when the file has none that matches it).
+    /// The object at `path` with its current record: the one `attached` to its file,
+    /// else its sidecar, if either matches the file; else its ETag is computed (and
+    /// cached in the sidecar).
     fn info(
         &self,
         bucket: &str,
@@ -529,12 +562,16 @@ impl Storage {
         path: PathBuf,
         size: u64,
         modified: SystemTime,
+        attached: Option<ObjectMeta>,
     ) -> S3Result<ObjectInfo> {
+        let current = |m: &ObjectMeta| m.key == key && m.size == size && m.mtime == nanos(modified);
         let sidecar = self.sidecar_path(bucket, key);
-        let recorded = fs::read(&sidecar)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<ObjectMeta>(&bytes).ok())
-            .filter(|m| m.key == key && m.size == size && m.mtime == nanos(modified));
+        let recorded = attached.filter(current).or_else(|| {
+            fs::read(&sidecar)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<ObjectMeta>(&bytes).ok())
+                .filter(current)
+        });
         let meta = match recorded {
             Some(meta) => meta,
             None => {
@@ -653,12 +690,15 @@ impl Storage {
                         count -= 1;
                         continue;
                     };
+                    let attached =
+                        attached_meta(|buffer| rustix::fs::getxattr(&path, META_XATTR, buffer));
                     let info = self.info(
                         bucket,
                         &key,
                         path,
                         stat.len(),
                         stat.modified().unwrap_or(UNIX_EPOCH),
+                        attached,
                     )?;
                     listing.last = Some(key);
                     listing.objects.push(info);
@@ -735,7 +775,7 @@ impl Storage {
         Ok(uploads)
     }
 
-    /// Stores the received (and fsynced) `temp` file as part `number` of `upload`.
+    /// Stores the received `temp` file as part `number` of `upload`, durably.
     pub fn put_part(
         &self,
         upload: &Upload,
@@ -745,7 +785,9 @@ impl Storage {
     ) -> S3Result<Part> {
         let dir = self.upload_dir(&upload.id)?;
         let result = (|| {
-            let size = fs::metadata(temp)?.len();
+            let file = File::open(temp)?;
+            file.sync_all()?;
+            let size = file.metadata()?.len();
             fs::rename(temp, dir.join(format!("{number}")))?;
             let part = Part {
                 number,
@@ -830,7 +872,7 @@ impl Storage {
                 io::copy(&mut source, &mut file)?;
                 md5s.update(hex::decode(&part.etag).map_err(io::Error::other)?);
             }
-            file.sync_all()
+            Ok::<(), io::Error>(())
         })();
         if let Err(error) = written {
             let _ = fs::remove_file(&temp);
@@ -893,6 +935,23 @@ fn file_md5(path: &Path) -> io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// The record in an object file's [`META_XATTR`], read by `get` (an `fgetxattr` or
+/// `getxattr` into the buffer given): `None` when there is none or it cannot be read.
+fn attached_meta(get: impl Fn(&mut [u8]) -> rustix::io::Result<usize>) -> Option<ObjectMeta> {
+    let mut buffer = vec![0u8; META_XATTR_GUESS];
+    let length = match get(&mut buffer) {
+        Ok(length) => length,
+        Err(rustix::io::Errno::RANGE) => {
+            // Larger than the guess: ask for its size, then read it whole.
+            let size = get(&mut []).ok()?;
+            buffer.resize(size, 0);
+            get(&mut buffer).ok()?
+        }
+        Err(_) => return None,
+    };
+    serde_json::from_slice(buffer.get(..length)?).ok()
+}
+
 /// Seconds since the epoch as a time.
 pub fn from_secs(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
@@ -920,6 +979,45 @@ mod tests {
         for bad in ["ab", "My", "-ab", "a..b", "192.168.1.1", "a_b"] {
             assert!(!valid_new_bucket_name(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_objects_record_goes_with_its_file_until_something_else_rewrites_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::new(dir.path().to_path_buf(), "111111111111", "us-east-1");
+        storage
+            .create_bucket("bkt", "111111111111", "us-east-1")
+            .expect("created");
+        let (temp, mut file) = storage.temp_file().expect("temp");
+        io::Write::write_all(&mut file, b"hello").expect("written");
+        drop(file);
+        let meta = ObjectMeta {
+            etag: hex::encode(Md5::digest(b"hello")),
+            headers: BTreeMap::from([("content-type".to_owned(), "text/plain".to_owned())]),
+            metadata: BTreeMap::from([("kept".to_owned(), "yes".to_owned())]),
+            ..ObjectMeta::default()
+        };
+        storage
+            .commit("bkt", "a/k", &temp, meta)
+            .expect("committed");
+        let (_, info) = storage.open("bkt", "a/k").expect("opened");
+        assert_eq!(info.meta.etag, hex::encode(Md5::digest(b"hello")));
+        assert_eq!(info.meta.metadata["kept"], "yes");
+        assert_eq!(info.meta.headers["content-type"], "text/plain");
+        let listed = storage.list("bkt", "", None, None, 10).expect("listed");
+        assert_eq!(listed.objects[0].meta.metadata["kept"], "yes");
+        let object = dir.path().join("bkt/a/k");
+        let carried = attached_meta(|buffer| rustix::fs::getxattr(&object, META_XATTR, buffer));
+        assert_eq!(
+            carried.is_some(),
+            !storage.sidecar_path("bkt", "a/k").exists(),
+            "the record is in the file's attribute or in the sidecar, not both"
+        );
+
+        fs::write(&object, b"rewritten").expect("rewritten");
+        let (_, info) = storage.open("bkt", "a/k").expect("opened");
+        assert_eq!(info.meta.etag, hex::encode(Md5::digest(b"rewritten")));
+        assert!(info.meta.metadata.is_empty() && info.meta.headers.is_empty());
     }
 
     #[test]

@@ -199,7 +199,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
          and server).",
     );
     let weir = Server::weir(&ctx.weir, &ctx.data_dir("api"))?;
-    let echo = Server::echo()?;
+    let echo = Server::echo(None)?;
     let moto = match &ctx.moto {
         Some(bin) => Some(Server::moto(bin, &ctx.work.join("moto-api.log"))?),
         None => None,
