@@ -396,6 +396,29 @@ impl PgTx<'_> {
     }
 }
 
+/// A text column (stored as bytes: PostgreSQL's text cannot hold NUL, which Weir's
+/// reserved names and clients' log messages may contain).
+fn text(row: &Row, index: usize) -> StoreResult<String> {
+    let bytes: Vec<u8> = row.try_get(index)?;
+    String::from_utf8(bytes)
+        .map_err(|_| StoreError::Internal(format!("column {index} is not UTF-8 text")))
+}
+
+fn optional_text(row: &Row, index: usize) -> StoreResult<Option<String>> {
+    let bytes: Option<Vec<u8>> = row.try_get(index)?;
+    bytes
+        .map(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|_| StoreError::Internal(format!("column {index} is not UTF-8 text")))
+        })
+        .transpose()
+}
+
+/// A list of strings as a `bytea[]` parameter.
+fn byte_strings<'a>(strings: &[&'a str]) -> Vec<&'a [u8]> {
+    strings.iter().map(|s| s.as_bytes()).collect()
+}
+
 fn version(row: &Row, index: usize) -> StoreResult<u32> {
     let version: i64 = row.try_get(index)?;
     u32::try_from(version)
@@ -403,11 +426,11 @@ fn version(row: &Row, index: usize) -> StoreResult<u32> {
 }
 
 fn record_from_row(row: &Row) -> StoreResult<Record> {
-    let tags: String = row.try_get(3)?;
+    let tags = text(row, 3)?;
     Ok(Record {
-        name: row.try_get(0)?,
-        parent: row.try_get(1)?,
-        doc: row.try_get(2)?,
+        name: text(row, 0)?,
+        parent: optional_text(row, 1)?,
+        doc: text(row, 2)?,
         tags: tags_from_text(&tags),
         version: version(row, 4)?,
     })
@@ -415,32 +438,32 @@ fn record_from_row(row: &Row) -> StoreResult<Record> {
 
 fn run_from_row(row: &Row) -> StoreResult<RunRecord> {
     Ok(RunRecord {
-        workflow: row.try_get(0)?,
-        run_id: row.try_get(1)?,
+        workflow: text(row, 0)?,
+        run_id: text(row, 1)?,
         started_ms: row.try_get(2)?,
-        status: row.try_get(3)?,
-        doc: row.try_get(4)?,
+        status: text(row, 3)?,
+        doc: text(row, 4)?,
         version: version(row, 5)?,
     })
 }
 
 fn job_run_from_row(row: &Row) -> StoreResult<JobRunRecord> {
     Ok(JobRunRecord {
-        job: row.try_get(0)?,
-        run_id: row.try_get(1)?,
+        job: text(row, 0)?,
+        run_id: text(row, 1)?,
         started_ms: row.try_get(2)?,
-        state: row.try_get(3)?,
-        owner_workflow: row.try_get(4)?,
-        owner_run_id: row.try_get(5)?,
-        doc: row.try_get(6)?,
+        state: text(row, 3)?,
+        owner_workflow: text(row, 4)?,
+        owner_run_id: text(row, 5)?,
+        doc: text(row, 6)?,
         version: version(row, 7)?,
     })
 }
 
 fn partition_from_row(row: &Row) -> StoreResult<PartitionRecord> {
     Ok(PartitionRecord {
-        key: row.try_get(0)?,
-        doc: row.try_get(1)?,
+        key: text(row, 0)?,
+        doc: text(row, 1)?,
         version: version(row, 2)?,
     })
 }
@@ -451,14 +474,14 @@ fn log_event_from_row(row: &Row) -> StoreResult<LogEventRecord> {
         sequence: u64::try_from(sequence).unwrap_or_default(),
         timestamp_ms: row.try_get(1)?,
         ingestion_ms: row.try_get(2)?,
-        message: row.try_get(3)?,
+        message: text(row, 3)?,
     })
 }
 
 fn scope_from_row(row: &Row, index: usize) -> StoreResult<Scope> {
     Ok(Scope {
-        account: row.try_get(index)?,
-        region: row.try_get(index + 1)?,
+        account: text(row, index)?,
+        region: text(row, index + 1)?,
     })
 }
 
@@ -477,7 +500,12 @@ impl Transaction for PgTx<'_> {
         let rows = self.query(
             "SELECT name, parent, doc, tags, version FROM resources
              WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4",
-            &[&scope.account, &scope.region, &kind.as_str(), &name],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &kind.as_str().as_bytes(),
+                &name.as_bytes(),
+            ],
         )?;
         rows.first().map(record_from_row).transpose()
     }
@@ -487,13 +515,13 @@ impl Transaction for PgTx<'_> {
             "INSERT INTO resources (account, region, kind, name, doc, tags, parent, version)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
             &[
-                &scope.account,
-                &scope.region,
-                &kind.as_str(),
-                &record.name,
-                &record.doc,
-                &tags_to_text(&record.tags),
-                &record.parent,
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &kind.as_str().as_bytes(),
+                &record.name.as_bytes(),
+                &record.doc.as_bytes(),
+                &tags_to_text(&record.tags).as_bytes(),
+                &record.parent.as_deref().map(str::as_bytes),
                 &i64::from(record.version),
             ],
         )?;
@@ -505,13 +533,13 @@ impl Transaction for PgTx<'_> {
             "UPDATE resources SET doc = $5, tags = $6, parent = $7, version = $8
              WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4",
             &[
-                &scope.account,
-                &scope.region,
-                &kind.as_str(),
-                &record.name,
-                &record.doc,
-                &tags_to_text(&record.tags),
-                &record.parent,
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &kind.as_str().as_bytes(),
+                &record.name.as_bytes(),
+                &record.doc.as_bytes(),
+                &tags_to_text(&record.tags).as_bytes(),
+                &record.parent.as_deref().map(str::as_bytes),
                 &i64::from(record.version),
             ],
         )?;
@@ -521,7 +549,12 @@ impl Transaction for PgTx<'_> {
     fn delete(&mut self, scope: &Scope, kind: Kind, name: &str) -> StoreResult<bool> {
         let deleted = self.execute(
             "DELETE FROM resources WHERE account = $1 AND region = $2 AND kind = $3 AND name = $4",
-            &[&scope.account, &scope.region, &kind.as_str(), &name],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &kind.as_str().as_bytes(),
+                &name.as_bytes(),
+            ],
         )?;
         Ok(deleted == 1)
     }
@@ -538,9 +571,9 @@ impl Transaction for PgTx<'_> {
                 "SELECT name, parent, doc, tags, version FROM resources
                  WHERE account = $1 AND region = $2 AND kind = $3 ORDER BY name LIMIT $4",
                 &[
-                    &scope.account,
-                    &scope.region,
-                    &kind.as_str(),
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &kind.as_str().as_bytes(),
                     &limit_to_sql(limit),
                 ],
             )?,
@@ -549,10 +582,10 @@ impl Transaction for PgTx<'_> {
                  WHERE account = $1 AND region = $2 AND kind = $3 AND name > $4
                  ORDER BY name LIMIT $5",
                 &[
-                    &scope.account,
-                    &scope.region,
-                    &kind.as_str(),
-                    &after,
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &kind.as_str().as_bytes(),
+                    &after.as_bytes(),
                     &limit_to_sql(limit),
                 ],
             )?,
@@ -569,7 +602,12 @@ impl Transaction for PgTx<'_> {
         let rows = self.query(
             "SELECT name, parent, doc, tags, version FROM resources
              WHERE account = $1 AND region = $2 AND kind = $3 AND parent = $4 ORDER BY name",
-            &[&scope.account, &scope.region, &kind.as_str(), &parent],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &kind.as_str().as_bytes(),
+                &parent.as_bytes(),
+            ],
         )?;
         rows.iter().map(record_from_row).collect()
     }
@@ -578,7 +616,7 @@ impl Transaction for PgTx<'_> {
         let rows = self.query(
             "SELECT name, parent, doc, tags, version, account, region FROM resources
              WHERE kind = $1",
-            &[&kind.as_str()],
+            &[&kind.as_str().as_bytes()],
         )?;
         rows.iter()
             .map(|row| Ok((scope_from_row(row, 5)?, record_from_row(row)?)))
@@ -588,7 +626,11 @@ impl Transaction for PgTx<'_> {
     fn count(&mut self, scope: &Scope, kind: Kind) -> StoreResult<u64> {
         self.count_rows(
             "SELECT COUNT(*) FROM resources WHERE account = $1 AND region = $2 AND kind = $3",
-            &[&scope.account, &scope.region, &kind.as_str()],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &kind.as_str().as_bytes(),
+            ],
         )
     }
 
@@ -601,13 +643,13 @@ impl Transaction for PgTx<'_> {
              DO UPDATE SET status = excluded.status, doc = excluded.doc,
                            version = excluded.version",
             &[
-                &scope.account,
-                &scope.region,
-                &run.workflow,
-                &run.run_id,
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &run.workflow.as_bytes(),
+                &run.run_id.as_bytes(),
                 &run.started_ms,
-                &run.status,
-                &run.doc,
+                &run.status.as_bytes(),
+                &run.doc.as_bytes(),
                 &i64::from(run.version),
             ],
         )?;
@@ -623,7 +665,12 @@ impl Transaction for PgTx<'_> {
         let rows = self.query(
             "SELECT workflow, run_id, started_ms, status, doc, version FROM workflow_runs
              WHERE account = $1 AND region = $2 AND workflow = $3 AND run_id = $4",
-            &[&scope.account, &scope.region, &workflow, &run_id],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &workflow.as_bytes(),
+                &run_id.as_bytes(),
+            ],
         )?;
         rows.first().map(run_from_row).transpose()
     }
@@ -643,9 +690,9 @@ impl Transaction for PgTx<'_> {
                  WHERE account = $1 AND region = $2 AND workflow = $3
                  ORDER BY started_ms DESC, run_id DESC LIMIT $4",
                 &[
-                    &scope.account,
-                    &scope.region,
-                    &workflow,
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &workflow.as_bytes(),
                     &limit_to_sql(limit),
                 ],
             )?,
@@ -655,11 +702,11 @@ impl Transaction for PgTx<'_> {
                    AND (started_ms, run_id) < ($4, $5)
                  ORDER BY started_ms DESC, run_id DESC LIMIT $6",
                 &[
-                    &scope.account,
-                    &scope.region,
-                    &workflow,
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &workflow.as_bytes(),
                     &cursor.started_ms,
-                    &cursor.run_id,
+                    &cursor.run_id.as_bytes(),
                     &limit_to_sql(limit),
                 ],
             )?,
@@ -676,7 +723,12 @@ impl Transaction for PgTx<'_> {
         self.count_rows(
             "SELECT COUNT(*) FROM workflow_runs
              WHERE account = $1 AND region = $2 AND workflow = $3 AND status = ANY($4)",
-            &[&scope.account, &scope.region, &workflow, &statuses],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &workflow.as_bytes(),
+                &byte_strings(statuses),
+            ],
         )
     }
 
@@ -684,7 +736,7 @@ impl Transaction for PgTx<'_> {
         let rows = self.query(
             "SELECT workflow, run_id, started_ms, status, doc, version, account, region
              FROM workflow_runs WHERE status = ANY($1)",
-            &[&statuses],
+            &[&byte_strings(statuses)],
         )?;
         rows.iter()
             .map(|row| Ok((scope_from_row(row, 6)?, run_from_row(row)?)))
@@ -694,7 +746,11 @@ impl Transaction for PgTx<'_> {
     fn delete_runs(&mut self, scope: &Scope, workflow: &str) -> StoreResult<u64> {
         self.execute(
             "DELETE FROM workflow_runs WHERE account = $1 AND region = $2 AND workflow = $3",
-            &[&scope.account, &scope.region, &workflow],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &workflow.as_bytes(),
+            ],
         )
     }
 
@@ -708,15 +764,15 @@ impl Transaction for PgTx<'_> {
              DO UPDATE SET state = excluded.state, doc = excluded.doc,
                            version = excluded.version",
             &[
-                &scope.account,
-                &scope.region,
-                &run.job,
-                &run.run_id,
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &run.job.as_bytes(),
+                &run.run_id.as_bytes(),
                 &run.started_ms,
-                &run.state,
-                &run.owner_workflow,
-                &run.owner_run_id,
-                &run.doc,
+                &run.state.as_bytes(),
+                &run.owner_workflow.as_bytes(),
+                &run.owner_run_id.as_bytes(),
+                &run.doc.as_bytes(),
                 &i64::from(run.version),
             ],
         )?;
@@ -733,7 +789,12 @@ impl Transaction for PgTx<'_> {
             "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc, version
              FROM job_runs
              WHERE account = $1 AND region = $2 AND job = $3 AND run_id = $4",
-            &[&scope.account, &scope.region, &job, &run_id],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &job.as_bytes(),
+                &run_id.as_bytes(),
+            ],
         )?;
         rows.first().map(job_run_from_row).transpose()
     }
@@ -751,7 +812,12 @@ impl Transaction for PgTx<'_> {
                 "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc, version
                  FROM job_runs WHERE account = $1 AND region = $2 AND job = $3
                  ORDER BY started_ms DESC, run_id DESC LIMIT $4",
-                &[&scope.account, &scope.region, &job, &limit_to_sql(limit)],
+                &[
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &job.as_bytes(),
+                    &limit_to_sql(limit),
+                ],
             )?,
             Some(cursor) => self.query(
                 "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc, version
@@ -759,11 +825,11 @@ impl Transaction for PgTx<'_> {
                    AND (started_ms, run_id) < ($4, $5)
                  ORDER BY started_ms DESC, run_id DESC LIMIT $6",
                 &[
-                    &scope.account,
-                    &scope.region,
-                    &job,
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &job.as_bytes(),
                     &cursor.started_ms,
-                    &cursor.run_id,
+                    &cursor.run_id.as_bytes(),
                     &limit_to_sql(limit),
                 ],
             )?,
@@ -783,13 +849,24 @@ impl Transaction for PgTx<'_> {
                 "SELECT COUNT(*) FROM job_runs
                  WHERE account = $1 AND region = $2 AND job = $3 AND state = ANY($4)
                    AND run_id IS DISTINCT FROM $5",
-                &[&scope.account, &scope.region, &job, &states, &except],
+                &[
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &job.as_bytes(),
+                    &byte_strings(states),
+                    &except.map(str::as_bytes),
+                ],
             ),
             None => self.count_rows(
                 "SELECT COUNT(*) FROM job_runs
                  WHERE account = $1 AND region = $2 AND state = ANY($3)
                    AND run_id IS DISTINCT FROM $4",
-                &[&scope.account, &scope.region, &states, &except],
+                &[
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &byte_strings(states),
+                    &except.map(str::as_bytes),
+                ],
             ),
         }
     }
@@ -802,7 +879,7 @@ impl Transaction for PgTx<'_> {
             "SELECT job, run_id, started_ms, state, owner_workflow, owner_run_id, doc, version,
                     account, region
              FROM job_runs WHERE state = ANY($1)",
-            &[&states],
+            &[&byte_strings(states)],
         )?;
         rows.iter()
             .map(|row| Ok((scope_from_row(row, 8)?, job_run_from_row(row)?)))
@@ -812,11 +889,11 @@ impl Transaction for PgTx<'_> {
     fn purge_runs_before(&mut self, cutoff_ms: i64, live: &[&str]) -> StoreResult<u64> {
         let runs = self.execute(
             "DELETE FROM workflow_runs WHERE started_ms < $1 AND status <> ALL($2)",
-            &[&cutoff_ms, &live],
+            &[&cutoff_ms, &byte_strings(live)],
         )?;
         let job_runs = self.execute(
             "DELETE FROM job_runs WHERE started_ms < $1 AND state <> ALL($2)",
-            &[&cutoff_ms, &live],
+            &[&cutoff_ms, &byte_strings(live)],
         )?;
         Ok(runs + job_runs)
     }
@@ -833,11 +910,11 @@ impl Transaction for PgTx<'_> {
              ON CONFLICT (account, region, table_name, key)
              DO UPDATE SET doc = excluded.doc, version = excluded.version",
             &[
-                &scope.account,
-                &scope.region,
-                &table,
-                &partition.key,
-                &partition.doc,
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &table.as_bytes(),
+                &partition.key.as_bytes(),
+                &partition.doc.as_bytes(),
                 &i64::from(partition.version),
             ],
         )?;
@@ -853,7 +930,12 @@ impl Transaction for PgTx<'_> {
         let rows = self.query(
             "SELECT key, doc, version FROM partitions
              WHERE account = $1 AND region = $2 AND table_name = $3 AND key = $4",
-            &[&scope.account, &scope.region, &table, &key],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &table.as_bytes(),
+                &key.as_bytes(),
+            ],
         )?;
         rows.first().map(partition_from_row).transpose()
     }
@@ -862,7 +944,12 @@ impl Transaction for PgTx<'_> {
         let deleted = self.execute(
             "DELETE FROM partitions
              WHERE account = $1 AND region = $2 AND table_name = $3 AND key = $4",
-            &[&scope.account, &scope.region, &table, &key],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &table.as_bytes(),
+                &key.as_bytes(),
+            ],
         )?;
         Ok(deleted == 1)
     }
@@ -878,17 +965,22 @@ impl Transaction for PgTx<'_> {
             None => self.query(
                 "SELECT key, doc, version FROM partitions
                  WHERE account = $1 AND region = $2 AND table_name = $3 ORDER BY key LIMIT $4",
-                &[&scope.account, &scope.region, &table, &limit_to_sql(limit)],
+                &[
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &table.as_bytes(),
+                    &limit_to_sql(limit),
+                ],
             )?,
             Some(after) => self.query(
                 "SELECT key, doc, version FROM partitions
                  WHERE account = $1 AND region = $2 AND table_name = $3 AND key > $4
                  ORDER BY key LIMIT $5",
                 &[
-                    &scope.account,
-                    &scope.region,
-                    &table,
-                    &after,
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &table.as_bytes(),
+                    &after.as_bytes(),
                     &limit_to_sql(limit),
                 ],
             )?,
@@ -900,17 +992,23 @@ impl Transaction for PgTx<'_> {
         let rows = self.query(
             "SELECT key FROM partitions
              WHERE account = $1 AND region = $2 AND table_name = $3 ORDER BY key",
-            &[&scope.account, &scope.region, &table],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &table.as_bytes(),
+            ],
         )?;
-        rows.iter()
-            .map(|row| Ok(row.try_get::<_, String>(0)?))
-            .collect()
+        rows.iter().map(|row| text(row, 0)).collect()
     }
 
     fn delete_partitions(&mut self, scope: &Scope, table: &str) -> StoreResult<u64> {
         self.execute(
             "DELETE FROM partitions WHERE account = $1 AND region = $2 AND table_name = $3",
-            &[&scope.account, &scope.region, &table],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &table.as_bytes(),
+            ],
         )
     }
 
@@ -927,14 +1025,14 @@ impl Transaction for PgTx<'_> {
                                          timestamp_ms, ingestion_ms, message)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 &[
-                    &scope.account,
-                    &scope.region,
-                    &group,
-                    &stream,
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &group.as_bytes(),
+                    &stream.as_bytes(),
                     &sequence_to_sql(event.sequence)?,
                     &event.timestamp_ms,
                     &event.ingestion_ms,
-                    &event.message,
+                    &event.message.as_bytes(),
                 ],
             )?;
         }
@@ -967,10 +1065,10 @@ impl Transaction for PgTx<'_> {
         let rows = self.query(
             sql,
             &[
-                &scope.account,
-                &scope.region,
-                &group,
-                &stream,
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &group.as_bytes(),
+                &stream.as_bytes(),
                 &from.unwrap_or(0),
                 &below.unwrap_or(i64::MAX),
                 &range.start_ms.unwrap_or(i64::MIN),
@@ -1015,16 +1113,16 @@ impl Transaction for PgTx<'_> {
                    AND timestamp_ms >= $7 AND timestamp_ms < $8
                  ORDER BY timestamp_ms, sequence LIMIT $9",
                 &[
-                    &scope.account,
-                    &scope.region,
-                    &group,
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &group.as_bytes(),
                     &after_ms,
-                    &after_stream,
+                    &after_stream.as_bytes(),
                     &after_sequence,
                     &start_ms,
                     &end_ms,
                     &limit,
-                    &stream,
+                    &stream.as_bytes(),
                 ],
             )?,
             None => self.query(
@@ -1034,11 +1132,11 @@ impl Transaction for PgTx<'_> {
                    AND timestamp_ms >= $7 AND timestamp_ms < $8
                  ORDER BY timestamp_ms, log_stream, sequence LIMIT $9",
                 &[
-                    &scope.account,
-                    &scope.region,
-                    &group,
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &group.as_bytes(),
                     &after_ms,
-                    &after_stream,
+                    &after_stream.as_bytes(),
                     &after_sequence,
                     &start_ms,
                     &end_ms,
@@ -1047,7 +1145,7 @@ impl Transaction for PgTx<'_> {
             )?,
         };
         rows.iter()
-            .map(|row| Ok((row.try_get(4)?, log_event_from_row(row)?)))
+            .map(|row| Ok((text(row, 4)?, log_event_from_row(row)?)))
             .collect()
     }
 
@@ -1061,11 +1159,20 @@ impl Transaction for PgTx<'_> {
             Some(stream) => self.execute(
                 "DELETE FROM log_events WHERE account = $1 AND region = $2 AND log_group = $3
                    AND log_stream = $4",
-                &[&scope.account, &scope.region, &group, &stream],
+                &[
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &group.as_bytes(),
+                    &stream.as_bytes(),
+                ],
             ),
             None => self.execute(
                 "DELETE FROM log_events WHERE account = $1 AND region = $2 AND log_group = $3",
-                &[&scope.account, &scope.region, &group],
+                &[
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &group.as_bytes(),
+                ],
             ),
         }
     }
@@ -1079,24 +1186,29 @@ impl Transaction for PgTx<'_> {
         self.execute(
             "DELETE FROM log_events WHERE account = $1 AND region = $2 AND log_group = $3
                AND timestamp_ms < $4",
-            &[&scope.account, &scope.region, &group, &cutoff_ms],
+            &[
+                &scope.account.as_bytes(),
+                &scope.region.as_bytes(),
+                &group.as_bytes(),
+                &cutoff_ms,
+            ],
         )
     }
 
     fn list_meta(&mut self, prefix: &str) -> StoreResult<Vec<(String, Setting)>> {
         // A range on the primary key: every key that starts with `prefix` sorts at or
-        // after it and before it followed by the highest character.
+        // after it and before it followed by 0xFF, a byte UTF-8 never uses.
+        let end = [prefix.as_bytes(), &[0xFF]].concat();
         let rows = self.query(
-            "SELECT key, value, version FROM meta
-             WHERE key >= $1 AND key < $1 || chr(1114111) ORDER BY key",
-            &[&prefix],
+            "SELECT key, value, version FROM meta WHERE key >= $1 AND key < $2 ORDER BY key",
+            &[&prefix.as_bytes(), &end],
         )?;
         rows.iter()
             .map(|row| {
                 Ok((
-                    row.try_get(0)?,
+                    text(row, 0)?,
                     Setting {
-                        value: row.try_get(1)?,
+                        value: text(row, 1)?,
                         version: version(row, 2)?,
                     },
                 ))
@@ -1105,11 +1217,14 @@ impl Transaction for PgTx<'_> {
     }
 
     fn get_meta(&mut self, key: &str) -> StoreResult<Option<Setting>> {
-        let rows = self.query("SELECT value, version FROM meta WHERE key = $1", &[&key])?;
+        let rows = self.query(
+            "SELECT value, version FROM meta WHERE key = $1",
+            &[&key.as_bytes()],
+        )?;
         rows.first()
             .map(|row| {
                 Ok(Setting {
-                    value: row.try_get(0)?,
+                    value: text(row, 0)?,
                     version: version(row, 1)?,
                 })
             })
@@ -1120,13 +1235,17 @@ impl Transaction for PgTx<'_> {
         self.execute(
             "INSERT INTO meta (key, value, version) VALUES ($1, $2, $3)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version",
-            &[&key, &setting.value, &i64::from(setting.version)],
+            &[
+                &key.as_bytes(),
+                &setting.value.as_bytes(),
+                &i64::from(setting.version),
+            ],
         )?;
         Ok(())
     }
 
     fn delete_meta(&mut self, key: &str) -> StoreResult<bool> {
-        let deleted = self.execute("DELETE FROM meta WHERE key = $1", &[&key])?;
+        let deleted = self.execute("DELETE FROM meta WHERE key = $1", &[&key.as_bytes()])?;
         Ok(deleted == 1)
     }
 }

@@ -8,33 +8,34 @@ use crate::{StoreError, StoreResult};
 
 /// Every migration, in order; entry `i` moves the schema from version `i` to `i + 1`.
 ///
-/// Key and ordering columns are `COLLATE "C"`, so names, keys and cursors sort by their
-/// bytes, as in SQLite, whatever the database's locale.
+/// Text is stored as `BYTEA` (UTF-8): it sorts by its bytes, as in SQLite, whatever the
+/// database's locale, and may hold NUL, which PostgreSQL's `TEXT` cannot (Weir's
+/// reserved run owners and clients' log messages contain it).
 const MIGRATIONS: &[&str] = &[
     // 1: the tables of SQLite's schema version 4, with the same indexes: resources,
     // workflow and job runs (history pages and concurrency counts are index ranges),
     // settings, partitions, CloudWatch Logs events.
     r#"
     CREATE TABLE resources (
-        account TEXT COLLATE "C" NOT NULL,
-        region  TEXT COLLATE "C" NOT NULL,
-        kind    TEXT COLLATE "C" NOT NULL,
-        name    TEXT COLLATE "C" NOT NULL,
-        parent  TEXT COLLATE "C",
-        doc     TEXT NOT NULL,
-        tags    TEXT NOT NULL,
+        account BYTEA NOT NULL,
+        region  BYTEA NOT NULL,
+        kind    BYTEA NOT NULL,
+        name    BYTEA NOT NULL,
+        parent  BYTEA,
+        doc     BYTEA NOT NULL,
+        tags    BYTEA NOT NULL,
         version BIGINT NOT NULL,
         PRIMARY KEY (account, region, kind, name)
     );
     CREATE INDEX resources_by_parent ON resources (account, region, kind, parent, name);
     CREATE TABLE workflow_runs (
-        account    TEXT COLLATE "C" NOT NULL,
-        region     TEXT COLLATE "C" NOT NULL,
-        workflow   TEXT COLLATE "C" NOT NULL,
-        run_id     TEXT COLLATE "C" NOT NULL,
+        account    BYTEA NOT NULL,
+        region     BYTEA NOT NULL,
+        workflow   BYTEA NOT NULL,
+        run_id     BYTEA NOT NULL,
         started_ms BIGINT NOT NULL,
-        status     TEXT COLLATE "C" NOT NULL,
-        doc        TEXT NOT NULL,
+        status     BYTEA NOT NULL,
+        doc        BYTEA NOT NULL,
         version    BIGINT NOT NULL,
         PRIMARY KEY (account, region, workflow, run_id)
     );
@@ -43,15 +44,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX workflow_runs_by_status ON workflow_runs (account, region, workflow, status);
     CREATE INDEX workflow_runs_status ON workflow_runs (status);
     CREATE TABLE job_runs (
-        account        TEXT COLLATE "C" NOT NULL,
-        region         TEXT COLLATE "C" NOT NULL,
-        job            TEXT COLLATE "C" NOT NULL,
-        run_id         TEXT COLLATE "C" NOT NULL,
+        account        BYTEA NOT NULL,
+        region         BYTEA NOT NULL,
+        job            BYTEA NOT NULL,
+        run_id         BYTEA NOT NULL,
         started_ms     BIGINT NOT NULL,
-        state          TEXT COLLATE "C" NOT NULL,
-        owner_workflow TEXT NOT NULL,
-        owner_run_id   TEXT NOT NULL,
-        doc            TEXT NOT NULL,
+        state          BYTEA NOT NULL,
+        owner_workflow BYTEA NOT NULL,
+        owner_run_id   BYTEA NOT NULL,
+        doc            BYTEA NOT NULL,
         version        BIGINT NOT NULL,
         PRIMARY KEY (account, region, job, run_id)
     );
@@ -59,28 +60,28 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX job_runs_by_state ON job_runs (account, region, job, state);
     CREATE INDEX job_runs_state ON job_runs (state);
     CREATE TABLE meta (
-        key     TEXT COLLATE "C" PRIMARY KEY,
-        value   TEXT NOT NULL,
+        key     BYTEA PRIMARY KEY,
+        value   BYTEA NOT NULL,
         version BIGINT NOT NULL
     );
     CREATE TABLE partitions (
-        account    TEXT COLLATE "C" NOT NULL,
-        region     TEXT COLLATE "C" NOT NULL,
-        table_name TEXT COLLATE "C" NOT NULL,
-        key        TEXT COLLATE "C" NOT NULL,
-        doc        TEXT NOT NULL,
+        account    BYTEA NOT NULL,
+        region     BYTEA NOT NULL,
+        table_name BYTEA NOT NULL,
+        key        BYTEA NOT NULL,
+        doc        BYTEA NOT NULL,
         version    BIGINT NOT NULL,
         PRIMARY KEY (account, region, table_name, key)
     );
     CREATE TABLE log_events (
-        account      TEXT COLLATE "C" NOT NULL,
-        region       TEXT COLLATE "C" NOT NULL,
-        log_group    TEXT COLLATE "C" NOT NULL,
-        log_stream   TEXT COLLATE "C" NOT NULL,
+        account      BYTEA NOT NULL,
+        region       BYTEA NOT NULL,
+        log_group    BYTEA NOT NULL,
+        log_stream   BYTEA NOT NULL,
         sequence     BIGINT NOT NULL,
         timestamp_ms BIGINT NOT NULL,
         ingestion_ms BIGINT NOT NULL,
-        message      TEXT NOT NULL,
+        message      BYTEA NOT NULL,
         PRIMARY KEY (account, region, log_group, log_stream, sequence)
     );
     CREATE INDEX log_events_by_time
