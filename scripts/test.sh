@@ -13,7 +13,11 @@
 #   5. installs the console's browser-test tools (scripts/browser-deps.sh: Debian's
 #      chromium, playwright-core from npm into tests/browser/node_modules),
 #   6. runs the Python tests (boto3 + AWS CLI, and the console in chromium) in
-#      tests/python against target/.../weir.
+#      tests/python against target/.../weir,
+#   7. with a throwaway PostgreSQL cluster (scripts/postgres.sh: Debian's PostgreSQL with
+#      apt-get when missing, started as an unprivileged user on a loopback port, removed
+#      at exit), the store conformance tests run on PostgreSQL too (step 3), and so does
+#      a representative half of tests/python (POSTGRES_MODULES).
 #
 # Needs Rust (cargo), Python >= 3.9 with pip, and node >= 18 with npm (chromium is
 # installed with apt-get when missing, as root); everything else it installs.
@@ -102,7 +106,16 @@ export WEIR_BIN="${WEIR_BIN:-$TARGET_DIR/debug/weir}"
 
 # --- tests -------------------------------------------------------------------------------
 LOGS="$(mktemp -d)"
-trap 'rm -rf "$LOGS"' EXIT
+PG_DIR="$(mktemp -d)"
+trap '"$ROOT/scripts/postgres.sh" stop "$PG_DIR"; rm -rf "$LOGS"' EXIT
+
+step "PostgreSQL for the store tests (scripts/postgres.sh)"
+WEIR_TEST_POSTGRES_URL="$("$ROOT/scripts/postgres.sh" start "$PG_DIR")" \
+    || die "could not start a PostgreSQL cluster"
+export WEIR_TEST_POSTGRES_URL
+# The PostgreSQL store tests fail (rather than skip) without the cluster.
+export WEIR_TEST_POSTGRES_REQUIRED=1
+echo "PostgreSQL at $WEIR_TEST_POSTGRES_URL"
 
 step "cargo nextest run --workspace"
 set +e
@@ -131,9 +144,27 @@ export WEIR_BROWSER_REQUIRED=1
 
 step "pytest tests/python"
 set +e
-"$VENV/bin/python" -m pytest tests/python "$@" 2>&1 | tee "$LOGS/pytest.log"
+"$VENV/bin/python" -m pytest tests/python --ignore=tests/python/test_postgres.py "$@" 2>&1 \
+    | tee "$LOGS/pytest.log"
 pytest_rc=${PIPESTATUS[0]}
 set -e
+
+# The modules run again with every server's store in a fresh PostgreSQL database: the
+# workflows, runs, triggers, jobs, concurrency, catalog, logs and events (Spark, the
+# browser and the tests that read SQLite's files are left out).
+POSTGRES_MODULES=(workflows runs triggers jobs concurrency catalog logs events queuing schedules
+    stop_resume crash_recovery list_workflows tags job_run_details crawls connections graph
+    retention timeouts postgres)
+postgres_paths=()
+for module in "${POSTGRES_MODULES[@]}"; do postgres_paths+=("tests/python/test_$module.py"); done
+step "pytest on PostgreSQL (${#POSTGRES_MODULES[@]} modules of tests/python)"
+set +e
+WEIR_TEST_STORE="$WEIR_TEST_POSTGRES_URL" "$VENV/bin/python" -m pytest "${postgres_paths[@]}" "$@" \
+    2>&1 | tee "$LOGS/pytest-postgres.log"
+pg_rc=${PIPESTATUS[0]}
+set -e
+# Extra pytest arguments (-k …) may select nothing of these modules (pytest's exit 5).
+[ "$pg_rc" -eq 5 ] && pg_rc=0
 
 # --- summary -----------------------------------------------------------------------------
 # Count from the runners' own closing lines, e.g.
@@ -150,14 +181,20 @@ p_pass=$(count "$LOGS/pytest.log" "$p_line" passed);   p_pass=${p_pass:-0}
 p_fail=$(count "$LOGS/pytest.log" "$p_line" failed);   p_fail=${p_fail:-0}
 p_err=$(count "$LOGS/pytest.log" "$p_line" errors?);   p_err=${p_err:-0}
 p_skip=$(count "$LOGS/pytest.log" "$p_line" skipped);  p_skip=${p_skip:-0}
+g_pass=$(count "$LOGS/pytest-postgres.log" "$p_line" passed);   g_pass=${g_pass:-0}
+g_fail=$(count "$LOGS/pytest-postgres.log" "$p_line" failed);   g_fail=${g_fail:-0}
+g_err=$(count "$LOGS/pytest-postgres.log" "$p_line" errors?);   g_err=${g_err:-0}
+g_skip=$(count "$LOGS/pytest-postgres.log" "$p_line" skipped);  g_skip=${g_skip:-0}
 
 # A runner that failed without reporting a failed test (crash, no tests, build error)
 # still counts as one failure.
 [ "$nextest_rc" -ne 0 ] && [ "$n_fail" -eq 0 ] && n_fail=1
 [ "$pytest_rc" -ne 0 ] && [ $((p_fail + p_err)) -eq 0 ] && p_fail=1
+[ "$pg_rc" -ne 0 ] && [ $((g_fail + g_err)) -eq 0 ] && g_fail=1
 
 echo
 echo "rust (nextest): $n_pass passed, $n_fail failed, $n_skip skipped (exit $nextest_rc)"
 echo "python (pytest): $p_pass passed, $((p_fail + p_err)) failed, $p_skip skipped (exit $pytest_rc)"
-echo "summary: $((n_pass + p_pass)) passed, $((n_fail + p_fail + p_err)) failed, $((n_skip + p_skip)) skipped"
-[ "$nextest_rc" -eq 0 ] && [ "$pytest_rc" -eq 0 ]
+echo "python on PostgreSQL (pytest): $g_pass passed, $((g_fail + g_err)) failed, $g_skip skipped (exit $pg_rc)"
+echo "summary: $((n_pass + p_pass + g_pass)) passed, $((n_fail + p_fail + p_err + g_fail + g_err)) failed, $((n_skip + p_skip + g_skip)) skipped"
+[ "$nextest_rc" -eq 0 ] && [ "$pytest_rc" -eq 0 ] && [ "$pg_rc" -eq 0 ]

@@ -1,6 +1,7 @@
 """Fixtures for the Python conformance tests.
 
-* ``weir``      a fresh `weir serve` on a loopback port with its own temp data dir
+* ``weir``      a fresh `weir serve` on a loopback port with its own temp data dir (and
+                its own PostgreSQL database when ``WEIR_TEST_STORE`` is set)
                 (``.endpoint``, ``.data_dir``, ``.restart()``, ``.kill9()``, ``.terminate()``,
                 ``.client()``, ``.raw(target, body)``); stopped after the test.
 * ``weir_args`` extra `weir serve` options for ``weir`` (default none; override per module).
@@ -36,7 +37,7 @@ def weir(tmp_path, weir_args):
     try:
         yield server
     finally:
-        server.stop()
+        server.discard_store()
         # Shown by pytest only when the test failed.
         sys.stderr.write("---- weir log ----\n" + server.log_text()[-20000:])
 

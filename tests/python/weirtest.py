@@ -18,7 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from unittest import mock
 
@@ -151,8 +153,45 @@ def sanitize_error_code(raw: str) -> str:
     return raw.split(":", 1)[0].rsplit("#", 1)[-1]
 
 
+def postgres_base_url() -> str | None:
+    """`WEIR_TEST_STORE`: when set, a PostgreSQL URL (postgres://user@host:port/db) on
+    whose server every WeirServer keeps its store, in a fresh database of its own
+    (scripts/test.sh sets it for its PostgreSQL pass). Unset: SQLite in the data dir."""
+    url = os.environ.get("WEIR_TEST_STORE")
+    if url and not url.startswith(("postgres://", "postgresql://")):
+        pytest.fail(f"WEIR_TEST_STORE={url!r} is not a postgres:// URL", pytrace=False)
+    return url or None
+
+
+def create_postgres_database(base_url: str) -> str:
+    """Creates an empty database on the server of `base_url`; returns its URL."""
+    name = "weir_" + uuid.uuid4().hex
+    createdb = shutil.which("createdb")
+    if createdb is None:
+        pytest.fail("createdb (PostgreSQL's client programs) is not on PATH", pytrace=False)
+    done = subprocess.run(
+        [createdb, f"--maintenance-db={base_url}", name],
+        capture_output=True, text=True, timeout=60,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"createdb {name} failed: {done.stderr.strip()}", pytrace=False)
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(base_url)._replace(path="/" + name))
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drops the database of `url` (created by create_postgres_database)."""
+    parts = urllib.parse.urlsplit(url)
+    base = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    subprocess.run(
+        [shutil.which("dropdb") or "dropdb", f"--maintenance-db={base}", "--if-exists",
+         parts.path.lstrip("/")],
+        capture_output=True, timeout=60,
+    )
+
+
 class WeirServer:
-    """A `weir serve` child process on a loopback port with its own data dir."""
+    """A `weir serve` child process on a loopback port with its own data dir (and, when
+    `WEIR_TEST_STORE` is set, its own PostgreSQL database, kept across restarts)."""
 
     def __init__(self, data_dir: pathlib.Path, log_path: pathlib.Path, extra_args=(),
                  user: str | None = None, env: dict | None = None):
@@ -168,10 +207,16 @@ class WeirServer:
         self.proc: subprocess.Popen | None = None
         self.host = "127.0.0.1"
         self.port = 0
+        # The PostgreSQL database of the store (created on the first start), if any.
+        self.store_url: str | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self, listen: str = "127.0.0.1:0") -> None:
         assert self.proc is None, "already running"
+        base_url = postgres_base_url()
+        if base_url is not None and self.store_url is None:
+            self.store_url = create_postgres_database(base_url)
+        store_args = [] if self.store_url is None else ["--store", self.store_url]
         log = open(self.log_path, "ab")
         identity = {}
         if self.user is not None:
@@ -184,6 +229,7 @@ class WeirServer:
                 listen,
                 "--data-dir",
                 str(self.data_dir),
+                *store_args,
                 *self.extra_args,
             ],
             stdin=subprocess.DEVNULL,
@@ -259,6 +305,13 @@ class WeirServer:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+
+    def discard_store(self) -> None:
+        """Stops the server and drops its PostgreSQL database, if it has one."""
+        self.stop()
+        if self.store_url is not None:
+            drop_postgres_database(self.store_url)
+            self.store_url = None
 
     def advance_clock(self, ms: int) -> int:
         """Moves the manual clock of a server started with `--manual-clock` forward by

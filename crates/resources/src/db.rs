@@ -1,8 +1,10 @@
-//! The bridge from async code to the blocking store. Reads are short indexed lookups
-//! on pooled WAL readers that never wait for the writer, so they run inline on the
-//! async worker (a hop to the blocking pool would cost more than the read). Writes wait
-//! for the writer lock and an fsync, so they run on the blocking pool; a write returns
-//! only after its commit.
+//! The bridge from async code to the blocking store. On SQLite, reads are short
+//! indexed lookups on pooled WAL readers that never wait for the writer, so they run
+//! inline on the async worker (a hop to the blocking pool would cost more than the
+//! read); a store whose reads wait on the network (PostgreSQL, see
+//! [`Store::reads_inline`]) reads on the blocking pool. Writes wait for the writer lock
+//! and a durable commit, so they run on the blocking pool; a write returns only after
+//! its commit.
 
 use std::sync::Arc;
 
@@ -27,12 +29,19 @@ impl Db {
         self.store.as_ref()
     }
 
-    /// Runs `body` in a read transaction (one consistent snapshot), inline.
+    /// Runs `body` in a read transaction (one consistent snapshot): inline when the
+    /// store's reads allow it, else on a blocking thread.
     pub async fn read<R: Send + 'static>(
         &self,
         body: impl FnOnce(&mut dyn Transaction) -> Result<R, ApiError> + Send + 'static,
     ) -> Result<R, ApiError> {
-        self.store.read(body)
+        if self.store.reads_inline() {
+            return self.store.read(body);
+        }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.read(body))
+            .await
+            .map_err(|error| incomplete("read", &error))?
     }
 
     /// Checkpoints the store on a blocking thread (see [`Store::checkpoint`]).
@@ -53,10 +62,13 @@ impl Db {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || store.write(body))
             .await
-            .map_err(|error| {
-                // A panic in `body`: the store rolled the transaction back.
-                tracing::error!(%error, "a write transaction did not complete");
-                ApiError::Internal("An internal error occurred in the storage layer.".into())
-            })?
+            .map_err(|error| incomplete("write", &error))?
     }
+}
+
+/// The answer for a transaction whose task ended without a result: a panic in its body,
+/// after which the store rolled the transaction back.
+fn incomplete(kind: &str, error: &tokio::task::JoinError) -> ApiError {
+    tracing::error!(%error, "a {kind} transaction did not complete");
+    ApiError::Internal("An internal error occurred in the storage layer.".into())
 }

@@ -16,13 +16,36 @@ pub const DEFAULT_ACCOUNT: &str = "123456789012";
 /// Region of unsigned (`--no-auth`) requests whose `Authorization` names none; signed
 /// requests act in the region of their credential scope.
 pub const DEFAULT_REGION: &str = "us-east-1";
+/// Where the durable store lives.
+#[derive(Clone, Default)]
+pub enum StoreLocation {
+    /// SQLite, `weir.db` in the data directory (the default).
+    #[default]
+    Sqlite,
+    /// A PostgreSQL database, by its connection URL (`postgres://…`), which may hold a
+    /// password.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the URL: it may carry a password.
+        match self {
+            StoreLocation::Sqlite => f.write_str("Sqlite"),
+            StoreLocation::Postgres(_) => f.write_str("Postgres(..)"),
+        }
+    }
+}
+
 /// How a server instance runs.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Directory holding the database, logs and job artefacts.
+    /// Directory holding the database (with SQLite), logs and job artefacts.
     pub data_dir: PathBuf,
+    /// Where the store lives (`--store`).
+    pub store: StoreLocation,
     /// Default account: of the development credentials and of `--no-auth` requests.
     /// Signed requests act in the account of their access key.
     pub account: String,

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use weir::config::{
     Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_MAX_CONCURRENT_JOB_RUNS, DEFAULT_REGION,
+    StoreLocation,
 };
 use weir::server::Server;
 use weir_auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
@@ -37,9 +38,14 @@ enum Command {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, env = "WEIR_LISTEN", default_value = DEFAULT_LISTEN)]
         listen: SocketAddr,
-        /// Directory for the database and job artefacts.
+        /// Directory for the database (SQLite) and job artefacts.
         #[arg(long, env = "WEIR_DATA_DIR", default_value = "weir-data")]
         data_dir: PathBuf,
+        /// Keep the store in PostgreSQL instead of SQLite in the data directory:
+        /// `postgres://user:password@host:port/database` (the tables go to the first
+        /// schema of the search path; job artefacts stay in the data directory).
+        #[arg(long, env = "WEIR_STORE", value_parser = parse_store)]
+        store: Option<StoreLocation>,
         /// Account of the development credentials test/test and of `--no-auth`
         /// requests (signed requests act in the account of their access key).
         #[arg(long, env = "WEIR_ACCOUNT_ID", default_value = DEFAULT_ACCOUNT,
@@ -167,6 +173,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve {
             listen,
             data_dir,
+            store,
             account_id,
             region,
             s3_dir,
@@ -242,6 +249,7 @@ fn main() -> anyhow::Result<()> {
                 listen,
                 s3_dir,
                 data_dir,
+                store: store.unwrap_or_default(),
                 account: account_id,
                 region,
                 python,
@@ -378,6 +386,19 @@ fn parse_max_in_flight(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
         _ => Err(format!("{text:?} must be a whole number from 1 to 1000000")),
+    }
+}
+
+/// Parses `--store`: a PostgreSQL URL.
+fn parse_store(text: &str) -> Result<StoreLocation, String> {
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        Ok(StoreLocation::Postgres(text.to_owned()))
+    } else {
+        Err(
+            "expected a PostgreSQL URL, postgres://user@host:port/database \
+             (without --store, the store is SQLite in --data-dir)"
+                .into(),
+        )
     }
 }
 

@@ -20,9 +20,9 @@ use weir_orchestrator::{DriverTask, Orchestrator, OrchestratorSettings};
 use weir_resources::db::Db;
 use weir_s3::notify::Notifier;
 use weir_s3::{S3Service, S3Settings};
-use weir_store::{Scope, StoreExt};
+use weir_store::{Scope, Store, StoreExt};
 
-use crate::config::Config;
+use crate::config::{Config, StoreLocation};
 
 /// Milliseconds in a day, the unit of `--retention-days`.
 const DAY_MS: i64 = 86_400_000;
@@ -48,10 +48,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the store in the data directory and wires the parts over it.
+    /// Opens the store (SQLite in the data directory, or PostgreSQL) and wires the
+    /// parts over it.
     pub fn assemble(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let store = weir_store::SqliteStore::open(&config.data_dir)
-            .with_context(|| format!("opening the store in {}", config.data_dir.display()))?;
+        let store: Arc<dyn Store> = match &config.store {
+            StoreLocation::Sqlite => Arc::new(
+                weir_store::SqliteStore::open(&config.data_dir).with_context(|| {
+                    format!("opening the store in {}", config.data_dir.display())
+                })?,
+            ),
+            StoreLocation::Postgres(url) => Arc::new(
+                weir_store::PostgresStore::open(url)
+                    .context("opening the PostgreSQL store (--store)")?,
+            ),
+        };
         // Documents of earlier releases are brought to today's formats before anything
         // reads them.
         let upgraded = store
@@ -63,7 +73,7 @@ impl Server {
                 "upgraded documents of an earlier release"
             );
         }
-        let db = Db::new(Arc::new(store));
+        let db = Db::new(store);
         let runner = Runner::new(
             RunnerConfig {
                 data_dir: config.data_dir.clone(),

@@ -71,6 +71,7 @@ fn app(dir: &std::path::Path, no_auth: bool) -> Router {
         s3_dir: data_dir.join("s3"),
         runtime_dir: data_dir.join("runtimes"),
         data_dir,
+        store: Default::default(),
         account: "123456789012".into(),
         region: "us-east-1".into(),
         python: "python3".into(),

@@ -3,8 +3,9 @@
 //! The domain talks to storage only through [`Store`] and [`Transaction`]: named
 //! resources of a [`Kind`] inside an account/region [`Scope`], workflow runs and job
 //! runs. Documents are opaque strings to the store (the server keeps the AWS wire
-//! form of each resource there), so no SQL and no schema knowledge leaks upwards and a
-//! PostgreSQL implementation can follow by implementing the same two traits.
+//! form of each resource there), so no SQL and no schema knowledge leaks upwards. Two
+//! implementations: [`SqliteStore`] (embedded, the default) and [`PostgresStore`] (a
+//! database several processes can share).
 //!
 //! Every document carries the version of its format, chosen by the code that wrote it;
 //! rows written before versions were recorded read as version 1. The store never
@@ -12,7 +13,8 @@
 //! owner's.
 //!
 //! **Contract:** a [`Store::write`] returns only after its transaction is durably
-//! committed (SQLite in WAL mode with `synchronous=FULL`), so a caller that answers a
+//! committed (SQLite in WAL mode with `synchronous=FULL`; PostgreSQL with
+//! `synchronous_commit=on`), so a caller that answers a
 //! client after `write` returned never acknowledges a change that a crash could lose.
 //! Concurrent writes may share one commit (group commit), each still returning only
 //! after the commit that holds its changes.
@@ -25,10 +27,14 @@
 mod error;
 mod group_commit;
 mod migrations;
+mod postgres;
+mod postgres_migrations;
 mod sqlite;
+mod tags;
 mod types;
 
 pub use error::{StoreError, StoreResult};
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::{
     JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
@@ -243,8 +249,13 @@ pub trait Store: Send + Sync + 'static {
     /// Moves every committed change into the main database file and empties the
     /// write-ahead log, so that the database file alone is a complete copy of the store
     /// (the server calls it on graceful shutdown, after requests drained). Waits for
-    /// the writer; fails if readers keep the log from being emptied.
+    /// the writer; fails if readers keep the log from being emptied. A no-op for a
+    /// store without a database file of its own (PostgreSQL).
     fn checkpoint(&self) -> StoreResult<()>;
+    /// Whether a read is in-process and short enough to run on an async worker thread
+    /// (SQLite's WAL readers); when `false` (a network round trip per statement), async
+    /// callers run reads on the blocking pool like writes.
+    fn reads_inline(&self) -> bool;
 }
 
 /// Typed convenience over [`Store`]: closures that return values and domain errors.

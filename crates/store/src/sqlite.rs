@@ -4,7 +4,6 @@
 //! grouped (`group_commit.rs`), and a small pool of reader connections that read
 //! concurrently thanks to WAL.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -13,6 +12,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::group_commit::GroupCommitWriter;
 use crate::migrations::migrate;
+use crate::tags::{tags_from_text, tags_to_text};
 use crate::{
     JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
     RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreResult, Transaction,
@@ -160,55 +160,16 @@ impl Store for SqliteStore {
             Ok(())
         })
     }
+
+    fn reads_inline(&self) -> bool {
+        true
+    }
 }
 
 /// A transaction on one connection.
 struct SqliteTx<'a> {
     /// The connection, inside an open transaction.
     conn: &'a Connection,
-}
-
-fn tags_to_text(tags: &BTreeMap<String, String>) -> String {
-    // Tags are stored as alternating key/value lines with escaped newlines; kept
-    // dependency-free so the store never needs a JSON library.
-    let mut out = String::new();
-    for (key, value) in tags {
-        out.push_str(&escape(key));
-        out.push('\n');
-        out.push_str(&escape(value));
-        out.push('\n');
-    }
-    out
-}
-
-fn tags_from_text(text: &str) -> BTreeMap<String, String> {
-    let mut lines = text.split('\n');
-    let mut tags = BTreeMap::new();
-    while let (Some(key), Some(value)) = (lines.next(), lines.next()) {
-        tags.insert(unescape(key), unescape(value));
-    }
-    tags
-}
-
-fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('\n', "\\n")
-}
-
-fn unescape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('n') => out.push('\n'),
-                Some(other) => out.push(other),
-                None => out.push('\\'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<Record> {

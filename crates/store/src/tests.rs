@@ -37,6 +37,42 @@ fn conformance_suite(store: &dyn Store) {
     job_runs_and_meta(store);
     partitions_are_rows_of_their_table(store);
     log_events_page_from_either_end(store);
+    concurrent_writers_check_then_act_exactly(&[store]);
+    text_with_nul_round_trips(store);
+}
+
+/// NUL is text like any other character: Weir's reserved owner of direct job runs
+/// starts with it, and a client's log message may contain it.
+fn text_with_nul_round_trips(store: &dyn Store) {
+    let s = scope("131313131313");
+    let run = RunRecord {
+        workflow: "\u{0}job\u{0}j".into(),
+        run_id: "wr_nul".into(),
+        started_ms: 1,
+        status: "RUNNING".into(),
+        doc: "{}".into(),
+        version: 1,
+    };
+    let event = LogEventRecord {
+        sequence: 0,
+        timestamp_ms: 1,
+        ingestion_ms: 1,
+        message: "before\0after".into(),
+    };
+    store
+        .write(|tx| {
+            tx.put_run(&s, &run)?;
+            tx.put_log_events(&s, "/g", "s\0", std::slice::from_ref(&event))
+        })
+        .expect("write text with NUL");
+    let got = store
+        .read(|tx| tx.get_run(&s, &run.workflow, "wr_nul"))
+        .expect("get run");
+    assert_eq!(got, Some(run));
+    let events = store
+        .read(|tx| tx.list_log_events(&s, "/g", "s\0", &LogEventRange::default(), 10))
+        .expect("list log events");
+    assert_eq!(events, vec![event]);
 }
 
 fn resources_are_scoped_and_unique(store: &dyn Store) {
@@ -551,6 +587,57 @@ fn log_events_page_from_either_end(store: &dyn Store) {
     assert_eq!(kept, vec![event(0)], "other scopes keep their events");
 }
 
+/// Writers on every store of `stores` (one store, or several on one database as
+/// replicas have) race to start runs of a workflow limited to 2 concurrent runs, each
+/// checking the count then inserting in one write: exactly 2 start.
+fn concurrent_writers_check_then_act_exactly(stores: &[&dyn Store]) {
+    const LIMIT: u64 = 2;
+    let s = scope("121212121212");
+    let started = std::sync::atomic::AtomicU64::new(0);
+    std::thread::scope(|threads| {
+        for attempt in 0..16 {
+            let store = stores[attempt % stores.len()];
+            let (s, started) = (&s, &started);
+            threads.spawn(move || {
+                let ran: bool = store
+                    .write(|tx| {
+                        if tx.count_runs_in_status(s, "limited", &["RUNNING"])? >= LIMIT {
+                            return Ok::<_, StoreError>(false);
+                        }
+                        tx.put_run(
+                            s,
+                            &RunRecord {
+                                workflow: "limited".into(),
+                                run_id: format!("wr_{attempt:02}"),
+                                started_ms: 1,
+                                status: "RUNNING".into(),
+                                doc: "{}".into(),
+                                version: 1,
+                            },
+                        )?;
+                        Ok(true)
+                    })
+                    .expect("write");
+                if ran {
+                    started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    assert_eq!(
+        started.into_inner(),
+        LIMIT,
+        "the writes reported as starting"
+    );
+    let stored = stores[0]
+        .read(|tx| tx.count_runs_in_status(&s, "limited", &["RUNNING"]))
+        .expect("count");
+    assert_eq!(stored, LIMIT, "the runs stored");
+    stores[0]
+        .write(|tx| tx.delete_runs(&s, "limited"))
+        .expect("delete");
+}
+
 #[test]
 fn sqlite_passes_the_conformance_suite() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -597,4 +684,109 @@ fn sqlite_keeps_data_across_reopen() {
         .read(|tx| tx.get(&s, Kind::Workflow, "kept"))
         .expect("get");
     assert!(got.is_some());
+}
+
+/// A schema of its own in the test database named by `WEIR_TEST_POSTGRES_URL`, dropped
+/// at the end, so tests run in parallel. `None` (the test is skipped, and says so) when
+/// the variable is unset, unless `WEIR_TEST_POSTGRES_REQUIRED=1` (scripts/test.sh sets
+/// both), when the test fails.
+struct PostgresSchema {
+    config: tokio_postgres::Config,
+    name: String,
+}
+
+impl PostgresSchema {
+    fn create(test: &str) -> Option<Self> {
+        let Ok(url) = std::env::var("WEIR_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("WEIR_TEST_POSTGRES_REQUIRED").as_deref() != Ok("1"),
+                "WEIR_TEST_POSTGRES_REQUIRED=1 but WEIR_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!(
+                "SKIPPED {test}: set WEIR_TEST_POSTGRES_URL to a PostgreSQL database \
+                 (scripts/postgres.sh starts one)"
+            );
+            return None;
+        };
+        let config: tokio_postgres::Config = url.parse().expect("WEIR_TEST_POSTGRES_URL");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("{test}_{}_{nanos}", std::process::id());
+        Self::admin(&config, &format!("CREATE SCHEMA {name}"));
+        Some(Self { config, name })
+    }
+
+    /// Runs `sql` on a connection of its own.
+    fn admin(config: &tokio_postgres::Config, sql: &str) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let (client, connection) = config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .expect("connect to WEIR_TEST_POSTGRES_URL");
+            let connection = tokio::spawn(connection);
+            client.batch_execute(sql).await.expect(sql);
+            drop(client);
+            let _ = connection.await;
+        });
+    }
+
+    /// A store whose tables live in this schema.
+    fn open(&self) -> crate::PostgresStore {
+        let mut config = self.config.clone();
+        config.options(format!("-c search_path={}", self.name));
+        crate::PostgresStore::open_config(config).expect("open the PostgreSQL store")
+    }
+}
+
+impl Drop for PostgresSchema {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            Self::admin(&self.config, &format!("DROP SCHEMA {} CASCADE", self.name));
+        }
+    }
+}
+
+#[test]
+fn postgres_passes_the_conformance_suite() {
+    let Some(schema) = PostgresSchema::create("conformance") else {
+        return;
+    };
+    conformance_suite(&schema.open());
+}
+
+#[test]
+fn postgres_writers_of_several_stores_on_one_database_check_then_act_exactly() {
+    let Some(schema) = PostgresSchema::create("replicas") else {
+        return;
+    };
+    let (first, second, third) = (schema.open(), schema.open(), schema.open());
+    concurrent_writers_check_then_act_exactly(&[&first, &second, &third]);
+}
+
+#[test]
+fn postgres_keeps_data_across_reopen() {
+    let Some(schema) = PostgresSchema::create("reopen") else {
+        return;
+    };
+    let s = scope("777777777777");
+    schema
+        .open()
+        .write(|tx| tx.insert(&s, Kind::Workflow, &record("kept", "{}")))
+        .expect("insert");
+    let got = schema
+        .open()
+        .read(|tx| tx.get(&s, Kind::Workflow, "kept"))
+        .expect("get");
+    assert_eq!(got, Some(record("kept", "{}")));
+}
+
+#[test]
+fn a_postgres_url_that_is_not_one_is_refused() {
+    let refused = crate::PostgresStore::open("postgres://[not a host");
+    assert!(matches!(refused, Err(StoreError::InvalidUrl(_))));
 }
