@@ -22,7 +22,7 @@ enum Then {
     Launch {
         id: String,
         job: String,
-        decision: Decision,
+        decision: Box<Decision>,
     },
     /// A run slot of this job may have freed: launch its oldest waiting run.
     Dequeue(String),
@@ -117,7 +117,7 @@ impl Orchestrator {
                 for next in then {
                     match next {
                         Then::Launch { id, job, decision } => {
-                            self.launched(key.clone(), id, job, decision).await;
+                            self.launched(key.clone(), id, job, *decision).await;
                         }
                         Then::Dequeue(job) => {
                             if dequeued.insert(job.clone()) {
@@ -187,7 +187,11 @@ impl Step<'_> {
                     self.now,
                     self.account_limit,
                 )?;
-                Then::Launch { id, job, decision }
+                Then::Launch {
+                    id,
+                    job,
+                    decision: Box::new(decision),
+                }
             }
             Event::JobEnded {
                 job_run_id, ended, ..
