@@ -453,11 +453,13 @@ impl WorkflowRun {
 
     fn predicate(&self, ti: usize) -> Option<Vec<Predecessor>> {
         let t = &self.snapshot.triggers[ti];
-        let satisfied: Vec<&Condition> = t
-            .conditions
-            .iter()
-            .filter(|c| self.node(&c.node()).is_some_and(|n| n.satisfies(c)))
-            .collect();
+        let holds = |c: &Condition| self.node(&c.node()).is_some_and(|n| n.satisfies(c));
+        // An AND stops at its first unmet condition: a join over n jobs is then not
+        // checked in full (n node look-ups) at every one of its n jobs' ends.
+        if t.logical == Logical::And && !t.conditions.iter().all(holds) {
+            return None;
+        }
+        let satisfied: Vec<&Condition> = t.conditions.iter().filter(|c| holds(c)).collect();
         let ok = match t.logical {
             Logical::And => satisfied.len() == t.conditions.len(),
             Logical::Any => !satisfied.is_empty(),

@@ -2,13 +2,12 @@
 //! thread, and its end reported to the driver, which confirms and ends it in one
 //! engine transition.
 
-use weir_engine::{CrawlEnded, CrawlOutcome, CrawlState};
+use weir_engine::{CrawlEnded, CrawlOutcome, CrawlState, Millis};
 
 use super::driver::Event;
-use super::stored_run::{self, RunKey};
+use super::stored_run::{self, RunKey, StoredRun};
 use super::{Orchestrator, ignore_stale};
 use weir_catalog::lifecycle::{self, Claim, Ended};
-use weir_resources::ApiError;
 use weir_resources::db::Db;
 
 /// How often a running crawl checks whether its run still wants it.
@@ -83,40 +82,35 @@ impl Orchestrator {
             result,
         });
     }
+}
 
-    /// Records the end of a crawl in its run ([`Event::CrawlEnded`]).
-    pub(super) async fn crawl_ended(
-        &self,
-        key: RunKey,
-        crawl_id: String,
-        crawler: String,
-        result: CrawlResult,
-    ) -> Result<(), ApiError> {
-        let now = self.clock().now_millis();
-        self.transition(key, move |_, stored| {
-            let run = &mut stored.run;
-            let (outcome, error_message) = match result {
-                CrawlResult::Missing => {
-                    let message = format!("Crawler {crawler} does not exist.");
-                    ignore_stale(run.handle_crawler_missing(now, &crawl_id, message));
-                    return Ok(());
-                }
-                CrawlResult::Cancelled => (CrawlOutcome::Cancelled, None),
-                CrawlResult::Ran(outcome, message) => {
-                    ignore_stale(run.handle_crawl_started(now, &crawl_id));
-                    (outcome, message)
-                }
-            };
-            let ended = CrawlEnded {
-                outcome,
-                error_message,
-                ended_at: now,
-            };
-            ignore_stale(run.handle_crawl_ended(now, &crawl_id, ended));
-            Ok(())
-        })
-        .await
-    }
+/// Records the end of a crawl in its run ([`Event::CrawlEnded`]) at `now`.
+pub(super) fn record_end(
+    stored: &mut StoredRun,
+    crawl_id: &str,
+    crawler: &str,
+    result: CrawlResult,
+    now: Millis,
+) {
+    let run = &mut stored.run;
+    let (outcome, error_message) = match result {
+        CrawlResult::Missing => {
+            let message = format!("Crawler {crawler} does not exist.");
+            ignore_stale(run.handle_crawler_missing(now, crawl_id, message));
+            return;
+        }
+        CrawlResult::Cancelled => (CrawlOutcome::Cancelled, None),
+        CrawlResult::Ran(outcome, message) => {
+            ignore_stale(run.handle_crawl_started(now, crawl_id));
+            (outcome, message)
+        }
+    };
+    let ended = CrawlEnded {
+        outcome,
+        error_message,
+        ended_at: now,
+    };
+    ignore_stale(run.handle_crawl_ended(now, crawl_id, ended));
 }
 
 /// Whether the run still waits for this crawl (true when unknown).

@@ -8,6 +8,12 @@
 //! with an event, and a failed transition is sent back to the driver after a backoff,
 //! so no event is lost while the server lives. After a crash, [`super::recovery`]
 //! derives every outstanding event from the persisted runs.
+//!
+//! A run has at most one transition of the driver's in flight: the events of that run
+//! that arrive meanwhile wait in its queue and are applied together, in arrival order,
+//! by the next one (see [`super::apply`]). A fan-in of n jobs ending at once is then a
+//! few transitions of the run, not n transitions queued one behind the other on the
+//! store's writer, each loading and rewriting the whole run.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -82,7 +88,41 @@ pub(crate) enum Event {
         /// How many times it failed so far (at least 1).
         failures: u32,
     },
+    /// The backoff of a [`Event::Retry`] passed: queue the event with its run's.
+    RetryDue {
+        /// The event.
+        event: Box<Event>,
+        /// How many times it failed so far (at least 1).
+        failures: u32,
+    },
+    /// The driver's transition of a run ended (committed or failed): apply the events
+    /// that arrived for the run meanwhile.
+    Applied {
+        /// The run.
+        key: RunKey,
+    },
 }
+
+impl Event {
+    /// The run whose transition applies this event; `None` for the events the driver
+    /// handles itself.
+    fn run(&self) -> Option<&RunKey> {
+        match self {
+            Event::Launch { key, .. }
+            | Event::JobEnded { key, .. }
+            | Event::Timeout { key }
+            | Event::KillUnlaunched { key, .. }
+            | Event::CrawlEnded { key, .. } => Some(key),
+            Event::Committed { .. }
+            | Event::Retry { .. }
+            | Event::RetryDue { .. }
+            | Event::Applied { .. } => None,
+        }
+    }
+}
+
+/// An event waiting for its run's transition, with how many times it failed so far.
+pub(crate) type Queued = (Event, u32);
 
 /// The sending half, held by the orchestrator and every task it spawns.
 pub(crate) type Events = mpsc::UnboundedSender<Event>;
@@ -95,6 +135,9 @@ pub(crate) struct Driver {
     deadlines: BTreeSet<(Millis, RunKey)>,
     /// The earliest deadline queued per run, so each is queued once.
     armed: HashMap<RunKey, Millis>,
+    /// The runs with a transition of the driver's in flight, and the events that arrived
+    /// for each meanwhile (applied together by its next transition).
+    in_flight: HashMap<RunKey, Vec<Queued>>,
 }
 
 impl Driver {
@@ -105,6 +148,7 @@ impl Driver {
             events,
             deadlines: BTreeSet::new(),
             armed: HashMap::new(),
+            in_flight: HashMap::new(),
         }
     }
 
@@ -162,13 +206,34 @@ impl Driver {
                     .min(LAST_RETRY);
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;
-                    orchestrator.apply(*event, failures).await;
+                    orchestrator.send(Event::RetryDue { event, failures });
                 });
             }
-            event => {
-                tokio::spawn(async move { orchestrator.apply(event, 0).await });
-            }
+            Event::RetryDue { event, failures } => self.queue(*event, failures),
+            Event::Applied { key } => match self.in_flight.remove(&key) {
+                Some(waiting) if !waiting.is_empty() => {
+                    self.in_flight.insert(key.clone(), Vec::new());
+                    tokio::spawn(async move { orchestrator.apply(key, waiting).await });
+                }
+                _ => {}
+            },
+            event => self.queue(event, 0),
         }
+    }
+
+    /// Applies `event` now if no transition of its run is in flight, else queues it
+    /// for the next one.
+    fn queue(&mut self, event: Event, failures: u32) {
+        let Some(key) = event.run().cloned() else {
+            return;
+        };
+        if let Some(waiting) = self.in_flight.get_mut(&key) {
+            waiting.push((event, failures));
+            return;
+        }
+        self.in_flight.insert(key.clone(), Vec::new());
+        let orchestrator = self.orchestrator.clone();
+        tokio::spawn(async move { orchestrator.apply(key, vec![(event, failures)]).await });
     }
 
     fn arm(&mut self, key: RunKey, deadline: Millis) {

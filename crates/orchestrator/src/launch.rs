@@ -7,7 +7,7 @@ use weir_model::shapes::Job;
 use weir_store::{Kind, Transaction};
 
 use super::driver::Event;
-use super::stored_run::{LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
+use super::stored_run::{LaunchRecord, RunKey, StoredRun};
 use super::{Orchestrator, ignore_stale};
 use weir_resources::ApiError;
 use weir_resources::job::JobDefinition;
@@ -16,7 +16,7 @@ use weir_resources::{bookmark, connection};
 use weir_runner::{Found, Launch};
 
 /// What the confirming transition decided.
-enum Decision {
+pub(super) enum Decision {
     /// Confirmed now: start the process.
     Start(LaunchRecord),
     /// Confirmed earlier (the launch is being retried): take the attempt back as
@@ -30,28 +30,14 @@ enum Decision {
 }
 
 impl Orchestrator {
-    /// Confirms and launches an attempt the runner has reserved ([`Event::Launch`]):
-    /// the job must exist (else ERROR), its connections too (else FAILED), its
-    /// MaxConcurrentRuns must allow it (else FAILED), an attempt stopped before this point ends STOPPED; otherwise it is
-    /// marked RUNNING with the job's current facts and, after the commit, its process
-    /// is started. An error leaves the reservation in place for the retry.
-    pub(super) async fn launch(&self, key: RunKey, start: StartJob) -> Result<(), ApiError> {
-        let id = start.job_run_id.clone();
-        let start_job = start.job_name.clone();
-        let now = self.clock().now_millis();
-        let scope = key.scope.clone();
-        let workflow = (!key.workflow.starts_with(STANDALONE_PREFIX))
-            .then(|| (key.workflow.clone(), key.run_id.clone()));
-        let account_limit = self.inner.settings.max_concurrent_job_runs;
-        let decision = self
-            .transition(key.clone(), move |tx, stored| {
-                confirm(tx, stored, &scope, workflow, start, now, account_limit)
-            })
-            .await?;
+    /// Acts on the confirmation of an attempt the runner has reserved
+    /// ([`Event::Launch`], confirmed by [`confirm`] in a committed transition): starts
+    /// its process, takes it back when it was confirmed earlier, or releases the
+    /// reservation when there is nothing to run.
+    pub(super) async fn launched(&self, key: RunKey, id: String, job: String, decision: Decision) {
         match decision {
             Decision::Start(record) => {
                 crate::counters::job_run_started();
-                let job = start_job.clone();
                 let scope = key.scope.clone();
                 self.supervise(key, id, &record, Found::NeverStarted);
                 if record.dequeued {
@@ -65,7 +51,6 @@ impl Orchestrator {
             }
             Decision::Nothing | Decision::Queued => self.inner.runner.release(&id),
         }
-        Ok(())
     }
 
     /// Takes responsibility for a confirmed attempt whose run directory says `found`:
@@ -151,8 +136,12 @@ impl Orchestrator {
     }
 }
 
-/// The confirming transition of [`Orchestrator::launch`].
-fn confirm(
+/// The confirming step of a launch, in the run's transition: the job must exist (else
+/// ERROR), its connections too (else FAILED), its MaxConcurrentRuns must allow it (else
+/// FAILED, or WAITING when it queues runs); an attempt stopped before this point ends
+/// STOPPED; otherwise it is marked RUNNING with the job's current facts and a launch
+/// record, and [`Orchestrator::launched`] starts its process after the commit.
+pub(super) fn confirm(
     tx: &mut dyn Transaction,
     stored: &mut StoredRun,
     scope: &weir_store::Scope,

@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+mod apply;
 mod counters;
 mod crawl;
 pub(crate) mod driver;
@@ -29,8 +30,8 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc;
 use weir_engine::{
-    Action, Effect, JobAttempt, JobOutcome, JobRunState, Millis, RunStatus, TriggerKind,
-    TriggerSnapshot, WorkflowRun, WorkflowSnapshot,
+    Action, Effect, JobAttempt, JobRunState, Millis, RunStatus, TriggerKind, TriggerSnapshot,
+    WorkflowRun, WorkflowSnapshot,
 };
 use weir_model::shapes::{Job, StartJobRunRequest, Workflow};
 use weir_store::{Kind, Scope, Transaction};
@@ -469,84 +470,6 @@ impl Orchestrator {
         }
     }
 
-    /// Applies one event that needs a transition (called in a task of the driver); a
-    /// failure is logged and the event is handed back to the driver to be retried.
-    async fn apply(&self, event: Event, failures: u32) {
-        let result = match event.clone() {
-            Event::Launch { key, start } => self.launch(key, start).await,
-            Event::JobEnded {
-                key,
-                job_run_id,
-                ended,
-            } => {
-                let committed = (ended.outcome == JobOutcome::Succeeded)
-                    .then(|| self.inner.runner.committed_bookmark(&job_run_id))
-                    .flatten();
-                let scope = key.scope.clone();
-                let owner = key.scope.clone();
-                let ended_job = self
-                    .transition(key, move |tx, stored| {
-                        ignore_stale(stored.run.handle_job_ended(
-                            ended.ended_at,
-                            &job_run_id,
-                            ended,
-                        ));
-                        crate::counters::job_attempt_ended(stored.run.job_run(&job_run_id));
-                        if let Some(text) = committed {
-                            save_bookmark(tx, &scope, stored, &job_run_id, text)?;
-                        }
-                        Ok(stored.run.job_run(&job_run_id).map(|a| a.job_name.clone()))
-                    })
-                    .await;
-                match ended_job {
-                    Ok(Some(job)) => {
-                        self.dequeue(owner, job).await;
-                        Ok(())
-                    }
-                    Ok(None) => Ok(()),
-                    Err(error) => Err(error),
-                }
-            }
-            Event::KillUnlaunched { key, job_run_id } => {
-                self.kill_unlaunched(key, job_run_id).await
-            }
-            Event::Timeout { key } => {
-                let now = self.clock().now_millis();
-                self.transition(key, move |_, stored| {
-                    stored.run.handle_timeout(now);
-                    Ok(())
-                })
-                .await
-            }
-            Event::CrawlEnded {
-                key,
-                crawl_id,
-                crawler,
-                result,
-            } => self.crawl_ended(key, crawl_id, crawler, result).await,
-            Event::Committed { .. } | Event::Retry { .. } => Ok(()),
-        };
-        match result {
-            Ok(()) => {}
-            // A storage failure (a locked or full disk, a failed commit) passes: retry.
-            Err(error @ ApiError::Internal(_)) => {
-                tracing::error!(%error, failures, ?event, "a run transition failed; it will be retried");
-                self.send(Event::Retry {
-                    event: Box::new(event),
-                    failures: failures.saturating_add(1),
-                });
-            }
-            // Anything else is final (the run was deleted with its workflow): the event
-            // has nothing left to act on.
-            Err(error) => {
-                tracing::warn!(%error, ?event, "a run event was dropped: its run is gone");
-                if let Event::Launch { start, .. } = &event {
-                    self.inner.runner.release(&start.job_run_id);
-                }
-            }
-        }
-    }
-
     /// A run slot of `job` may have freed: launches the oldest run of it waiting for one
     /// (job run queuing), which starts if the slot is still free and waits again if
     /// not. A failure is logged: the next end of a run of the job, or the next start,
@@ -595,39 +518,6 @@ impl Orchestrator {
             Ok(None) => {}
             Err(error) => tracing::error!(%error, "cannot look for queued job runs"),
         }
-    }
-
-    /// Answers a kill that reached no process: an attempt that never started ends
-    /// STOPPED now; one that did has a launch or an end under way (the kill is passed
-    /// to the runner again, which now knows it, or the end is already reported).
-    async fn kill_unlaunched(&self, key: RunKey, job_run_id: String) -> Result<(), ApiError> {
-        let now = self.clock().now_millis();
-        let id = job_run_id.clone();
-        let confirmed = self
-            .transition(key, move |_, stored| {
-                let Some(attempt) = stored.run.job_run(&id) else {
-                    return Ok(false);
-                };
-                if attempt.state.is_terminal() {
-                    return Ok(false);
-                }
-                if attempt.is_confirmed() {
-                    return Ok(true);
-                }
-                let ended = weir_engine::JobEnded {
-                    outcome: JobOutcome::Stopped,
-                    error_message: Some("Job run was stopped before it started.".into()),
-                    ended_at: now,
-                };
-                ignore_stale(stored.run.handle_job_ended(now, &id, ended));
-                crate::counters::job_attempt_ended(stored.run.job_run(&id));
-                Ok(false)
-            })
-            .await?;
-        if confirmed {
-            self.inner.runner.kill(&job_run_id);
-        }
-        Ok(())
     }
 
     /// Deletes workflow and job run history that started more than `retention_ms` ago

@@ -2,7 +2,7 @@
 //! adds (run properties, the frozen wire triggers, launch records), and the rules
 //! that keep the `job_runs` table in step with it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use weir_engine::{
@@ -203,6 +203,17 @@ pub fn save(
     stored: &StoredRun,
     before: &[JobAttempt],
 ) -> Result<(), ApiError> {
+    let mut written = before.iter().map(|a| (a.id.clone(), a.clone())).collect();
+    save_job_runs(tx, scope, stored, &mut written)?;
+    save_document(tx, scope, stored)
+}
+
+/// Writes the run document (not its `job_runs` rows) in the caller's transaction.
+pub fn save_document(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    stored: &StoredRun,
+) -> Result<(), ApiError> {
     let (doc, version) = stored::encode_document(stored.run.run_id(), stored)?;
     tx.put_run(
         scope,
@@ -215,9 +226,22 @@ pub fn save(
             version,
         },
     )?;
-    let previous: BTreeMap<&str, &JobAttempt> = before.iter().map(|a| (a.id.as_str(), a)).collect();
-    for attempt in stored.attempts() {
-        if is_copied(stored, attempt) || previous.get(attempt.id.as_str()) == Some(&attempt) {
+    Ok(())
+}
+
+/// Brings the `job_runs` row of every attempt that differs from its entry in `written`
+/// (the attempts as their rows hold them, by id) up to date in the caller's
+/// transaction, and records what it wrote in `written`.
+pub fn save_job_runs(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    stored: &StoredRun,
+    written: &mut HashMap<String, JobAttempt>,
+) -> Result<(), ApiError> {
+    // A resumed run copies attempts of the previous run; those rows already exist.
+    let own = stored.run.nodes().iter().filter(|n| !n.copied);
+    for attempt in own.flat_map(|n| n.job_runs.iter()) {
+        if written.get(&attempt.id) == Some(attempt) {
             continue;
         }
         let job_run = render_job_run(stored, attempt);
@@ -235,17 +259,9 @@ pub fn save(
                 version,
             },
         )?;
+        written.insert(attempt.id.clone(), attempt.clone());
     }
     Ok(())
-}
-
-/// A resumed run copies attempts of the previous run; those rows already exist.
-fn is_copied(stored: &StoredRun, attempt: &JobAttempt) -> bool {
-    stored
-        .run
-        .nodes()
-        .iter()
-        .any(|n| n.copied && n.job_runs.iter().any(|a| a.id == attempt.id))
 }
 
 /// The wire `JobRun` of an attempt.

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use weir_model::shapes::WorkflowRunStatus;
+use weir_model::shapes::{JobRunState, WorkflowRunStatus};
 
 use super::Ctx;
 use crate::client::Conn;
@@ -25,6 +25,8 @@ const PAGE: u64 = 100;
 const BULK_CONNECTIONS: usize = 64;
 /// Bound on the concurrent-runs phase.
 const BURST_LIMIT: Duration = Duration::from_secs(240);
+/// How often the run of the wide graph is polled for completion.
+const WIDE_POLL: Duration = Duration::from_millis(500);
 /// Bound on building the run history (all sizes together).
 const HISTORY_BUDGET: Duration = Duration::from_secs(240);
 
@@ -37,6 +39,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     let mut conn = Conn::new(weir.addr);
 
     graphs(ctx, report, &weir, &mut conn, &script).await?;
+    wide_run(ctx, report, &weir, &mut conn).await?;
     let stored = history(ctx, report, &weir, &mut conn).await?;
     concurrent_runs(ctx, report, &weir, &mut conn, &script).await?;
 
@@ -223,6 +226,79 @@ async fn graphs(
             "scale: after building the {}-job graphs",
             thousands(n as u64)
         ),
+    );
+    Ok(())
+}
+
+/// One run of the `wide` graph ([`graphs`]) to completion: the server's own CPU time
+/// over the run, per job.
+async fn wide_run(
+    ctx: &mut Ctx,
+    report: &mut Report,
+    weir: &Server,
+    conn: &mut Conn,
+) -> Result<()> {
+    let n = ctx.sizes.graph_jobs;
+    let server_cpu_before = procfs::cpu_time(weir.pid())?;
+    let jobs_cpu_before = procfs::children_cpu_time(weir.pid())?;
+    let started = Instant::now();
+    let run_id = glue::start_run(conn, "wide").await?;
+    let run = glue::wait_run(conn, "wide", &run_id, WIDE_POLL, BURST_LIMIT).await?;
+    let wall = started.elapsed();
+    let server_cpu = procfs::cpu_time(weir.pid())?.saturating_sub(server_cpu_before);
+    let jobs_cpu = procfs::children_cpu_time(weir.pid())?.saturating_sub(jobs_cpu_before);
+    let runs = glue::job_runs(&run)?;
+    if runs.len() != n || runs.iter().any(|r| r.state != JobRunState::Succeeded) {
+        bail!(
+            "wide: expected {n} SUCCEEDED job runs, found {}",
+            runs.len()
+        );
+    }
+    let last = runs
+        .iter()
+        .max_by_key(|r| r.started)
+        .context("no job runs")?;
+    let before_last = runs
+        .iter()
+        .filter(|r| r.job != last.job)
+        .map(|r| r.completed)
+        .max()
+        .unwrap_or(last.started);
+    let per_job = server_cpu.as_secs_f64() * 1000.0 / n as f64;
+    let mut table = Table::new(&["figure", "value"]);
+    table.row(vec![
+        "run wall (client, StartWorkflowRun → COMPLETED seen)".into(),
+        ms(wall.as_secs_f64() * 1000.0),
+    ]);
+    table.row(vec![
+        "Weir CPU time over the run / per job".into(),
+        format!(
+            "{} / {}",
+            ms(server_cpu.as_secs_f64() * 1000.0),
+            ms(per_job)
+        ),
+    ]);
+    table.row(vec![
+        "job processes' CPU time (sh + Python)".into(),
+        ms(jobs_cpu.as_secs_f64() * 1000.0),
+    ]);
+    table.row(vec![
+        "final job's StartedOn − the last other CompletedOn".into(),
+        ms((last.started - before_last) as f64),
+    ]);
+    report.note(&format!(
+        "\n**One run of `wide`** ({} jobs that `pass`, the graph above): StartWorkflowRun, \
+         then GetWorkflowRun every {} ms until COMPLETED (its CPU is counted too). Weir's \
+         CPU is utime + stime of its process from `/proc/<pid>/stat` over the run.",
+        thousands(n as u64),
+        WIDE_POLL.as_millis()
+    ));
+    report.table(&table);
+    report.check(
+        "server CPU time per job, one run of the wide graph",
+        ms(per_job),
+        "≤ 1 ms",
+        per_job <= 1.0,
     );
     Ok(())
 }

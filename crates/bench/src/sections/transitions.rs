@@ -16,6 +16,8 @@ use crate::servers::Server;
 const CHAIN: usize = 40;
 /// Jobs in the fan-out.
 const FAN: usize = 100;
+/// Job starts measured, and as many direct runs of the same script.
+const STARTS: usize = 20;
 /// How often a run is polled for completion.
 const POLL: Duration = Duration::from_millis(20);
 /// Bound on one run.
@@ -187,8 +189,126 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         "< 20 ms (p99 target)",
         join_max < 20.0,
     );
+    job_starts(ctx, report, &mut conn).await?;
     ctx.observe_memory(&weir, "transitions: after the chain and fan-out runs");
     weir.stop()
+}
+
+/// Job starts: a pythonshell job run's StartedOn → its script's first line, beside the
+/// same script run directly by this process, alternated in one run.
+async fn job_starts(ctx: &Ctx, report: &mut Report, conn: &mut Conn) -> Result<()> {
+    let dir = ctx.work.join("scripts");
+    let stamps = dir.join("first-line.txt");
+    let script = dir.join("first_line.py");
+    let _ = std::fs::remove_file(&stamps);
+    std::fs::write(
+        &script,
+        format!(
+            "import time; first_line = time.time_ns()\nwith open({:?}, 'a') as out:\n    \
+             out.write(f'{{first_line}}\\n')\n",
+            stamps.display().to_string()
+        ),
+    )?;
+    conn.call("CreateJob", glue::job_body("first-line", &script, None))
+        .await?;
+    let mut weir_ms = Vec::with_capacity(STARTS);
+    let mut bare_ms = Vec::with_capacity(STARTS);
+    for _ in 0..STARTS {
+        let answer = conn
+            .call(
+                "StartJobRun",
+                serde_json::json!({ "JobName": "first-line" }),
+            )
+            .await?;
+        let run_id = answer["JobRunId"].as_str().unwrap_or_default().to_string();
+        let started = job_run_started(conn, &run_id).await?;
+        weir_ms.push(last_stamp(&stamps)? as f64 / 1e6 - started as f64);
+
+        let spawned = epoch_ns();
+        let status = tokio::process::Command::new(&ctx.weir.python)
+            .arg(&script)
+            .status()
+            .await?;
+        if !status.success() {
+            bail!("{} {} failed: {status}", ctx.weir.python, script.display());
+        }
+        bare_ms.push((last_stamp(&stamps)? - spawned) as f64 / 1e6);
+    }
+    let mut table = Table::new(&["start", "runs", "p50", "p90", "min", "max"]);
+    for (name, values) in [
+        ("Weir: job run StartedOn → first line", &weir_ms),
+        ("bare `python3 script.py`: spawn → first line", &bare_ms),
+    ] {
+        table.row(vec![
+            name.to_string(),
+            values.len().to_string(),
+            ms(quantile(values, 0.5)),
+            ms(quantile(values, 0.9)),
+            ms(quantile(values, 0.0)),
+            ms(quantile(values, 1.0)),
+        ]);
+    }
+    report.note(&format!(
+        "\n**Job starts.** A pythonshell job whose script's first line is \
+         `first_line = time.time_ns()` (then written to a file), started {STARTS} times with \
+         StartJobRun, one at a time, each followed by the same script run directly \
+         (`{} script.py`, spawned by the bench: spawn time → first line). Weir's figure is \
+         StartedOn (millisecond precision) → first line, so it includes the launch \
+         transition, the `sh` supervisor, the durable record of its identity and Python's \
+         own start-up.",
+        ctx.weir.python
+    ));
+    report.table(&table);
+    let added = quantile(&weir_ms, 0.5) - quantile(&bare_ms, 0.5);
+    report.check(
+        "job start: Weir's added time (p50 Weir − p50 bare)",
+        ms(added),
+        "≤ 5 ms",
+        added <= 5.0,
+    );
+    Ok(())
+}
+
+/// Polls GetJobRun of the `first-line` job until run `run_id` SUCCEEDED; its StartedOn, ms.
+async fn job_run_started(conn: &mut Conn, run_id: &str) -> Result<i64> {
+    let deadline = Instant::now() + RUN_LIMIT;
+    loop {
+        let answer = conn
+            .call(
+                "GetJobRun",
+                serde_json::json!({ "JobName": "first-line", "RunId": run_id }),
+            )
+            .await?;
+        let run = &answer["JobRun"];
+        match glue::wire_enum::<JobRunState>(&run["JobRunState"]) {
+            JobRunState::Succeeded => {
+                return glue::epoch_ms(&run["StartedOn"])
+                    .ok_or_else(|| anyhow::anyhow!("job run {run_id} has no StartedOn"));
+            }
+            JobRunState::Starting | JobRunState::Running | JobRunState::Waiting => {}
+            state => bail!("job run {run_id} ended {state}"),
+        }
+        if Instant::now() >= deadline {
+            bail!("job run {run_id} still running after {RUN_LIMIT:?}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The last time stamp (ns) the first-line script wrote to `path`.
+fn last_stamp(path: &std::path::Path) -> Result<i64> {
+    let text = std::fs::read_to_string(path)?;
+    text.lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no time stamp in {}", path.display()))
+}
+
+/// Now, in nanoseconds since the epoch.
+fn epoch_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// A table row: wall times, gap quantiles and the job runs' own p50.
