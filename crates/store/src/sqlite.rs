@@ -47,6 +47,8 @@ impl SqliteStore {
         writer.pragma_update(None, "synchronous", "FULL")?;
         writer.busy_timeout(std::time::Duration::from_secs(10))?;
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        // As for the readers (see `open_reader`): cached statements stay prepared.
+        writer.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         migrate(&mut writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
