@@ -37,7 +37,7 @@ mod signing_key;
 pub use payload::{
     ChunkSigner, Payload, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER,
 };
-pub use signing_key::{SigningKey, SigningKeyCache};
+pub(crate) use signing_key::{SigningKey, SigningKeyCache};
 
 /// The only signing algorithm accepted.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
