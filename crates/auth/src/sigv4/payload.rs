@@ -94,38 +94,36 @@ impl ChunkSigner {
         chunk_sha256: &str,
         signature: &str,
     ) -> Result<(), AuthError> {
-        let expected = self.key.sign(&[
-            b"AWS4-HMAC-SHA256-PAYLOAD\n",
-            self.amz_date.as_bytes(),
-            b"\n",
-            self.scope.as_bytes(),
-            b"\n",
-            self.previous.as_bytes(),
-            b"\n",
-            EMPTY_SHA256.as_bytes(),
-            b"\n",
-            chunk_sha256.as_bytes(),
-        ]);
-        self.check(&expected, signature)
+        self.check(
+            "AWS4-HMAC-SHA256-PAYLOAD",
+            &[EMPTY_SHA256.as_bytes(), b"\n", chunk_sha256.as_bytes()],
+            signature,
+        )
     }
 
     /// Checks the signature of the trailing headers, given as their canonical form
     /// (`name:value\n` each, in the order sent).
     pub fn verify_trailer(&mut self, canonical: &[u8], signature: &str) -> Result<(), AuthError> {
-        let expected = self.key.sign(&[
-            b"AWS4-HMAC-SHA256-TRAILER\n",
+        let hash = hex::encode(Sha256::digest(canonical));
+        self.check("AWS4-HMAC-SHA256-TRAILER", &[hash.as_bytes()], signature)
+    }
+
+    /// Checks `signature` against the string to sign
+    /// `<algorithm>\n<date>\n<scope>\n<previous signature>\n<rest...>`; a match
+    /// becomes the previous signature.
+    fn check(&mut self, algorithm: &str, rest: &[&[u8]], signature: &str) -> Result<(), AuthError> {
+        let mut parts: Vec<&[u8]> = vec![
+            algorithm.as_bytes(),
+            b"\n",
             self.amz_date.as_bytes(),
             b"\n",
             self.scope.as_bytes(),
             b"\n",
             self.previous.as_bytes(),
             b"\n",
-            hex::encode(Sha256::digest(canonical)).as_bytes(),
-        ]);
-        self.check(&expected, signature)
-    }
-
-    fn check(&mut self, expected: &[u8; 64], signature: &str) -> Result<(), AuthError> {
+        ];
+        parts.extend_from_slice(rest);
+        let expected = self.key.sign(&parts);
         if bool::from(expected.as_slice().ct_eq(signature.as_bytes())) {
             self.previous.clear();
             self.previous

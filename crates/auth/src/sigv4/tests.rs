@@ -966,6 +966,19 @@ fn generated_strategy() -> impl Strategy<Value = Generated> {
 }
 
 impl Generated {
+    /// The credential scope and signed headers the client names.
+    fn authorization(&self) -> Authorization<'_> {
+        Authorization {
+            access_key: "AKIDEXAMPLE",
+            date: &ORACLE_DATE[..8],
+            region: self.region,
+            service: self.service,
+            terminator: SCOPE_TERMINATOR,
+            signed_headers: self.signed.clone(),
+            signature: "",
+        }
+    }
+
     fn uri(&self) -> Option<Uri> {
         self.target.parse().ok()
     }
@@ -1012,15 +1025,7 @@ proptest! {
             headers: &headers,
             body: &generated.body,
         };
-        let authorization = Authorization {
-            access_key: "AKIDEXAMPLE",
-            date: &ORACLE_DATE[..8],
-            region: generated.region,
-            service: generated.service,
-            terminator: SCOPE_TERMINATOR,
-            signed_headers: generated.signed.clone(),
-            signature: "",
-        };
+        let authorization = generated.authorization();
         let (payload_hash, _) = payload(&request, BodyState::Read(&generated.body)).expect("payload");
         let key = SigningKey::derive(ORACLE_SECRET, authorization.date, generated.region, generated.service);
         let ours = header_signature(&request, &authorization, ORACLE_DATE, &payload_hash, generated.rules, &key)
@@ -1061,15 +1066,7 @@ proptest! {
             headers: &headers,
             body: &generated.body,
         };
-        let authorization = Authorization {
-            access_key: "AKIDEXAMPLE",
-            date: &ORACLE_DATE[..8],
-            region: generated.region,
-            service: generated.service,
-            terminator: SCOPE_TERMINATOR,
-            signed_headers: generated.signed.clone(),
-            signature: "",
-        };
+        let authorization = generated.authorization();
         let signed = QuerySignature {
             authorization: &authorization,
             amz_date: ORACLE_DATE,
