@@ -412,21 +412,22 @@ pub fn check_clock_skew(
     now: SystemTime,
     max_skew: Duration,
 ) -> Result<(), AuthError> {
-    let window = describe_skew(max_skew);
     if signed_at + max_skew < now {
         return Err(AuthError::InvalidSignature(format!(
-            "Signature expired: {} is now earlier than {} ({} - {window}.)",
+            "Signature expired: {} is now earlier than {} ({} - {}.)",
             format_amz_date(signed_at),
             format_amz_date(now - max_skew),
             format_amz_date(now),
+            describe_skew(max_skew),
         )));
     }
     if signed_at > now + max_skew {
         return Err(AuthError::InvalidSignature(format!(
-            "Signature not yet current: {} is still later than {} ({} + {window}.)",
+            "Signature not yet current: {} is still later than {} ({} + {}.)",
             format_amz_date(signed_at),
             format_amz_date(now + max_skew),
             format_amz_date(now),
+            describe_skew(max_skew),
         )));
     }
     Ok(())
