@@ -37,6 +37,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::sigv4::SigningKeyCache;
+
 /// Access key id of the development credential pair (see [`CredentialRegistry::development`]).
 pub const DEV_ACCESS_KEY: &str = "test";
 /// Secret of the development credential pair.
@@ -134,6 +136,8 @@ pub struct CredentialRegistry {
     entries: Vec<Credential>,
     /// Index into `entries` by access key id.
     by_key: HashMap<String, usize>,
+    /// The SigV4 signing keys of these secrets derived lately (a copy starts empty).
+    signing_keys: SigningKeyCache,
 }
 
 #[derive(Deserialize)]
@@ -198,7 +202,11 @@ impl CredentialRegistry {
                 )));
             }
         }
-        Ok(Self { entries, by_key })
+        Ok(Self {
+            entries,
+            by_key,
+            signing_keys: SigningKeyCache::default(),
+        })
     }
 
     /// The development registry: the documented pair `test`/`test` acting in `account`.
@@ -209,6 +217,7 @@ impl CredentialRegistry {
         Self {
             entries: vec![entry],
             by_key,
+            signing_keys: SigningKeyCache::default(),
         }
     }
 
@@ -296,6 +305,11 @@ impl CredentialRegistry {
     /// The configured credentials, in configuration order.
     pub fn iter(&self) -> impl Iterator<Item = &Credential> {
         self.entries.iter()
+    }
+
+    /// The SigV4 signing keys of these credentials derived lately.
+    pub(crate) fn signing_keys(&self) -> &SigningKeyCache {
+        &self.signing_keys
     }
 }
 

@@ -11,33 +11,33 @@
 //!    well-formed region name (it becomes the request's region).
 //! 3. [`check_clock_skew`]: `X-Amz-Date` within ± the allowed skew of `now`.
 //! 4. The access key is looked up; a configured session token must be sent (and only then).
-//! 5. [`expected_signature`]: the request is rebuilt from exactly the signed headers,
-//!    with their values as received, and the raw body bytes, then re-signed with the
-//!    looked-up secret, the same `X-Amz-Date`, region and service by `aws-sigv4` (the
-//!    signer of aws-sdk-rust, whose canonical form botocore shares).
+//! 5. The canonical request is written from exactly the signed headers, with their
+//!    values as received, and the payload hash (`canonical`), then signed with the
+//!    signing key of the looked-up secret for the scope, derived once per
+//!    (secret, date, region, service) and cached (`signing_key`). The result is
+//!    what `aws-sigv4` (the signer of aws-sdk-rust, whose canonical form botocore
+//!    shares) computes for the same request: its tests hold the two equal.
 //! 6. The two signatures are compared in constant time.
 
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode,
-    sign,
-};
-use aws_sigv4::sign::v4;
 use http::{HeaderMap, Uri};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::credentials::{Credential, CredentialRegistry};
+use canonical::{CanonicalRequest, Location, SignedHeaders};
 
+mod canonical;
 mod payload;
 mod presigned;
+mod signing_key;
 
 pub use payload::{
     ChunkSigner, Payload, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER,
 };
+pub(crate) use signing_key::{SigningKey, SigningKeyCache};
 
 /// The only signing algorithm accepted.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -68,8 +68,6 @@ pub const UNRECOGNIZED_CLIENT_MESSAGE: &str =
 /// Message of InvalidSignatureException for a signature mismatch, as AWS sends it.
 pub const SIGNATURE_MISMATCH_MESSAGE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
-/// The authority used in the rebuilt URI; the signed `host` header always wins over it.
-const PLACEHOLDER_AUTHORITY: &str = "weir.invalid";
 /// Longest piece of client input quoted back in an error message.
 const QUOTE_LIMIT: usize = 64;
 
@@ -245,32 +243,32 @@ pub fn verify_body(
         .get(authorization.access_key)
         .ok_or(AuthError::UnrecognizedClient)?;
     check_session_token(credential, request.headers)?;
-    let (signable, payload) = payload(request, body)?;
-    let expected = signature_of(
+    let (payload_hash, payload) = payload(request, body)?;
+    let key = credentials.signing_keys().get(
+        credential.access_key_id(),
+        credential.secret_access_key(),
+        authorization.date,
+        authorization.region,
+        authorization.service,
+    );
+    let expected = header_signature(
         request,
         &authorization,
-        credential,
-        signed_at,
-        signable,
+        amz_date,
+        &payload_hash,
         policy.rules,
+        &key,
     )?;
     if !bool::from(
         expected
-            .as_bytes()
+            .as_slice()
             .ct_eq(authorization.signature.as_bytes()),
     ) {
         return Err(AuthError::mismatch());
     }
     let payload = match payload {
         Payload::SignedChunks(_) => Payload::SignedChunks(ChunkSigner {
-            key: v4::generate_signing_key(
-                credential.secret_access_key(),
-                signed_at,
-                authorization.region,
-                authorization.service,
-            )
-            .as_ref()
-            .to_vec(),
+            key,
             amz_date: amz_date.to_owned(),
             scope: format!(
                 "{}/{}/{}/{SCOPE_TERMINATOR}",
@@ -414,21 +412,22 @@ pub fn check_clock_skew(
     now: SystemTime,
     max_skew: Duration,
 ) -> Result<(), AuthError> {
-    let window = describe_skew(max_skew);
     if signed_at + max_skew < now {
         return Err(AuthError::InvalidSignature(format!(
-            "Signature expired: {} is now earlier than {} ({} - {window}.)",
+            "Signature expired: {} is now earlier than {} ({} - {}.)",
             format_amz_date(signed_at),
             format_amz_date(now - max_skew),
             format_amz_date(now),
+            describe_skew(max_skew),
         )));
     }
     if signed_at > now + max_skew {
         return Err(AuthError::InvalidSignature(format!(
-            "Signature not yet current: {} is still later than {} ({} + {window}.)",
+            "Signature not yet current: {} is still later than {} ({} + {}.)",
             format_amz_date(signed_at),
             format_amz_date(now + max_skew),
             format_amz_date(now),
+            describe_skew(max_skew),
         )));
     }
     Ok(())
@@ -459,95 +458,63 @@ fn check_session_token(credential: &Credential, headers: &HeaderMap) -> Result<(
     }
 }
 
-/// Re-signs the request as the client must have signed it, with the secret of
-/// `credential`, and returns the hex signature.
-pub fn expected_signature(
+/// The hex signature of `request` in the `Authorization` header form of SigV4, signed
+/// at `amz_date` with `key` over `payload_hash`.
+fn header_signature(
     request: &SignedRequest<'_>,
     authorization: &Authorization<'_>,
-    credential: &Credential,
-    signed_at: SystemTime,
-) -> Result<String, AuthError> {
-    let (body, _) = payload(request, BodyState::Read(request.body))?;
-    signature_of(
-        request,
-        authorization,
-        credential,
-        signed_at,
-        body,
-        SigningRules::default(),
-    )
-}
-
-/// The signature of `request` signed with `body` as its payload hash source.
-fn signature_of(
-    request: &SignedRequest<'_>,
-    authorization: &Authorization<'_>,
-    credential: &Credential,
-    signed_at: SystemTime,
-    body: SignableBody<'_>,
+    amz_date: &str,
+    payload_hash: &str,
     rules: SigningRules,
-) -> Result<String, AuthError> {
-    let mut headers: Vec<(&str, &str)> = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for &name in &authorization.signed_headers {
-        if seen.contains(&name) {
-            continue;
-        }
-        seen.push(name);
-        for value in request.headers.get_all(name) {
-            let value = value.to_str().map_err(|_| AuthError::mismatch())?;
-            headers.push((name, value));
-        }
-    }
-    let path_and_query = request.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let uri = format!("http://{PLACEHOLDER_AUTHORITY}{path_and_query}");
-    let signable = SignableRequest::new(request.method, uri, headers.into_iter(), body)
-        .map_err(|_| AuthError::mismatch())?;
-    let identity = Credentials::new(
-        authorization.access_key,
-        credential.secret_access_key(),
-        None,
-        None,
-        "weir-verifier",
-    )
-    .into();
-    let mut settings = SigningSettings::default();
-    // Sign exactly the headers the client listed: none is excluded.
-    settings.excluded_headers = None;
-    apply_rules(&mut settings, rules);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(authorization.region)
-        .name(authorization.service)
-        .time(signed_at)
-        .settings(settings)
-        .build()
-        .map_err(|_| AuthError::mismatch())?
-        .into();
-    let (_, signature) = sign(signable, &params)
-        .map_err(|_| AuthError::mismatch())?
-        .into_parts();
-    Ok(signature)
+    key: &SigningKey,
+) -> Result<[u8; 64], AuthError> {
+    let headers = SignedHeaders::collect(
+        request.headers,
+        &authorization.signed_headers,
+        Location::Header { amz_date },
+    )?;
+    let canonical = CanonicalRequest {
+        method: request.method,
+        path: signed_path(request.uri)?,
+        query: form_urlencoded::parse(request.uri.query().unwrap_or_default().as_bytes()),
+        payload_hash,
+        rules,
+    };
+    Ok(key.sign_request(
+        amz_date,
+        [
+            authorization.date,
+            authorization.region,
+            authorization.service,
+        ],
+        &canonical.hash(&headers),
+    ))
 }
 
-/// Sets the canonicalization `rules` asks for.
-fn apply_rules(settings: &mut SigningSettings, rules: SigningRules) {
-    if rules.literal_path {
-        settings.percent_encoding_mode = PercentEncodingMode::Single;
-        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+/// The path a signature covers: that of an origin-form target (`/` when empty); a
+/// target of another form (`*`) cannot have been signed.
+fn signed_path(uri: &Uri) -> Result<&str, AuthError> {
+    let path = uri.path_and_query().map_or("/", |pq| pq.path());
+    if path.starts_with('/') {
+        Ok(path)
+    } else {
+        Err(AuthError::mismatch())
     }
 }
 
-/// The payload hash source: `x-amz-content-sha256` when sent (then it must be the
-/// hash of a read body, or `UNSIGNED-PAYLOAD`), else the body bytes themselves; and
-/// what the reader of a deferred body must check.
+/// The payload hash the signature covers: `x-amz-content-sha256` when sent (then it
+/// must be the hash of a read body, or `UNSIGNED-PAYLOAD`), else the hash of the body
+/// bytes; and what the reader of a deferred body must check.
 fn payload<'a>(
     request: &SignedRequest<'a>,
     body: BodyState<'a>,
-) -> Result<(SignableBody<'a>, Payload), AuthError> {
+) -> Result<(Cow<'a, str>, Payload), AuthError> {
     let Some(declared) = request.headers.get(CONTENT_SHA256_HEADER) else {
         return match body {
-            BodyState::Read(bytes) => Ok((SignableBody::Bytes(bytes), Payload::Unsigned)),
+            BodyState::Read(bytes) => Ok((
+                Cow::Owned(hex::encode(Sha256::digest(bytes))),
+                Payload::Unsigned,
+            )),
             BodyState::Deferred => Err(AuthError::Incomplete(
                 "Missing required header for this request: x-amz-content-sha256".into(),
             )),
@@ -555,20 +522,17 @@ fn payload<'a>(
     };
     let declared = declared.to_str().map_err(|_| AuthError::mismatch())?;
     if declared == UNSIGNED_PAYLOAD {
-        return Ok((SignableBody::UnsignedPayload, Payload::Unsigned));
+        return Ok((Cow::Borrowed(UNSIGNED_PAYLOAD), Payload::Unsigned));
     }
     let BodyState::Read(bytes) = body else {
         let payload = Payload::declared(declared)?;
-        return Ok((SignableBody::Precomputed(declared.to_owned()), payload));
+        return Ok((Cow::Borrowed(declared), payload));
     };
     let actual = hex::encode(Sha256::digest(bytes));
     if !declared.eq_ignore_ascii_case(&actual) {
         return Err(content_sha256_mismatch());
     }
-    Ok((
-        SignableBody::Precomputed(declared.to_owned()),
-        Payload::Unsigned,
-    ))
+    Ok((Cow::Borrowed(declared), Payload::Unsigned))
 }
 
 /// The error of a body whose SHA-256 is not the one `x-amz-content-sha256` declared.

@@ -1,11 +1,11 @@
 //! What the reader of a body verified later must check: the declared SHA-256, or the
 //! chunk signatures of an `aws-chunked` body (the SigV4 streaming signatures).
 
-use aws_sigv4::sign::v4;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::AuthError;
+use super::signing_key::SigningKey;
 
 /// `x-amz-content-sha256` of an `aws-chunked` body whose every chunk is signed.
 pub const STREAMING_SIGNED: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
@@ -63,7 +63,7 @@ impl Payload {
 /// to the previous one from the seed (the request's own signature).
 #[derive(Clone)]
 pub struct ChunkSigner {
-    pub(super) key: Vec<u8>,
+    pub(super) key: SigningKey,
     pub(super) amz_date: String,
     pub(super) scope: String,
     pub(super) previous: String,
@@ -80,7 +80,7 @@ impl std::fmt::Debug for ChunkSigner {
 impl ChunkSigner {
     fn placeholder() -> Self {
         Self {
-            key: Vec::new(),
+            key: SigningKey::unset(),
             amz_date: String::new(),
             scope: String::new(),
             previous: String::new(),
@@ -94,30 +94,40 @@ impl ChunkSigner {
         chunk_sha256: &str,
         signature: &str,
     ) -> Result<(), AuthError> {
-        let string_to_sign = format!(
-            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{EMPTY_SHA256}\n{chunk_sha256}",
-            self.amz_date, self.scope, self.previous,
-        );
-        self.check(&string_to_sign, signature)
+        self.check(
+            "AWS4-HMAC-SHA256-PAYLOAD",
+            &[EMPTY_SHA256.as_bytes(), b"\n", chunk_sha256.as_bytes()],
+            signature,
+        )
     }
 
     /// Checks the signature of the trailing headers, given as their canonical form
     /// (`name:value\n` each, in the order sent).
     pub fn verify_trailer(&mut self, canonical: &[u8], signature: &str) -> Result<(), AuthError> {
-        let string_to_sign = format!(
-            "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}",
-            self.amz_date,
-            self.scope,
-            self.previous,
-            hex::encode(Sha256::digest(canonical))
-        );
-        self.check(&string_to_sign, signature)
+        let hash = hex::encode(Sha256::digest(canonical));
+        self.check("AWS4-HMAC-SHA256-TRAILER", &[hash.as_bytes()], signature)
     }
 
-    fn check(&mut self, string_to_sign: &str, signature: &str) -> Result<(), AuthError> {
-        let expected = v4::calculate_signature(&self.key, string_to_sign.as_bytes());
-        if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
-            self.previous = expected;
+    /// Checks `signature` against the string to sign
+    /// `<algorithm>\n<date>\n<scope>\n<previous signature>\n<rest...>`; a match
+    /// becomes the previous signature.
+    fn check(&mut self, algorithm: &str, rest: &[&[u8]], signature: &str) -> Result<(), AuthError> {
+        let mut parts: Vec<&[u8]> = vec![
+            algorithm.as_bytes(),
+            b"\n",
+            self.amz_date.as_bytes(),
+            b"\n",
+            self.scope.as_bytes(),
+            b"\n",
+            self.previous.as_bytes(),
+            b"\n",
+        ];
+        parts.extend_from_slice(rest);
+        let expected = self.key.sign(&parts);
+        if bool::from(expected.as_slice().ct_eq(signature.as_bytes())) {
+            self.previous.clear();
+            self.previous
+                .extend(expected.iter().map(|&b| char::from(b)));
             Ok(())
         } else {
             Err(AuthError::mismatch())

@@ -5,16 +5,13 @@
 use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
-};
-use aws_sigv4::sign::v4;
 use subtle::ConstantTimeEq;
 
+use super::canonical::{CanonicalRequest, Location, SignedHeaders};
+use super::signing_key::SigningKey;
 use super::{
-    ALGORITHM, AuthError, Authorization, PLACEHOLDER_AUTHORITY, Policy, SignedRequest,
-    VerifiedPrincipal, apply_rules, check_scope, parse_amz_date, quote,
+    ALGORITHM, AuthError, Authorization, Policy, SCOPE_TERMINATOR, SignedRequest, SigningRules,
+    UNSIGNED_PAYLOAD, VerifiedPrincipal, check_scope, parse_amz_date, quote, signed_path,
 };
 use crate::credentials::CredentialRegistry;
 
@@ -22,7 +19,7 @@ use crate::credentials::CredentialRegistry;
 pub const MAX_EXPIRES_SECS: u64 = 604_800;
 
 /// The query parameters that carry the signature rather than being signed.
-const AUTH_PARAMS: [&str; 7] = [
+pub(super) const AUTH_PARAMS: [&str; 7] = [
     "X-Amz-Algorithm",
     "X-Amz-Credential",
     "X-Amz-Date",
@@ -108,68 +105,21 @@ pub(super) fn verify(
     if !token_ok {
         return Err(AuthError::UnrecognizedClient);
     }
-    // The URL as it was before signing: every parameter but the signature's, as sent.
-    let unsigned_query: Vec<&str> = query
-        .split('&')
-        .filter(|pair| {
-            let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
-            !AUTH_PARAMS.contains(&name)
-        })
-        .collect();
-    let path = request.uri.path();
-    let uri = if unsigned_query.is_empty() {
-        format!("http://{PLACEHOLDER_AUTHORITY}{path}")
-    } else {
-        format!(
-            "http://{PLACEHOLDER_AUTHORITY}{path}?{}",
-            unsigned_query.join("&")
-        )
-    };
-    let mut headers: Vec<(&str, &str)> = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for &name in &authorization.signed_headers {
-        if seen.contains(&name) {
-            continue;
-        }
-        seen.push(name);
-        for value in request.headers.get_all(name) {
-            let value = value.to_str().map_err(|_| AuthError::mismatch())?;
-            headers.push((name, value));
-        }
-    }
-    let signable = SignableRequest::new(
-        request.method,
-        uri,
-        headers.into_iter(),
-        SignableBody::UnsignedPayload,
-    )
-    .map_err(|_| AuthError::mismatch())?;
-    let identity = Credentials::new(
-        access_key,
+    let key = credentials.signing_keys().get(
+        credential.access_key_id(),
         credential.secret_access_key(),
-        token.as_deref().map(str::to_owned),
-        None,
-        "weir-verifier",
-    )
-    .into();
-    let mut settings = SigningSettings::default();
-    settings.excluded_headers = None;
-    settings.signature_location = SignatureLocation::QueryParams;
-    settings.expires_in = Some(Duration::from_secs(expires));
-    apply_rules(&mut settings, policy.rules);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(service)
-        .time(signed_at)
-        .settings(settings)
-        .build()
-        .map_err(|_| AuthError::mismatch())?
-        .into();
-    let (_, expected) = sign(signable, &params)
-        .map_err(|_| AuthError::mismatch())?
-        .into_parts();
-    if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+        date,
+        region,
+        service,
+    );
+    let signed = QuerySignature {
+        authorization: &authorization,
+        amz_date: &amz_date,
+        expires,
+        token: token.as_deref(),
+    };
+    let expected = signed.signature(request, query, policy.rules, &key)?;
+    if bool::from(expected.as_slice().ct_eq(signature.as_bytes())) {
         Ok(VerifiedPrincipal {
             access_key: credential.access_key_id().to_owned(),
             account: credential.account_id().to_owned(),
@@ -177,6 +127,76 @@ pub(super) fn verify(
         })
     } else {
         Err(AuthError::mismatch())
+    }
+}
+
+/// The query parameters of a presigned URL that its signature covers besides the
+/// URL's own.
+pub(super) struct QuerySignature<'a> {
+    /// Credential scope, signed headers and signature.
+    pub authorization: &'a Authorization<'a>,
+    /// `X-Amz-Date`.
+    pub amz_date: &'a str,
+    /// `X-Amz-Expires`, in seconds.
+    pub expires: u64,
+    /// `X-Amz-Security-Token`, when sent.
+    pub token: Option<&'a str>,
+}
+
+impl QuerySignature<'_> {
+    /// The hex signature of `request` (whose query string is `query`) signed with `key`:
+    /// the URL as it was before signing (every parameter but the signature's, as sent),
+    /// with the signer's own parameters added, and an unsigned payload.
+    pub(super) fn signature(
+        &self,
+        request: &SignedRequest<'_>,
+        query: &str,
+        rules: SigningRules,
+        key: &SigningKey,
+    ) -> Result<[u8; 64], AuthError> {
+        let auth = self.authorization;
+        let headers =
+            SignedHeaders::collect(request.headers, &auth.signed_headers, Location::Query)?;
+        let mut signed_names = String::new();
+        headers.write_names(&mut signed_names);
+        let credential = format!(
+            "{}/{}/{}/{}/{SCOPE_TERMINATOR}",
+            auth.access_key, auth.date, auth.region, auth.service
+        );
+        let expires = self.expires.to_string();
+        let mut added = vec![
+            ("X-Amz-Date", self.amz_date),
+            ("X-Amz-Expires", expires.as_str()),
+            ("X-Amz-Algorithm", ALGORITHM),
+            ("X-Amz-Credential", credential.as_str()),
+            ("X-Amz-SignedHeaders", signed_names.as_str()),
+        ];
+        if let Some(token) = self.token {
+            added.push(("X-Amz-Security-Token", token));
+        }
+        let unsigned = query
+            .split('&')
+            .filter(|pair| {
+                let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
+                !AUTH_PARAMS.contains(&name)
+            })
+            .flat_map(form_pairs);
+        let canonical = CanonicalRequest {
+            method: request.method,
+            path: signed_path(request.uri)?,
+            query: unsigned.chain(
+                added
+                    .into_iter()
+                    .map(|(name, value)| (Cow::Borrowed(name), Cow::Borrowed(value))),
+            ),
+            payload_hash: UNSIGNED_PAYLOAD,
+            rules,
+        };
+        Ok(key.sign_request(
+            self.amz_date,
+            [auth.date, auth.region, auth.service],
+            &canonical.hash(&headers),
+        ))
     }
 }
 
