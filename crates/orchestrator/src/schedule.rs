@@ -89,6 +89,7 @@ impl Scheduler {
                 }
             }
             *entries = found;
+            crate::counters::schedules_armed(entries.len());
         }
         self.inner.wake.notify_one();
         Ok(count)
@@ -113,6 +114,7 @@ impl Scheduler {
                 false
             }
         };
+        crate::counters::schedules_armed(entries.len());
         drop(entries);
         self.inner.wake.notify_one();
         scheduled
@@ -164,6 +166,7 @@ impl Scheduler {
                 None => false,
             }
         });
+        crate::counters::schedules_armed(entries.len());
         due
     }
 
