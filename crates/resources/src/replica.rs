@@ -8,8 +8,9 @@
 //! ([`renew`]). Work whose owner holds no lease is orphaned ([`is_orphan`]): a replica
 //! whose renewal ended leases takes it over. A replica that finds its lease held by
 //! another epoch was declared dead, or another process took its name, and must stop
-//! acting at once ([`Renewal::Fenced`]). On a store one process owns (SQLite), the lease
-//! is taken at start and every other one ends then.
+//! acting at once ([`Renewal::Fenced`]). On a store one process owns (SQLite) there are
+//! no leases: this process's epoch is the only holder, so everything an earlier process
+//! left is orphaned at start.
 //!
 //! Replicas reach each other with [`Notice`]s sent in the transaction that makes them
 //! true ([`send`]): what changed in a run another replica owns, an attempt to stop, a
@@ -99,13 +100,11 @@ pub enum Take {
 }
 
 /// Renews (or, at start, takes) the lease of replica `name` until `now + lease_ms`, and
-/// ends every other lease that expired before `now` — every other lease at all when
-/// `exclusive` (a store only this process can use).
+/// ends every other lease that expired before `now`.
 pub fn renew(
     tx: &mut dyn Transaction,
     name: &str,
     take: Take,
-    exclusive: bool,
     now: i64,
     lease_ms: i64,
 ) -> Result<Renewal, ApiError> {
@@ -124,7 +123,7 @@ pub fn renew(
         _ => {}
     }
     for (held_by, lease) in found {
-        if held_by != name && (exclusive || lease.expires_ms < now) {
+        if held_by != name && lease.expires_ms < now {
             tx.delete_meta(&format!("{LEASE_PREFIX}{held_by}"))?;
             ended.push(lease.epoch);
         }
@@ -244,7 +243,7 @@ mod tests {
 
     fn renew_at(store: &SqliteStore, name: &str, take: Take, now: i64) -> Renewal {
         store
-            .write(|tx| renew(tx, name, take, false, now, 1_000))
+            .write(|tx| renew(tx, name, take, now, 1_000))
             .expect("renew")
     }
 
@@ -300,7 +299,7 @@ mod tests {
     }
 
     #[test]
-    fn a_restart_takes_its_own_name_at_once_and_an_exclusive_store_ends_every_other_lease() {
+    fn a_restart_takes_its_own_name_at_once_and_a_release_ends_the_lease() {
         let (_dir, store) = store();
         put_lease(&store, "a", "previous", 50_000);
         put_lease(&store, "b", "epoch-b", 50_000);
@@ -310,17 +309,13 @@ mod tests {
                 ended: vec!["previous".into()]
             }
         );
-        let exclusive = store
-            .write(|tx| renew(tx, "a", Take::Renew, true, 0, 1_000))
-            .expect("renew");
-        assert_eq!(
-            exclusive,
-            Renewal::Renewed {
-                ended: vec!["epoch-b".into()]
-            }
-        );
+        let held = store.read(holders).expect("holders");
+        assert!(is_orphan(Some("previous"), &held));
+        assert!(!is_orphan(Some("epoch-b"), &held));
         store.write(|tx| release(tx, "a")).expect("release");
-        assert_eq!(store.read(holders).expect("holders").len(), 1);
+        store.write(|tx| release(tx, "b")).expect("not ours to release");
+        let held = store.read(holders).expect("holders");
+        assert_eq!(held.len(), 2, "b's lease and this process: {held:?}");
     }
 
     #[test]

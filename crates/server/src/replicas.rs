@@ -66,26 +66,28 @@ impl Replica {
         self.inner.app.db().store().shared()
     }
 
-    /// Takes this replica's lease (from an earlier process of the same name too; on a
-    /// store only this process uses, every other lease ends) and takes over the work
-    /// nobody holds: the runs, crawls and blueprint work of earlier processes.
+    /// On a shared store, takes this replica's lease (from an earlier process of the
+    /// same name too); then takes over the work nobody holds: the runs, crawls and
+    /// blueprint work of earlier processes (on a store only this process uses, all of
+    /// it).
     pub async fn start(&self) -> anyhow::Result<()> {
-        let (name, lease_ms) = (self.inner.name.clone(), self.inner.lease_ms);
-        let exclusive = !self.shared();
-        let now = self.inner.app.clock().now_millis();
-        let renewal = self
-            .inner
-            .app
-            .db()
-            .write(move |tx| replica::renew(tx, &name, Take::Start, exclusive, now, lease_ms))
-            .await
-            .map_err(|e| anyhow::anyhow!("taking the replica lease: {e}"))?;
-        if let Renewal::Renewed { ended } = &renewal
-            && !ended.is_empty()
-        {
-            tracing::info!(ended = ended.len(), "ended the leases of earlier processes");
+        if self.shared() {
+            let (name, lease_ms) = (self.inner.name.clone(), self.inner.lease_ms);
+            let now = self.inner.app.clock().now_millis();
+            let renewal = self
+                .inner
+                .app
+                .db()
+                .write(move |tx| replica::renew(tx, &name, Take::Start, now, lease_ms))
+                .await
+                .map_err(|e| anyhow::anyhow!("taking the replica lease: {e}"))?;
+            if let Renewal::Renewed { ended } = &renewal
+                && !ended.is_empty()
+            {
+                tracing::info!(ended = ended.len(), "ended the leases of earlier processes");
+            }
+            tracing::info!(replica = %self.inner.name, epoch = replica::epoch(), "holding the replica lease");
         }
-        tracing::info!(replica = %self.inner.name, epoch = replica::epoch(), "holding the replica lease");
         self.take_over()
             .await
             .map_err(|e| anyhow::anyhow!("taking over interrupted work: {e}"))
@@ -167,7 +169,7 @@ impl Replica {
                 .inner
                 .app
                 .db()
-                .write(move |tx| replica::renew(tx, &name, Take::Renew, false, now, lease_ms))
+                .write(move |tx| replica::renew(tx, &name, Take::Renew, now, lease_ms))
                 .await;
             match renewal {
                 Ok(Renewal::Renewed { ended }) => {
