@@ -19,6 +19,9 @@ pub enum StoreError {
     /// The transaction body returned a domain error; everything was rolled back.
     #[error("transaction aborted by the caller")]
     Aborted,
+    /// The transaction body panicked (a bug); what it did was rolled back.
+    #[error("the transaction's body panicked; it was rolled back")]
+    Panicked,
     /// The database holds data this version does not understand.
     #[error("incompatible store: {0}")]
     Incompatible(String),

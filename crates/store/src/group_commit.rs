@@ -19,6 +19,11 @@
 //! before it (check-then-act stays exact: names unique, concurrency limits), exactly as
 //! with one transaction per call. A lone writer commits at once: grouping adds no
 //! latency when there is no contention.
+//!
+//! Writers come in two ways: a blocking caller runs its own body ([`GroupCommitWriter::
+//! write`]), and the store's writer thread runs every body queued by async callers since
+//! its last turn in one hand-over of the connection ([`GroupCommitWriter::write_queued`]),
+//! so a busy server's writes cost no thread hand-over each.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
@@ -26,6 +31,12 @@ use parking_lot::{FairMutex, FairMutexGuard};
 use rusqlite::Connection;
 
 use crate::{StoreError, StoreResult};
+
+/// A body queued for the writer thread, and what to do with its outcome.
+pub(crate) type QueuedBody = (
+    Box<dyn FnOnce(&Connection) -> StoreResult<()> + Send>,
+    Box<dyn FnOnce(StoreResult<()>) + Send>,
+);
 
 /// One batch transaction: the writers whose bodies ran in it wait for its outcome.
 #[derive(Default)]
@@ -95,6 +106,58 @@ impl GroupCommitWriter {
             Ok(Ok(outcome)) => outcome.and(committed),
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
             Err(error) => Err(error),
+        }
+    }
+
+    /// Runs the `queued` bodies one after another in the current batch, waits until the
+    /// batch is durably committed, then tells each its outcome: its own error, else the
+    /// commit's. A body that panics is rolled back and told so; the others go on.
+    pub(crate) fn write_queued(&self, queued: Vec<QueuedBody>) {
+        let mut outcomes = Vec::with_capacity(queued.len());
+        let batch = {
+            let mut open = self.lock_open();
+            if let Err(error) = self.begin_batch(&mut open) {
+                let why = error.to_string();
+                for (_, done) in queued {
+                    done(Err(StoreError::Internal(why.clone())));
+                }
+                return;
+            }
+            let batch = open.batch.clone();
+            let mut lost: Option<String> = None;
+            for (body, done) in queued {
+                if let Some(why) = &lost {
+                    outcomes.push((done, Err(StoreError::Internal(why.clone()))));
+                    continue;
+                }
+                let mut body = Some(body);
+                let ran = run_in_savepoint(&open.conn, &mut |conn| match body.take() {
+                    Some(body) => body(conn),
+                    None => Err(StoreError::Internal("transaction body ran twice".into())),
+                });
+                match ran {
+                    Ok(Ok(outcome)) => outcomes.push((done, outcome)),
+                    Ok(Err(_panic)) => {
+                        tracing::error!("a queued write panicked; its changes were rolled back");
+                        outcomes.push((done, Err(StoreError::Panicked)));
+                    }
+                    Err(error) => {
+                        // As in `write`: the whole batch is lost, and the bodies after
+                        // this one are not run.
+                        self.abandon_batch(&mut open, "a write could not be rolled back");
+                        lost = Some(error.to_string());
+                        outcomes.push((done, Err(error)));
+                    }
+                }
+            }
+            batch
+        };
+        let committed = self.wait_for_commit(&batch).map_err(|error| match error {
+            StoreError::Internal(why) => why,
+            other => other.to_string(),
+        });
+        for (done, outcome) in outcomes {
+            done(outcome.and_then(|()| committed.clone().map_err(StoreError::Internal)));
         }
     }
 

@@ -236,6 +236,15 @@ pub trait Transaction {
     fn notify(&mut self, message: &str) -> StoreResult<()>;
 }
 
+/// A write transaction handed to the store whole ([`Store::queue_write`]): its body,
+/// and what to do with the outcome once the transaction committed (or failed).
+pub struct QueuedWrite {
+    /// The transaction's body; an `Err` rolls back what it did.
+    pub body: Box<dyn FnOnce(&mut dyn Transaction) -> StoreResult<()> + Send>,
+    /// Called once with the outcome: the body's error, else the commit's.
+    pub done: Box<dyn FnOnce(StoreResult<()>) + Send>,
+}
+
 /// What a listener of the store's notices ([`Store::listen`]) is handed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Heard {
@@ -272,6 +281,27 @@ pub trait Store: Send + Sync + 'static {
     /// (SQLite's WAL readers); when `false` (a network round trip per statement), async
     /// callers run reads on the blocking pool like writes.
     fn reads_inline(&self) -> bool;
+    /// Whether writes are best handed over with [`Store::queue_write`] (the store has a
+    /// writer thread of its own) rather than run on a caller's blocking thread with
+    /// [`Store::write_with`].
+    fn queues_writes(&self) -> bool {
+        false
+    }
+    /// Runs `write` as a durable write transaction and calls its `done` with the
+    /// outcome: on the store's writer thread, which runs the bodies queued meanwhile in
+    /// the same commit, when [`Store::queues_writes`]; else here and now. A body that
+    /// panics is rolled back and its `done` told so.
+    fn queue_write(&self, write: QueuedWrite) {
+        let QueuedWrite { body, done } = write;
+        let mut body = Some(body);
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.write_with(&mut |tx| match body.take() {
+                Some(body) => body(tx),
+                None => Err(StoreError::Internal("transaction body ran twice".into())),
+            })
+        }));
+        done(outcome.unwrap_or(Err(StoreError::Panicked)));
+    }
     /// Whether several processes may serve this store at once (PostgreSQL); SQLite's
     /// store belongs to the one process that opened it.
     fn shared(&self) -> bool;

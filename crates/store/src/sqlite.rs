@@ -5,17 +5,18 @@
 //! concurrently thanks to WAL.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
-use crate::group_commit::GroupCommitWriter;
+use crate::group_commit::{GroupCommitWriter, QueuedBody};
 use crate::migrations::migrate;
 use crate::tags::{tags_from_text, tags_to_text};
 use crate::{
     Heard, JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord,
-    Record, RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreResult, Transaction,
+    QueuedWrite, Record, RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreResult,
+    Transaction,
 };
 
 /// Reader connections opened at start.
@@ -25,11 +26,18 @@ const STATEMENT_CACHE: usize = 64;
 /// Most idle reader connections kept for reuse (each keeps its prepared statements, so
 /// a reader is never opened and dropped per request under load).
 const MAX_IDLE_READERS: usize = 64;
+/// Most queued writes the writer thread runs in one turn (then it commits them).
+const MAX_QUEUED_TURN: usize = 256;
 
 /// SQLite-backed store living in one file inside the data directory.
 pub struct SqliteStore {
     /// The only connection that writes, shared by writers through group commit.
-    writer: GroupCommitWriter,
+    writer: Arc<GroupCommitWriter>,
+    /// The queue of the writer thread ([`Store::queue_write`]); taken out on drop, which
+    /// ends the thread.
+    queue: Option<mpsc::Sender<QueuedWrite>>,
+    /// The writer thread, joined on drop.
+    writer_thread: Option<std::thread::JoinHandle<()>>,
     /// Idle reader connections; a reader is taken for one transaction and put back.
     readers: Mutex<Vec<Connection>>,
     /// Path of the database file, for opening more readers when all are busy.
@@ -54,8 +62,16 @@ impl SqliteStore {
         for _ in 0..READERS {
             readers.push(open_reader(&path)?);
         }
+        let writer = Arc::new(GroupCommitWriter::new(writer));
+        let (queue, queued) = mpsc::channel();
+        let thread_writer = writer.clone();
+        let writer_thread = std::thread::Builder::new()
+            .name("weir-writer".into())
+            .spawn(move || write_queued_until_closed(&thread_writer, &queued))?;
         Ok(Self {
-            writer: GroupCommitWriter::new(writer),
+            writer,
+            queue: Some(queue),
+            writer_thread: Some(writer_thread),
             readers: Mutex::new(readers),
             path,
         })
@@ -167,12 +183,63 @@ impl Store for SqliteStore {
         true
     }
 
+    fn queues_writes(&self) -> bool {
+        true
+    }
+
+    fn queue_write(&self, write: QueuedWrite) {
+        let refused = match &self.queue {
+            Some(queue) => queue.send(write).err().map(|returned| returned.0),
+            None => Some(write),
+        };
+        if let Some(write) = refused {
+            (write.done)(Err(StoreError::Internal(
+                "the writer thread has stopped".into(),
+            )));
+        }
+    }
+
     fn shared(&self) -> bool {
         false
     }
 
     fn listen(&self, _listener: Box<dyn Fn(Heard) + Send + Sync>) -> StoreResult<bool> {
         Ok(false)
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer thread once it ran what was queued.
+        drop(self.queue.take());
+        if let Some(thread) = self.writer_thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the writer thread panicked");
+        }
+    }
+}
+
+/// The writer thread: runs the writes queued since its last turn (at most
+/// [`MAX_QUEUED_TURN`]) in one batch of the group commit, until the queue closes.
+fn write_queued_until_closed(writer: &GroupCommitWriter, queued: &mpsc::Receiver<QueuedWrite>) {
+    while let Ok(first) = queued.recv() {
+        let mut turn = vec![first];
+        while turn.len() < MAX_QUEUED_TURN {
+            match queued.try_recv() {
+                Ok(next) => turn.push(next),
+                Err(_) => break,
+            }
+        }
+        let bodies: Vec<QueuedBody> = turn
+            .into_iter()
+            .map(|QueuedWrite { body, done }| {
+                let on_connection: Box<dyn FnOnce(&Connection) -> StoreResult<()> + Send> =
+                    Box::new(move |conn| body(&mut SqliteTx { conn }));
+                (on_connection, done)
+            })
+            .collect();
+        writer.write_queued(bodies);
     }
 }
 

@@ -33,6 +33,7 @@ fn conformance_suite(store: &dyn Store) {
     failed_write_keeps_nothing(store);
     panicking_write_keeps_nothing_and_the_store_stays_usable(store);
     concurrent_writes_each_see_the_ones_before(store);
+    queued_writes_commit_or_fail_each_alone(store);
     runs_page_newest_first(store);
     job_runs_and_meta(store);
     partitions_are_rows_of_their_table(store);
@@ -212,6 +213,64 @@ fn panicking_write_keeps_nothing_and_the_store_stays_usable(store: &dyn Store) {
 /// Many threads write at once, as concurrent API calls do (a backend may commit them
 /// together): every acknowledged write is there afterwards, a check-then-act limit
 /// stays exact, and failing or panicking writers among them keep nothing and stop no one.
+/// Writes handed over whole (`queue_write`, how async callers write): each is told its
+/// own outcome once it is durable, a failed or panicking body keeps nothing and harms
+/// no other, and bodies see the ones queued before them (a shared limit is exact).
+fn queued_writes_commit_or_fail_each_alone(store: &dyn Store) {
+    const WRITES: usize = 300;
+    const LIMIT: u64 = 40;
+    let s = scope("484848484848");
+    let capped = scope("494949494949");
+    let (told, outcomes) = std::sync::mpsc::channel();
+    for i in 0..WRITES {
+        let (s, capped) = (s.clone(), capped.clone());
+        let told = told.clone();
+        store.queue_write(crate::QueuedWrite {
+            body: Box::new(move |tx| {
+                tx.insert(&s, Kind::Job, &record(&format!("q{i}"), "{}"))?;
+                match i % 10 {
+                    3 => Err(StoreError::Aborted),
+                    7 => panic!("a bug in a queued write"),
+                    _ if tx.count(&capped, Kind::Job)? < LIMIT => {
+                        tx.insert(&capped, Kind::Job, &record(&format!("c{i}"), "{}"))?;
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                }
+            }),
+            done: Box::new(move |outcome| {
+                let _ = told.send((i, outcome));
+            }),
+        });
+    }
+    drop(told);
+    let mut heard: Vec<(usize, crate::StoreResult<()>)> = outcomes.iter().collect();
+    heard.sort_by_key(|(i, _)| *i);
+    assert_eq!(heard.len(), WRITES, "every write is answered once");
+    for (i, outcome) in &heard {
+        match i % 10 {
+            3 => assert!(
+                matches!(outcome, Err(StoreError::Aborted)),
+                "{i}: {outcome:?}"
+            ),
+            7 => assert!(
+                matches!(outcome, Err(StoreError::Panicked)),
+                "{i}: {outcome:?}"
+            ),
+            _ => assert!(outcome.is_ok(), "{i}: {outcome:?}"),
+        }
+    }
+    let (kept, limited) = store
+        .read(|tx| Ok::<_, StoreError>((tx.count(&s, Kind::Job)?, tx.count(&capped, Kind::Job)?)))
+        .expect("count");
+    assert_eq!(
+        kept,
+        (WRITES - WRITES / 5) as u64,
+        "failed bodies keep nothing"
+    );
+    assert_eq!(limited, LIMIT, "each body saw the ones queued before it");
+}
+
 fn concurrent_writes_each_see_the_ones_before(store: &dyn Store) {
     const THREADS: usize = 8;
     const WRITES: usize = 25;
