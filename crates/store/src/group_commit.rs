@@ -32,11 +32,11 @@ use rusqlite::Connection;
 
 use crate::{StoreError, StoreResult};
 
+/// A body for the writer connection, run once.
+pub(crate) type ConnectionBody = Box<dyn FnOnce(&Connection) -> StoreResult<()> + Send>;
+
 /// A body queued for the writer thread, and what to do with its outcome.
-pub(crate) type QueuedBody = (
-    Box<dyn FnOnce(&Connection) -> StoreResult<()> + Send>,
-    Box<dyn FnOnce(StoreResult<()>) + Send>,
-);
+pub(crate) type QueuedBody = (ConnectionBody, Box<dyn FnOnce(StoreResult<()>) + Send>);
 
 /// One batch transaction: the writers whose bodies ran in it wait for its outcome.
 #[derive(Default)]

@@ -236,11 +236,14 @@ pub trait Transaction {
     fn notify(&mut self, message: &str) -> StoreResult<()>;
 }
 
+/// The body of a write transaction handed over whole.
+pub type WriteBody = Box<dyn FnOnce(&mut dyn Transaction) -> StoreResult<()> + Send>;
+
 /// A write transaction handed to the store whole ([`Store::queue_write`]): its body,
 /// and what to do with the outcome once the transaction committed (or failed).
 pub struct QueuedWrite {
     /// The transaction's body; an `Err` rolls back what it did.
-    pub body: Box<dyn FnOnce(&mut dyn Transaction) -> StoreResult<()> + Send>,
+    pub body: WriteBody,
     /// Called once with the outcome: the body's error, else the commit's.
     pub done: Box<dyn FnOnce(StoreResult<()>) + Send>,
 }

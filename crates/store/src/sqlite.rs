@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
-use crate::group_commit::{GroupCommitWriter, QueuedBody};
+use crate::group_commit::{ConnectionBody, GroupCommitWriter, QueuedBody};
 use crate::migrations::migrate;
 use crate::tags::{tags_from_text, tags_to_text};
 use crate::{
@@ -234,7 +234,7 @@ fn write_queued_until_closed(writer: &GroupCommitWriter, queued: &mpsc::Receiver
         let bodies: Vec<QueuedBody> = turn
             .into_iter()
             .map(|QueuedWrite { body, done }| {
-                let on_connection: Box<dyn FnOnce(&Connection) -> StoreResult<()> + Send> =
+                let on_connection: ConnectionBody =
                     Box::new(move |conn| body(&mut SqliteTx { conn }));
                 (on_connection, done)
             })
