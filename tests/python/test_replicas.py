@@ -300,3 +300,54 @@ def test_a_replica_on_other_files_refuses_to_start(cluster_of, tmp_path):
     with pytest.raises(RuntimeError, match="printed"):
         elsewhere.start()
     assert "must use the same --data-dir and --s3-dir" in elsewhere.log_text()
+
+
+def test_stops_asked_of_another_replica_reach_the_run_owner(cluster_of, scripts):
+    cluster = cluster_of(2)
+    owner, other = (replica.client() for replica in cluster.replicas)
+    started_log = scripts.path("started")
+    create_job(
+        owner,
+        "hold",
+        scripts.write(
+            "hold",
+            f"""
+            append({started_log!r}, ARGS["--JOB_RUN_ID"])
+            wait_for_file({scripts.path("never")!r}, limit=600)
+            """,
+        ),
+        ExecutionProperty={"MaxConcurrentRuns": 10},
+    )
+    owner.create_workflow(Name="held")
+    start_trigger(owner, "held-start", "held", ["hold"])
+    first = owner.start_workflow_run(Name="held")["RunId"]
+    second = owner.start_workflow_run(Name="held")["RunId"]
+    wait_for(lambda: len(lines(started_log)) == 2, "both jobs to be running")
+
+    # StopWorkflowRun through the replica that does not drive the run.
+    other.stop_workflow_run(Name="held", RunId=first)
+    wait_for(
+        lambda: other.get_workflow_run(Name="held", RunId=first)["Run"]["Status"] == "STOPPED",
+        "the run stopped by its owner",
+    )
+    # BatchStopJobRun of one attempt of the second run, through the other replica too.
+    attempt = next(
+        r["Id"]
+        for r in other.get_job_runs(JobName="hold")["JobRuns"]
+        if r.get("TriggerName") == "held-start" and r["JobRunState"] == "RUNNING"
+    )
+    answer = other.batch_stop_job_run(JobName="hold", JobRunIds=[attempt])
+    assert answer["Errors"] == [], answer
+    wait_for(
+        lambda: other.get_job_run(JobName="hold", RunId=attempt)["JobRun"]["JobRunState"]
+        == "STOPPED",
+        "the attempt stopped by its run's owner",
+    )
+    for run_id in (first, second):
+        wait_for(
+            lambda run_id=run_id: other.get_workflow_run(Name="held", RunId=run_id)["Run"][
+                "Status"
+            ]
+            in ("STOPPED", "COMPLETED"),
+            "both runs to end",
+        )
