@@ -20,8 +20,10 @@ import os
 import pathlib
 import sys
 import textwrap
+import threading
 import time
 
+import botocore.exceptions
 import pytest
 
 # Bounds for polling; generous because a loaded CI machine may be slow to start Python.
@@ -294,3 +296,29 @@ def expect_stats(run: dict, **expected) -> None:
     want = {n: expected.get(n, 0) for n in names}
     got = {n: run["Statistics"].get(n) for n in names}
     assert got == want, f"Statistics {run['Statistics']}"
+
+
+def start_at_once(clients, workflow: str) -> list:
+    """StartWorkflowRun of `workflow` through each of `clients` at once (one thread each,
+    released together); per call ("ok", run id), ("error", code, HTTP status) or
+    ("exception", text). Fails if a call hangs."""
+    barrier = threading.Barrier(len(clients))
+    results: list = [None] * len(clients)
+
+    def start(i: int) -> None:
+        barrier.wait(timeout=60)
+        try:
+            results[i] = ("ok", clients[i].start_workflow_run(Name=workflow)["RunId"])
+        except botocore.exceptions.ClientError as e:
+            results[i] = ("error", e.response["Error"]["Code"],
+                          e.response["ResponseMetadata"]["HTTPStatusCode"])
+        except Exception as e:  # noqa: BLE001 - reported by the caller's assertions
+            results[i] = ("exception", repr(e))
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(t.is_alive() for t in threads), "a StartWorkflowRun call hung"
+    return results

@@ -3,12 +3,11 @@
 import os
 import threading
 
-import botocore.exceptions
-
 from runs_helpers import (  # noqa: F401  (fixtures)
     create_job,
     lines,
     scripts,
+    start_at_once,
     start_trigger,
     wait_for,
     wait_run,
@@ -45,24 +44,7 @@ def slow_workflow(glue, scripts, name: str, limit) -> str:
 def test_parallel_starts_respect_max_concurrent_runs(weir, glue, scripts):
     release = slow_workflow(glue, scripts, "limited", limit=2)
     clients = [weir.client(max_pool_connections=1) for _ in range(PARALLEL)]
-    barrier = threading.Barrier(PARALLEL)
-    results: list = [None] * PARALLEL
-
-    def start(i: int) -> None:
-        barrier.wait(timeout=60)
-        try:
-            results[i] = ("ok", clients[i].start_workflow_run(Name="limited")["RunId"])
-        except botocore.exceptions.ClientError as e:
-            results[i] = ("error", e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
-        except Exception as e:  # noqa: BLE001 - reported below
-            results[i] = ("exception", repr(e))
-
-    threads = [threading.Thread(target=start, args=(i,)) for i in range(PARALLEL)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads), "a StartWorkflowRun call hung"
+    results = start_at_once(clients, "limited")
 
     ok = [r[1] for r in results if r and r[0] == "ok"]
     rejected = [r for r in results if r and r[0] == "error"]

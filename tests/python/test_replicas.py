@@ -9,11 +9,9 @@ its first action) and the API of the replicas still alive.
 
 from __future__ import annotations
 
-import threading
 import time
 import urllib.request
 
-import botocore.exceptions
 import pytest
 
 import weirtest
@@ -24,6 +22,7 @@ from runs_helpers import (  # noqa: F401  (scripts is a fixture)
     create_job,
     lines,
     scripts,
+    start_at_once,
     start_trigger,
     wait_for,
 )
@@ -170,27 +169,11 @@ def test_parallel_starts_across_replicas_respect_max_concurrent_runs(cluster_of,
     clients = [
         cluster.replicas[i % 3].client(max_pool_connections=1) for i in range(parallel)
     ]
-    barrier = threading.Barrier(parallel)
-    results: list = [None] * parallel
-
-    def start(i: int) -> None:
-        barrier.wait(timeout=60)
-        try:
-            results[i] = ("ok", clients[i].start_workflow_run(Name="limited")["RunId"])
-        except botocore.exceptions.ClientError as e:
-            results[i] = ("error", e.response["Error"]["Code"])
-        except Exception as e:  # noqa: BLE001 - reported below
-            results[i] = ("exception", repr(e))
-
-    threads = [threading.Thread(target=start, args=(i,)) for i in range(parallel)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = start_at_once(clients, "limited")
     started = [r for r in results if r and r[0] == "ok"]
     refused = [r for r in results if r and r[0] == "error"]
     assert len(started) == 2, results
-    assert refused == [("error", "ConcurrentRunsExceededException")] * (parallel - 2), results
+    assert refused == [("error", "ConcurrentRunsExceededException", 400)] * (parallel - 2), results
     runs = first.get_workflow_runs(Name="limited")["Runs"]
     assert sorted(r["WorkflowRunId"] for r in runs) == sorted(r[1] for r in started)
     with open(release, "w"):
