@@ -18,6 +18,7 @@ use super::api::{self, Op};
 use crate::client::Conn;
 use crate::glue;
 use crate::load::LoadResult;
+use crate::procfs;
 use crate::report::{Report, Table, ms, pct, rate};
 use crate::servers::Server;
 
@@ -41,6 +42,15 @@ const FAILOVER_LIMIT: Duration = Duration::from_secs(60);
 /// measurement needs them; without them the replicas run unnamed and failover is
 /// skipped).
 const REPLICA_FLAGS: bool = false;
+
+/// One measurement of the throughput table.
+struct Measured {
+    /// What the generator saw.
+    result: LoadResult,
+    /// The PostgreSQL cluster's CPU over the measurement, % of one core (`None` on
+    /// SQLite).
+    postgres_cpu_pct: Option<f64>,
+}
 
 /// One measured configuration of the throughput table.
 struct Config {
@@ -108,13 +118,15 @@ async fn throughput(ctx: &mut Ctx, report: &mut Report, cluster: &Cluster) -> Re
          PostgreSQL database and one data directory, connection i sent to replica i mod \
          {REPLICAS}. Each PostgreSQL configuration has a fresh database of the same \
          throwaway cluster (`scripts/postgres.sh`) on the same machine. `Weir CPU` is the \
-         sum over the replicas in % of one core; PostgreSQL's own CPU is not in it.",
+         sum over the replicas, `PG CPU` the PostgreSQL cluster's (postmaster and \
+         backends), both in % of one core over the measurement; the machine's cores are \
+         shared by the generator, Weir and PostgreSQL.",
         ctx.duration.as_secs_f64(),
         ctx.warmup.as_secs_f64()
     ));
     let measured = [Op::GetWorkflow, Op::StartWorkflowRun];
     // results[config][op × connections]
-    let mut results: Vec<Vec<LoadResult>> = Vec::new();
+    let mut results: Vec<Vec<Measured>> = Vec::new();
     for config in &CONFIGS {
         let name = format!(
             "replicas-{}",
@@ -131,7 +143,20 @@ async fn throughput(ctx: &mut Ctx, report: &mut Report, cluster: &Cluster) -> Re
         for op in measured {
             for connections in CONNECTIONS {
                 api::warm_up_spread(ctx, &servers, op, connections).await?;
-                column.push(api::measure_only_spread(ctx, &servers, op, connections).await?);
+                let postgres_before = store.as_ref().map(|_| cluster.cpu_time()).transpose()?;
+                let started = Instant::now();
+                let result = api::measure_only_spread(ctx, &servers, op, connections).await?;
+                let postgres_cpu_pct = match postgres_before {
+                    Some(before) => Some(
+                        100.0 * cluster.cpu_time()?.saturating_sub(before).as_secs_f64()
+                            / started.elapsed().as_secs_f64().max(1e-9),
+                    ),
+                    None => None,
+                };
+                column.push(Measured {
+                    result,
+                    postgres_cpu_pct,
+                });
             }
         }
         for server in servers {
@@ -142,6 +167,9 @@ async fn throughput(ctx: &mut Ctx, report: &mut Report, cluster: &Cluster) -> Re
     let mut header = vec!["operation", "conns"];
     for config in &CONFIGS {
         header.extend([config.label, "p50", "p99", "Weir CPU"]);
+        if config.database.is_some() {
+            header.push("PG CPU");
+        }
     }
     header.push("3 × PG / 1 × PG");
     let mut table = Table::new(&header);
@@ -153,17 +181,21 @@ async fn throughput(ctx: &mut Ctx, report: &mut Report, cluster: &Cluster) -> Re
     {
         let mut cells = vec![op.name().to_string(), connections.to_string()];
         for column in &results {
-            let result = &column[row];
+            let Measured {
+                result,
+                postgres_cpu_pct,
+            } = &column[row];
             cells.extend([
                 format!("{}/s", rate(result.rate())),
                 ms(result.quantile_ms(0.5)),
                 ms(result.quantile_ms(0.99)),
                 result.server_cpu_pct().map_or_else(|| "–".into(), pct),
             ]);
+            cells.extend(postgres_cpu_pct.map(pct));
         }
         cells.push(format!(
             "{:.2}×",
-            results[pg3][row].rate() / results[pg1][row].rate().max(1e-9)
+            results[pg3][row].result.rate() / results[pg1][row].result.rate().max(1e-9)
         ));
         table.row(cells);
     }
@@ -511,6 +543,20 @@ impl Cluster {
         }
         let base = self.url.strip_suffix("/weir").unwrap_or(&self.url);
         Ok(format!("{base}/{name}"))
+    }
+
+    /// CPU time of the cluster's processes so far (the postmaster named in
+    /// `postmaster.pid`, and its backends).
+    fn cpu_time(&self) -> Result<Duration> {
+        let pid_file = self.dir.join("data/postmaster.pid");
+        let text = std::fs::read_to_string(&pid_file)
+            .with_context(|| format!("reading {}", pid_file.display()))?;
+        let pid = text
+            .lines()
+            .next()
+            .and_then(|line| line.trim().parse().ok())
+            .with_context(|| format!("no pid in {}", pid_file.display()))?;
+        procfs::family_cpu_time(pid)
     }
 
     /// Stops the cluster and removes its directory.
