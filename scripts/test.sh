@@ -154,7 +154,7 @@ set -e
 # browser and the tests that read SQLite's files are left out).
 POSTGRES_MODULES=(workflows runs triggers jobs concurrency catalog logs events queuing schedules
     stop_resume crash_recovery list_workflows tags job_run_details crawls connections graph
-    retention timeouts postgres)
+    retention timeouts postgres replicas)
 postgres_paths=()
 for module in "${POSTGRES_MODULES[@]}"; do postgres_paths+=("tests/python/test_$module.py"); done
 step "pytest on PostgreSQL (${#POSTGRES_MODULES[@]} modules of tests/python)"

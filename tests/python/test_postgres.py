@@ -25,15 +25,19 @@ def test_the_store_lives_in_the_database_not_the_data_dir(tmp_path):
         first.client().create_workflow(Name="kept", Description="in PostgreSQL")
         assert first.terminate() == 0
         assert not (tmp_path / "one" / "weir.db").exists(), "no SQLite database was made"
-        # Another data directory, the same database: everything is there.
-        second = weirtest.WeirServer(tmp_path / "two", tmp_path / "two.log")
-        second.store_url = first.store_url
-        second.start()
-        try:
-            workflow = second.client().get_workflow(Name="kept")["Workflow"]
-            assert workflow["Description"] == "in PostgreSQL"
-        finally:
-            second.stop()
+        (tmp_path / "one" / "replica-files").unlink()
+        # The data directory without the marker of the store's files (a fresh one, or
+        # one of another store) is refused: job runs and logs would be missing.
+        with pytest.raises(RuntimeError, match="printed"):
+            first.start()
+        assert "must use the same --data-dir and --s3-dir" in first.log_text()
+        # The same database holds everything, whatever the data directory has.
+        (tmp_path / "one" / "replica-files").write_text(
+            (tmp_path / "one" / "s3" / ".weir" / "replica-files").read_text()
+        )
+        first.start()
+        workflow = first.client().get_workflow(Name="kept")["Workflow"]
+        assert workflow["Description"] == "in PostgreSQL"
     finally:
         first.discard_store()
 

@@ -74,10 +74,6 @@ pub fn upgrade_stored(
     Ok(upgraded)
 }
 
-/// Identifies this server process in the runtime documents: a crawl marked running
-/// by another epoch was interrupted by a restart.
-pub static EPOCH: LazyLock<String> = LazyLock::new(|| weir_resources::ids::random_id(""));
-
 /// The test hook's per-file delay (module docs).
 static FILE_DELAY: LazyLock<Duration> = LazyLock::new(|| {
     std::env::var("WEIR_CRAWL_FILE_DELAY_MS")

@@ -4,9 +4,11 @@
 //! crawl's end), and
 //! [`stop`] (RUNNING → STOPPING, then the crawl's flag is raised).
 //!
-//! A crawler marked RUNNING/STOPPING by another server process (an earlier Weir that
-//! stopped mid-crawl, see [`super::EPOCH`]) is not running: claiming or stopping it
-//! first settles that crawl as FAILED ([`runtime::INTERRUPTED`]).
+//! A crawler marked RUNNING/STOPPING by a server process that holds no replica lease
+//! (an earlier Weir that stopped mid-crawl, or a replica that died; see
+//! [`weir_resources::replica`]) is not running: claiming or stopping it first settles
+//! that crawl as FAILED ([`runtime::INTERRUPTED`]). A stop reaches the crawl on the
+//! replica running it through a notice.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,11 +22,12 @@ use weir_store::{Kind, Scope, Store, StoreExt, Transaction};
 
 use super::runtime::{self, CrawlState, Current, Entry, Runtime};
 use super::sync::{self, Plan, Writer};
-use super::{EPOCH, cancel, cancel_flag, pause, release, tables};
+use super::{cancel, cancel_flag, pause, release, tables};
 use weir_clock::Clock;
 use weir_crawler::scan::{self, FoundTable, ScanError};
 use weir_resources::ApiError;
 use weir_resources::db::Db;
+use weir_resources::replica::{self, Notice};
 use weir_resources::stored::{self, Stored};
 
 /// How often a running crawl refreshes the crawler's `CrawlElapsedTime`.
@@ -94,13 +97,20 @@ fn save(
     Ok(())
 }
 
-/// Whether the crawler's crawl is running in this process.
-fn live(crawler: &Crawler, runtime: &Runtime) -> bool {
-    crawler
+/// Whether the crawler's crawl is running in a live server process (one whose epoch
+/// holds a replica lease).
+fn live(tx: &mut dyn Transaction, crawler: &Crawler, runtime: &Runtime) -> Result<bool, ApiError> {
+    let marked = crawler
         .state
         .as_ref()
-        .is_some_and(|s| *s != CrawlerState::Ready)
-        && runtime.current.as_ref().is_some_and(|c| c.epoch == *EPOCH)
+        .is_some_and(|s| *s != CrawlerState::Ready);
+    let Some(current) = runtime.current.as_ref().filter(|_| marked) else {
+        return Ok(false);
+    };
+    Ok(!replica::is_orphan(
+        Some(&current.epoch),
+        &replica::holders(tx)?,
+    ))
 }
 
 /// Settles a crawl left running by an earlier process as FAILED; the crawler is READY.
@@ -139,7 +149,7 @@ pub async fn claim(
                 return Ok(Claim::Missing);
             };
             let mut runtime = runtime::load(tx, &scope, &stored.value)?;
-            if live(&stored.value, &runtime) {
+            if live(tx, &stored.value, &runtime)? {
                 let same = runtime
                     .current
                     .as_ref()
@@ -162,7 +172,7 @@ pub async fn claim(
             });
             runtime.current = Some(Current {
                 crawl_id: crawl_id.clone(),
-                epoch: EPOCH.clone(),
+                epoch: replica::epoch().to_string(),
                 started_ms: now,
             });
             stored.value.state = Some(CrawlerState::Running);
@@ -593,7 +603,7 @@ pub async fn stop(store: &Db, clock: &Clock, scope: Scope, name: String) -> Resu
                 )));
             }
             let mut runtime = runtime::load(tx, &scope, &stored.value)?;
-            if !live(&stored.value, &runtime) {
+            if !live(tx, &stored.value, &runtime)? {
                 settle_stale(&mut stored.value, &mut runtime, now);
                 save(tx, &scope, &stored)?;
                 runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;
@@ -606,7 +616,13 @@ pub async fn stop(store: &Db, clock: &Clock, scope: Scope, name: String) -> Resu
             }
             stored.value.state = Some(CrawlerState::Stopping);
             save(tx, &scope, &stored)?;
-            Ok(runtime.current.map(|c| c.crawl_id))
+            let crawl_id = runtime.current.map(|c| c.crawl_id);
+            if let Some(crawl_id) = &crawl_id {
+                // The crawl may run on another replica.
+                let crawl_id = crawl_id.clone();
+                replica::send(tx, &Notice::CancelCrawl { crawl_id })?;
+            }
+            Ok(crawl_id)
         })
         .await?;
     if let Some(crawl_id) = stopped {
@@ -615,8 +631,10 @@ pub async fn stop(store: &Db, clock: &Clock, scope: Scope, name: String) -> Resu
     Ok(())
 }
 
-/// Settles every crawl an earlier process left running (call at start-up, after the
-/// orchestrator's recovery re-issued its crawls); returns how many it settled.
+/// Settles every crawl a process that holds no replica lease left running (an earlier
+/// process of this server, or a replica that died): call at start-up and whenever
+/// leases ended, after the orchestrator took over the runs (which re-issued their
+/// crawls); returns how many it settled.
 pub async fn settle_interrupted(store: &Db, clock: &Clock) -> Result<usize, ApiError> {
     let now = clock.now_millis();
     store
@@ -633,7 +651,7 @@ pub async fn settle_interrupted(store: &Db, clock: &Clock) -> Result<usize, ApiE
                     continue;
                 }
                 let mut runtime = runtime::load(tx, &scope, &stored.value)?;
-                if live(&stored.value, &runtime) {
+                if live(tx, &stored.value, &runtime)? {
                     continue;
                 }
                 settle_stale(&mut stored.value, &mut runtime, now);

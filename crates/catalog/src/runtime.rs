@@ -10,6 +10,8 @@
 //! History keeps the crawls of the last 12 months (spec §7), at most
 //! [`MAX_HISTORY`] of them.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use weir_model::Timestamp;
 use weir_model::shapes::{
@@ -152,8 +154,9 @@ impl ChangeCounts {
 pub struct Current {
     /// Its id.
     pub crawl_id: String,
-    /// The server process running it ([`super::EPOCH`]); another value means the crawl
-    /// was interrupted by a restart.
+    /// The epoch of the server process running it
+    /// ([`weir_resources::replica::epoch`]); an epoch that holds no lease means the
+    /// crawl was interrupted (its process stopped or died).
     pub epoch: String,
     /// Start, epoch milliseconds.
     pub started_ms: i64,
@@ -266,12 +269,14 @@ impl Runtime {
     }
 
     /// The history as ListCrawls shows it, newest first. A crawl still marked running
-    /// by another server process (`epoch`) shows as failed: it was interrupted.
-    pub fn view(&self, epoch: &str) -> Vec<Entry> {
+    /// by a process none of whose epoch is among `holders` (the epochs holding a
+    /// replica lease, [`weir_resources::replica::holders`]) shows as failed: it was
+    /// interrupted.
+    pub fn view(&self, holders: &BTreeSet<String>) -> Vec<Entry> {
         let stale = self
             .current
             .as_ref()
-            .filter(|c| c.epoch != epoch)
+            .filter(|c| !holders.contains(&c.epoch))
             .map(|c| c.crawl_id.as_str());
         self.history
             .iter()
@@ -424,9 +429,10 @@ mod tests {
                 entry("c2", CrawlState::Running, 5, None),
             ],
         };
-        let view = runtime.view("new");
+        let view = runtime.view(&BTreeSet::from(["new".to_string()]));
         assert_eq!(view[0].state, CrawlState::Failed);
         assert_eq!(view[0].error.as_deref(), Some(INTERRUPTED));
-        assert_eq!(runtime.view("old")[0].state, CrawlState::Running);
+        let holders = BTreeSet::from(["new".to_string(), "old".to_string()]);
+        assert_eq!(runtime.view(&holders)[0].state, CrawlState::Running);
     }
 }

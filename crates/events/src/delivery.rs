@@ -303,8 +303,10 @@ impl Windows {
         self.inner.wake.notify_one();
     }
 
-    /// Arms the window of every pending batch in the store (start-up); a window that
-    /// expired while Weir was down fires at once. Returns how many were armed.
+    /// Arms the window of every pending batch in the store (at start-up, and again
+    /// whenever a replica of a shared store renews its lease, so a batch another
+    /// replica opened fires even if that replica died); a window that expired while no
+    /// one watched fires at once. Returns how many were armed.
     pub async fn load(&self) -> Result<usize, ApiError> {
         let all = self
             .inner

@@ -62,6 +62,7 @@ struct Inner {
     connections: AtomicI64,
     job_runs_started: AtomicU64,
     workflow_runs_started: AtomicU64,
+    schedules_armed: AtomicI64,
     series: Mutex<Series>,
 }
 
@@ -301,7 +302,20 @@ impl Metrics {
         for (status, n) in &series.workflow_runs_finished {
             w.sample(RUNS_FINISHED, "", &[("status", status)], *n as f64);
         }
+        let armed = self.inner.schedules_armed.load(Ordering::Relaxed) as f64;
+        w.family(
+            SCHEDULES_ARMED,
+            "gauge",
+            "Activated SCHEDULED triggers whose next firing this process keeps.",
+        );
+        w.sample(SCHEDULES_ARMED, "", &[], armed);
         w.0
+    }
+
+    /// Sets how many schedules this process keeps armed.
+    pub fn set_schedules_armed(&self, count: usize) {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        self.inner.schedules_armed.store(count, Ordering::Relaxed);
     }
 }
 
@@ -314,6 +328,7 @@ const JOBS_STARTED: &str = "weir_job_runs_started_total";
 const JOBS_FINISHED: &str = "weir_job_runs_finished_total";
 const RUNS_STARTED: &str = "weir_workflow_runs_started_total";
 const RUNS_FINISHED: &str = "weir_workflow_runs_finished_total";
+const SCHEDULES_ARMED: &str = "weir_schedules_armed";
 
 /// The text being exposed.
 #[derive(Default)]
@@ -433,6 +448,11 @@ pub fn workflow_run_started() {
 /// Counts a workflow run that finished with `status` in the global registry.
 pub fn workflow_run_finished(status: &str) {
     Metrics::global().workflow_run_finished(status);
+}
+
+/// Sets the global registry's count of armed schedules.
+pub fn set_schedules_armed(count: usize) {
+    Metrics::global().set_schedules_armed(count);
 }
 
 #[cfg(test)]

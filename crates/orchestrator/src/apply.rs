@@ -84,6 +84,11 @@ impl Orchestrator {
             .db
             .write(move |tx| {
                 let mut stored = stored_run::load(tx, &tx_key)?;
+                if !stored.is_mine() {
+                    // Another replica took the run over (this one was deemed dead): its
+                    // events are that replica's to derive now.
+                    return Ok(None);
+                }
                 let mut rows: HashMap<String, JobAttempt> = stored
                     .attempts()
                     .map(|a| (a.id.clone(), a.clone()))
@@ -105,13 +110,24 @@ impl Orchestrator {
                 let effects = drain(&mut stored.run);
                 stored_run::save_job_runs(tx, &tx_key.scope, &stored, &mut rows)?;
                 stored_run::save_document(tx, &tx_key.scope, &stored)?;
-                Ok((then, effects, stored.run.poll_timeout()))
+                Ok(Some((then, effects, stored.run.poll_timeout())))
             })
             .await;
         // The run is free for its next transition as soon as this one committed.
         ended.now();
         match written {
-            Ok((then, effects, deadline)) => {
+            Ok(None) => {
+                for (event, _) in events {
+                    tracing::warn!(
+                        ?event,
+                        "a run event was dropped: another replica drives its run"
+                    );
+                    if let Event::Launch { start, .. } = &event {
+                        self.inner.runner.release(&start.job_run_id);
+                    }
+                }
+            }
+            Ok(Some((then, effects, deadline))) => {
                 self.committed(key.clone(), effects, deadline);
                 let mut dequeued = BTreeSet::new();
                 for next in then {

@@ -9,6 +9,11 @@ pub(crate) fn job_run_started() {
     weir_metrics::job_run_started();
 }
 
+/// Publishes how many schedules the scheduler keeps armed.
+pub(crate) fn schedules_armed(count: usize) {
+    weir_metrics::set_schedules_armed(count);
+}
+
 /// Counts a started workflow run.
 pub(crate) fn workflow_run_started() {
     weir_metrics::workflow_run_started();

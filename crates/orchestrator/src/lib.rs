@@ -42,6 +42,7 @@ use stored_run::{RunKey, RunRequest, STANDALONE_PREFIX, StoredRun};
 use weir_clock::Clock;
 use weir_resources::db::Db;
 use weir_resources::job::{self, JobDefinition};
+use weir_resources::replica::{self, Notice};
 use weir_resources::{ApiError, OrApiError};
 use weir_resources::{graph, ids, stored};
 use weir_runner::{KillOutcome, Runner};
@@ -168,6 +169,44 @@ impl Orchestrator {
         Ok(run_id)
     }
 
+    /// Starts the run of `workflow` that SCHEDULED trigger `trigger` firing at `tick`
+    /// asks for, unless that tick was fired already, by this or another replica
+    /// (`None`).
+    pub async fn start_scheduled_run(
+        &self,
+        scope: Scope,
+        workflow: String,
+        trigger: String,
+        tick: Millis,
+    ) -> Result<Option<String>, ApiError> {
+        let now = self.clock().now_millis();
+        let started = self
+            .inner
+            .db
+            .write(move |tx| {
+                if !schedule::claim_tick(tx, &scope, &trigger, tick)? {
+                    return Ok(None);
+                }
+                let properties = BTreeMap::new();
+                start_run_in(
+                    tx,
+                    &scope,
+                    &workflow,
+                    properties,
+                    StartOrigin::Trigger,
+                    None,
+                    now,
+                )
+                .map(Some)
+            })
+            .await?;
+        Ok(started.map(|started| {
+            let run_id = started.run_id().to_string();
+            self.started(started);
+            run_id
+        }))
+    }
+
     /// Hands a run that [`start_run_in`] started to the driver; call it once the
     /// transaction that started it has committed (never before: its effects would run
     /// for a run a failed commit never recorded).
@@ -257,6 +296,7 @@ impl Orchestrator {
                     starting_batch: None,
                     request: Some(request),
                     queuing,
+                    owner: None,
                 };
                 let job_run_id = stored
                     .attempts()
@@ -317,7 +357,39 @@ impl Orchestrator {
         if key.workflow.starts_with(STANDALONE_PREFIX) {
             return self.stop_workflow_run(key).await.map_err(|e| e.to_string());
         }
-        self.kill_attempt(key, job_run_id);
+        self.stop_attempt(key, job_run_id)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Stops attempt `job_run_id` of run `key`: here if this process drives the run,
+    /// else through a notice to the replica that does.
+    async fn stop_attempt(&self, key: RunKey, job_run_id: String) -> Result<(), ApiError> {
+        let read_key = key.clone();
+        let stored = self
+            .inner
+            .db
+            .read(move |tx| stored_run::load(tx, &read_key))
+            .await?;
+        match stored.owner {
+            Some(_) if stored.is_mine() => self.kill_attempt(key, job_run_id),
+            Some(to) => {
+                let notice = Notice::StopAttempt {
+                    to,
+                    account: key.scope.account,
+                    region: key.scope.region,
+                    workflow: key.workflow,
+                    run_id: key.run_id,
+                    job_run_id,
+                };
+                self.inner
+                    .db
+                    .write(move |tx| replica::send(tx, &notice))
+                    .await?;
+            }
+            // Not driven by anyone yet: whoever takes it over re-issues its kills.
+            None => {}
+        }
         Ok(())
     }
 
@@ -363,6 +435,7 @@ impl Orchestrator {
                     starting_batch: None,
                     request: None,
                     queuing: None,
+                    owner: None,
                 };
                 let (new_key, effects, deadline) = commit_new(tx, &key.scope, stored)?;
                 Ok((new_key, effects, deadline, resumed.node_ids))
@@ -387,7 +460,9 @@ impl Orchestrator {
     }
 
     /// Loads the run, applies `step` to it, commits state + job-run rows, then hands
-    /// the effects and the next deadline to the driver.
+    /// the effects and the next deadline to the driver — or, for a run another replica
+    /// drives, tells that replica in the same transaction (it derives the effects from
+    /// the stored run).
     async fn transition<R: Send + 'static>(
         &self,
         key: RunKey,
@@ -403,11 +478,114 @@ impl Orchestrator {
                 let result = step(tx, &mut stored)?;
                 let effects = drain(&mut stored.run);
                 stored_run::save(tx, &tx_key.scope, &stored, &before)?;
+                if !stored.is_mine() {
+                    stored.tell_owner(tx, &tx_key)?;
+                    return Ok((result, Vec::new(), None));
+                }
                 Ok((result, effects, stored.run.poll_timeout()))
             })
             .await?;
         self.committed(key, effects, deadline);
         Ok(result)
+    }
+
+    /// Acts on a notice another replica sent through the store (those addressed to
+    /// this process; [`Notice::is_for_me`]).
+    pub async fn heard(&self, notice: Notice) {
+        match notice {
+            Notice::Run {
+                account,
+                region,
+                workflow,
+                run_id,
+                ..
+            } => {
+                let scope = Scope { account, region };
+                self.look_again(RunKey {
+                    scope,
+                    workflow,
+                    run_id,
+                })
+                .await;
+            }
+            Notice::StopAttempt {
+                account,
+                region,
+                workflow,
+                run_id,
+                job_run_id,
+                ..
+            } => {
+                let scope = Scope { account, region };
+                let key = RunKey {
+                    scope,
+                    workflow,
+                    run_id,
+                };
+                self.kill_attempt(key, job_run_id);
+            }
+            Notice::CancelCrawl { crawl_id } => weir_catalog::cancel(&crawl_id),
+        }
+    }
+
+    /// Looks again at every active run this process drives (notices for them may have
+    /// been lost while the store's notice connection was down).
+    pub async fn look_at_mine(&self) {
+        let found = self
+            .inner
+            .db
+            .read(|tx| {
+                let mut mine = Vec::new();
+                for (scope, record) in tx.all_runs_in_status(ACTIVE_STATUSES)? {
+                    let stored = stored_run::decode(&record)?;
+                    if stored.is_mine() {
+                        mine.push(stored.key(&scope));
+                    }
+                }
+                Ok(mine)
+            })
+            .await;
+        match found {
+            Ok(keys) => {
+                for key in keys {
+                    self.look_again(key).await;
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot list the runs this replica drives"),
+        }
+    }
+
+    /// Executes what run `key` needs now that it changed elsewhere, if this process
+    /// drives it: the effects its stored state asks for (all idempotent), its next
+    /// deadline, and a look for queued runs of the jobs it has waiting.
+    pub(crate) async fn look_again(&self, key: RunKey) {
+        let read_key = key.clone();
+        let found = self
+            .inner
+            .db
+            .read(move |tx| stored_run::load(tx, &read_key))
+            .await;
+        let stored = match found {
+            Ok(stored) if stored.is_mine() => stored,
+            Ok(_) => return,
+            Err(error) => {
+                tracing::warn!(%error, run = %key.run_id, "cannot look at a run again");
+                return;
+            }
+        };
+        self.send(Event::Committed {
+            key: key.clone(),
+            effects: stored.run.recover(),
+            deadline: stored.run.poll_timeout(),
+        });
+        let waiting: std::collections::BTreeSet<String> = stored
+            .attempts()
+            .filter(|a| a.state == JobRunState::Waiting)
+            .map(|a| a.job_name.clone())
+            .collect();
+        for job in waiting {
+            self.dequeue(key.scope.clone(), job).await;
+        }
     }
 
     /// Hands what a committed transition asked for to the driver.
@@ -503,16 +681,25 @@ impl Orchestrator {
                         return Ok(None);
                     };
                     let stored = stored_run::decode(&run)?;
-                    Ok(stored
-                        .run
-                        .waiting_start(&record.run_id)
-                        .map(|start| (key, start)))
+                    let start = stored.run.waiting_start(&record.run_id);
+                    Ok(start.map(|start| (key, start, stored)))
                 })
                 .await;
         match found {
-            Ok(Some((key, start))) => {
+            Ok(Some((key, start, stored))) if stored.is_mine() => {
                 if self.inner.runner.reserve(&start.job_run_id) {
                     self.send(Event::Launch { key, start });
+                }
+            }
+            Ok(Some((key, _, stored))) => {
+                // Another replica drives the run: it launches the attempt.
+                let told = self
+                    .inner
+                    .db
+                    .write(move |tx| stored.tell_owner(tx, &key))
+                    .await;
+                if let Err(error) = told {
+                    tracing::error!(%error, "cannot tell a replica that a job run slot freed");
                 }
             }
             Ok(None) => {}
@@ -647,6 +834,7 @@ pub fn start_run_in(
         starting_batch: batch,
         request: None,
         queuing: None,
+        owner: None,
     };
     let (key, effects, deadline) = commit_new(tx, scope, stored)?;
     Ok(StartedRun {
@@ -671,12 +859,14 @@ fn at_run_limit(
     Ok(active >= limit.max(0) as u64)
 }
 
-/// Stores a new run and returns its key, effects and first deadline.
+/// Stores a new run, owned by this process, and returns its key, effects and first
+/// deadline.
 fn commit_new(
     tx: &mut dyn Transaction,
     scope: &Scope,
     mut stored: StoredRun,
 ) -> Result<(RunKey, Vec<Effect>, Option<Millis>), ApiError> {
+    stored.owner = Some(replica::epoch().to_string());
     let effects = drain(&mut stored.run);
     stored_run::save(tx, scope, &stored, &[])?;
     Ok((stored.key(scope), effects, stored.run.poll_timeout()))

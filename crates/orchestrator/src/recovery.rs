@@ -1,5 +1,8 @@
-//! Crash recovery at start-up: every run that was active is taken back. Attempts that
-//! ended while Weir was down are settled first, in one transition per such run and before
+//! Taking runs over: at start-up every active run of an earlier process, and whenever
+//! replica leases end, every active run of a replica that died (module
+//! [`weir_resources::replica`]) is claimed — its owner becomes this process, in one
+//! transaction, so two replicas never both take a run — and taken back. Attempts that
+//! ended while no process watched them are settled first, in one transition per such run and before
 //! any deadline is armed (so a job that finished in time is never recorded TIMEOUT
 //! because its timer fired first); running processes are re-attached; then every
 //! effect the persisted state may still need is re-issued (all are idempotent), and
@@ -11,19 +14,50 @@ use super::driver::Event;
 use super::stored_run;
 use super::{ACTIVE_STATUSES, Orchestrator, ignore_stale};
 use weir_resources::ApiError;
+use weir_resources::replica;
 use weir_runner::Found;
 
 impl Orchestrator {
-    /// Takes back every active run after a restart; returns how many there were.
-    pub async fn recover(&self) -> Result<usize, ApiError> {
+    /// Claims and takes back every active run whose owner holds no replica lease (after
+    /// a restart: every run the earlier process drove); returns how many there were.
+    pub async fn take_over(&self) -> Result<usize, ApiError> {
+        // Most calls find nothing: look before taking the writer.
+        let any = self
+            .inner
+            .db
+            .read(|tx| {
+                let holders = replica::holders(tx)?;
+                for (_, record) in tx.all_runs_in_status(ACTIVE_STATUSES)? {
+                    let stored = stored_run::decode(&record)?;
+                    if replica::is_orphan(stored.owner.as_deref(), &holders) {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })
+            .await?;
+        if !any {
+            return Ok(0);
+        }
         let runs = self
             .inner
             .db
-            .read(|tx| Ok(tx.all_runs_in_status(ACTIVE_STATUSES)?))
+            .write(|tx| {
+                let holders = replica::holders(tx)?;
+                let mut claimed = Vec::new();
+                for (scope, record) in tx.all_runs_in_status(ACTIVE_STATUSES)? {
+                    let mut stored = stored_run::decode(&record)?;
+                    if replica::is_orphan(stored.owner.as_deref(), &holders) {
+                        stored.owner = Some(replica::epoch().to_string());
+                        stored_run::save_document(tx, &scope, &stored)?;
+                        claimed.push((scope, stored));
+                    }
+                }
+                Ok(claimed)
+            })
             .await?;
         let count = runs.len();
-        for (scope, record) in runs {
-            let stored = stored_run::decode(&record)?;
+        for (scope, stored) in runs {
             let key = stored.key(&scope);
             let mut settled: Vec<(String, JobEnded)> = Vec::new();
             for attempt in stored.attempts() {

@@ -1,8 +1,14 @@
 //! Fires SCHEDULED triggers on their cron schedules (spec §5.1): a trigger fires while
 //! it is ACTIVATED, each firing starts a workflow run (or, outside a workflow, its job
 //! actions). One timer is armed for the earliest due trigger and re-armed whenever a
-//! trigger changes; nothing is scanned periodically. Firings missed while Weir was
-//! down are not made up (the next one is computed from the start-up time).
+//! trigger changes. Firings missed while Weir was down are not made up (the next one is
+//! computed from the start-up time).
+//!
+//! Replicas on one store all keep every schedule (each reloads them when it renews its
+//! lease, so a trigger changed on another replica is seen within that period) and all
+//! try each firing: the firing's transaction first claims its tick — the trigger's last
+//! fired tick, a setting, must be older — so each tick fires once however many replicas
+//! try it, and as long as one of them lives.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,9 +16,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 use weir_engine::Millis;
 use weir_model::shapes::{StartJobRunRequest, Trigger, TriggerState, TriggerType};
-use weir_store::{Kind, Scope};
+use weir_store::{Kind, Scope, Setting, Transaction};
 
-use super::{Orchestrator, StartOrigin};
+use super::Orchestrator;
 use weir_resources::ApiError;
 use weir_resources::cron::CronSchedule;
 use weir_resources::db::Db;
@@ -34,6 +40,8 @@ struct Inner {
 }
 
 struct Entry {
+    /// The cron expression, as the trigger states it.
+    expression: String,
     schedule: CronSchedule,
     next: Millis,
 }
@@ -52,40 +60,53 @@ impl Scheduler {
         }
     }
 
-    /// Registers every ACTIVATED SCHEDULED trigger found in the store.
+    /// Arms the schedule of every ACTIVATED SCHEDULED trigger found in the store and
+    /// drops every other (a schedule that did not change keeps its next firing);
+    /// returns how many are armed.
     pub async fn load(&self) -> Result<usize, ApiError> {
         let all = self
             .inner
             .db
             .read(|tx| Ok(tx.list_all(Kind::Trigger)?))
             .await?;
-        let mut count = 0;
+        let now = self.inner.orchestrator.clock().now_millis();
+        let mut found = HashMap::new();
         for (scope, record) in all {
             let name = record.name.clone();
             let trigger = stored::decode::<Trigger>(record)?.value;
-            if self.refresh(&scope, &name, Some(&trigger)) {
-                count += 1;
+            if let Some(entry) = entry_of(&trigger, now) {
+                found.insert((scope, name), entry);
             }
         }
+        let count = found.len();
+        if let Ok(mut entries) = self.inner.entries.lock() {
+            for (key, entry) in found.iter_mut() {
+                if let Some(armed) = entries
+                    .get(key)
+                    .filter(|e| e.expression == entry.expression)
+                {
+                    entry.next = armed.next;
+                }
+            }
+            *entries = found;
+            crate::counters::schedules_armed(entries.len());
+        }
+        self.inner.wake.notify_one();
         Ok(count)
     }
 
     /// Brings the schedule of one trigger up to date after it was created, changed,
     /// started, stopped (`Some`) or deleted (`None`). Returns whether it is scheduled.
     pub fn refresh(&self, scope: &Scope, name: &str, trigger: Option<&Trigger>) -> bool {
-        let schedule = trigger
-            .filter(|t| is_active_schedule(t))
-            .and_then(|t| CronSchedule::parse(t.schedule.as_deref().unwrap_or_default()).ok());
+        let now = self.inner.orchestrator.clock().now_millis();
+        let entry = trigger.and_then(|t| entry_of(t, now));
         let key = (scope.clone(), name.to_string());
         let Ok(mut entries) = self.inner.entries.lock() else {
             return false;
         };
-        let scheduled = match schedule.and_then(|s| {
-            s.next_after(self.inner.orchestrator.clock().now_millis())
-                .map(|n| (s, n))
-        }) {
-            Some((schedule, next)) => {
-                entries.insert(key, Entry { schedule, next });
+        let scheduled = match entry {
+            Some(entry) => {
+                entries.insert(key, entry);
                 true
             }
             None => {
@@ -93,6 +114,7 @@ impl Scheduler {
                 false
             }
         };
+        crate::counters::schedules_armed(entries.len());
         drop(entries);
         self.inner.wake.notify_one();
         scheduled
@@ -117,15 +139,16 @@ impl Scheduler {
                     }
                 }
             }
-            for (scope, name) in self.take_due(clock.now_millis()) {
+            for (scope, name, tick) in self.take_due(clock.now_millis()) {
                 let me = self.clone();
-                tokio::spawn(async move { me.fire(scope, name).await });
+                tokio::spawn(async move { me.fire(scope, name, tick).await });
             }
         }
     }
 
-    /// Removes the due firings from the table, re-arming each at its next time.
-    fn take_due(&self, now: Millis) -> Vec<(Scope, String)> {
+    /// Removes the due firings from the table (each with the tick it is due at),
+    /// re-arming each at its next time.
+    fn take_due(&self, now: Millis) -> Vec<(Scope, String, Millis)> {
         let Ok(mut entries) = self.inner.entries.lock() else {
             return Vec::new();
         };
@@ -134,7 +157,7 @@ impl Scheduler {
             if entry.next > now {
                 return true;
             }
-            due.push(key.clone());
+            due.push((key.0.clone(), key.1.clone(), entry.next));
             match entry.schedule.next_after(now) {
                 Some(next) => {
                     entry.next = next;
@@ -143,11 +166,13 @@ impl Scheduler {
                 None => false,
             }
         });
+        crate::counters::schedules_armed(entries.len());
         due
     }
 
-    /// Fires one trigger if it is still an active schedule.
-    async fn fire(self, scope: Scope, name: String) {
+    /// Fires one trigger at `tick` if it is still an active schedule and no replica
+    /// fired that tick yet.
+    async fn fire(self, scope: Scope, name: String, tick: Millis) {
         let read_scope = scope.clone();
         let read_name = name.clone();
         let trigger = self
@@ -175,10 +200,24 @@ impl Scheduler {
         let orchestrator = &self.inner.orchestrator;
         let result = match trigger.workflow_name {
             Some(workflow) => orchestrator
-                .start_workflow_run(scope, workflow, Default::default(), StartOrigin::Trigger)
+                .start_scheduled_run(scope, workflow, name.clone(), tick)
                 .await
                 .map(|_| ()),
             None => {
+                let (claim_scope, claim_name) = (scope.clone(), name.clone());
+                let claimed = self
+                    .inner
+                    .db
+                    .write(move |tx| claim_tick(tx, &claim_scope, &claim_name, tick))
+                    .await;
+                match claimed {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(error) => {
+                        tracing::warn!(%error, trigger = %name, "could not claim a scheduled firing");
+                        return;
+                    }
+                }
                 let mut result = Ok(());
                 for action in trigger.actions.unwrap_or_default() {
                     if let Some(job) = action.job_name {
@@ -205,6 +244,44 @@ impl Scheduler {
             tracing::warn!(%error, trigger = %name, "scheduled trigger could not start its work");
         }
     }
+}
+
+/// The schedule of `trigger` if it is an active one with a next firing after `now`.
+fn entry_of(trigger: &Trigger, now: Millis) -> Option<Entry> {
+    if !is_active_schedule(trigger) {
+        return None;
+    }
+    let expression = trigger.schedule.clone().unwrap_or_default();
+    let schedule = CronSchedule::parse(&expression).ok()?;
+    let next = schedule.next_after(now)?;
+    Some(Entry {
+        expression,
+        schedule,
+        next,
+    })
+}
+
+/// Claims the firing of trigger `name` at `tick` in the caller's transaction: `false`
+/// when this tick (or a later one) was fired already, by this or another replica.
+pub(crate) fn claim_tick(
+    tx: &mut dyn Transaction,
+    scope: &Scope,
+    name: &str,
+    tick: Millis,
+) -> Result<bool, ApiError> {
+    let key = format!("schedule-fired/{}/{}/{name}", scope.account, scope.region);
+    let fired = tx
+        .get_meta(&key)?
+        .and_then(|setting| setting.value.parse::<Millis>().ok());
+    if fired.is_some_and(|fired| fired >= tick) {
+        return Ok(false);
+    }
+    let setting = Setting {
+        value: tick.to_string(),
+        version: 1,
+    };
+    tx.put_meta(&key, &setting)?;
+    Ok(true)
 }
 
 fn is_active_schedule(trigger: &Trigger) -> bool {

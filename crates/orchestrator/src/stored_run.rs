@@ -17,6 +17,7 @@ use weir_model::shapes::{
 use weir_store::{JobRunRecord, RunRecord, Scope, Transaction};
 
 use weir_resources::ApiError;
+use weir_resources::replica::{self, Notice};
 use weir_resources::stored::{self, Document};
 
 use crate::states;
@@ -136,6 +137,12 @@ pub struct StoredRun {
     /// For a direct StartJobRun: its `JobRunQueuingEnabled` (`None`: the job's setting).
     #[serde(default)]
     pub queuing: Option<bool>,
+    /// The epoch of the server process driving the run
+    /// ([`weir_resources::replica::epoch`]): only it launches, supervises and times the
+    /// run's work; others tell it what changed. Runs stored before replicas have none
+    /// and are taken over at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// Which condition of an EVENT trigger's `EventBatchingCondition` started a run (the
@@ -173,6 +180,29 @@ impl StoredRun {
     /// Every job attempt of the run.
     pub fn attempts(&self) -> impl Iterator<Item = &JobAttempt> {
         self.run.nodes().iter().flat_map(|n| n.job_runs.iter())
+    }
+
+    /// Whether this process drives the run (module [`weir_resources::replica`]).
+    pub fn is_mine(&self) -> bool {
+        self.owner.as_deref() == Some(replica::epoch())
+    }
+
+    /// Tells the run's owner, once `tx` commits, that the run at `key` changed here:
+    /// it looks at the run again and executes what it now needs.
+    pub fn tell_owner(&self, tx: &mut dyn Transaction, key: &RunKey) -> Result<(), ApiError> {
+        let Some(owner) = self.owner.clone() else {
+            return Ok(());
+        };
+        replica::send(
+            tx,
+            &Notice::Run {
+                to: owner,
+                account: key.scope.account.clone(),
+                region: key.scope.region.clone(),
+                workflow: key.workflow.clone(),
+                run_id: key.run_id.clone(),
+            },
+        )
     }
 }
 

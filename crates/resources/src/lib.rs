@@ -24,6 +24,7 @@ pub mod ids;
 pub mod job;
 pub mod listing;
 pub mod pagination;
+pub mod replica;
 pub mod stored;
 pub mod tags;
 pub mod trigger;

@@ -68,4 +68,22 @@ pub struct Config {
     pub auth: Authenticator,
     /// Limits of the HTTP edge.
     pub limits: EdgeLimits,
+    /// This process's name among the replicas serving one store (`--replica-name`).
+    pub replica_name: String,
+    /// How long a replica's lease lasts without renewal (`--lease-timeout`): a replica
+    /// that died has its work taken over this long after its last renewal, at most.
+    pub lease_timeout: std::time::Duration,
+}
+
+/// The default `--lease-timeout`, in seconds.
+pub const DEFAULT_LEASE_TIMEOUT: &str = "10";
+
+/// The replica name a process gets without `--replica-name`: the host's name and the
+/// data directory, so a restart of the same server takes over its own work at once.
+pub fn default_replica_name(data_dir: &std::path::Path) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .unwrap_or_default();
+    let host = if host.is_empty() { "localhost" } else { &host };
+    format!("{host}:{}", data_dir.display())
 }

@@ -12,4 +12,5 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod replicas;
 pub mod server;

@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use weir::config::{
-    Config, DEFAULT_ACCOUNT, DEFAULT_LISTEN, DEFAULT_MAX_CONCURRENT_JOB_RUNS, DEFAULT_REGION,
-    StoreLocation,
+    Config, DEFAULT_ACCOUNT, DEFAULT_LEASE_TIMEOUT, DEFAULT_LISTEN,
+    DEFAULT_MAX_CONCURRENT_JOB_RUNS, DEFAULT_REGION, StoreLocation, default_replica_name,
 };
 use weir::server::Server;
 use weir_auth::{AuthMode, Authenticator, CredentialRegistry, CredentialSource};
@@ -126,6 +126,17 @@ enum Command {
         /// Days of finished workflow and job run history to keep.
         #[arg(long, env = "WEIR_RETENTION_DAYS", default_value_t = 90)]
         retention_days: u32,
+        /// This server's name among the replicas serving one PostgreSQL store (each
+        /// replica its own; default: host name and data directory). A restarted
+        /// replica of the same name takes over its own runs at once.
+        #[arg(long, env = "WEIR_REPLICA_NAME")]
+        replica_name: Option<String>,
+        /// Seconds a replica's lease lasts unless renewed (renewed every third of it):
+        /// the runs of a replica that died are taken over this long after its last
+        /// renewal, at most.
+        #[arg(long, env = "WEIR_LEASE_TIMEOUT", default_value = DEFAULT_LEASE_TIMEOUT,
+              value_parser = parse_seconds)]
+        lease_timeout: Duration,
     },
     /// Manage the Spark runtimes glueetl jobs run on.
     Runtime {
@@ -185,6 +196,8 @@ fn main() -> anyhow::Result<()> {
             manual_clock,
             retention_days,
             max_concurrent_job_runs,
+            replica_name,
+            lease_timeout,
             credentials,
             no_auth,
             max_clock_skew,
@@ -245,8 +258,11 @@ fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("resolving {}", dir.display()))?,
                 None => data_dir.join("runtimes"),
             };
+            let replica_name = replica_name.unwrap_or_else(|| default_replica_name(&data_dir));
             let config = Config {
                 listen,
+                replica_name,
+                lease_timeout,
                 s3_dir,
                 data_dir,
                 store: store.unwrap_or_default(),

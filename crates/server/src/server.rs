@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio::sync::oneshot;
 use weir_clock::Clock;
 use weir_runner::{Runner, RunnerConfig};
 
@@ -23,6 +24,7 @@ use weir_s3::{S3Service, S3Settings};
 use weir_store::{Scope, Store, StoreExt};
 
 use crate::config::{Config, StoreLocation};
+use crate::replicas::{self, Replica};
 
 /// Milliseconds in a day, the unit of `--retention-days`.
 const DAY_MS: i64 = 86_400_000;
@@ -62,6 +64,7 @@ impl Server {
                     .context("opening the PostgreSQL store (--store)")?,
             ),
         };
+        replicas::check_shared_files(&*store, &config.data_dir, &config.s3_dir)?;
         // Documents of earlier releases are brought to today's formats before anything
         // reads them.
         let upgraded = store
@@ -153,32 +156,19 @@ impl Server {
             local
         };
         orchestrator.set_endpoint(format!("http://{callback}"));
-        let (stop_driver, driver_stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop_driver, driver_stopped) = oneshot::channel::<()>();
         let driver = tokio::spawn(driver.run(async {
             let _ = driver_stopped.await;
         }));
-        let recovered = orchestrator
-            .recover()
-            .await
-            .map_err(|e| anyhow::anyhow!("recovering runs: {e}"))?;
-        if recovered > 0 {
-            tracing::info!(runs = recovered, "resumed the runs that were active");
-        }
-        let crawls = weir_catalog::lifecycle::settle_interrupted(&db, app.clock())
-            .await
-            .map_err(|e| anyhow::anyhow!("settling interrupted crawls: {e}"))?;
-        if crawls > 0 {
-            tracing::info!(crawls, "marked the crawls a stop interrupted as failed");
-        }
-        let blueprint_work = weir_glue::blueprint::recovery::recover(&app)
-            .await
-            .map_err(|e| anyhow::anyhow!("recovering blueprint work: {e}"))?;
-        if blueprint_work > 0 {
-            tracing::info!(
-                entries = blueprint_work,
-                "handled the blueprint registrations and runs a stop interrupted"
-            );
-        }
+        let lease_ms = i64::try_from(config.lease_timeout.as_millis()).unwrap_or(i64::MAX);
+        let replica = Replica::new(
+            config.replica_name.clone(),
+            lease_ms,
+            app.clone(),
+            scheduler.clone(),
+            events.clone(),
+        );
+        replica.start().await?;
         let schedules = scheduler
             .load()
             .await
@@ -196,6 +186,8 @@ impl Server {
             tracing::info!(windows, "armed the windows of pending event batches");
         }
         tokio::spawn(events.windows().clone().run());
+        let (lost_lease, lease_lost) = oneshot::channel::<String>();
+        replica.keep(lost_lease)?;
         let retention_ms = i64::from(config.retention_days).saturating_mul(DAY_MS);
         purge_history(&orchestrator, retention_ms).await;
         tokio::spawn(purge_history_hourly(orchestrator, retention_ms));
@@ -203,9 +195,17 @@ impl Server {
         tokio::spawn(purge_expired_logs_hourly(logs.clone()));
         println!("listening on {local}");
         tracing::info!(%local, "weir is serving the AWS Glue API");
-        weir_edge::serve(listener, edge(&config, app, events, logs), shutdown)
-            .await
-            .context("serving")?;
+        let serving = weir_edge::serve(listener, edge(&config, app, events, logs), shutdown);
+        tokio::select! {
+            served = serving => served.context("serving")?,
+            Ok(why) = lease_lost => {
+                // Another replica may be taking this one's work over: not one more
+                // step, not even a graceful drain.
+                tracing::error!(%why, "fenced");
+                anyhow::bail!(why);
+            }
+        }
+        replica.release().await;
         let _ = stop_driver.send(());
         let _ = driver.await;
         // Last, so that the database file alone holds every change (a copy is a backup).

@@ -83,6 +83,8 @@ fn app(dir: &std::path::Path, no_auth: bool) -> Router {
             body_read_timeout: Duration::from_secs(5),
             ..EdgeLimits::default()
         },
+        replica_name: "fuzz".into(),
+        lease_timeout: Duration::from_secs(10),
     };
     // Wired as the binary wires it; the driver is not started (no job needs to run).
     Server::assemble(config, Clock::system())

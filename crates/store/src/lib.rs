@@ -228,6 +228,22 @@ pub trait Transaction {
     fn put_meta(&mut self, key: &str, setting: &Setting) -> StoreResult<()>;
     /// Removes a server-wide setting; `false` when it was not set.
     fn delete_meta(&mut self, key: &str) -> StoreResult<bool>;
+
+    // Notices between the processes sharing the store
+    /// Hands `message` to every listener of the store ([`Store::listen`]) once this
+    /// transaction commits; nothing is sent if it rolls back. A store no other process
+    /// can share (SQLite) has no one to tell and drops it.
+    fn notify(&mut self, message: &str) -> StoreResult<()>;
+}
+
+/// What a listener of the store's notices ([`Store::listen`]) is handed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// A message some process's committed transaction sent ([`Transaction::notify`]).
+    Message(String),
+    /// The listening connection was (re)established: messages sent while it was down
+    /// are lost, so the listener should look at the stored state again.
+    Listening,
 }
 
 /// A durable store. Implementations are shared between threads behind an `Arc`.
@@ -256,6 +272,13 @@ pub trait Store: Send + Sync + 'static {
     /// (SQLite's WAL readers); when `false` (a network round trip per statement), async
     /// callers run reads on the blocking pool like writes.
     fn reads_inline(&self) -> bool;
+    /// Whether several processes may serve this store at once (PostgreSQL); SQLite's
+    /// store belongs to the one process that opened it.
+    fn shared(&self) -> bool;
+    /// Calls `listener` with every message committed transactions of any process send
+    /// ([`Transaction::notify`]), from a thread of the store's, until the store is
+    /// dropped; `false` when the store has no notices (it is not [`Store::shared`]).
+    fn listen(&self, listener: Box<dyn Fn(Heard) + Send + Sync>) -> StoreResult<bool>;
 }
 
 /// Typed convenience over [`Store`]: closures that return values and domain errors.

@@ -33,13 +33,13 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use futures_executor::block_on;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Config, NoTls, Row, SimpleQueryMessage, Statement};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Row, SimpleQueryMessage, Statement};
 
 use crate::postgres_migrations::migrate;
 use crate::tags::{tags_from_text, tags_to_text};
 use crate::{
-    JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
-    RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreResult, Transaction,
+    Heard, JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord,
+    Record, RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreResult, Transaction,
 };
 
 /// Most connections one store opens (reads and the writer together).
@@ -48,6 +48,8 @@ const MAX_CONNECTIONS: usize = 16;
 /// schema's oid, so stores in different schemas of one database do not wait for each
 /// other.
 const WRITE_LOCK_CLASS: i64 = 0x5745_4952;
+/// How long the listening connection waits before connecting again after it broke.
+const RELISTEN_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// PostgreSQL-backed store: the tables live in the first schema of the connection's
 /// `search_path` (normally `public`).
@@ -64,6 +66,8 @@ pub struct PostgresStore {
     writing: Mutex<()>,
     /// The statements that open a write transaction and take the write lock.
     begin_write: String,
+    /// The channel of this schema's notices (`weir_<schema oid>`).
+    channel: String,
 }
 
 /// The connections of the pool.
@@ -179,6 +183,7 @@ impl PostgresStore {
             freed: Condvar::new(),
             writing: Mutex::new(()),
             begin_write: String::new(),
+            channel: String::new(),
         };
         let mut lease = store.lease()?;
         let session = lease.session()?;
@@ -201,6 +206,7 @@ impl PostgresStore {
         lease.reusable = true;
         drop(lease);
         store.begin_write = begin_write;
+        store.channel = format!("weir_{oid}");
         Ok(store)
     }
 
@@ -289,6 +295,7 @@ impl Store for PostgresStore {
         session.batch("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
         let mut handle = PgTx {
             session,
+            channel: &self.channel,
             failed: false,
         };
         let outcome = body(&mut handle);
@@ -314,6 +321,7 @@ impl Store for PostgresStore {
         session.batch(&self.begin_write)?;
         let mut handle = PgTx {
             session,
+            channel: &self.channel,
             failed: false,
         };
         // A panicking body (a bug in the caller) must not leave its changes or the lock
@@ -356,11 +364,74 @@ impl Store for PostgresStore {
     fn reads_inline(&self) -> bool {
         false
     }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn listen(&self, listener: Box<dyn Fn(Heard) + Send + Sync>) -> StoreResult<bool> {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| StoreError::Internal("the store is shut down".into()))?;
+        let config = self.config.clone();
+        let listen = format!("LISTEN {}", self.channel);
+        runtime.spawn(async move {
+            loop {
+                if let Err(error) = listen_once(&config, &listen, &*listener).await {
+                    tracing::warn!(%error, "the PostgreSQL notice connection broke; reconnecting");
+                }
+                tokio::time::sleep(RELISTEN_AFTER).await;
+            }
+        });
+        Ok(true)
+    }
+}
+
+/// One listening connection: `LISTEN`s, tells the listener, then hands it every
+/// notification until the connection ends.
+async fn listen_once(
+    config: &Config,
+    listen: &str,
+    listener: &(dyn Fn(Heard) + Send + Sync),
+) -> Result<(), tokio_postgres::Error> {
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let (messages, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let driving = tokio::spawn(async move {
+        loop {
+            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                Some(Ok(AsyncMessage::Notification(notice))) => {
+                    if messages.send(notice.payload().to_string()).is_err() {
+                        return Ok(());
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Err(error),
+                None => return Ok(()),
+            }
+        }
+    });
+    let subscribed = client.batch_execute(listen).await;
+    if let Err(error) = subscribed {
+        driving.abort();
+        return Err(error);
+    }
+    listener(Heard::Listening);
+    while let Some(message) = heard.recv().await {
+        listener(Heard::Message(message));
+    }
+    drop(client);
+    match driving.await {
+        Ok(outcome) => outcome,
+        Err(_) => Ok(()),
+    }
 }
 
 /// A transaction on one connection.
 struct PgTx<'a> {
     session: &'a mut Session,
+    /// The channel of the schema's notices.
+    channel: &'a str,
     /// A statement failed: PostgreSQL aborted the transaction, it must not commit.
     failed: bool,
 }
@@ -1241,6 +1312,12 @@ impl Transaction for PgTx<'_> {
                 &i64::from(setting.version),
             ],
         )?;
+        Ok(())
+    }
+
+    fn notify(&mut self, message: &str) -> StoreResult<()> {
+        let channel = self.channel;
+        self.execute("SELECT pg_notify($1, $2)", &[&channel, &message])?;
         Ok(())
     }
 

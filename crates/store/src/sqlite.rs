@@ -14,8 +14,8 @@ use crate::group_commit::GroupCommitWriter;
 use crate::migrations::migrate;
 use crate::tags::{tags_from_text, tags_to_text};
 use crate::{
-    JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
-    RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreResult, Transaction,
+    Heard, JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord,
+    Record, RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreResult, Transaction,
 };
 
 /// Reader connections opened at start.
@@ -165,6 +165,14 @@ impl Store for SqliteStore {
 
     fn reads_inline(&self) -> bool {
         true
+    }
+
+    fn shared(&self) -> bool {
+        false
+    }
+
+    fn listen(&self, _listener: Box<dyn Fn(Heard) + Send + Sync>) -> StoreResult<bool> {
+        Ok(false)
     }
 }
 
@@ -900,6 +908,12 @@ impl Transaction for SqliteTx<'_> {
             .conn
             .prepare_cached("DELETE FROM meta WHERE key = ?1")?;
         Ok(stmt.execute(params![key])? == 1)
+    }
+
+    fn notify(&mut self, _message: &str) -> StoreResult<()> {
+        // The one process serving this store is the only one there is to tell, and it
+        // acts on what it commits itself.
+        Ok(())
     }
 }
 

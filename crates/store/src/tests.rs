@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::{
-    JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord, Record,
-    RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreExt,
+    Heard, JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord,
+    Record, RunCursor, RunRecord, Scope, Setting, Store, StoreError, StoreExt,
 };
 
 fn scope(account: &str) -> Scope {
@@ -789,4 +789,62 @@ fn postgres_keeps_data_across_reopen() {
 fn a_postgres_url_that_is_not_one_is_refused() {
     let refused = crate::PostgresStore::open("postgres://[not a host");
     assert!(matches!(refused, Err(StoreError::InvalidUrl(_))));
+}
+
+#[test]
+fn postgres_notices_reach_every_listener_of_the_schema_only_once_committed() {
+    let Some(schema) = PostgresSchema::create("notices") else {
+        return;
+    };
+    let Some(other_schema) = PostgresSchema::create("notices_other") else {
+        return;
+    };
+    let (listening, sending, elsewhere) = (schema.open(), schema.open(), other_schema.open());
+    assert!(sending.shared());
+    let (heard, hear) = std::sync::mpsc::channel();
+    let forward = std::sync::Mutex::new(heard);
+    let listens = listening
+        .listen(Box::new(move |notice| {
+            let _ = forward.lock().map(|sender| sender.send(notice));
+        }))
+        .expect("listen");
+    assert!(listens);
+    let deadline = std::time::Duration::from_secs(30);
+    assert_eq!(hear.recv_timeout(deadline), Ok(Heard::Listening));
+    let refused: Result<(), StoreError> = sending.write(|tx| {
+        tx.notify("rolled back")?;
+        Err(StoreError::Internal("the body failed".into()))
+    });
+    assert!(refused.is_err());
+    elsewhere
+        .write(|tx| tx.notify("another schema"))
+        .expect("notify in another schema");
+    sending
+        .write(|tx| {
+            tx.notify("first")?;
+            tx.notify("second")
+        })
+        .expect("notify");
+    assert_eq!(
+        hear.recv_timeout(deadline),
+        Ok(Heard::Message("first".into()))
+    );
+    assert_eq!(
+        hear.recv_timeout(deadline),
+        Ok(Heard::Message("second".into()))
+    );
+    // Nothing else arrived before them: the rolled-back notice and the other schema's
+    // were never delivered (notices of one sender arrive in commit order).
+    assert!(hear.try_recv().is_err());
+}
+
+#[test]
+fn an_sqlite_store_is_not_shared_and_has_no_notices() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = crate::SqliteStore::open(dir.path()).expect("open");
+    assert!(!store.shared());
+    assert!(!store.listen(Box::new(|_| {})).expect("listen"));
+    store
+        .write(|tx| tx.notify("nobody to tell"))
+        .expect("a notice on a store of one process is dropped");
 }

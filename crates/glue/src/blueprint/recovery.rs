@@ -3,9 +3,11 @@
 //! Every registration in progress (CREATING/UPDATING) and every run in progress
 //! (RUNNING/ROLLING_BACK) is listed in one server-wide setting, written in the same
 //! transaction as the state it belongs to, so a restarted server finds it whatever the
-//! account and region. [`recover`] then registers such blueprints again from their
-//! `BlueprintLocation`, and fails such runs: what the run had recorded as created is
-//! deleted (as in any rollback) and the run ends FAILED.
+//! account and region. Each entry names the epoch of the process doing the work; the
+//! work of a process that holds no replica lease (an earlier process of this server, a
+//! replica that died) is taken over by [`recover`]: it registers such blueprints again
+//! from their `BlueprintLocation`, and fails such runs: what the run had recorded as
+//! created is deleted (as in any rollback) and the run ends FAILED.
 
 use serde::{Deserialize, Serialize};
 use weir_model::shapes::{BlueprintRunState, BlueprintStatus};
@@ -14,13 +16,15 @@ use weir_store::{Kind, Scope, Setting, Transaction};
 use super::{StoredRun, registration, run, run_key};
 use crate::app::App;
 use weir_resources::ApiError;
+use weir_resources::replica;
 use weir_resources::stored::{self, Document};
 
 /// The setting holding the list of pending blueprint work.
 const PENDING_KEY: &str = "blueprint-pending";
 
-/// One registration (`run_id` none) or run in progress.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One registration (`run_id` none) or run in progress; two entries are the same work
+/// whichever process does it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {
     /// Account of the blueprint.
     pub account: String,
@@ -31,7 +35,25 @@ pub struct Pending {
     /// The run, for a run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// The epoch of the process doing it ([`replica::epoch`]; none in entries written
+    /// before replicas, which any process takes over).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
 }
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.account, &self.region, &self.blueprint, &self.run_id)
+            == (
+                &other.account,
+                &other.region,
+                &other.blueprint,
+                &other.run_id,
+            )
+    }
+}
+
+impl Eq for Pending {}
 
 impl Pending {
     /// The registration of `blueprint` in `scope`.
@@ -41,6 +63,7 @@ impl Pending {
             region: scope.region.clone(),
             blueprint: blueprint.to_string(),
             run_id: None,
+            epoch: Some(replica::epoch().to_string()),
         }
     }
 
@@ -101,11 +124,28 @@ pub fn unmark(tx: &mut dyn Transaction, entry: &Pending) -> Result<(), ApiError>
     Ok(())
 }
 
-/// Resumes interrupted registrations and fails interrupted runs (after rolling back
-/// what they created). Call once at start-up, before serving. Returns how many
-/// entries were handled.
+/// Takes over the work of processes that hold no replica lease: resumes their
+/// registrations and fails their runs (after rolling back what they created). Call at
+/// start-up, before serving, and whenever leases ended. Returns how many entries were
+/// taken over.
 pub async fn recover(app: &App) -> Result<usize, ApiError> {
-    let pending = app.read(read).await?;
+    let pending = app
+        .write(|tx| {
+            let holders = replica::holders(tx)?;
+            let mut all = read(tx)?;
+            let mut orphaned = Vec::new();
+            for entry in &mut all {
+                if replica::is_orphan(entry.epoch.as_deref(), &holders) {
+                    entry.epoch = Some(replica::epoch().to_string());
+                    orphaned.push(entry.clone());
+                }
+            }
+            if !orphaned.is_empty() {
+                write(tx, &all)?;
+            }
+            Ok(orphaned)
+        })
+        .await?;
     let count = pending.len();
     for entry in pending {
         let scope = entry.scope();

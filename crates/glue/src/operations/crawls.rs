@@ -18,11 +18,12 @@ use weir_model::shapes::{
 use weir_store::Kind;
 
 use super::{Handle, RequestContext};
+use weir_catalog::lifecycle;
 use weir_catalog::runtime::{self, Entry};
-use weir_catalog::{EPOCH, lifecycle};
 use weir_resources::ApiError;
 use weir_resources::calendar::{days_from_civil, days_in_month};
 use weir_resources::pagination::name_page;
+use weir_resources::replica;
 use weir_resources::stored;
 
 /// ListCrawls page size when MaxResults is absent.
@@ -82,7 +83,8 @@ impl Handle for ListCrawls {
             .read(move |tx| {
                 let crawler = stored::load::<Crawler>(tx, &scope, Kind::Crawler, &key)?
                     .ok_or_else(|| ApiError::EntityNotFound(lifecycle::missing_message(&key)))?;
-                Ok(runtime::load(tx, &scope, &crawler.value)?.view(&EPOCH))
+                let holders = replica::holders(tx)?;
+                Ok(runtime::load(tx, &scope, &crawler.value)?.view(&holders))
             })
             .await?;
         let matching: Vec<Entry> = entries
@@ -131,7 +133,8 @@ impl Handle for GetCrawlerMetrics {
                            crawler: &Crawler|
                  -> Result<CrawlerMetrics, ApiError> {
                     let name = crawler.name.clone().unwrap_or_default();
-                    let view = runtime::load(tx, &scope, crawler)?.view(&EPOCH);
+                    let holders = replica::holders(tx)?;
+                    let view = runtime::load(tx, &scope, crawler)?.view(&holders);
                     Ok(runtime::metrics(&name, &view, now))
                 };
                 let mut metrics = Vec::new();
