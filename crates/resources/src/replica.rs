@@ -313,7 +313,9 @@ mod tests {
         assert!(is_orphan(Some("previous"), &held));
         assert!(!is_orphan(Some("epoch-b"), &held));
         store.write(|tx| release(tx, "a")).expect("release");
-        store.write(|tx| release(tx, "b")).expect("not ours to release");
+        store
+            .write(|tx| release(tx, "b"))
+            .expect("not ours to release");
         let held = store.read(holders).expect("holders");
         assert_eq!(held.len(), 2, "b's lease and this process: {held:?}");
     }
