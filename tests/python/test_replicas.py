@@ -88,9 +88,12 @@ def schedules_armed(replica: weirtest.WeirServer) -> float | None:
 
 
 def test_runs_complete_when_a_replica_dies_mid_run(cluster_of, scripts):
-    cluster = cluster_of(3, ["--lease-timeout", LEASE_SECONDS])
+    # Scripts call the load balancer in front of the replicas, not their own replica.
+    balancer = "http://balancer.invalid:5599"
+    cluster = cluster_of(3, ["--lease-timeout", LEASE_SECONDS, "--endpoint-url", balancer])
     first = cluster.replicas[0].client()
     ledger, gate = scripts.path("ledger"), scripts.path("gate")
+    endpoints = scripts.path("endpoints")
     create_job(
         first,
         "hold",
@@ -106,7 +109,13 @@ def test_runs_complete_when_a_replica_dies_mid_run(cluster_of, scripts):
     create_job(
         first,
         "after",
-        scripts.write("after", f'append({ledger!r}, ARGS["--JOB_RUN_ID"])'),
+        scripts.write(
+            "after",
+            f"""
+            append({ledger!r}, ARGS["--JOB_RUN_ID"])
+            append({endpoints!r}, os.environ["AWS_ENDPOINT_URL"])
+            """,
+        ),
         ExecutionProperty={"MaxConcurrentRuns": 10},
     )
     first.create_workflow(Name="pipeline")
@@ -140,6 +149,7 @@ def test_runs_complete_when_a_replica_dies_mid_run(cluster_of, scripts):
         for job_run in survivor.get_job_runs(JobName=job)["JobRuns"]
     }
     assert set(entries) == known
+    assert set(lines(endpoints)) == {balancer}
     survivor_logs = cluster.replicas[1].log_text() + cluster.replicas[2].log_text()
     assert "took over the runs that were active" in survivor_logs
 

@@ -68,6 +68,9 @@ pub struct Config {
     pub auth: Authenticator,
     /// Limits of the HTTP edge.
     pub limits: EdgeLimits,
+    /// The address job scripts and blueprint layouts call Weir at (`--endpoint-url`);
+    /// `None`: this server's own listening address.
+    pub endpoint_url: Option<String>,
     /// This process's name among the replicas serving one store (`--replica-name`).
     pub replica_name: String,
     /// How long a replica's lease lasts without renewal (`--lease-timeout`): a replica

@@ -126,6 +126,12 @@ enum Command {
         /// Days of finished workflow and job run history to keep.
         #[arg(long, env = "WEIR_RETENTION_DAYS", default_value_t = 90)]
         retention_days: u32,
+        /// The address job scripts and blueprint layouts call Weir at (their
+        /// `AWS_ENDPOINT_URL`); default: this server's own address. With replicas, the
+        /// address of the load balancer in front of them, so a script outlives its
+        /// replica.
+        #[arg(long, env = "WEIR_ENDPOINT_URL", value_parser = parse_endpoint_url)]
+        endpoint_url: Option<String>,
         /// This server's name among the replicas serving one PostgreSQL store (each
         /// replica its own; default: host name and data directory). A restarted
         /// replica of the same name takes over its own runs at once.
@@ -198,6 +204,7 @@ fn main() -> anyhow::Result<()> {
             max_concurrent_job_runs,
             replica_name,
             lease_timeout,
+            endpoint_url,
             credentials,
             no_auth,
             max_clock_skew,
@@ -263,6 +270,7 @@ fn main() -> anyhow::Result<()> {
                 listen,
                 replica_name,
                 lease_timeout,
+                endpoint_url,
                 s3_dir,
                 data_dir,
                 store: store.unwrap_or_default(),
@@ -369,6 +377,17 @@ fn parse_spark_conf(text: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("{text:?} is not key=value")),
     }
+}
+
+fn parse_endpoint_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"))
+        .ok_or_else(|| format!("{text:?} is not an http:// or https:// URL"))?;
+    if rest.is_empty() || rest.starts_with('/') || text.chars().any(char::is_whitespace) {
+        return Err(format!("{text:?} names no host"));
+    }
+    Ok(text.trim_end_matches('/').to_string())
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

@@ -181,10 +181,9 @@ impl Replica {
                             "replica leases ended: taking over their work"
                         );
                     }
-                    if !ended.is_empty() || rounds.is_multiple_of(TAKE_OVER_EVERY) {
-                        if let Err(error) = self.take_over().await {
-                            tracing::error!(%error, "taking over orphaned work failed; tried again at the next renewal");
-                        }
+                    let look = !ended.is_empty() || rounds.is_multiple_of(TAKE_OVER_EVERY);
+                    if look && let Err(error) = self.take_over().await {
+                        tracing::error!(%error, "taking over orphaned work failed; tried again at the next renewal");
                     }
                     self.reload().await;
                 }

@@ -155,7 +155,12 @@ impl Server {
         } else {
             local
         };
-        orchestrator.set_endpoint(format!("http://{callback}"));
+        orchestrator.set_endpoint(
+            config
+                .endpoint_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{callback}")),
+        );
         let (stop_driver, driver_stopped) = oneshot::channel::<()>();
         let driver = tokio::spawn(driver.run(async {
             let _ = driver_stopped.await;
@@ -205,9 +210,10 @@ impl Server {
                 anyhow::bail!(why);
             }
         }
-        replica.release().await;
         let _ = stop_driver.send(());
         let _ = driver.await;
+        // Only once this process acts on no run any more may another take them over.
+        replica.release().await;
         // Last, so that the database file alone holds every change (a copy is a backup).
         match db.checkpoint().await {
             Ok(()) => tracing::info!("checkpointed the store into its database file"),

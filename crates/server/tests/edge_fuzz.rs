@@ -84,6 +84,7 @@ fn app(dir: &std::path::Path, no_auth: bool) -> Router {
             ..EdgeLimits::default()
         },
         replica_name: "fuzz".into(),
+        endpoint_url: None,
         lease_timeout: Duration::from_secs(10),
     };
     // Wired as the binary wires it; the driver is not started (no job needs to run).
