@@ -96,7 +96,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
 
 /// The throughput table: every configuration, GetWorkflow and StartWorkflowRun at 16
 /// and 64 connections.
-async fn throughput(ctx: &mut Ctx, report: &mut Report, cluster: &Cluster) -> Result<()> {
+async fn throughput(ctx: &Ctx, report: &mut Report, cluster: &Cluster) -> Result<()> {
     report.note(&format!(
         "Closed loop as in the API section (pre-signed pools of 256 requests, HTTP/1.1 \
          keep-alive), {:.1} s per measurement after {:.1} s of warm-up. GetWorkflow reads 16 \
@@ -194,7 +194,7 @@ async fn throughput(ctx: &mut Ctx, report: &mut Report, cluster: &Cluster) -> Re
 
 /// The failover table: a replica SIGKILLed while its runs wait, the time until the
 /// survivors have completed them.
-async fn failover(ctx: &mut Ctx, report: &mut Report, cluster: &Cluster) -> Result<()> {
+async fn failover(ctx: &Ctx, report: &mut Report, cluster: &Cluster) -> Result<()> {
     let target = Duration::from_secs(2 * LEASE_SECS);
     report.note(&format!(
         "\nFailover: {REPLICAS} replicas with `--lease-timeout {LEASE_SECS}` on a fresh \
@@ -249,7 +249,7 @@ fn shown(time: Option<Duration>) -> String {
 /// One failover measurement; the times from the kill to the first and the last run
 /// seen COMPLETED (`None`: not within [`FAILOVER_LIMIT`]).
 async fn failover_round(
-    ctx: &mut Ctx,
+    ctx: &Ctx,
     cluster: &Cluster,
     round: usize,
 ) -> Result<(Option<Duration>, Option<Duration>)> {
