@@ -3,7 +3,7 @@
 #
 #   ./scripts/bench.sh [SECTION...] [-- weir-bench options]
 #
-# SECTION is any of: api durability transitions scale events logs s3 spark console memory (default: all, in
+# SECTION is any of: api durability transitions scale events logs s3 spark console memory replicas (default: all, in
 # that order). Examples:
 #   ./scripts/bench.sh                      # the whole suite (≈ 20 minutes)
 #   ./scripts/bench.sh api transitions      # two sections
@@ -41,8 +41,8 @@ extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --) shift; extra=("$@"); break ;;
-        api|durability|transitions|scale|events|logs|s3|spark|console|memory) sections+=("$1"); shift ;;
-        *) die "unknown section '$1' (api durability transitions scale events logs s3 spark console memory; options after --)" ;;
+        api|durability|transitions|scale|events|logs|s3|spark|console|memory|replicas) sections+=("$1"); shift ;;
+        *) die "unknown section '$1' (api durability transitions scale events logs s3 spark console memory replicas; options after --)" ;;
     esac
 done
 

@@ -5,8 +5,12 @@
 //! Latency is measured per request from just before the send to the last body byte,
 //! recorded in microseconds in an HDR histogram (3 significant digits). The generator
 //! also reports its own CPU time (`getrusage(RUSAGE_SELF)`) and the server's
-//! (`/proc/<pid>/stat`) over the measured interval, so a reader can see which side was
-//! busy.
+//! (`/proc/<pid>/stat`, summed over the server processes) over the measured interval,
+//! so a reader can see which side was busy.
+//!
+//! A run may spread its connections over several servers (the replicas of one cluster):
+//! connection `i` goes to target `i mod n`, each target with requests signed for its
+//! own address.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -113,7 +117,8 @@ pub struct LoadResult {
     pub histogram: Histogram<u64>,
     /// CPU time (user + system) of this generator process during the run.
     pub client_cpu: Duration,
-    /// CPU time of the server process during the run, when its pid is known.
+    /// CPU time of the server processes during the run (summed), when their pids are
+    /// known.
     pub server_cpu: Option<Duration>,
 }
 
@@ -155,9 +160,9 @@ impl LoadResult {
 
 /// What the connection tasks of one run share.
 struct Shared {
-    /// The requests.
-    source: Source,
-    /// Index of the next request to send.
+    /// The requests of each target, in target order.
+    sources: Vec<Source>,
+    /// Index of the next request to send (over all targets).
     next: AtomicU64,
     /// Stop after this many requests.
     count: Option<u64>,
@@ -190,23 +195,39 @@ pub async fn run(
     plan: Plan,
     server_pid: Option<u32>,
 ) -> Result<LoadResult> {
+    run_spread(vec![(addr, source)], plan, server_pid.as_slice()).await
+}
+
+/// Runs `plan` over several servers: connection `i` sends the requests of
+/// `targets[i mod n]` to its address. `server_pids` are the processes whose CPU time is
+/// reported (summed; none: not reported).
+pub async fn run_spread(
+    targets: Vec<(SocketAddr, Source)>,
+    plan: Plan,
+    server_pids: &[u32],
+) -> Result<LoadResult> {
+    if targets.is_empty() {
+        bail!("a load run needs at least one target");
+    }
     // Connect first so the measured interval holds requests only.
     let mut senders = Vec::with_capacity(plan.connections);
-    for _ in 0..plan.connections {
-        senders.push(connect(addr).await?);
+    for i in 0..plan.connections {
+        let target = i % targets.len();
+        senders.push((target, connect(targets[target].0).await?));
     }
     let client_before = procfs::self_cpu();
-    let server_before = server_pid.map(procfs::cpu_time).transpose()?;
+    let server_before = servers_cpu(server_pids)?;
     let started = Instant::now();
+    let (addrs, sources): (Vec<SocketAddr>, Vec<Source>) = targets.into_iter().unzip();
     let shared = Arc::new(Shared {
-        source,
+        sources,
         next: AtomicU64::new(0),
         count: plan.count,
         deadline: plan.duration.map(|d| started + d),
     });
     let tasks: Vec<_> = senders
         .into_iter()
-        .map(|sender| tokio::spawn(worker(addr, sender, shared.clone())))
+        .map(|(target, sender)| tokio::spawn(worker(addrs[target], target, sender, shared.clone())))
         .collect();
     let mut histogram = histogram();
     let (mut ok, mut errors, mut first_error) = (0, 0, None);
@@ -219,9 +240,9 @@ pub async fn run(
     }
     let elapsed = started.elapsed();
     let client_cpu = procfs::self_cpu().saturating_sub(client_before);
-    let server_cpu = match (server_pid, server_before) {
-        (Some(pid), Some(before)) => Some(procfs::cpu_time(pid)?.saturating_sub(before)),
-        _ => None,
+    let server_cpu = match server_before {
+        Some(before) => servers_cpu(server_pids)?.map(|after| after.saturating_sub(before)),
+        None => None,
     };
     Ok(LoadResult {
         ok,
@@ -234,9 +255,23 @@ pub async fn run(
     })
 }
 
-/// One connection: sends requests back to back until the plan says stop.
+/// The CPU time of the processes `pids` together (`None` for no pids).
+fn servers_cpu(pids: &[u32]) -> Result<Option<Duration>> {
+    if pids.is_empty() {
+        return Ok(None);
+    }
+    let mut total = Duration::ZERO;
+    for pid in pids {
+        total += procfs::cpu_time(*pid)?;
+    }
+    Ok(Some(total))
+}
+
+/// One connection to `addr`, sending the requests of target `target`: sends them back
+/// to back until the plan says stop.
 async fn worker(
     addr: SocketAddr,
+    target: usize,
     mut sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
     shared: Arc<Shared>,
 ) -> Result<WorkerResult> {
@@ -253,7 +288,7 @@ async fn worker(
         {
             break;
         }
-        let request = shared.source.request(index)?;
+        let request = shared.sources[target].request(index)?;
         if sender.ready().await.is_err() {
             // The server closed the kept-alive connection: open another.
             sender = connect(addr).await?;

@@ -26,7 +26,10 @@
 //!   Weir beside the same scripts through a bare `spark-submit` of the same runtime;
 //! - `console` — the console's pages for a workflow with 1,000 runs (signed in);
 //! - `memory` — resident memory at rest with 10,000 workflows, after the loads, and
-//!   after a restart on the same data.
+//!   after a restart on the same data;
+//! - `replicas` — GetWorkflow and durable StartWorkflowRun at 16 and 64 connections on
+//!   one Weir on SQLite, one on PostgreSQL and three replicas on PostgreSQL, and the
+//!   time a SIGKILLed replica's runs take to complete on the survivors.
 
 mod client;
 mod glue;
@@ -120,6 +123,9 @@ struct RunArgs {
     /// Directory of the prepared Spark runtimes (passed to `weir serve --runtime-dir`).
     #[arg(long, default_value = "target/weir-runtimes")]
     runtime_dir: PathBuf,
+    /// `scripts/postgres.sh` (the replicas section's throwaway PostgreSQL cluster).
+    #[arg(long, default_value = "scripts/postgres.sh")]
+    postgres_script: PathBuf,
     /// Directory for data directories and logs (kept); default: a temporary directory
     /// removed at the end.
     #[arg(long)]
@@ -174,10 +180,12 @@ enum Section {
     Spark,
     /// Console: page latency for a workflow with 1,000 runs.
     Console,
+    /// Replicas: SQLite, PostgreSQL and three replicas side by side; failover time.
+    Replicas,
 }
 
 /// Every section, in the default order.
-const ALL_SECTIONS: [Section; 10] = [
+const ALL_SECTIONS: [Section; 11] = [
     Section::Api,
     Section::Durability,
     Section::Transitions,
@@ -188,6 +196,7 @@ const ALL_SECTIONS: [Section; 10] = [
     Section::Spark,
     Section::Console,
     Section::Memory,
+    Section::Replicas,
 ];
 
 fn main() -> Result<()> {
@@ -244,6 +253,7 @@ async fn run(args: RunArgs) -> Result<bool> {
             runtime_dir: std::path::absolute(&args.runtime_dir)?,
         },
         moto: args.moto.clone(),
+        postgres_script: std::path::absolute(&args.postgres_script)?,
         work,
         duration,
         warmup: duration / 6,
@@ -273,6 +283,7 @@ async fn run(args: RunArgs) -> Result<bool> {
             Section::S3 => sections::s3::run(&mut ctx, &mut report).await,
             Section::Spark => sections::spark::run(&mut ctx, &mut report).await,
             Section::Console => sections::console::run(&mut ctx, &mut report).await,
+            Section::Replicas => sections::replicas::run(&mut ctx, &mut report).await,
         };
         if let Err(error) = &result {
             eprintln!("weir-bench: section {section:?} failed: {error:#}");

@@ -28,6 +28,35 @@ pub fn children_cpu_time(pid: u32) -> Result<Duration> {
     stat_ticks(pid, 13)
 }
 
+/// CPU time of process `pid`, of the children it has waited for and of its live
+/// children so far: for a PostgreSQL postmaster, the whole cluster (a backend that
+/// exits moves its time into the postmaster's waited-for children).
+pub fn family_cpu_time(pid: u32) -> Result<Duration> {
+    let mut total = cpu_time(pid)? + children_cpu_time(pid)?;
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // A process may exit between listing and reading: it is skipped.
+        if parent_pid(child).ok() == Some(pid) {
+            total += cpu_time(child).unwrap_or_default();
+        }
+    }
+    Ok(total)
+}
+
+/// The parent of process `pid`.
+fn parent_pid(pid: u32) -> Result<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok())
+        .context("malformed /proc/<pid>/stat")
+}
+
 /// The sum of the two clock-tick fields at `index` and `index + 1` (counted after the
 /// command name) of `/proc/<pid>/stat`.
 fn stat_ticks(pid: u32, index: usize) -> Result<Duration> {

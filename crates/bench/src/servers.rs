@@ -51,8 +51,19 @@ impl Server {
 
     /// [`Server::weir`] with more `weir serve` options.
     pub fn weir_with(command: &WeirCommand, data_dir: &Path, options: &[&str]) -> Result<Self> {
+        Self::weir_logged(command, data_dir, &data_dir.with_extension("log"), options)
+    }
+
+    /// [`Server::weir_with`] writing its log to `log` (replicas share a data directory
+    /// but not a log).
+    pub fn weir_logged(
+        command: &WeirCommand,
+        data_dir: &Path,
+        log_path: &Path,
+        options: &[&str],
+    ) -> Result<Self> {
         std::fs::create_dir_all(data_dir)?;
-        let log = std::fs::File::create(data_dir.with_extension("log"))?;
+        let log = std::fs::File::create(log_path)?;
         let mut cmd = Command::new(&command.bin);
         cmd.arg("serve")
             .arg("--listen")
@@ -95,7 +106,7 @@ impl Server {
             server.kill();
             bail!(
                 "weir printed {line:?} instead of `listening on 127.0.0.1:<port>` (log: {})",
-                data_dir.with_extension("log").display()
+                log_path.display()
             );
         }
         Ok(server)
@@ -206,8 +217,9 @@ impl Server {
         }
     }
 
-    /// SIGKILL and reap.
-    fn kill(&mut self) {
+    /// SIGKILL and reap (a crash, for failover measurements; also the end of a server
+    /// that is dropped).
+    pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();

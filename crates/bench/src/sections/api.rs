@@ -2,7 +2,9 @@
 //! connections, Weir and moto_server side by side in the same run, and the generator's
 //! own ceiling against a trivial endpoint.
 
-use anyhow::Result;
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
 use serde_json::json;
 
 use super::Ctx;
@@ -120,17 +122,25 @@ pub async fn measure(ctx: &Ctx, server: &Server, op: Op, connections: usize) -> 
 /// Sends `op` on `connections` connections for the warm-up time, unrecorded (and
 /// creates the workflow a StartWorkflowRun measurement starts).
 pub async fn warm_up(ctx: &Ctx, server: &Server, op: Op, connections: usize) -> Result<()> {
-    let signer = Signer::new(server.addr);
-    let tag = tag(server, connections);
+    warm_up_spread(ctx, std::slice::from_ref(server), op, connections).await
+}
+
+/// [`warm_up`] with the connections spread over `servers` (replicas of one store: the
+/// workflow StartWorkflowRun starts is created through the first).
+pub async fn warm_up_spread(
+    ctx: &Ctx,
+    servers: &[Server],
+    op: Op,
+    connections: usize,
+) -> Result<()> {
+    let tag = tag(servers, connections)?;
     if op == Op::StartWorkflowRun {
-        glue::ensure_workflow(&mut Conn::new(server.addr), &start_workflow(&tag)).await?;
+        glue::ensure_workflow(&mut Conn::new(servers[0].addr), &start_workflow(&tag)).await?;
     }
-    let warm = op.source(&signer, &tag, true)?;
-    load::run(
-        server.addr,
-        warm,
+    load::run_spread(
+        targets(servers, op, &tag, true)?,
         Plan::timed(connections, ctx.warmup),
-        None,
+        &[],
     )
     .await?
     .ensure_clean(op.name())
@@ -143,19 +153,33 @@ pub async fn measure_only(
     op: Op,
     connections: usize,
 ) -> Result<LoadResult> {
-    let signer = Signer::new(server.addr);
-    let source = op.source(&signer, &tag(server, connections), false)?;
-    let result = load::run(
-        server.addr,
-        source,
+    measure_only_spread(ctx, std::slice::from_ref(server), op, connections).await
+}
+
+/// [`measure_only`] with connection `i` sent to `servers[i mod n]`; the server CPU is
+/// the sum over `servers`.
+pub async fn measure_only_spread(
+    ctx: &Ctx,
+    servers: &[Server],
+    op: Op,
+    connections: usize,
+) -> Result<LoadResult> {
+    let tag = tag(servers, connections)?;
+    let pids: Vec<u32> = servers.iter().map(Server::pid).collect();
+    let result = load::run_spread(
+        targets(servers, op, &tag, false)?,
         Plan::timed(connections, ctx.duration),
-        Some(server.pid()),
+        &pids,
     )
     .await?;
-    result.ensure_clean(&format!("{} on {}", op.name(), server.name))?;
+    let name = match servers.len() {
+        1 => servers[0].name.to_string(),
+        n => format!("{}×{n}", servers[0].name),
+    };
+    result.ensure_clean(&format!("{} on {name}", op.name()))?;
     eprintln!(
         "  {} {:<16} {:>2} conns: {:>8} req/s  p50 {}  p99 {}",
-        server.name,
+        name,
         op.name(),
         connections,
         rate(result.rate()),
@@ -165,9 +189,23 @@ pub async fn measure_only(
     Ok(result)
 }
 
+/// The load targets of one measurement: each server with `op`'s requests signed for it.
+fn targets(servers: &[Server], op: Op, tag: &str, warm: bool) -> Result<Vec<(SocketAddr, Source)>> {
+    servers
+        .iter()
+        .map(|server| {
+            Ok((
+                server.addr,
+                op.source(&Signer::new(server.addr), tag, warm)?,
+            ))
+        })
+        .collect()
+}
+
 /// Names one measurement (server and connection count).
-fn tag(server: &Server, connections: usize) -> String {
-    format!("{}-c{connections}", server.name)
+fn tag(servers: &[Server], connections: usize) -> Result<String> {
+    let first = servers.first().context("a measurement needs a server")?;
+    Ok(format!("{}-c{connections}", first.name))
 }
 
 /// Share of the trivial endpoint's req/s GetWorkflow and ListWorkflows must reach at

@@ -6,6 +6,7 @@ pub mod durability;
 pub mod events;
 pub mod logs;
 pub mod memory;
+pub mod replicas;
 pub mod s3;
 pub mod scale;
 pub mod spark;
@@ -22,6 +23,8 @@ pub struct Ctx {
     pub weir: WeirCommand,
     /// The peer's `moto_server`, when installed.
     pub moto: Option<PathBuf>,
+    /// `scripts/postgres.sh`, which makes the throwaway PostgreSQL cluster.
+    pub postgres_script: PathBuf,
     /// Root of the data directories and logs of this run.
     pub work: PathBuf,
     /// Length of one throughput measurement.
