@@ -255,7 +255,7 @@ async fn job_starts(
     let mut table = Table::new(&["start", "runs", "p50", "p90", "min", "max"]);
     for (name, values) in [
         ("Weir: job run StartedOn → first line", &weir_ms),
-        ("bare `python3 script.py`: spawn → first line", &bare_ms),
+        ("bare `python3 -u script.py`: spawn → first line", &bare_ms),
     ] {
         table.row(vec![
             name.to_string(),
