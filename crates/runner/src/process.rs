@@ -341,15 +341,27 @@ mod tests {
         assert_eq!(read_exit(dir.path()), None);
     }
 
+    /// Runs `sh -c script` under a supervisor in `dir` at `niceness`, released at once:
+    /// the supervisor's identity and exit status.
+    async fn run_released(
+        dir: &Path,
+        niceness: i32,
+        script: &str,
+    ) -> (Identity, std::process::ExitStatus) {
+        let pending = spawn(dir, niceness, "sh", |c| {
+            c.arg("-c").arg(script);
+        })
+        .expect("spawn");
+        let identity = pending.identity().clone();
+        let mut child = pending.release(dir, GO).expect("release");
+        (identity, child.wait().await.expect("wait"))
+    }
+
     #[tokio::test]
     async fn the_command_runs_at_the_lowered_priority() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let pending = spawn(dir.path(), 3, "sh", |c| {
-            c.arg("-c").arg("nice > niceness");
-        })
-        .expect("spawn");
-        let mut child = pending.release(dir.path(), GO).expect("release");
-        assert!(child.wait().await.expect("wait").success());
+        let (_, status) = run_released(dir.path(), 3, "nice > niceness").await;
+        assert!(status.success());
         // SAFETY: reads this process's niceness; no memory is involved.
         let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
         let seen = std::fs::read_to_string(dir.path().join("niceness")).expect("niceness");
@@ -359,13 +371,7 @@ mod tests {
     #[tokio::test]
     async fn a_released_supervisor_records_its_identity_before_the_command_runs() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let pending = spawn(dir.path(), 0, "sh", |c| {
-            c.arg("-c").arg("cat pid > seen-pid; exit 3");
-        })
-        .expect("spawn");
-        let identity = pending.identity().clone();
-        let mut child = pending.release(dir.path(), GO).expect("release");
-        let status = child.wait().await.expect("wait");
+        let (identity, status) = run_released(dir.path(), 0, "cat pid > seen-pid; exit 3").await;
         assert_eq!(status.code(), Some(3));
         assert_eq!(read_exit(dir.path()), Some(3));
         let seen = std::fs::read_to_string(dir.path().join("seen-pid")).expect("seen");
