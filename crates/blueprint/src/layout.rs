@@ -107,7 +107,7 @@ pub async fn generate(
             settings.python
         )
     };
-    let pending = process::spawn(work, "0", &settings.python, |command| {
+    let pending = process::spawn(work, 0, &settings.python, |command| {
         command
             .arg("-u")
             .arg("-m")

@@ -30,7 +30,7 @@ const MAX_READ_BYTES: usize = 256 * 1024 - crate::streams::EVENT_OVERHEAD_BYTES;
 const FINAL_ATTEMPTS: u32 = 50;
 
 /// One output file of a run and the stream its lines go to.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Source {
     /// `stdout` or `stderr`: the file's name in the run directory and its offset key.
     file: &'static str,
@@ -39,6 +39,9 @@ struct Source {
     /// How far the stored lines reach in the file, once read from the store (`None`:
     /// read it again, e.g. after a failed write whose outcome is unknown).
     offset: Option<u64>,
+    /// The file, once it exists: polls check its size through the handle (no path
+    /// look-up every poll).
+    handle: Option<std::fs::File>,
 }
 
 /// What to follow: a job run's directory and where its lines go.
@@ -93,11 +96,13 @@ async fn follow(db: Db, clock: Clock, target: FollowTarget, mut finished: onesho
             file: "stdout",
             group: target.groups.output.clone(),
             offset: None,
+            handle: None,
         },
         Source {
             file: "stderr",
             group: target.groups.error.clone(),
             offset: None,
+            handle: None,
         },
     ];
     let mut ticks = tokio::time::interval(POLL_EVERY);
@@ -149,6 +154,23 @@ async fn poll_once(
     at_end: bool,
 ) -> Result<bool, ApiError> {
     let key = source.file;
+    let handle = match &source.handle {
+        Some(handle) => handle,
+        None => match std::fs::File::open(target.run_dir.join(source.file)) {
+            Ok(opened) => source.handle.insert(opened),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(error) => return Err(ApiError::Internal(format!("reading job output: {error}"))),
+        },
+    };
+    // A size check first: most polls of a quiet job end here, without a read (and an
+    // empty file needs no stored offset).
+    let length = handle
+        .metadata()
+        .map_err(|error| ApiError::Internal(format!("reading job output: {error}")))?
+        .len();
+    if length == 0 {
+        return Ok(false);
+    }
     let offset = match source.offset {
         Some(offset) => offset,
         None => {
@@ -166,15 +188,13 @@ async fn poll_once(
             stored
         }
     };
-    let path = target.run_dir.join(source.file);
-    // A size check first: most polls of a quiet job end here, without a read.
-    match std::fs::metadata(&path) {
-        Ok(metadata) if metadata.len() > offset => {}
-        Ok(_) => return Ok(false),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(error) => return Err(ApiError::Internal(format!("reading job output: {error}"))),
+    if length <= offset {
+        return Ok(false);
     }
-    let read = tokio::task::spawn_blocking(move || read_from(&path, offset))
+    let file = handle
+        .try_clone()
+        .map_err(|error| ApiError::Internal(format!("reading job output: {error}")))?;
+    let read = tokio::task::spawn_blocking(move || read_from(&file, offset))
         .await
         .map_err(|e| ApiError::Internal(format!("reading job output failed: {e}")))?;
     let bytes = read.map_err(|error| ApiError::Internal(format!("reading job output: {error}")))?;
@@ -212,9 +232,8 @@ async fn poll_once(
     Ok(true)
 }
 
-/// Up to [`MAX_READ_BYTES`] of the file at `path` from `offset`.
-fn read_from(path: &std::path::Path, offset: u64) -> std::io::Result<Vec<u8>> {
-    let mut file = std::fs::File::open(path)?;
+/// Up to [`MAX_READ_BYTES`] of `file` from `offset`.
+fn read_from(mut file: &std::fs::File, offset: u64) -> std::io::Result<Vec<u8>> {
     file.seek(SeekFrom::Start(offset))?;
     let mut bytes = Vec::new();
     file.take(MAX_READ_BYTES as u64).read_to_end(&mut bytes)?;

@@ -39,7 +39,7 @@ use process::Identity;
 use weir_clock::Clock;
 
 /// How much lower than the server's the CPU priority of job processes is.
-const JOB_NICENESS: &str = "5";
+const JOB_NICENESS: i32 = 5;
 
 /// How long a stopped job's process group has between SIGTERM and SIGKILL.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);

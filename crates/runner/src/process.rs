@@ -144,41 +144,56 @@ impl Pending {
 
 /// Spawns the supervisor for `program` in `dir` (its records and `stdout`/`stderr`, and
 /// the working directory unless `configure` sets another), in its own process group,
-/// waiting for [`Pending::release`]. `configure` adds the arguments and environment.
+/// waiting for [`Pending::release`], at `niceness` below this process's priority.
+/// `configure` adds the arguments and environment.
 pub fn spawn(
     dir: &Path,
-    niceness: &str,
+    niceness: i32,
     program: &str,
     configure: impl FnOnce(&mut tokio::process::Command),
 ) -> std::io::Result<Pending> {
-    spawn_supervised(SUPERVISOR, dir, niceness, program, configure)
+    let pending = spawn_supervised(
+        tokio::process::Command::new("sh"),
+        SUPERVISOR,
+        dir,
+        program,
+        configure,
+    )?;
+    // The supervisor forks the command only after `go`, so lowering its own priority
+    // now covers the command too, without the exec of nice(1) on every start. If this
+    // fails, dropping `pending` closes the pipe and the supervisor exits unused.
+    lower_priority(pending.identity.pid, niceness)?;
+    Ok(pending)
 }
 
 /// Spawns a standby under its supervisor in `dir`: unlike [`spawn`], `program` starts
-/// at once; [`Pending::release`] hands it its job after `dir` became the run's.
+/// at once (so under nice(1), lowered before anything runs); [`Pending::release`]
+/// hands it its job after `dir` became the run's.
 pub fn spawn_standby(
     dir: &Path,
-    niceness: &str,
+    niceness: i32,
     program: &str,
     configure: impl FnOnce(&mut tokio::process::Command),
 ) -> std::io::Result<Pending> {
-    spawn_supervised(STANDBY_SUPERVISOR, dir, niceness, program, configure)
+    // `nice` execs `sh`, so the process group id is the supervisor's pid.
+    let mut nice = tokio::process::Command::new("nice");
+    nice.arg("-n").arg(niceness.to_string()).arg("sh");
+    spawn_supervised(nice, STANDBY_SUPERVISOR, dir, program, configure)
 }
 
+/// Starts `command` (`sh`, or a program that execs `sh`) with `-c supervisor`.
 fn spawn_supervised(
+    mut command: tokio::process::Command,
     supervisor: &str,
     dir: &Path,
-    niceness: &str,
     program: &str,
     configure: impl FnOnce(&mut tokio::process::Command),
 ) -> std::io::Result<Pending> {
     std::fs::create_dir_all(dir)?;
     let stdout = std::fs::File::create(dir.join("stdout"))?;
     let stderr = std::fs::File::create(dir.join("stderr"))?;
-    // `nice` execs `sh`, so the process group id is the supervisor's pid.
-    let mut command = tokio::process::Command::new("nice");
     command
-        .args(["-n", niceness, "sh", "-c", supervisor])
+        .args(["-c", supervisor])
         .arg(dir)
         .arg(program)
         .current_dir(dir);
@@ -198,6 +213,23 @@ fn spawn_supervised(
         std::io::Error::other(format!("cannot read the identity of process {pid}"))
     })?;
     Ok(Pending { child, identity })
+}
+
+/// Sets the niceness of process `pid` to this process's plus `niceness` (at most 19,
+/// the lowest priority).
+fn lower_priority(pid: i32, niceness: i32) -> std::io::Result<()> {
+    let who = libc::id_t::try_from(pid).map_err(std::io::Error::other)?;
+    // SAFETY: getpriority and setpriority only read and set a scheduling attribute of
+    // a process; no memory is involved. Our own niceness cannot fail to be read.
+    let changed = unsafe {
+        let own = libc::getpriority(libc::PRIO_PROCESS, 0);
+        libc::setpriority(libc::PRIO_PROCESS, who, (own + niceness).min(19))
+    };
+    if changed == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// Reads the exit status the supervisor recorded in `dir`.
@@ -251,13 +283,16 @@ fn start_time(pid: i32) -> Option<u64> {
     after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
+/// The machine's boot id, read once: it cannot change while this process lives.
 fn boot_id() -> Option<String> {
-    Some(
-        std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-            .ok()?
-            .trim()
-            .to_owned(),
-    )
+    static BOOT_ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BOOT_ID
+        .get_or_init(|| {
+            std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                .ok()
+                .map(|id| id.trim().to_owned())
+        })
+        .clone()
 }
 
 #[cfg(test)]
@@ -294,7 +329,7 @@ mod tests {
     async fn an_abandoned_supervisor_never_runs_its_command() {
         let dir = tempfile::tempdir().expect("tempdir");
         let marker = dir.path().join("ran");
-        let pending = spawn(dir.path(), "0", "sh", |c| {
+        let pending = spawn(dir.path(), 0, "sh", |c| {
             c.arg("-c").arg(format!("touch {}", marker.display()));
         })
         .expect("spawn");
@@ -306,16 +341,37 @@ mod tests {
         assert_eq!(read_exit(dir.path()), None);
     }
 
-    #[tokio::test]
-    async fn a_released_supervisor_records_its_identity_before_the_command_runs() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pending = spawn(dir.path(), "0", "sh", |c| {
-            c.arg("-c").arg("cat pid > seen-pid; exit 3");
+    /// Runs `sh -c script` under a supervisor in `dir` at `niceness`, released at once:
+    /// the supervisor's identity and exit status.
+    async fn run_released(
+        dir: &Path,
+        niceness: i32,
+        script: &str,
+    ) -> (Identity, std::process::ExitStatus) {
+        let pending = spawn(dir, niceness, "sh", |c| {
+            c.arg("-c").arg(script);
         })
         .expect("spawn");
         let identity = pending.identity().clone();
-        let mut child = pending.release(dir.path(), GO).expect("release");
-        let status = child.wait().await.expect("wait");
+        let mut child = pending.release(dir, GO).expect("release");
+        (identity, child.wait().await.expect("wait"))
+    }
+
+    #[tokio::test]
+    async fn the_command_runs_at_the_lowered_priority() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, status) = run_released(dir.path(), 3, "nice > niceness").await;
+        assert!(status.success());
+        // SAFETY: reads this process's niceness; no memory is involved.
+        let own = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        let seen = std::fs::read_to_string(dir.path().join("niceness")).expect("niceness");
+        assert_eq!(seen.trim().parse::<i32>().ok(), Some((own + 3).min(19)));
+    }
+
+    #[tokio::test]
+    async fn a_released_supervisor_records_its_identity_before_the_command_runs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (identity, status) = run_released(dir.path(), 0, "cat pid > seen-pid; exit 3").await;
         assert_eq!(status.code(), Some(3));
         assert_eq!(read_exit(dir.path()), Some(3));
         let seen = std::fs::read_to_string(dir.path().join("seen-pid")).expect("seen");

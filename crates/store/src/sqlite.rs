@@ -645,16 +645,33 @@ impl Transaction for SqliteTx<'_> {
         states: &[&str],
         except: Option<&str>,
     ) -> StoreResult<u64> {
-        let sql = format!(
-            "SELECT COUNT(*) FROM job_runs INDEXED BY job_runs_by_state
-             WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR job = ?3)
-               AND state IN ({}) AND (?4 IS NULL OR run_id <> ?4)",
-            status_list(states)
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let n: i64 = stmt.query_row(params![scope.account, scope.region, job, except], |r| {
-            r.get(0)
-        })?;
+        // Two statements, each an index range: a job's runs in these states, or the
+        // account's among all runs in these states (an optional `job` in one statement
+        // would make every count scan the account's whole job-run history).
+        let n: i64 = match job {
+            Some(job) => {
+                let sql = format!(
+                    "SELECT COUNT(*) FROM job_runs INDEXED BY job_runs_by_state
+                     WHERE account = ?1 AND region = ?2 AND job = ?3
+                       AND state IN ({}) AND (?4 IS NULL OR run_id <> ?4)",
+                    status_list(states)
+                );
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                stmt.query_row(params![scope.account, scope.region, job, except], |r| {
+                    r.get(0)
+                })?
+            }
+            None => {
+                let sql = format!(
+                    "SELECT COUNT(*) FROM job_runs INDEXED BY job_runs_state
+                     WHERE state IN ({}) AND account = ?1 AND region = ?2
+                       AND (?3 IS NULL OR run_id <> ?3)",
+                    status_list(states)
+                );
+                let mut stmt = self.conn.prepare_cached(&sql)?;
+                stmt.query_row(params![scope.account, scope.region, except], |r| r.get(0))?
+            }
+        };
         Ok(n as u64)
     }
 

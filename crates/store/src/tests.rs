@@ -454,6 +454,22 @@ fn job_runs_and_meta(store: &dyn Store) {
         .read(|tx| tx.count_job_runs_in_state(&s, Some("j"), &["SUCCEEDED"], Some("jr_1")))
         .expect("others");
     assert_eq!(others, 0, "the excepted job run is not counted");
+    let in_account = store
+        .read(|tx| tx.count_job_runs_in_state(&s, None, &["SUCCEEDED"], None))
+        .expect("account");
+    assert_eq!(in_account, 1, "the account's count covers its jobs");
+    let elsewhere = Scope {
+        region: "eu-west-1".into(),
+        ..s.clone()
+    };
+    let in_other_region = store
+        .read(|tx| tx.count_job_runs_in_state(&elsewhere, None, &["SUCCEEDED"], None))
+        .expect("other region");
+    assert_eq!(in_other_region, 0, "another region's runs are not counted");
+    let others_in_account = store
+        .read(|tx| tx.count_job_runs_in_state(&s, None, &["SUCCEEDED"], Some("jr_1")))
+        .expect("others in account");
+    assert_eq!(others_in_account, 0, "nor the excepted one");
     assert_eq!(
         store
             .read(|tx| tx.list_job_runs(&s, "j", None, 10))

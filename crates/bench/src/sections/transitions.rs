@@ -189,14 +189,20 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         "< 20 ms (p99 target)",
         join_max < 20.0,
     );
-    job_starts(ctx, report, &mut conn).await?;
+    job_starts(ctx, report, &mut conn, &data_dir).await?;
     ctx.observe_memory(&weir, "transitions: after the chain and fan-out runs");
     weir.stop()
 }
 
 /// Job starts: a pythonshell job run's StartedOn → its script's first line, beside the
-/// same script run directly by this process, alternated in one run.
-async fn job_starts(ctx: &Ctx, report: &mut Report, conn: &mut Conn) -> Result<()> {
+/// same script run directly by this process, alternated in one run; and where Weir's
+/// part goes, from the run directory in `data_dir`.
+async fn job_starts(
+    ctx: &Ctx,
+    report: &mut Report,
+    conn: &mut Conn,
+    data_dir: &std::path::Path,
+) -> Result<()> {
     let dir = ctx.work.join("scripts");
     let stamps = dir.join("first-line.txt");
     let script = dir.join("first_line.py");
@@ -213,6 +219,9 @@ async fn job_starts(ctx: &Ctx, report: &mut Report, conn: &mut Conn) -> Result<(
         .await?;
     let mut weir_ms = Vec::with_capacity(STARTS);
     let mut bare_ms = Vec::with_capacity(STARTS);
+    let mut to_spawn_ms = Vec::with_capacity(STARTS);
+    let mut to_identity_ms = Vec::with_capacity(STARTS);
+    let mut to_first_line_ms = Vec::with_capacity(STARTS);
     for _ in 0..STARTS {
         let answer = conn
             .call(
@@ -222,10 +231,19 @@ async fn job_starts(ctx: &Ctx, report: &mut Report, conn: &mut Conn) -> Result<(
             .await?;
         let run_id = answer["JobRunId"].as_str().unwrap_or_default().to_string();
         let started = job_run_started(conn, &run_id).await?;
-        weir_ms.push(last_stamp(&stamps)? as f64 / 1e6 - started as f64);
+        let first_line = last_stamp(&stamps)?;
+        weir_ms.push(first_line as f64 / 1e6 - started as f64);
+        let run_dir = data_dir.join("job-runs").join(&run_id);
+        let spawned = changed_ns(&run_dir.join("stderr"))?;
+        let identity = changed_ns(&run_dir.join("pid"))?;
+        to_spawn_ms.push(spawned as f64 / 1e6 - started as f64);
+        to_identity_ms.push((identity - spawned) as f64 / 1e6);
+        to_first_line_ms.push((first_line - identity) as f64 / 1e6);
 
+        // The same interpreter flag as Weir's command (`-u`, unbuffered output).
         let spawned = epoch_ns();
         let status = tokio::process::Command::new(&ctx.weir.python)
+            .arg("-u")
             .arg(&script)
             .status()
             .await?;
@@ -237,7 +255,7 @@ async fn job_starts(ctx: &Ctx, report: &mut Report, conn: &mut Conn) -> Result<(
     let mut table = Table::new(&["start", "runs", "p50", "p90", "min", "max"]);
     for (name, values) in [
         ("Weir: job run StartedOn → first line", &weir_ms),
-        ("bare `python3 script.py`: spawn → first line", &bare_ms),
+        ("bare `python3 -u script.py`: spawn → first line", &bare_ms),
     ] {
         table.row(vec![
             name.to_string(),
@@ -252,13 +270,45 @@ async fn job_starts(ctx: &Ctx, report: &mut Report, conn: &mut Conn) -> Result<(
         "\n**Job starts.** A pythonshell job whose script's first line is \
          `first_line = time.time_ns()` (then written to a file), started {STARTS} times with \
          StartJobRun, one at a time, each followed by the same script run directly \
-         (`{} script.py`, spawned by the bench: spawn time → first line). Weir's figure is \
+         (`{} -u script.py`, Weir's interpreter flag, spawned by the bench: spawn time → \
+         first line; Weir's command also has the job's arguments and its helpers on \
+         `PYTHONPATH`). Weir's figure is \
          StartedOn (millisecond precision) → first line, so it includes the launch \
          transition, the `sh` supervisor, the durable record of its identity and Python's \
          own start-up.",
         ctx.weir.python
     ));
     report.table(&table);
+    let mut steps = Table::new(&["Weir's start, step", "p50", "p90", "min", "max"]);
+    for (name, values) in [
+        (
+            "StartedOn → output files created (launch commit, task, run directory)",
+            &to_spawn_ms,
+        ),
+        (
+            "→ identity recorded (`sh` spawned, `pid` written and fsynced, renamed)",
+            &to_identity_ms,
+        ),
+        (
+            "→ first line (directory fsync, `go`, `sh` forks Python, Python's start-up)",
+            &to_first_line_ms,
+        ),
+    ] {
+        steps.row(vec![
+            name.to_string(),
+            ms(quantile(values, 0.5)),
+            ms(quantile(values, 0.9)),
+            ms(quantile(values, 0.0)),
+            ms(quantile(values, 1.0)),
+        ]);
+    }
+    report.note(
+        "\nWhere Weir's start goes, from the run directory: the status-change time of \
+         `stderr` (created just before the supervisor is spawned) and of `pid` (renamed \
+         into place once fsynced). StartedOn has millisecond precision, the file times \
+         the file system's (the kernel's coarse clock, one tick).",
+    );
+    report.table(&steps);
     let added = quantile(&weir_ms, 0.5) - quantile(&bare_ms, 0.5);
     report.check(
         "job start: Weir's added time (p50 Weir − p50 bare)",
@@ -302,6 +352,14 @@ fn last_stamp(path: &std::path::Path) -> Result<i64> {
         .last()
         .and_then(|line| line.trim().parse().ok())
         .ok_or_else(|| anyhow::anyhow!("no time stamp in {}", path.display()))
+}
+
+/// When the inode of `path` last changed (its ctime: creation, write or rename), in
+/// nanoseconds since the epoch.
+fn changed_ns(path: &std::path::Path) -> Result<i64> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path)?;
+    Ok(metadata.ctime() * 1_000_000_000 + metadata.ctime_nsec())
 }
 
 /// Now, in nanoseconds since the epoch.
