@@ -10,7 +10,7 @@
 //! that crawl as FAILED ([`runtime::INTERRUPTED`]). A stop reaches the crawl on the
 //! replica running it through a notice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,20 +97,17 @@ fn save(
     Ok(())
 }
 
-/// Whether the crawler's crawl is running in a live server process (one whose epoch
-/// holds a replica lease).
-fn live(tx: &mut dyn Transaction, crawler: &Crawler, runtime: &Runtime) -> Result<bool, ApiError> {
+/// Whether the crawler's crawl is running in a live server process: one whose epoch is
+/// among `holders` (the epochs holding a replica lease, [`replica::holders`]).
+fn live(crawler: &Crawler, runtime: &Runtime, holders: &BTreeSet<String>) -> bool {
     let marked = crawler
         .state
         .as_ref()
         .is_some_and(|s| *s != CrawlerState::Ready);
-    let Some(current) = runtime.current.as_ref().filter(|_| marked) else {
-        return Ok(false);
-    };
-    Ok(!replica::is_orphan(
-        Some(&current.epoch),
-        &replica::holders(tx)?,
-    ))
+    runtime
+        .current
+        .as_ref()
+        .is_some_and(|current| marked && !replica::is_orphan(Some(&current.epoch), holders))
 }
 
 /// Settles a crawl left running by an earlier process as FAILED; the crawler is READY.
@@ -149,7 +146,7 @@ pub async fn claim(
                 return Ok(Claim::Missing);
             };
             let mut runtime = runtime::load(tx, &scope, &stored.value)?;
-            if live(tx, &stored.value, &runtime)? {
+            if live(&stored.value, &runtime, &replica::holders(tx)?) {
                 let same = runtime
                     .current
                     .as_ref()
@@ -603,7 +600,7 @@ pub async fn stop(store: &Db, clock: &Clock, scope: Scope, name: String) -> Resu
                 )));
             }
             let mut runtime = runtime::load(tx, &scope, &stored.value)?;
-            if !live(tx, &stored.value, &runtime)? {
+            if !live(&stored.value, &runtime, &replica::holders(tx)?) {
                 settle_stale(&mut stored.value, &mut runtime, now);
                 save(tx, &scope, &stored)?;
                 runtime::save(tx, &scope, &stored.value, &mut runtime, now)?;
@@ -640,6 +637,7 @@ pub async fn settle_interrupted(store: &Db, clock: &Clock) -> Result<usize, ApiE
     store
         .write(move |tx| {
             let mut settled = 0;
+            let holders = replica::holders(tx)?;
             for (scope, record) in tx.list_all(Kind::Crawler)? {
                 let mut stored = stored::decode::<Crawler>(record)?;
                 if stored
@@ -651,7 +649,7 @@ pub async fn settle_interrupted(store: &Db, clock: &Clock) -> Result<usize, ApiE
                     continue;
                 }
                 let mut runtime = runtime::load(tx, &scope, &stored.value)?;
-                if live(tx, &stored.value, &runtime)? {
+                if live(&stored.value, &runtime, &holders) {
                     continue;
                 }
                 settle_stale(&mut stored.value, &mut runtime, now);

@@ -116,17 +116,7 @@ impl Orchestrator {
         // The run is free for its next transition as soon as this one committed.
         ended.now();
         match written {
-            Ok(None) => {
-                for (event, _) in events {
-                    tracing::warn!(
-                        ?event,
-                        "a run event was dropped: another replica drives its run"
-                    );
-                    if let Event::Launch { start, .. } = &event {
-                        self.inner.runner.release(&start.job_run_id);
-                    }
-                }
-            }
+            Ok(None) => self.drop_events(events, "another replica drives its run"),
             Ok(Some((then, effects, deadline))) => {
                 self.committed(key.clone(), effects, deadline);
                 let mut dequeued = BTreeSet::new();
@@ -160,12 +150,19 @@ impl Orchestrator {
             // Anything else is final (the run was deleted with its workflow): the events
             // have nothing left to act on.
             Err(error) => {
-                for (event, _) in events {
-                    tracing::warn!(%error, ?event, "a run event was dropped: its run is gone");
-                    if let Event::Launch { start, .. } = &event {
-                        self.inner.runner.release(&start.job_run_id);
-                    }
-                }
+                tracing::warn!(%error, "a run transition failed for good");
+                self.drop_events(events, "its run is gone");
+            }
+        }
+    }
+
+    /// Drops events that have nothing left to act on (`why`), releasing the runner's
+    /// reservations of the launches among them.
+    fn drop_events(&self, events: Vec<Queued>, why: &str) {
+        for (event, _) in events {
+            tracing::warn!(why, ?event, "a run event was dropped");
+            if let Event::Launch { start, .. } = &event {
+                self.inner.runner.release(&start.job_run_id);
             }
         }
     }

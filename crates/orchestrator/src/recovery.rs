@@ -11,47 +11,30 @@
 use weir_engine::{JobEnded, JobRunState};
 
 use super::driver::Event;
-use super::stored_run;
+use super::stored_run::{self, StoredRun};
 use super::{ACTIVE_STATUSES, Orchestrator, ignore_stale};
 use weir_resources::ApiError;
 use weir_resources::replica;
 use weir_runner::Found;
+use weir_store::{Scope, Transaction};
 
 impl Orchestrator {
     /// Claims and takes back every active run whose owner holds no replica lease (after
     /// a restart: every run the earlier process drove); returns how many there were.
     pub async fn take_over(&self) -> Result<usize, ApiError> {
         // Most calls find nothing: look before taking the writer.
-        let any = self
-            .inner
-            .db
-            .read(|tx| {
-                let holders = replica::holders(tx)?;
-                for (_, record) in tx.all_runs_in_status(ACTIVE_STATUSES)? {
-                    let stored = stored_run::decode(&record)?;
-                    if replica::is_orphan(stored.owner.as_deref(), &holders) {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
-            })
-            .await?;
-        if !any {
+        if self.inner.db.read(orphaned).await?.is_empty() {
             return Ok(0);
         }
         let runs = self
             .inner
             .db
             .write(|tx| {
-                let holders = replica::holders(tx)?;
-                let mut claimed = Vec::new();
-                for (scope, record) in tx.all_runs_in_status(ACTIVE_STATUSES)? {
-                    let mut stored = stored_run::decode(&record)?;
-                    if replica::is_orphan(stored.owner.as_deref(), &holders) {
-                        stored.owner = Some(replica::epoch().to_string());
-                        stored_run::save_document(tx, &scope, &stored)?;
-                        claimed.push((scope, stored));
-                    }
+                // Again under the writer: another replica may have claimed them since.
+                let mut claimed = orphaned(tx)?;
+                for (scope, stored) in &mut claimed {
+                    stored.owner = Some(replica::epoch().to_string());
+                    stored_run::save_document(tx, scope, stored)?;
                 }
                 Ok(claimed)
             })
@@ -129,4 +112,17 @@ impl Orchestrator {
         }
         Ok(count)
     }
+}
+
+/// The active runs whose owner holds no replica lease.
+fn orphaned(tx: &mut dyn Transaction) -> Result<Vec<(Scope, StoredRun)>, ApiError> {
+    let holders = replica::holders(tx)?;
+    let mut found = Vec::new();
+    for (scope, record) in tx.all_runs_in_status(ACTIVE_STATUSES)? {
+        let stored = stored_run::decode(&record)?;
+        if replica::is_orphan(stored.owner.as_deref(), &holders) {
+            found.push((scope, stored));
+        }
+    }
+    Ok(found)
 }

@@ -129,11 +129,11 @@ impl Handle for GetCrawlerMetrics {
         let context = format!("GetCrawlerMetrics/{}/{}", scope.account, scope.region);
         ctx.app
             .read(move |tx| {
+                let holders = replica::holders(tx)?;
                 let one = |tx: &mut dyn weir_store::Transaction,
                            crawler: &Crawler|
                  -> Result<CrawlerMetrics, ApiError> {
                     let name = crawler.name.clone().unwrap_or_default();
-                    let holders = replica::holders(tx)?;
                     let view = runtime::load(tx, &scope, crawler)?.view(&holders);
                     Ok(runtime::metrics(&name, &view, now))
                 };
