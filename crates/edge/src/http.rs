@@ -93,8 +93,18 @@ pub fn request_id() -> String {
 
 impl Edge {
     /// The whole edge as one router — API requests routed to their services, pages
-    /// for the rest — for [`serve`] or for in-process tests.
+    /// for the rest — for in-process tests ([`serve`] answers the same way without
+    /// a router in front).
     pub fn into_router(self) -> Router {
+        let dispatch = self.into_dispatch();
+        Router::new().fallback(move |request: Request| {
+            let dispatch = dispatch.clone();
+            async move { dispatch.handle(request).await }
+        })
+    }
+
+    /// What answers each request: the shared API state and the pages' router.
+    fn into_dispatch(self) -> Dispatch {
         let Edge {
             routes,
             pages,
@@ -127,11 +137,28 @@ impl Edge {
                     async move { api(&shared, request).await }
                 })
         };
-        Router::new().fallback(move |request: Request| {
-            let shared = shared.clone();
-            let pages = pages.clone();
-            async move { handle(&shared, pages, request).await }
-        })
+        Dispatch { shared, pages }
+    }
+}
+
+/// Answers one request: an API request goes straight to [`api`], anything else to the
+/// pages' router (whose fallback is the API again).
+#[derive(Clone)]
+struct Dispatch {
+    shared: Arc<Shared>,
+    pages: Router,
+}
+
+impl Dispatch {
+    /// The answer to `request`.
+    async fn handle(&self, request: Request) -> Response {
+        if is_api_request(&request) {
+            return api(&self.shared, request).await;
+        }
+        match self.pages.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(infallible) => match infallible {},
+        }
     }
 }
 
@@ -143,7 +170,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = edge.limits.clone();
-    let router = edge.into_router();
+    let dispatch = edge.into_dispatch();
     let mut http1 = hyper::server::conn::http1::Builder::new();
     // The watchdog enforces the head and idle deadlines (hyper's own header timer
     // also runs while a kept-alive connection is idle, so it cannot tell the two apart).
@@ -186,15 +213,15 @@ pub async fn serve(
             activity: activity.clone(),
         });
         let service = {
-            let router = router.clone();
+            let dispatch = dispatch.clone();
             let activity = activity.clone();
             hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
                 let busy = activity.begin_request();
-                let router = router.clone();
+                let dispatch = dispatch.clone();
                 async move {
-                    let response = router.oneshot(request.map(Body::new)).await;
+                    let response = dispatch.handle(request.map(Body::new)).await;
                     drop(busy);
-                    response
+                    Ok::<_, std::convert::Infallible>(response)
                 }
             })
         };
@@ -217,18 +244,6 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
-}
-
-/// One request: an API request for the service it is routed to, or a page (whose
-/// router falls back to the API).
-async fn handle(shared: &Shared, pages: Router, request: Request) -> Response {
-    if is_api_request(&request) {
-        return api(shared, request).await;
-    }
-    match pages.oneshot(request).await {
-        Ok(response) => response,
-        Err(infallible) => match infallible {},
-    }
 }
 
 /// A page request with its body read within the edge's limits; a body over them is

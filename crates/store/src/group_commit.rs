@@ -24,12 +24,16 @@
 //! write`]), and the store's writer thread runs every body queued by async callers since
 //! its last turn in one hand-over of the connection ([`GroupCommitWriter::write_queued`]),
 //! so a busy server's writes cost no thread hand-over each.
+//!
+//! Every commit is counted in the [`ReaderPool`] before its writers are answered, and
+//! the idle readers' snapshots it made stale are ended after (see `readers.rs`).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use parking_lot::{FairMutex, FairMutexGuard};
 use rusqlite::Connection;
 
+use crate::readers::ReaderPool;
 use crate::{StoreError, StoreResult};
 
 /// A body for the writer connection, run once.
@@ -65,11 +69,13 @@ pub(crate) struct GroupCommitWriter {
     committing: Mutex<bool>,
     /// Signalled after every commit.
     committed: Condvar,
+    /// The readers, told of every commit.
+    readers: Arc<ReaderPool>,
 }
 
 impl GroupCommitWriter {
-    /// Wraps the (migrated) writer connection.
-    pub(crate) fn new(conn: Connection) -> Self {
+    /// Wraps the (migrated) writer connection of the database `readers` read.
+    pub(crate) fn new(conn: Connection, readers: Arc<ReaderPool>) -> Self {
         Self {
             open: FairMutex::new(Open {
                 conn,
@@ -78,6 +84,7 @@ impl GroupCommitWriter {
             }),
             committing: Mutex::new(false),
             committed: Condvar::new(),
+            readers,
         }
     }
 
@@ -179,6 +186,10 @@ impl GroupCommitWriter {
         let result = {
             let mut open = self.lock_open();
             self.commit_open_batch(&mut open);
+            // Counted as a commit, so that no idle reader keeps a snapshot the action
+            // (a checkpoint) would wait for.
+            self.readers.committed();
+            self.readers.end_stale_snapshots();
             action(&open.conn)
         };
         self.finish_commit();
@@ -241,7 +252,10 @@ impl GroupCommitWriter {
                 .prepare_cached("COMMIT")
                 .and_then(|mut commit| commit.execute([]));
             match committed {
-                Ok(_) => Ok(()),
+                Ok(_) => {
+                    self.readers.committed();
+                    Ok(())
+                }
                 Err(error) => {
                     if !open.conn.is_autocommit()
                         && let Err(rollback) = open.conn.execute_batch("ROLLBACK")
@@ -254,7 +268,11 @@ impl GroupCommitWriter {
             }
         };
         open.in_transaction = false;
+        let counted = outcome.is_ok();
         self.settle(&batch, outcome);
+        if counted {
+            self.readers.end_stale_snapshots();
+        }
     }
 
     /// Rolls the open batch back and tells its members `why`; a new batch begins.

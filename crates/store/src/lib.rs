@@ -29,6 +29,7 @@ mod group_commit;
 mod migrations;
 mod postgres;
 mod postgres_migrations;
+mod readers;
 mod sqlite;
 mod tags;
 mod types;

@@ -4,14 +4,17 @@
 //! grouped (`group_commit.rs`), and a small pool of reader connections that read
 //! concurrently thanks to WAL.
 
+use std::fs::File;
 use std::path::Path;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::group_commit::{ConnectionBody, GroupCommitWriter, QueuedBody};
 use crate::migrations::migrate;
+use crate::readers::{ReaderPool, STATEMENT_CACHE};
 use crate::tags::{tags_from_text, tags_to_text};
 use crate::{
     Heard, JobRunRecord, Kind, LogEventCursor, LogEventRange, LogEventRecord, PartitionRecord,
@@ -19,13 +22,9 @@ use crate::{
     Transaction,
 };
 
-/// Reader connections opened at start.
-const READERS: usize = 4;
-/// Prepared statements cached per connection (every statement the store uses fits).
-const STATEMENT_CACHE: usize = 64;
-/// Most idle reader connections kept for reuse (each keeps its prepared statements, so
-/// a reader is never opened and dropped per request under load).
-const MAX_IDLE_READERS: usize = 64;
+/// How long opening the store waits for another process to let go of the data
+/// directory (a server that was just killed, still exiting).
+const DATA_DIR_LOCK_WAIT: Duration = Duration::from_secs(30);
 /// Most queued writes the writer thread runs in one turn (then it commits them).
 const MAX_QUEUED_TURN: usize = 256;
 
@@ -38,10 +37,10 @@ pub struct SqliteStore {
     queue: Option<mpsc::Sender<QueuedWrite>>,
     /// The writer thread, joined on drop.
     writer_thread: Option<std::thread::JoinHandle<()>>,
-    /// Idle reader connections; a reader is taken for one transaction and put back.
-    readers: Mutex<Vec<Connection>>,
-    /// Path of the database file, for opening more readers when all are busy.
-    path: std::path::PathBuf,
+    /// The reader connections, shared with the writer (which counts its commits there).
+    readers: Arc<ReaderPool>,
+    /// The exclusive lock on `weir.lock`: this process is the database's only writer.
+    _only_writer: File,
 }
 
 impl SqliteStore {
@@ -49,6 +48,7 @@ impl SqliteStore {
     pub fn open(data_dir: &Path) -> StoreResult<Self> {
         configure_sqlite_once();
         std::fs::create_dir_all(data_dir)?;
+        let only_writer = lock_data_dir(data_dir, DATA_DIR_LOCK_WAIT)?;
         let path = data_dir.join("weir.db");
         let mut writer = Connection::open(&path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
@@ -58,11 +58,8 @@ impl SqliteStore {
         // As for the readers (see `open_reader`): cached statements stay prepared.
         writer.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         migrate(&mut writer)?;
-        let mut readers = Vec::with_capacity(READERS);
-        for _ in 0..READERS {
-            readers.push(open_reader(&path)?);
-        }
-        let writer = Arc::new(GroupCommitWriter::new(writer));
+        let readers = Arc::new(ReaderPool::open(&path)?);
+        let writer = Arc::new(GroupCommitWriter::new(writer, readers.clone()));
         let (queue, queued) = mpsc::channel();
         let thread_writer = writer.clone();
         let writer_thread = std::thread::Builder::new()
@@ -72,44 +69,50 @@ impl SqliteStore {
             writer,
             queue: Some(queue),
             writer_thread: Some(writer_thread),
-            readers: Mutex::new(readers),
-            path,
+            readers,
+            _only_writer: only_writer,
         })
-    }
-
-    fn take_reader(&self) -> StoreResult<Connection> {
-        let pooled = self
-            .readers
-            .lock()
-            .map_err(|_| StoreError::Internal("reader pool poisoned".into()))?
-            .pop();
-        match pooled {
-            Some(conn) => Ok(conn),
-            None => open_reader(&self.path),
-        }
-    }
-
-    fn return_reader(&self, conn: Connection) {
-        if let Ok(mut pool) = self.readers.lock()
-            && pool.len() < MAX_IDLE_READERS
-        {
-            pool.push(conn);
-        }
     }
 }
 
-fn open_reader(path: &Path) -> StoreResult<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    // Plans that never depend on bound values: otherwise SQLite marks a statement
-    // whose plan looked at a parameter (every `LIMIT ?`) as expired whenever that
-    // parameter is bound again, and re-parses and re-plans it on every execution.
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-    Ok(conn)
+/// Takes the exclusive lock on `<data_dir>/weir.lock`, waiting up to `wait` for a process
+/// that is still exiting: two servers on one SQLite database would each drive the
+/// same runs, and the readers' kept snapshots rely on every commit being this
+/// process's own (`readers.rs`). The lock goes with the file, when the store is
+/// dropped or the process dies.
+fn lock_data_dir(data_dir: &Path, wait: Duration) -> StoreResult<File> {
+    let path = data_dir.join("weir.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    let give_up = Instant::now() + wait;
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < give_up => {
+                if !told {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "another process uses this data directory; waiting for it to exit"
+                    );
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Internal(format!(
+                    "another process uses the data directory {} (it holds {}); \
+                     stop it first: one server per SQLite data directory",
+                    data_dir.display(),
+                    path.display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(error)) => return Err(error.into()),
+        }
+    }
 }
 
 /// Turns off SQLite's process-wide allocation statistics: with them on, every
@@ -138,21 +141,8 @@ impl Store for SqliteStore {
         &self,
         body: &mut dyn FnMut(&mut dyn Transaction) -> StoreResult<()>,
     ) -> StoreResult<()> {
-        let conn = self.take_reader()?;
-        // BEGIN/COMMIT through cached statements: a read transaction (one consistent
-        // WAL snapshot) costs no SQL parsing.
-        let result = (|| {
-            conn.prepare_cached("BEGIN")?.execute([])?;
-            let mut handle = SqliteTx { conn: &conn };
-            let outcome = body(&mut handle);
-            conn.prepare_cached("COMMIT")?.execute([])?;
-            outcome
-        })();
-        if result.is_err() && !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        self.return_reader(conn);
-        result
+        // One consistent snapshot, kept between reads while nothing is committed.
+        self.readers.read(|conn| body(&mut SqliteTx { conn }))
     }
 
     fn write_with(
@@ -1034,8 +1024,8 @@ mod tests {
     #[test]
     fn a_reader_runs_a_cached_statement_with_new_bindings_without_re_preparing_it() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(dir.path()).expect("store");
-        let reader = open_reader(&store.path).expect("reader");
+        let _store = SqliteStore::open(dir.path()).expect("store");
+        let reader = crate::readers::open_reader(&dir.path().join("weir.db")).expect("reader");
         let sql = "SELECT run_id FROM workflow_runs
                    WHERE account = ?1 AND region = ?2 AND workflow = ?3
                    ORDER BY started_ms DESC, run_id DESC LIMIT ?4";
@@ -1054,5 +1044,22 @@ mod tests {
                 "LIMIT {limit}"
             );
         }
+    }
+
+    #[test]
+    fn a_second_store_on_one_data_directory_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = SqliteStore::open(dir.path()).expect("store");
+        let refused = lock_data_dir(dir.path(), Duration::ZERO)
+            .err()
+            .map(|error| error.to_string());
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|message| message.contains("another process uses the data directory")),
+            "{refused:?}"
+        );
+        drop(first);
+        SqliteStore::open(dir.path()).expect("the data directory is free again");
     }
 }
