@@ -400,7 +400,14 @@ async fn history(
         let get = repeat(conn, "GetWorkflow", &whole).await?;
         let db = store_file_bytes(data_dir, "weir.db")?;
         let wal = store_file_bytes(data_dir, "weir.db-wal")?;
-        let added = inserted.ok.max(1);
+        // Until weir.db has grown by more than the WAL holds, the new runs may sit in
+        // the WAL alone: no per-run figure then.
+        let growth = db.saturating_sub(db_before);
+        let per_run = if growth > wal && inserted.ok > 0 {
+            thousands(growth / inserted.ok)
+        } else {
+            "–".into()
+        };
         table.row(vec![
             thousands(stored),
             format!("{}/s", rate(inserted.rate())),
@@ -415,7 +422,7 @@ async fn history(
             mib(weir.rss_kib()?),
             mib(db / 1024),
             mib(wal / 1024),
-            thousands(db.saturating_sub(db_before) / added),
+            per_run,
         ]);
         db_before = db;
         rss.push(weir.rss_kib()?);
@@ -436,7 +443,8 @@ async fn history(
          sizes of the store's files after the row's reads (the WAL is checkpointed into \
          `weir.db` as it fills); `bytes/run` is the growth of `weir.db` since the row \
          before divided by the runs added (each run's document, its primary key and its \
-         three index entries)."
+         three index entries; `–` while that growth is smaller than the WAL, where the new \
+         runs may still be)."
     ));
     report.table(&table);
     if let Some((size, last_rate)) = cut_short {
