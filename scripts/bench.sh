@@ -5,7 +5,7 @@
 #
 # SECTION is any of: api durability transitions scale events logs s3 spark console memory replicas (default: all, in
 # that order). Examples:
-#   ./scripts/bench.sh                      # the whole suite (≈ 20 minutes)
+#   ./scripts/bench.sh                      # the whole suite (≈ 25 minutes)
 #   ./scripts/bench.sh api transitions      # two sections
 #   ./scripts/bench.sh api -- --quick       # smaller sizes, shorter runs (a smoke run)
 #
@@ -19,7 +19,7 @@
 #      and writes the report to target/bench/report-<UTC time>.md (BENCH_OUT overrides).
 #
 # BENCH_SKIP_BUILD=1 skips step 1 and uses the release binaries already built.
-# The run (step 3) is bounded by BENCH_TIME_LIMIT seconds (default 1500 = 25 minutes);
+# The run (step 3) is bounded by BENCH_TIME_LIMIT seconds (default 2400 = 40 minutes);
 # every server it started dies with it. Pythonshell jobs run with the interpreter behind
 # $PYTHON (default python3), resolved to its real path.
 set -euo pipefail
@@ -31,7 +31,7 @@ PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/.venv-bench"
 REQUIREMENTS="$ROOT/crates/bench/peer-requirements.txt"
 CONSTRAINTS="$ROOT/crates/bench/peer-constraints.txt"
-TIME_LIMIT="${BENCH_TIME_LIMIT:-1500}"
+TIME_LIMIT="${BENCH_TIME_LIMIT:-2400}"
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 die() { printf '\nbench.sh: error: %s\n' "$*" >&2; exit 1; }

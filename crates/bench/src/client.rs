@@ -33,6 +33,9 @@ pub const REGION: &str = "us-east-1";
 pub const JSON_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 /// Bound on one control-plane call (setup, polling); the load generator has its own.
 const CALL_DEADLINE: Duration = Duration::from_secs(120);
+/// A kept-alive connection idle longer than this is not reused: Weir closes idle
+/// connections after 60 s, and a request sent as the server closes is lost.
+const REUSE_WITHIN: Duration = Duration::from_secs(30);
 
 /// Signs requests of one awsJson service (Glue unless told otherwise) for one server
 /// address.
@@ -282,14 +285,15 @@ impl Answer {
 }
 
 /// A control-plane client on one keep-alive connection: signs each call when it is
-/// made (as an SDK does) and reconnects when the server closed the connection.
+/// made (as an SDK does) and reconnects when the server closed the connection or it sat
+/// idle for [`REUSE_WITHIN`].
 pub struct Conn {
     /// Server address.
     addr: SocketAddr,
     /// Signs each call.
     signer: Signer,
-    /// The open connection, if any.
-    sender: Option<SendRequest<Full<Bytes>>>,
+    /// The open connection, if any, and when it last answered.
+    sender: Option<(SendRequest<Full<Bytes>>, Instant)>,
 }
 
 impl Conn {
@@ -337,10 +341,15 @@ impl Conn {
             .map_err(|_| anyhow!("{operation}: no answer within {CALL_DEADLINE:?}"))?
     }
 
-    /// Sends a signed request, reconnecting once if the kept-alive connection is gone.
+    /// Sends a signed request, reconnecting if the kept-alive connection is gone or sat
+    /// idle too long.
     pub async fn send(&mut self, signed: &Signed) -> Result<Answer> {
-        let mut sender = match self.sender.take() {
-            Some(mut sender) => match sender.ready().await {
+        let recent = self
+            .sender
+            .take()
+            .filter(|(_, answered)| answered.elapsed() < REUSE_WITHIN);
+        let mut sender = match recent {
+            Some((mut sender, _)) => match sender.ready().await {
                 Ok(()) => sender,
                 Err(_) => connect(self.addr).await?,
             },
@@ -351,7 +360,7 @@ impl Conn {
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
         let latency = started.elapsed();
-        self.sender = Some(sender);
+        self.sender = Some((sender, Instant::now()));
         Ok(Answer {
             status,
             body,

@@ -73,6 +73,9 @@ pub struct MemoryPoint {
 pub struct Sizes {
     /// Stored-run counts at which GetWorkflowRuns pages are measured.
     pub history: Vec<u64>,
+    /// Stored-workflow counts at which ListWorkflows, GetWorkflow and BatchGetWorkflows
+    /// are measured.
+    pub workflows: Vec<u64>,
     /// Concurrent runs of the short workflow.
     pub concurrent_runs: u64,
     /// Jobs of the large graphs (fan-out/fan-in and chain).
@@ -91,7 +94,8 @@ impl Sizes {
     /// The sizes the issue asks for.
     pub fn full() -> Self {
         Self {
-            history: vec![1_000, 10_000, 100_000],
+            history: vec![1_000, 10_000, 100_000, 1_000_000],
+            workflows: vec![100, 1_000, 10_000],
             concurrent_runs: 1_000,
             graph_jobs: 1_000,
             memory_workflows: 10_000,
@@ -105,6 +109,7 @@ impl Sizes {
     pub fn quick() -> Self {
         Self {
             history: vec![1_000, 5_000],
+            workflows: vec![100, 500],
             concurrent_runs: 100,
             graph_jobs: 200,
             memory_workflows: 1_000,

@@ -1,6 +1,10 @@
 //! Scale: GetWorkflow(IncludeGraph) on 1,000-job graphs, GetWorkflowRuns pages over a
-//! growing history, 1,000 concurrent runs of a one-job workflow, memory around them.
+//! growing history (to 1,000,000 runs), reads over a growing number of workflows (to
+//! 10,000), 1,000 concurrent runs of a one-job workflow, memory around them.
 
+mod workflows;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -27,8 +31,15 @@ const BULK_CONNECTIONS: usize = 64;
 const BURST_LIMIT: Duration = Duration::from_secs(240);
 /// How often the run of the wide graph is polled for completion.
 const WIDE_POLL: Duration = Duration::from_millis(500);
-/// Bound on building the run history (all sizes together).
-const HISTORY_BUDGET: Duration = Duration::from_secs(240);
+/// Bound on building the run history (all sizes together): 1,000,000 runs at the
+/// ~2,000 runs/s of a loaded two-core machine.
+const HISTORY_BUDGET: Duration = Duration::from_secs(900);
+/// The workflow whose run history grows.
+const HISTORY_WORKFLOW: &str = "history";
+/// Target of the latency flatness checks (see [`latency_flat`]).
+const LATENCY_FLAT: &str = "flat (worst ≤ 2× the smallest size's, or within 1 ms)";
+/// Target of the memory flatness checks (see [`rss_flat`]).
+const RSS_FLAT: &str = "flat (≤ 1.5× or within 16 MiB of the smallest size)";
 
 /// Runs the section.
 pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
@@ -40,7 +51,8 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
 
     graphs(ctx, report, &weir, &mut conn, &script).await?;
     wide_run(ctx, report, &weir, &mut conn).await?;
-    let stored = history(ctx, report, &weir, &mut conn).await?;
+    let stored = history(ctx, report, &weir, &mut conn, &data_dir).await?;
+    let fleet = workflows::run(ctx, report, &weir, &mut conn).await?;
     concurrent_runs(ctx, report, &weir, &mut conn, &script).await?;
 
     // At rest on the same data after a restart: what the stored state alone costs.
@@ -50,9 +62,10 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     ctx.observe_memory(
         &weir,
         &format!(
-            "scale: restarted, at rest, {} stored runs + {} jobs",
-            thousands(stored + ctx.sizes.concurrent_runs),
-            thousands(ctx.sizes.graph_jobs as u64 + 1)
+            "scale: restarted, at rest, {} stored runs + {} jobs + {} workflows",
+            thousands(stored + fleet + ctx.sizes.concurrent_runs),
+            thousands(ctx.sizes.graph_jobs as u64 + 1),
+            thousands(fleet)
         ),
     );
     weir.stop()
@@ -303,15 +316,16 @@ async fn wide_run(
     Ok(())
 }
 
-/// GetWorkflowRuns first and last page at each history size; returns how many runs the
-/// history reached.
+/// GetWorkflowRuns first and last page and the database's size at each history size;
+/// returns how many runs the history reached.
 async fn history(
     ctx: &mut Ctx,
     report: &mut Report,
     weir: &Server,
     conn: &mut Conn,
+    data_dir: &Path,
 ) -> Result<u64> {
-    glue::create_workflow(conn, "history").await?;
+    glue::create_workflow(conn, HISTORY_WORKFLOW).await?;
     let mut table = Table::new(&[
         "stored runs",
         "insert rate",
@@ -324,9 +338,13 @@ async fn history(
         "1,000-run page p50",
         "GetWorkflow p50",
         "server RSS",
+        "weir.db",
+        "weir.db-wal",
+        "bytes/run",
     ]);
     let mut rss = Vec::new();
     let mut stored = 0u64;
+    let mut db_before = store_file_bytes(data_dir, "weir.db")?;
     let mut first_pages = Vec::new();
     let mut last_pages = Vec::new();
     let budget_end = Instant::now() + HISTORY_BUDGET;
@@ -338,7 +356,7 @@ async fn history(
             "StartWorkflowRun",
             size - stored,
             BULK_CONNECTIONS,
-            |_| json!({ "Name": "history" }),
+            |_| json!({ "Name": HISTORY_WORKFLOW }),
             Some(weir.pid()),
             left,
         )
@@ -352,7 +370,7 @@ async fn history(
         if stored < size {
             cut_short = Some((size, inserted.rate()));
         }
-        let first = json!({ "Name": "history", "MaxResults": PAGE });
+        let first = json!({ "Name": HISTORY_WORKFLOW, "MaxResults": PAGE });
         let page1 = repeat(conn, "GetWorkflowRuns", &first).await?;
         // Walk every page to the end.
         let walk_started = Instant::now();
@@ -377,8 +395,19 @@ async fn history(
             bail!("the walk over GetWorkflowRuns saw {seen} runs, {stored} are stored");
         }
         let last = repeat(conn, "GetWorkflowRuns", &last_body).await?;
-        let big_page = repeat(conn, "GetWorkflowRuns", &json!({ "Name": "history" })).await?;
-        let get = repeat(conn, "GetWorkflow", &json!({ "Name": "history" })).await?;
+        let whole = json!({ "Name": HISTORY_WORKFLOW });
+        let big_page = repeat(conn, "GetWorkflowRuns", &whole).await?;
+        let get = repeat(conn, "GetWorkflow", &whole).await?;
+        let db = store_file_bytes(data_dir, "weir.db")?;
+        let wal = store_file_bytes(data_dir, "weir.db-wal")?;
+        // Until weir.db has grown by more than the WAL holds, the new runs may sit in
+        // the WAL alone: no per-run figure then.
+        let growth = db.saturating_sub(db_before);
+        let per_run = if growth > wal && inserted.ok > 0 {
+            thousands(growth / inserted.ok)
+        } else {
+            "–".into()
+        };
         table.row(vec![
             thousands(stored),
             format!("{}/s", rate(inserted.rate())),
@@ -391,7 +420,11 @@ async fn history(
             ms(quantile(&big_page, 0.5)),
             ms(quantile(&get, 0.5)),
             mib(weir.rss_kib()?),
+            mib(db / 1024),
+            mib(wal / 1024),
+            per_run,
         ]);
+        db_before = db;
         rss.push(weir.rss_kib()?);
         first_pages.push(quantile(&page1, 0.5));
         last_pages.push(quantile(&last, 0.5));
@@ -406,7 +439,12 @@ async fn history(
          page 1, then every page following NextToken to the end; page 1 and the last page are \
          then requested {SAMPLES} times each (a token may be redeemed again). `1,000-run page` \
          is GetWorkflowRuns without MaxResults (the default and maximum page, 1,000 runs); \
-         `GetWorkflow` includes the LastRun lookup."
+         `GetWorkflow` includes the LastRun lookup. `weir.db` and `weir.db-wal` are the \
+         sizes of the store's files after the row's reads (the WAL is checkpointed into \
+         `weir.db` as it fills); `bytes/run` is the growth of `weir.db` since the row \
+         before divided by the runs added (each run's document, its primary key and its \
+         three index entries; `–` while that growth is smaller than the WAL, where the new \
+         runs may still be)."
     ));
     report.table(&table);
     if let Some((size, last_rate)) = cut_short {
@@ -436,7 +474,6 @@ async fn history(
         .chain(&last_pages)
         .copied()
         .fold(0.0, f64::max);
-    let flat = worst <= (2.0 * base).max(base + 1.0);
     report.check(
         "GetWorkflowRuns page latency vs history size",
         format!(
@@ -446,8 +483,8 @@ async fn history(
             thousands(stored),
             ms(worst)
         ),
-        "flat (worst ≤ 2× page 1 at the smallest size, or within 1 ms)",
-        flat,
+        LATENCY_FLAT,
+        latency_flat(base, worst),
     );
     if let (Some(&small), Some(&large)) = (rss.first(), rss.last()) {
         report.check(
@@ -459,8 +496,8 @@ async fn history(
                 mib(large),
                 thousands(stored)
             ),
-            "flat (≤ 1.5× or within 16 MiB of the smallest size)",
-            large as f64 <= (1.5 * small as f64).max(small as f64 + 16.0 * 1024.0),
+            RSS_FLAT,
+            rss_flat(small, large),
         );
     }
     ctx.observe_memory(
@@ -468,6 +505,27 @@ async fn history(
         &format!("scale: after storing {} runs", thousands(stored)),
     );
     Ok(stored)
+}
+
+/// Whether a latency stayed flat as the stored data grew: `worst` within 2× `base` (the
+/// figure at the smallest size) or within 1 ms of it.
+fn latency_flat(base: f64, worst: f64) -> bool {
+    worst <= (2.0 * base).max(base + 1.0)
+}
+
+/// Whether resident memory stayed flat as the stored data grew: `large_kib` within 1.5×
+/// `small_kib` (the smallest size's) or within 16 MiB of it.
+fn rss_flat(small_kib: u64, large_kib: u64) -> bool {
+    large_kib as f64 <= (1.5 * small_kib as f64).max(small_kib as f64 + 16.0 * 1024.0)
+}
+
+/// Size in bytes of the store's file `name` in `data_dir` (0 when it does not exist).
+fn store_file_bytes(data_dir: &Path, name: &str) -> Result<u64> {
+    match std::fs::metadata(data_dir.join(name)) {
+        Ok(meta) => Ok(meta.len()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(error) => Err(error).with_context(|| format!("size of {name}")),
+    }
 }
 
 /// Latencies (ms) of `SAMPLES` sequential calls.
