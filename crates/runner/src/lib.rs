@@ -780,24 +780,27 @@ fn error_line(stderr: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn runner_in(data_dir: &Path) -> Runner {
+    /// A runner over a temporary data directory (kept alive by the first element), the
+    /// run directory of attempt `jr_1` in it, created, and this machine's boot id.
+    fn runner_with_run_dir() -> (tempfile::TempDir, Runner, PathBuf, String) {
+        let data = tempfile::tempdir().expect("tempdir");
         let config = RunnerConfig {
-            data_dir: data_dir.to_path_buf(),
-            s3_root: data_dir.join("s3"),
+            data_dir: data.path().to_path_buf(),
+            s3_root: data.path().join("s3"),
             python: "python3".into(),
-            runtime_dir: data_dir.join("runtimes"),
+            runtime_dir: data.path().join("runtimes"),
             spark: spark::SparkSettings::default(),
         };
-        Runner::new(config, Clock::manual(0)).expect("runner")
+        let runner = Runner::new(config, Clock::manual(0)).expect("runner");
+        let dir = runner.run_dir("jr_1");
+        std::fs::create_dir_all(&dir).expect("run dir");
+        let this_boot = process::boot_id().expect("boot id");
+        (data, runner, dir, this_boot)
     }
 
     #[test]
     fn a_missing_or_cut_record_means_never_started_only_in_the_boot_of_the_launch() {
-        let data = tempfile::tempdir().expect("tempdir");
-        let runner = runner_in(data.path());
-        let dir = runner.run_dir("jr_1");
-        std::fs::create_dir_all(&dir).expect("run dir");
-        let this_boot = process::boot_id().expect("boot id");
+        let (_data, runner, dir, this_boot) = runner_with_run_dir();
         let cut = format!("{} 17 {this_boot}", std::process::id());
         for pid_file in [None, Some(""), Some(cut.as_str())] {
             if let Some(text) = pid_file {
@@ -828,11 +831,7 @@ mod tests {
 
     #[test]
     fn a_complete_record_of_a_gone_process_is_lost_and_an_abandoned_one_never_started() {
-        let data = tempfile::tempdir().expect("tempdir");
-        let runner = runner_in(data.path());
-        let dir = runner.run_dir("jr_1");
-        std::fs::create_dir_all(&dir).expect("run dir");
-        let this_boot = process::boot_id().expect("boot id");
+        let (_data, runner, dir, this_boot) = runner_with_run_dir();
         // Our own pid with another start time: a process that is gone.
         let gone = format!("{} 1 {this_boot}\n", std::process::id());
         std::fs::write(dir.join(process::PID_FILE), gone).expect("pid");
