@@ -46,7 +46,7 @@ impl Orchestrator {
                 }
             }
             Decision::Resume(record) => {
-                let found = self.inner.runner.inspect(&id);
+                let found = self.inner.runner.inspect(&id, record.boot_id.as_deref());
                 self.take_back(key, id, &record, found);
             }
             Decision::Nothing | Decision::Queued => self.inner.runner.release(&id),
@@ -275,6 +275,7 @@ pub(super) fn confirm(
         execution_class: request.execution_class.or(job.execution_class),
         notification_property: request.notification_property.or(job.notification_property),
         dequeued,
+        boot_id: weir_runner::process::boot_id(),
     };
     stored.launches.insert(id, record.clone());
     Ok(Decision::Start(record))

@@ -49,8 +49,10 @@ impl Orchestrator {
                 if !in_flight || !attempt.is_confirmed() {
                     continue;
                 }
-                let found = self.inner.runner.inspect(&attempt.id);
-                match stored.launches.get(&attempt.id) {
+                let launch = stored.launches.get(&attempt.id);
+                let launched_on = launch.and_then(|launch| launch.boot_id.as_deref());
+                let found = self.inner.runner.inspect(&attempt.id, launched_on);
+                match launch {
                     Some(launch) if matches!(found, Found::Running(_) | Found::NeverStarted) => {
                         self.take_back(key.clone(), attempt.id.clone(), launch, found);
                     }

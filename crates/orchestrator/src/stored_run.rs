@@ -78,6 +78,12 @@ pub struct LaunchRecord {
     /// The attempt waited for a run slot before this launch (job run queuing).
     #[serde(default)]
     pub dequeued: bool,
+    /// Boot id of the machine the attempt was launched on: after a restart of that
+    /// machine, a run directory without `pid` no longer proves that the command never
+    /// ran (`Runner::inspect`). Records written before it existed have none (their
+    /// releases fsynced `pid`).
+    #[serde(default)]
+    pub boot_id: Option<String>,
 }
 
 /// What a StartJobRun call set over its job's definition, kept with the run so that

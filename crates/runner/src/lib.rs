@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use weir_engine::{JobEnded, JobOutcome, Millis};
 
-use process::Identity;
+use process::{Identity, Record};
 use weir_clock::Clock;
 
 /// How much lower than the server's the CPU priority of job processes is.
@@ -292,18 +292,25 @@ impl Runner {
         }
     }
 
-    /// What the run directory says about an attempt after a restart.
-    pub fn inspect(&self, job_run_id: &str) -> Found {
+    /// What the run directory says about an attempt after a restart. `launched_on` is
+    /// the boot id of the machine the attempt was launched on, from its durable launch
+    /// record (`None` for records of releases that fsynced `pid`, which then proves a
+    /// start on its own). Without a complete `pid` the command never ran if the machine
+    /// has not restarted since the launch (see [`process`]'s launch protocol); after a
+    /// restart of the machine, `pid` may have been lost with the command started, so
+    /// the attempt is lost rather than started a second time.
+    pub fn inspect(&self, job_run_id: &str, launched_on: Option<&str>) -> Found {
         let dir = self.run_dir(job_run_id);
         if let Some(status) = process::read_exit(&dir) {
             return Found::Exited(status);
         }
-        if !dir.join(process::PID_FILE).exists() {
-            return Found::NeverStarted;
-        }
-        match Identity::read(&dir) {
-            Some(identity) if process::abandoned(&dir, identity.pid) => Found::NeverStarted,
-            Some(identity) if identity.is_alive() => Found::Running(identity),
+        let same_boot = launched_on.is_none_or(|boot| process::boot_id().as_deref() == Some(boot));
+        match Record::read(&dir) {
+            Record::Absent if same_boot => Found::NeverStarted,
+            Record::Identity(identity) if process::abandoned(&dir, identity.pid) => {
+                Found::NeverStarted
+            }
+            Record::Identity(identity) if identity.is_alive() => Found::Running(identity),
             // The exit file may have been renamed in between.
             _ => process::read_exit(&dir).map_or(Found::Lost, Found::Exited),
         }
@@ -772,6 +779,76 @@ fn error_line(stderr: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A runner over a temporary data directory (kept alive by the first element), the
+    /// run directory of attempt `jr_1` in it, created, and this machine's boot id.
+    fn runner_with_run_dir() -> (tempfile::TempDir, Runner, PathBuf, String) {
+        let data = tempfile::tempdir().expect("tempdir");
+        let config = RunnerConfig {
+            data_dir: data.path().to_path_buf(),
+            s3_root: data.path().join("s3"),
+            python: "python3".into(),
+            runtime_dir: data.path().join("runtimes"),
+            spark: spark::SparkSettings::default(),
+        };
+        let runner = Runner::new(config, Clock::manual(0)).expect("runner");
+        let dir = runner.run_dir("jr_1");
+        std::fs::create_dir_all(&dir).expect("run dir");
+        let this_boot = process::boot_id().expect("boot id");
+        (data, runner, dir, this_boot)
+    }
+
+    #[test]
+    fn a_missing_or_cut_record_means_never_started_only_in_the_boot_of_the_launch() {
+        let (_data, runner, dir, this_boot) = runner_with_run_dir();
+        let cut = format!("{} 17 {this_boot}", std::process::id());
+        for pid_file in [None, Some(""), Some(cut.as_str())] {
+            if let Some(text) = pid_file {
+                std::fs::write(dir.join(process::PID_FILE), text).expect("pid");
+            }
+            assert_eq!(
+                runner.inspect("jr_1", Some(&this_boot)),
+                Found::NeverStarted,
+                "same boot, pid {pid_file:?}: go was never written"
+            );
+            assert_eq!(
+                runner.inspect("jr_1", None),
+                Found::NeverStarted,
+                "a record of a release that fsynced pid, pid {pid_file:?}"
+            );
+            assert_eq!(
+                runner.inspect("jr_1", Some("an-earlier-boot")),
+                Found::Lost,
+                "launched before the machine restarted, pid {pid_file:?}: it may have run"
+            );
+        }
+        std::fs::write(dir.join(process::EXIT_FILE), "0\n").expect("exit");
+        assert_eq!(
+            runner.inspect("jr_1", Some("an-earlier-boot")),
+            Found::Exited(0)
+        );
+    }
+
+    #[test]
+    fn a_complete_record_of_a_gone_process_is_lost_and_an_abandoned_one_never_started() {
+        let (_data, runner, dir, this_boot) = runner_with_run_dir();
+        // Our own pid with another start time: a process that is gone.
+        let gone = format!("{} 1 {this_boot}\n", std::process::id());
+        std::fs::write(dir.join(process::PID_FILE), gone).expect("pid");
+        assert_eq!(runner.inspect("jr_1", Some(&this_boot)), Found::Lost);
+        std::fs::write(dir.join(format!("abandoned.{}", std::process::id())), "")
+            .expect("abandoned");
+        assert_eq!(
+            runner.inspect("jr_1", Some("an-earlier-boot")),
+            Found::NeverStarted
+        );
+        std::fs::write(dir.join(process::PID_FILE), "4242\n").expect("bare pid");
+        assert_eq!(
+            runner.inspect("jr_1", None),
+            Found::Lost,
+            "cannot be verified"
+        );
+    }
 
     #[test]
     fn the_error_is_the_exception_line_not_the_shutdown_log() {

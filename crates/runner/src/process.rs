@@ -1,19 +1,31 @@
 //! The launcher: a supervised process in its own process group whose start is
 //! recorded before it may run, and whose identity survives a restart of Weir.
 //!
-//! Launch protocol (what makes "at most one start per attempt" hold across SIGKILL):
+//! Launch protocol (what makes "at most one start per attempt" hold across SIGKILL and
+//! across a crash of the machine):
+//! 0. Before anything is spawned, the attempt's launch transaction has committed it
+//!    RUNNING, with the boot id of the machine that launches it (the orchestrator's
+//!    launch record): durable, as every commit.
 //! 1. Weir spawns the `sh` supervisor with its stdin on a pipe; the supervisor's first
 //!    act is to wait for the word `go` on that pipe.
-//! 2. Weir writes `pid` (pid, process start time, boot id), fsyncs it and the
-//!    directory, then writes `go`.
+//! 2. Weir writes `pid` (pid, process start time, boot id, one line ending in a
+//!    newline), then writes `go`. Nothing is fsynced.
 //! 3. Only then does the supervisor run the command; when it ends, the supervisor
 //!    writes `exit` (atomically, by rename).
 //!
-//! If Weir dies before step 2 completes, the pipe closes, the supervisor reads end of
-//! file and exits without running anything: so an attempt whose directory has no
-//! `pid` never ran, and can be started again safely. A `pid` is trusted only when the
-//! process with that id has the same start time and the machine the same boot id, so
-//! a reused pid (after a reboot, or much later) is never adopted or signalled.
+//! If Weir dies (SIGKILL included) before step 2 completes, the pipe closes, the
+//! supervisor reads end of file and exits without running anything. Written data
+//! outlives the process that wrote it (the page cache is the machine's), so while the
+//! machine runs, a run directory without a complete `pid` (none, or one cut short
+//! before its newline) means the command never ran, and the attempt may be started
+//! again safely. A `pid` is needed only to re-attach a process that is still alive, and
+//! after a crash of the machine none is: so `pid` need not survive one, and its write
+//! costs no fsync. What must survive is whether the command *may* have started, and
+//! that is step 0's record: an attempt launched in an earlier boot that left no `exit`
+//! is never started again, only ended as lost (a counted attempt, retried as the job's
+//! MaxRetries say). See `Runner::inspect`. A `pid` is trusted only when the process
+//! with that id has the same start time and the machine the same boot id, so a reused
+//! pid (after a reboot, or much later) is never adopted or signalled.
 
 use std::io::Write;
 use std::path::Path;
@@ -91,11 +103,6 @@ impl Identity {
         })
     }
 
-    /// Reads and parses a run directory's `pid` file.
-    pub fn read(dir: &Path) -> Option<Self> {
-        Self::parse(&std::fs::read_to_string(dir.join(PID_FILE)).ok()?)
-    }
-
     /// Whether this exact process still exists (same pid, start time and boot).
     pub fn is_alive(&self) -> bool {
         Self::of(self.pid).is_some_and(|now| &now == self)
@@ -103,6 +110,31 @@ impl Identity {
 
     fn render(&self) -> String {
         format!("{} {} {}\n", self.pid, self.start_time, self.boot_id)
+    }
+}
+
+/// What a run directory's `pid` file holds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Record {
+    /// No complete record (no file, or one cut short before its newline): `go` was
+    /// never written by a process of this boot.
+    Absent,
+    /// The identity of the supervisor that was let go.
+    Identity(Identity),
+    /// A complete line that is no identity (the bare pid older releases wrote), which
+    /// cannot be verified.
+    Unverifiable,
+}
+
+impl Record {
+    /// Reads the `pid` file of the run directory `dir`.
+    pub fn read(dir: &Path) -> Self {
+        match std::fs::read_to_string(dir.join(PID_FILE)) {
+            Ok(text) if text.ends_with('\n') => {
+                Identity::parse(&text).map_or(Self::Unverifiable, Self::Identity)
+            }
+            _ => Self::Absent,
+        }
     }
 }
 
@@ -118,12 +150,15 @@ impl Pending {
         &self.identity
     }
 
-    /// Records the identity durably in `dir`, then lets the command run by writing
-    /// `go` (a standby: its job, one line) to the pipe. Returns the running child to
-    /// wait on. Synchronous on purpose: no cancellation point lies between the record
-    /// and the go (the pipe takes a line without blocking).
+    /// Records the identity in `dir` (not fsynced: see the module's launch protocol),
+    /// then lets the command run by writing `go` (a standby: its job, one line) to the
+    /// pipe. Returns the running child to wait on. Synchronous on purpose: no
+    /// cancellation point lies between the record and the go (the pipe takes a line
+    /// without blocking).
     pub fn release(mut self, dir: &Path, go: &[u8]) -> std::io::Result<tokio::process::Child> {
-        write_durably(dir, PID_FILE, self.identity.render().as_bytes())?;
+        // One write of the whole line: a record cut short lacks its newline and is
+        // read as none ([`Record::read`]); `go` follows only a complete one.
+        std::fs::File::create(dir.join(PID_FILE))?.write_all(self.identity.render().as_bytes())?;
         let stdin = self
             .child
             .stdin
@@ -264,17 +299,6 @@ pub fn signal_child_group(pgid: i32, signal: i32) {
     }
 }
 
-/// Writes `name` in `dir` so that it survives a crash of the machine: temporary file,
-/// fsync, rename, fsync of the directory.
-fn write_durably(dir: &Path, name: &str, content: &[u8]) -> std::io::Result<()> {
-    let temporary = dir.join(format!("{name}.tmp"));
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(content)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()
-}
-
 fn start_time(pid: i32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may contain anything; the
@@ -283,8 +307,9 @@ fn start_time(pid: i32) -> Option<u64> {
     after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// The machine's boot id, read once: it cannot change while this process lives.
-fn boot_id() -> Option<String> {
+/// The machine's boot id (`/proc/sys/kernel/random/boot_id`), read once: it cannot
+/// change while this process lives.
+pub fn boot_id() -> Option<String> {
     static BOOT_ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     BOOT_ID
         .get_or_init(|| {

@@ -274,7 +274,7 @@ async fn job_starts(
          first line; Weir's command also has the job's arguments and its helpers on \
          `PYTHONPATH`). Weir's figure is \
          StartedOn (millisecond precision) → first line, so it includes the launch \
-         transition, the `sh` supervisor, the durable record of its identity and Python's \
+         transition, the `sh` supervisor, the record of its identity and Python's \
          own start-up.",
         ctx.weir.python
     ));
@@ -286,11 +286,11 @@ async fn job_starts(
             &to_spawn_ms,
         ),
         (
-            "→ identity recorded (`sh` spawned, `pid` written and fsynced, renamed)",
+            "→ identity recorded (`sh` spawned, `pid` written)",
             &to_identity_ms,
         ),
         (
-            "→ first line (directory fsync, `go`, `sh` forks Python, Python's start-up)",
+            "→ first line (`go`, `sh` forks Python, Python's start-up)",
             &to_first_line_ms,
         ),
     ] {
@@ -304,8 +304,8 @@ async fn job_starts(
     }
     report.note(
         "\nWhere Weir's start goes, from the run directory: the status-change time of \
-         `stderr` (created just before the supervisor is spawned) and of `pid` (renamed \
-         into place once fsynced). StartedOn has millisecond precision, the file times \
+         `stderr` (created just before the supervisor is spawned) and of `pid` (written \
+         just before `go`). StartedOn has millisecond precision, the file times \
          the file system's (the kernel's coarse clock, one tick).",
     );
     report.table(&steps);
