@@ -90,6 +90,9 @@ impl Orchestrator {
                         ignore_stale(stored.run.handle_job_ended(ended.ended_at, &id, ended));
                         crate::counters::job_attempt_ended(stored.run.job_run(&id));
                     }
+                    // What the ends asked for is among what `recover` derives from the
+                    // state: dropped here, so that each effect is executed once.
+                    crate::drain(&mut stored.run);
                     Ok(stored.run.recover())
                 })
                 .await?;
