@@ -301,7 +301,14 @@ async fn api(shared: &Shared, request: Request) -> Response {
     let operation = service.operation(&parts);
     let _in_flight = weir_metrics::request_started();
     let started = Instant::now();
-    let handling = admit(shared, service.as_ref(), parts, body, request_id.clone());
+    let handling = admit(
+        shared,
+        service.as_ref(),
+        operation,
+        parts,
+        body,
+        request_id.clone(),
+    );
     let response = match AssertUnwindSafe(handling).catch_unwind().await {
         Ok(response) => response,
         Err(panic) => {
@@ -327,6 +334,7 @@ async fn api(shared: &Shared, request: Request) -> Response {
 async fn admit(
     shared: &Shared,
     service: &dyn Service,
+    operation: &'static str,
     parts: http::request::Parts,
     body: Body,
     request_id: String,
@@ -413,13 +421,12 @@ async fn admit(
             }
         }
     };
+    // Few fields: the subscriber formats each one when the span is made, per request.
     let span = tracing::info_span!(
         "request",
-        service = service.signing_name(),
-        op = service.operation(&parts),
+        op = operation,
         id = %request_id,
         account = %principal.account,
-        region = %principal.region,
     );
     let streamed = stream.is_some();
     let mut response = service
