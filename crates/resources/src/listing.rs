@@ -37,7 +37,7 @@ pub fn filtered_page(
     next_token: Option<&str>,
     limit: usize,
     mut keep: impl FnMut(&Record) -> Result<bool, ApiError>,
-) -> Result<NamePage, ApiError> {
+) -> Result<NamePage<Record>, ApiError> {
     let mut after = tokens.cursor(context, next_token)?;
     let mut records = Vec::new();
     'scan: loop {
@@ -63,7 +63,7 @@ pub fn filtered_page(
         None
     };
     Ok(NamePage {
-        records,
+        items: records,
         next_token,
     })
 }
@@ -152,8 +152,8 @@ mod tests {
                 })
                 .expect("page");
             pages += 1;
-            assert!(page.records.len() <= 40);
-            seen.extend(page.records.into_iter().map(|r| r.name));
+            assert!(page.items.len() <= 40);
+            seen.extend(page.items.into_iter().map(|r| r.name));
             match page.next_token {
                 Some(next) => token = Some(next),
                 None => break,

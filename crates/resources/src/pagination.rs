@@ -95,40 +95,38 @@ impl PageTokens {
     }
 }
 
-/// One page of a name-ordered resource listing and the token for the next page.
-pub struct NamePage {
-    /// The records of this page.
-    pub records: Vec<weir_store::Record>,
+/// One page of a name-ordered listing and the token for the next page.
+pub struct NamePage<T> {
+    /// The items of this page (records, or names only).
+    pub items: Vec<T>,
     /// Token for the next page; `None` on the last page.
     pub next_token: Option<String>,
 }
 
-/// Reads one page of resources of `kind` in name order, `limit` at most.
+/// Reads one page of a listing in name order, `limit` at most: `fetch` reads up to the
+/// given number of items named strictly after the cursor (`Transaction::list` for
+/// records, `Transaction::list_names` for names), `name` tells an item's name.
 ///
 /// `context` must name the listing (operation and scope) so that a token from another
-/// listing is rejected. One extra row is read to learn whether another page exists,
+/// listing is rejected. One extra item is read to learn whether another page exists,
 /// so no token is issued for an empty last page.
-pub fn name_page(
-    tx: &mut dyn weir_store::Transaction,
+pub fn name_page<T>(
     tokens: &PageTokens,
     context: &str,
-    scope: &weir_store::Scope,
-    kind: weir_store::Kind,
     next_token: Option<&str>,
     limit: usize,
-) -> Result<NamePage, ApiError> {
+    fetch: impl FnOnce(Option<&str>, usize) -> weir_store::StoreResult<Vec<T>>,
+    name: impl Fn(&T) -> &str,
+) -> Result<NamePage<T>, ApiError> {
     let after = tokens.cursor(context, next_token)?;
-    let mut records = tx.list(scope, kind, after.as_deref(), limit + 1)?;
-    let next_token = if records.len() > limit {
-        records.truncate(limit);
-        records.last().map(|last| tokens.issue(context, &last.name))
+    let mut items = fetch(after.as_deref(), limit + 1)?;
+    let next_token = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| tokens.issue(context, name(last)))
     } else {
         None
     };
-    Ok(NamePage {
-        records,
-        next_token,
-    })
+    Ok(NamePage { items, next_token })
 }
 
 /// One page of a newest-first run history and the token for the next page.

@@ -188,7 +188,8 @@ impl GroupCommitWriter {
             self.commit_open_batch(&mut open);
             // Counted as a commit, so that no idle reader keeps a snapshot the action
             // (a checkpoint) would wait for.
-            self.readers.committed();
+            self.readers.commit_starts();
+            self.readers.commit_ended();
             self.readers.end_stale_snapshots();
             action(&open.conn)
         };
@@ -247,15 +248,14 @@ impl GroupCommitWriter {
         } else if open.conn.is_autocommit() {
             Err("the transaction was rolled back by the database".to_owned())
         } else {
+            self.readers.commit_starts();
             let committed = open
                 .conn
                 .prepare_cached("COMMIT")
                 .and_then(|mut commit| commit.execute([]));
+            self.readers.commit_ended();
             match committed {
-                Ok(_) => {
-                    self.readers.committed();
-                    Ok(())
-                }
+                Ok(_) => Ok(()),
                 Err(error) => {
                     if !open.conn.is_autocommit()
                         && let Err(rollback) = open.conn.execute_batch("ROLLBACK")
@@ -268,11 +268,8 @@ impl GroupCommitWriter {
             }
         };
         open.in_transaction = false;
-        let counted = outcome.is_ok();
         self.settle(&batch, outcome);
-        if counted {
-            self.readers.end_stale_snapshots();
-        }
+        self.readers.end_stale_snapshots();
     }
 
     /// Rolls the open batch back and tells its members `why`; a new batch begins.

@@ -63,6 +63,15 @@ pub trait Transaction {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<Record>>;
+    /// The names of up to `limit` resources of `kind` in name order, strictly after
+    /// `after` (a listing that needs no more than names reads no documents).
+    fn list_names(
+        &mut self,
+        scope: &Scope,
+        kind: Kind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
     /// Every resource of `kind` whose parent is `parent`, in name order.
     fn list_children(
         &mut self,

@@ -664,6 +664,40 @@ impl Transaction for PgTx<'_> {
         rows.iter().map(record_from_row).collect()
     }
 
+    fn list_names(
+        &mut self,
+        scope: &Scope,
+        kind: Kind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        let rows = match after {
+            None => self.query(
+                "SELECT name FROM resources
+                 WHERE account = $1 AND region = $2 AND kind = $3 ORDER BY name LIMIT $4",
+                &[
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &kind.as_str().as_bytes(),
+                    &limit_to_sql(limit),
+                ],
+            )?,
+            Some(after) => self.query(
+                "SELECT name FROM resources
+                 WHERE account = $1 AND region = $2 AND kind = $3 AND name > $4
+                 ORDER BY name LIMIT $5",
+                &[
+                    &scope.account.as_bytes(),
+                    &scope.region.as_bytes(),
+                    &kind.as_str().as_bytes(),
+                    &after.as_bytes(),
+                    &limit_to_sql(limit),
+                ],
+            )?,
+        };
+        rows.iter().map(|row| text(row, 0)).collect()
+    }
+
     fn list_children(
         &mut self,
         scope: &Scope,

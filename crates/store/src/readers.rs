@@ -7,12 +7,15 @@
 //! therefore keeps its transaction — its snapshot — when it goes back to the pool, and
 //! the next read on it reuses the snapshot if no commit happened since:
 //!
-//! - The writer counts its commits ([`ReaderPool::committed`]), bumping the count
-//!   after `COMMIT` returned and **before** the writers of that commit are answered.
-//!   A read loads the count before its transaction begins and labels the snapshot with
-//!   it, so a snapshot is never older than its label says; it is reused only while the
-//!   label equals the count. A read that starts after a write was acknowledged
-//!   therefore sees that write, as without kept snapshots.
+//! - The writer counts its commits, seqlock-style ([`ReaderPool::commit_starts`] makes
+//!   the count odd just before `COMMIT`, [`ReaderPool::commit_ended`] even again once
+//!   it returned, before the writers of that commit are answered). A read loads the
+//!   count before its transaction begins and labels the snapshot with it; a snapshot
+//!   is kept only under an even label and reused only while the count still equals it.
+//!   No commit started since the label was loaded, so the snapshot holds every commit
+//!   there is: a read never sees less than an earlier read saw (a read during a commit
+//!   takes a snapshot of its own and keeps none), and a read that starts after a write
+//!   was acknowledged sees that write, as without kept snapshots.
 //! - A kept snapshot pins the log frames it reads, so the log could neither be
 //!   checkpointed past it nor restarted. None is kept stale: after every commit the
 //!   writer ends the snapshots of the idle readers, and a reader coming back to the pool
@@ -82,9 +85,16 @@ impl ReaderPool {
         result
     }
 
-    /// Counts a commit of the writer. Called after the commit and before its writers
-    /// are answered; [`ReaderPool::end_stale_snapshots`] follows once they are.
-    pub(crate) fn committed(&self) {
+    /// The writer is about to commit: no snapshot is reused or kept until
+    /// [`ReaderPool::commit_ended`].
+    pub(crate) fn commit_starts(&self) {
+        self.commits.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The commit announced by [`ReaderPool::commit_starts`] returned (committed or
+    /// failed). Called before its writers are answered; [`ReaderPool::
+    /// end_stale_snapshots`] follows once they are.
+    pub(crate) fn commit_ended(&self) {
         self.commits.fetch_add(1, Ordering::SeqCst);
     }
 
@@ -156,7 +166,8 @@ impl Reader {
     }
 
     /// Runs `body` on the kept snapshot if it is labelled `commits` (and still open),
-    /// else on a new one labelled so. A failed read ends its snapshot.
+    /// else on a new one labelled so. A failed read ends its snapshot, and so does a
+    /// read during a commit (an odd count).
     fn read<R>(
         &mut self,
         commits: u64,
@@ -170,7 +181,7 @@ impl Reader {
             self.snapshot = Some(commits);
         }
         let result = body(&self.conn);
-        if result.is_err() {
+        if result.is_err() || commits % 2 == 1 {
             self.end_snapshot();
         }
         result

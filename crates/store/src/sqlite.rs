@@ -364,6 +364,31 @@ impl Transaction for SqliteTx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn list_names(
+        &mut self,
+        scope: &Scope,
+        kind: Kind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name FROM resources
+             WHERE account = ?1 AND region = ?2 AND kind = ?3 AND (?4 IS NULL OR name > ?4)
+             ORDER BY name LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                scope.account,
+                scope.region,
+                kind.as_str(),
+                after,
+                limit as i64
+            ],
+            |row| row.get(0),
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn list_children(
         &mut self,
         scope: &Scope,

@@ -135,6 +135,14 @@ fn listing_pages_in_name_order(store: &dyn Store) {
         .expect("list");
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].name, "d");
+    let names = store
+        .read(|tx| tx.list_names(&s, Kind::Trigger, None, 3))
+        .expect("list names");
+    assert_eq!(names, ["a", "b", "c"]);
+    let names = store
+        .read(|tx| tx.list_names(&s, Kind::Trigger, Some("b"), 3))
+        .expect("list names");
+    assert_eq!(names, ["c", "d"]);
     assert_eq!(
         store.read(|tx| tx.count(&s, Kind::Trigger)).expect("count"),
         4

@@ -224,7 +224,7 @@ impl Handle for ListBlueprints {
             })
             .await?;
         Ok(ListBlueprintsResponse {
-            blueprints: Some(page.records.into_iter().map(|r| r.name).collect()),
+            blueprints: Some(page.items.into_iter().map(|r| r.name).collect()),
             next_token: page.next_token,
         })
     }

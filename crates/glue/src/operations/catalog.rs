@@ -200,18 +200,17 @@ impl Handle for GetDatabases {
             .app
             .read(move |tx| {
                 name_page(
-                    tx,
                     app.tokens(),
                     &context,
-                    &scope,
-                    Kind::Database,
                     input.next_token.as_deref(),
                     limit,
+                    |after, n| tx.list(&scope, Kind::Database, after, n),
+                    |record| record.name.as_str(),
                 )
             })
             .await?;
         let databases = page
-            .records
+            .items
             .into_iter()
             .map(|record| {
                 stored::decode::<Database>(record).map(|s| {

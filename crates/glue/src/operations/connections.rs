@@ -127,7 +127,7 @@ impl Handle for GetConnections {
             })
             .await?;
         let hide = input.hide_password.unwrap_or(false);
-        let connections = stored::decode_values::<Connection>(page.records)?
+        let connections = stored::decode_values::<Connection>(page.items)?
             .into_iter()
             .map(|c| connection::shown(c, hide))
             .collect();

@@ -127,7 +127,7 @@ async fn page(
     next_token: Option<String>,
     limit: usize,
     wanted: BTreeMap<String, String>,
-) -> Result<NamePage, ApiError> {
+) -> Result<NamePage<weir_store::Record>, ApiError> {
     let scope = ctx.scope.clone();
     let app = ctx.app.clone();
     let context = format!("{operation}/{}/{}", scope.account, scope.region);
@@ -158,7 +158,7 @@ impl Handle for GetCrawlers {
     ) -> Result<GetCrawlersResponse, ApiError> {
         let limit = limit(input.max_results, GET_CRAWLERS_MAX);
         let page = page(ctx, "GetCrawlers", input.next_token, limit, BTreeMap::new()).await?;
-        let crawlers = stored::decode_values::<Crawler>(page.records)?;
+        let crawlers = stored::decode_values::<Crawler>(page.items)?;
         Ok(GetCrawlersResponse {
             crawlers: Some(crawlers),
             next_token: page.next_token,
@@ -175,7 +175,7 @@ impl Handle for ListCrawlers {
         let wanted = input.tags.unwrap_or_default();
         let page = page(ctx, "ListCrawlers", input.next_token, limit, wanted).await?;
         Ok(ListCrawlersResponse {
-            crawler_names: Some(page.records.into_iter().map(|r| r.name).collect()),
+            crawler_names: Some(page.items.into_iter().map(|r| r.name).collect()),
             next_token: page.next_token,
         })
     }

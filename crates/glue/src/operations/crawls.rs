@@ -151,15 +151,14 @@ impl Handle for GetCrawlerMetrics {
                     }
                     None => {
                         let page = name_page(
-                            tx,
                             app.tokens(),
                             &context,
-                            &scope,
-                            Kind::Crawler,
                             input.next_token.as_deref(),
                             limit,
+                            |after, n| tx.list(&scope, Kind::Crawler, after, n),
+                            |record| record.name.as_str(),
                         )?;
-                        for record in page.records {
+                        for record in page.items {
                             let crawler = stored::decode::<Crawler>(record)?;
                             metrics.push(one(tx, &crawler.value)?);
                         }

@@ -122,7 +122,7 @@ async fn page(
     next_token: Option<String>,
     max_results: Option<i32>,
     wanted: BTreeMap<String, String>,
-) -> Result<NamePage, ApiError> {
+) -> Result<NamePage<weir_store::Record>, ApiError> {
     let limit = max_results.map_or(JOBS_PAGE_MAX, |n| usize::try_from(n).unwrap_or(1));
     let scope = ctx.scope.clone();
     let app = ctx.app.clone();
@@ -156,7 +156,7 @@ impl Handle for GetJobs {
             BTreeMap::new(),
         )
         .await?;
-        let jobs = stored::decode_values::<Job>(page.records)?;
+        let jobs = stored::decode_values::<Job>(page.items)?;
         Ok(GetJobsResponse {
             jobs: Some(jobs),
             next_token: page.next_token,
@@ -172,7 +172,7 @@ impl Handle for ListJobs {
         let wanted = input.tags.unwrap_or_default();
         let page = page(ctx, "ListJobs", input.next_token, input.max_results, wanted).await?;
         Ok(ListJobsResponse {
-            job_names: Some(page.records.into_iter().map(|r| r.name).collect()),
+            job_names: Some(page.items.into_iter().map(|r| r.name).collect()),
             next_token: page.next_token,
         })
     }

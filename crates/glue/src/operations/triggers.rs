@@ -216,7 +216,7 @@ async fn page(
     max_results: Option<i32>,
     dependent: Option<String>,
     wanted: BTreeMap<String, String>,
-) -> Result<NamePage, ApiError> {
+) -> Result<NamePage<Record>, ApiError> {
     let limit = max_results.map_or(TRIGGERS_PAGE_MAX, |n| usize::try_from(n).unwrap_or(1));
     let scope = ctx.scope.clone();
     let app = ctx.app.clone();
@@ -265,7 +265,7 @@ impl Handle for GetTriggers {
             BTreeMap::new(),
         )
         .await?;
-        let triggers = stored::decode_values::<Trigger>(page.records)?;
+        let triggers = stored::decode_values::<Trigger>(page.items)?;
         Ok(GetTriggersResponse {
             triggers: Some(triggers),
             next_token: page.next_token,
@@ -288,7 +288,7 @@ impl Handle for ListTriggers {
         )
         .await?;
         Ok(ListTriggersResponse {
-            trigger_names: Some(page.records.into_iter().map(|r| r.name).collect()),
+            trigger_names: Some(page.items.into_iter().map(|r| r.name).collect()),
             next_token: page.next_token,
         })
     }

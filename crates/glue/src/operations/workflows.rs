@@ -176,18 +176,17 @@ impl Handle for ListWorkflows {
             .app
             .read(move |tx| {
                 pagination::name_page(
-                    tx,
                     app.tokens(),
                     &context,
-                    &scope,
-                    Kind::Workflow,
                     input.next_token.as_deref(),
                     limit,
+                    |after, n| tx.list_names(&scope, Kind::Workflow, after, n),
+                    String::as_str,
                 )
             })
             .await?;
         Ok(ListWorkflowsResponse {
-            workflows: Some(page.records.into_iter().map(|r| r.name).collect()),
+            workflows: Some(page.items),
             next_token: page.next_token,
         })
     }
