@@ -436,7 +436,52 @@ struct PgTx<'a> {
     failed: bool,
 }
 
+/// The rest of a statement reading the first resources in name order: `$1` account,
+/// `$2` region, `$3` kind, `$4` the limit (see [`PgTx::name_range`]).
+macro_rules! first_names_sql {
+    () => {
+        " FROM resources WHERE account = $1 AND region = $2 AND kind = $3
+         ORDER BY name LIMIT $4"
+    };
+}
+
+/// As [`first_names_sql`], after a name: `$4` the name, `$5` the limit. (Two statements,
+/// so that each is a plain index range.)
+macro_rules! names_after_sql {
+    () => {
+        " FROM resources WHERE account = $1 AND region = $2 AND kind = $3 AND name > $4
+         ORDER BY name LIMIT $5"
+    };
+}
+
 impl PgTx<'_> {
+    /// One page of a name-ordered listing: `first` (columns + [`first_names_sql`]) from
+    /// the start, `after_name` (columns + [`names_after_sql`]) after a cursor.
+    fn name_range(
+        &mut self,
+        [first, after_name]: [&'static str; 2],
+        (scope, kind, after, limit): (&Scope, Kind, Option<&str>, usize),
+    ) -> StoreResult<Vec<Row>> {
+        let (account, region, kind) = (
+            scope.account.as_bytes(),
+            scope.region.as_bytes(),
+            kind.as_str().as_bytes(),
+        );
+        match after {
+            None => self.query(first, &[&account, &region, &kind, &limit_to_sql(limit)]),
+            Some(after) => self.query(
+                after_name,
+                &[
+                    &account,
+                    &region,
+                    &kind,
+                    &after.as_bytes(),
+                    &limit_to_sql(limit),
+                ],
+            ),
+        }
+    }
+
     fn query(
         &mut self,
         sql: &'static str,
@@ -637,30 +682,19 @@ impl Transaction for PgTx<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<Record>> {
-        let rows = match after {
-            None => self.query(
-                "SELECT name, parent, doc, tags, version FROM resources
-                 WHERE account = $1 AND region = $2 AND kind = $3 ORDER BY name LIMIT $4",
-                &[
-                    &scope.account.as_bytes(),
-                    &scope.region.as_bytes(),
-                    &kind.as_str().as_bytes(),
-                    &limit_to_sql(limit),
-                ],
-            )?,
-            Some(after) => self.query(
-                "SELECT name, parent, doc, tags, version FROM resources
-                 WHERE account = $1 AND region = $2 AND kind = $3 AND name > $4
-                 ORDER BY name LIMIT $5",
-                &[
-                    &scope.account.as_bytes(),
-                    &scope.region.as_bytes(),
-                    &kind.as_str().as_bytes(),
-                    &after.as_bytes(),
-                    &limit_to_sql(limit),
-                ],
-            )?,
-        };
+        let rows = self.name_range(
+            [
+                concat!(
+                    "SELECT name, parent, doc, tags, version",
+                    first_names_sql!()
+                ),
+                concat!(
+                    "SELECT name, parent, doc, tags, version",
+                    names_after_sql!()
+                ),
+            ],
+            (scope, kind, after, limit),
+        )?;
         rows.iter().map(record_from_row).collect()
     }
 
@@ -671,30 +705,13 @@ impl Transaction for PgTx<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<String>> {
-        let rows = match after {
-            None => self.query(
-                "SELECT name FROM resources
-                 WHERE account = $1 AND region = $2 AND kind = $3 ORDER BY name LIMIT $4",
-                &[
-                    &scope.account.as_bytes(),
-                    &scope.region.as_bytes(),
-                    &kind.as_str().as_bytes(),
-                    &limit_to_sql(limit),
-                ],
-            )?,
-            Some(after) => self.query(
-                "SELECT name FROM resources
-                 WHERE account = $1 AND region = $2 AND kind = $3 AND name > $4
-                 ORDER BY name LIMIT $5",
-                &[
-                    &scope.account.as_bytes(),
-                    &scope.region.as_bytes(),
-                    &kind.as_str().as_bytes(),
-                    &after.as_bytes(),
-                    &limit_to_sql(limit),
-                ],
-            )?,
-        };
+        let rows = self.name_range(
+            [
+                concat!("SELECT name", first_names_sql!()),
+                concat!("SELECT name", names_after_sql!()),
+            ],
+            (scope, kind, after, limit),
+        )?;
         rows.iter().map(|row| text(row, 0)).collect()
     }
 

@@ -239,6 +239,41 @@ struct SqliteTx<'a> {
     conn: &'a Connection,
 }
 
+/// The rest of a statement reading resources in name order after a cursor: parameters
+/// `?1` account, `?2` region, `?3` kind, `?4` the name to start after (or NULL), `?5`
+/// the limit (see [`SqliteTx::name_range`]).
+macro_rules! name_range_sql {
+    () => {
+        " FROM resources
+         WHERE account = ?1 AND region = ?2 AND kind = ?3 AND (?4 IS NULL OR name > ?4)
+         ORDER BY name LIMIT ?5"
+    };
+}
+
+impl SqliteTx<'_> {
+    /// Runs `sql` (columns + [`name_range_sql`]) for one page of a name-ordered
+    /// listing, each row mapped by `map`.
+    fn name_range<T>(
+        &self,
+        sql: &str,
+        (scope, kind, after, limit): (&Scope, Kind, Option<&str>, usize),
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(
+            params![
+                scope.account,
+                scope.region,
+                kind.as_str(),
+                after,
+                limit as i64
+            ],
+            map,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
 fn record_from_row(row: &Row<'_>) -> rusqlite::Result<Record> {
     let tags: String = row.get(3)?;
     Ok(Record {
@@ -346,22 +381,11 @@ impl Transaction for SqliteTx<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<Record>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT name, parent, doc, tags, version FROM resources
-             WHERE account = ?1 AND region = ?2 AND kind = ?3 AND (?4 IS NULL OR name > ?4)
-             ORDER BY name LIMIT ?5",
-        )?;
-        let rows = stmt.query_map(
-            params![
-                scope.account,
-                scope.region,
-                kind.as_str(),
-                after,
-                limit as i64
-            ],
+        self.name_range(
+            concat!("SELECT name, parent, doc, tags, version", name_range_sql!()),
+            (scope, kind, after, limit),
             record_from_row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        )
     }
 
     fn list_names(
@@ -371,22 +395,11 @@ impl Transaction for SqliteTx<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT name FROM resources
-             WHERE account = ?1 AND region = ?2 AND kind = ?3 AND (?4 IS NULL OR name > ?4)
-             ORDER BY name LIMIT ?5",
-        )?;
-        let rows = stmt.query_map(
-            params![
-                scope.account,
-                scope.region,
-                kind.as_str(),
-                after,
-                limit as i64
-            ],
+        self.name_range(
+            concat!("SELECT name", name_range_sql!()),
+            (scope, kind, after, limit),
             |row| row.get(0),
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        )
     }
 
     fn list_children(
