@@ -56,16 +56,9 @@ pub fn filtered_page(
             break;
         }
     }
-    let next_token = if records.len() > limit {
-        records.truncate(limit);
-        records.last().map(|last| tokens.issue(context, &last.name))
-    } else {
-        None
-    };
-    Ok(NamePage {
-        items: records,
-        next_token,
-    })
+    Ok(NamePage::cut(records, limit, tokens, context, |record| {
+        record.name.as_str()
+    }))
 }
 
 /// Whether any record of `kind` satisfies `test` (a full scan in chunks, stopping at

@@ -119,14 +119,28 @@ pub fn name_page<T>(
     name: impl Fn(&T) -> &str,
 ) -> Result<NamePage<T>, ApiError> {
     let after = tokens.cursor(context, next_token)?;
-    let mut items = fetch(after.as_deref(), limit + 1)?;
-    let next_token = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|last| tokens.issue(context, name(last)))
-    } else {
-        None
-    };
-    Ok(NamePage { items, next_token })
+    let items = fetch(after.as_deref(), limit + 1)?;
+    Ok(NamePage::cut(items, limit, tokens, context, name))
+}
+
+impl<T> NamePage<T> {
+    /// The page of `items` read one past `limit`: the first `limit`, and a token after
+    /// the last of them if there was more (none for an empty last page).
+    pub fn cut(
+        mut items: Vec<T>,
+        limit: usize,
+        tokens: &PageTokens,
+        context: &str,
+        name: impl Fn(&T) -> &str,
+    ) -> Self {
+        let next_token = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|last| tokens.issue(context, name(last)))
+        } else {
+            None
+        };
+        Self { items, next_token }
+    }
 }
 
 /// One page of a newest-first run history and the token for the next page.
