@@ -207,7 +207,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         // Dropped in this order when the connection ends: gauge, then the slot.
         let open = (weir_metrics::connection_opened(), permit);
-        let activity = Arc::new(Activity::new());
+        let activity = Arc::new(Activity::new(&limits));
         let io = TokioIo::new(TrackedStream {
             inner: stream,
             activity: activity.clone(),
@@ -424,7 +424,7 @@ async fn admit(
     // Few fields: the subscriber formats each one when the span is made, per request.
     let span = tracing::info_span!(
         "request",
-        op = operation,
+        op = %operation,
         id = %request_id,
         account = %principal.account,
     );
@@ -520,55 +520,72 @@ async fn read_body(
 
 // ---- connection watchdog ----------------------------------------------------------------
 
-/// "No time recorded" in [`Activity::head_started`].
+/// "No time recorded" in [`Activity::head_started`], "not armed" in
+/// [`Activity::wakes_at`].
 const NOT_STARTED: u64 = u64::MAX;
 
 /// What one connection is doing, shared by its stream (reads), its service (requests)
 /// and its watchdog. Times are milliseconds since the connection was accepted.
+///
+/// The watchdog wakes lazily: requests starting and ending only store times, and the
+/// watchdog, when its timer fires, computes the deadline again from them and sleeps on
+/// if it moved later. The one event that can move a deadline earlier — a request head
+/// starting, whose deadline may fall before the idle one the watchdog sleeps towards —
+/// wakes it, and only then. So a busy connection costs its watchdog no wake-up and no
+/// timer per request.
 struct Activity {
     opened: Instant,
+    /// How long a request head may take, in milliseconds.
+    header_read_timeout: u64,
     /// Requests being handled (hyper serves one at a time per HTTP/1.1 connection).
     busy: AtomicUsize,
     /// When the first byte of the next request head arrived, or [`NOT_STARTED`].
     head_started: AtomicU64,
     /// When the connection last became idle (accepted, or a request finished).
     idle_since: AtomicU64,
-    /// Wakes the watchdog when the state changes.
-    changed: Notify,
+    /// When the watchdog's timer fires next, or [`NOT_STARTED`] before it is armed.
+    wakes_at: AtomicU64,
+    /// Wakes the watchdog when a request head starts before its timer would fire.
+    head_began: Notify,
 }
 
 impl Activity {
-    fn new() -> Self {
+    fn new(limits: &EdgeLimits) -> Self {
         Self {
             opened: Instant::now(),
+            header_read_timeout: millis(limits.header_read_timeout),
             busy: AtomicUsize::new(0),
             head_started: AtomicU64::new(NOT_STARTED),
             idle_since: AtomicU64::new(0),
-            changed: Notify::new(),
+            wakes_at: AtomicU64::new(NOT_STARTED),
+            head_began: Notify::new(),
         }
     }
 
     fn now(&self) -> u64 {
-        u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(NOT_STARTED - 1)
+        millis(self.opened.elapsed()).min(NOT_STARTED - 1)
     }
 
     /// A request head was parsed: the connection is busy until the guard drops.
     fn begin_request(self: &Arc<Self>) -> BusyGuard {
         self.busy.fetch_add(1, Ordering::SeqCst);
         self.head_started.store(NOT_STARTED, Ordering::SeqCst);
-        self.changed.notify_one();
         BusyGuard(self.clone())
     }
 
     /// Bytes arrived.
     fn on_read(&self) {
-        if self.busy.load(Ordering::SeqCst) == 0
-            && self
-                .head_started
-                .compare_exchange(NOT_STARTED, self.now(), Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok()
+        if self.busy.load(Ordering::SeqCst) != 0 {
+            return;
+        }
+        let now = self.now();
+        if self
+            .head_started
+            .compare_exchange(NOT_STARTED, now, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+            && now.saturating_add(self.header_read_timeout) < self.wakes_at.load(Ordering::SeqCst)
         {
-            self.changed.notify_one();
+            self.head_began.notify_one();
         }
     }
 
@@ -591,6 +608,11 @@ impl Activity {
     }
 }
 
+/// `duration` in whole milliseconds, saturating.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Marks the end of a request when dropped (also when the request is abandoned).
 struct BusyGuard(Arc<Activity>);
 
@@ -599,28 +621,35 @@ impl Drop for BusyGuard {
         let activity = &self.0;
         activity.idle_since.store(activity.now(), Ordering::SeqCst);
         activity.busy.fetch_sub(1, Ordering::SeqCst);
-        activity.changed.notify_one();
     }
 }
 
 /// Completes when the connection should be closed; returns why.
 async fn watchdog(activity: &Activity, limits: &EdgeLimits) -> &'static str {
     loop {
-        match activity.deadline(limits) {
-            None => activity.changed.notified().await,
-            Some((at, reason)) => {
-                tokio::select! {
-                    () = tokio::time::sleep_until(at.into()) => {
-                        if activity
-                            .deadline(limits)
-                            .is_some_and(|(again, _)| again <= Instant::now())
-                        {
-                            return reason;
-                        }
-                    }
-                    () = activity.changed.notified() => {}
-                }
-            }
+        let now = Instant::now();
+        let wake_at = match activity.deadline(limits) {
+            Some((at, reason)) if at <= now => return reason,
+            Some((at, _)) => at,
+            // While a request is handled no deadline runs, and none can fall before
+            // the idle timeout from now except a head's, which wakes the watchdog.
+            None => now + limits.idle_timeout,
+        };
+        activity.wakes_at.store(
+            millis(wake_at.saturating_duration_since(activity.opened)),
+            Ordering::SeqCst,
+        );
+        // A head that started before the store above may not have seen it, and so
+        // not have woken the watchdog: look again before sleeping.
+        if activity
+            .deadline(limits)
+            .is_some_and(|(at, _)| at < wake_at)
+        {
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep_until(wake_at.into()) => {}
+            () = activity.head_began.notified() => {}
         }
     }
 }
