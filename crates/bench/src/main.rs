@@ -92,6 +92,26 @@ enum Command {
         #[arg(long)]
         setup: bool,
     },
+    /// Runs the `scale` section's `wide` graph (built first unless the workflow exists)
+    /// on an already running Weir and prints the server's CPU time per job of each run
+    /// (for profiling the server over a run, e.g. with `perf record -p`).
+    Wide {
+        /// Address of the server (loopback).
+        #[arg(long)]
+        addr: SocketAddr,
+        /// Process id of the server (its CPU time is read from `/proc`).
+        #[arg(long)]
+        pid: u32,
+        /// Jobs of the graph.
+        #[arg(long, default_value_t = 1_000)]
+        jobs: usize,
+        /// Runs, one after the other.
+        #[arg(long, default_value_t = 1)]
+        runs: usize,
+        /// Where the jobs' script is written when the graph is built.
+        #[arg(long, default_value = "/tmp/weir-bench-wide")]
+        script_dir: PathBuf,
+    },
     /// A trivial HTTP endpoint answering `200 {}` to everything, to measure the load
     /// generator's own ceiling. Prints `listening on <addr>`.
     EchoServer {
@@ -217,6 +237,30 @@ fn main() -> Result<()> {
             .enable_all()
             .build()?
             .block_on(load_only(addr, op, connections, duration_secs, setup)),
+        Command::Wide {
+            addr,
+            pid,
+            jobs,
+            runs,
+            script_dir,
+        } => {
+            anyhow::ensure!(
+                addr.ip().is_loopback(),
+                "weir-bench only sends load to loopback addresses, not {addr}"
+            );
+            anyhow::ensure!(jobs >= 3, "the wide graph needs at least 3 jobs");
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?
+                .block_on(sections::scale::wide_only(
+                    addr,
+                    pid,
+                    jobs,
+                    runs,
+                    &script_dir,
+                ))
+        }
         Command::Run(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(args.client_threads.max(1))

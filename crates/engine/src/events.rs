@@ -70,7 +70,7 @@ impl WorkflowRun {
         facts: JobFacts,
     ) -> Result<(), EventError> {
         let (ni, ai) = self.unconfirmed_job(job_run_id, "job started")?;
-        let a = &mut self.nodes[ni].job_runs[ai];
+        let a = self.job_run_mut(ni, ai);
         a.max_retries = Some(facts.max_retries);
         a.timeout_minutes = facts.timeout_minutes;
         a.last_modified_on = now;
@@ -94,7 +94,7 @@ impl WorkflowRun {
         ended: JobEnded,
     ) -> Result<(), EventError> {
         let (ni, ai) = self.live_job(job_run_id, "job ended")?;
-        let a = &mut self.nodes[ni].job_runs[ai];
+        let a = self.job_run_mut(ni, ai);
         if a.timed_out {
             a.state = JobRunState::Timeout;
             a.error_message = ended.error_message.or_else(|| {
@@ -141,7 +141,7 @@ impl WorkflowRun {
         limit_minutes: u32,
     ) -> Result<(), EventError> {
         let (ni, ai) = self.unconfirmed_job(job_run_id, "job queued")?;
-        let a = &mut self.nodes[ni].job_runs[ai];
+        let a = self.job_run_mut(ni, ai);
         if matches!(a.state, JobRunState::Starting | JobRunState::Waiting) {
             a.state = JobRunState::Waiting;
             a.last_modified_on = now;
@@ -181,7 +181,7 @@ impl WorkflowRun {
         event: &'static str,
     ) -> Result<(), EventError> {
         let (ni, ai) = self.unconfirmed_job(id, event)?;
-        let a = &mut self.nodes[ni].job_runs[ai];
+        let a = self.job_run_mut(ni, ai);
         a.state = state;
         a.error_message = Some(message);
         a.completed_on = Some(now);
@@ -257,6 +257,7 @@ impl WorkflowRun {
         for (ni, node) in self.nodes.iter_mut().enumerate() {
             for (ai, a) in node.job_runs.iter_mut().enumerate() {
                 if a.state == JobRunState::Waiting && a.deadline.is_some_and(|d| d <= now) {
+                    self.tracking.job_run_changed(ni, ai);
                     a.state = JobRunState::Failed;
                     a.error_message = Some(format!(
                         "Job run waited for a free run slot of job {} until its timeout of {} \
@@ -273,6 +274,7 @@ impl WorkflowRun {
                     && !a.timed_out
                     && a.deadline.is_some_and(|d| d <= now);
                 if expired {
+                    self.tracking.job_run_changed(ni, ai);
                     a.timed_out = true;
                     a.last_modified_on = now;
                     self.effects.push_back(Effect::KillJob {
@@ -297,9 +299,10 @@ impl WorkflowRun {
             });
         }
         self.status = RunStatus::Stopping;
-        for node in &mut self.nodes {
-            for a in &mut node.job_runs {
+        for (ni, node) in self.nodes.iter_mut().enumerate() {
+            for (ai, a) in node.job_runs.iter_mut().enumerate() {
                 if !a.state.is_terminal() && !a.kill_pending() {
+                    self.tracking.job_run_changed(ni, ai);
                     a.state = JobRunState::Stopping;
                     a.last_modified_on = now;
                     self.effects.push_back(Effect::KillJob {

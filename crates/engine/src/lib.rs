@@ -166,6 +166,7 @@ mod resume;
 mod run;
 mod snapshot;
 mod stats;
+mod tracking;
 
 pub use attempt::{
     CrawlAttempt, CrawlEnded, CrawlOutcome, CrawlState, JobAttempt, JobEnded, JobFacts, JobOutcome,

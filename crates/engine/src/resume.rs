@@ -109,6 +109,7 @@ impl WorkflowRun {
                 }
             })
             .collect();
+        run.tracking.reset();
         run.fired = previous
             .fired
             .iter()
@@ -125,7 +126,7 @@ impl WorkflowRun {
                 continue;
             };
             let start = restart_of(old);
-            if let Some(ni) = run.nodes.iter().position(|n| &n.node == node) {
+            if let Some(ni) = run.positions().node(node) {
                 run.start_node(ni, start, now);
             }
         }

@@ -12,6 +12,7 @@ use crate::ids::{crawl_id, job_run_id};
 use crate::node::{Latest, NodeState};
 use crate::snapshot::{Action, Condition, Logical, NodeRef, TriggerKind, WorkflowSnapshot};
 use crate::stats::RunStatistics;
+use crate::tracking::{Positions, Tracking};
 
 /// `WorkflowRunStatus` (glue-api.md §4.3).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,6 +85,10 @@ pub struct WorkflowRun {
     pub(crate) fired: Vec<FiredTrigger>,
     #[serde(skip)]
     pub(crate) effects: VecDeque<Effect>,
+    /// Where nodes and job attempts sit in `nodes`, and which attempts changed (not
+    /// persisted).
+    #[serde(skip)]
+    pub(crate) tracking: Tracking,
 }
 
 impl WorkflowRun {
@@ -141,6 +146,7 @@ impl WorkflowRun {
             nodes,
             fired: Vec::new(),
             effects: VecDeque::new(),
+            tracking: Tracking::default(),
         }
     }
 
@@ -193,7 +199,7 @@ impl WorkflowRun {
 
     /// A node by reference.
     pub fn node(&self, node: &NodeRef) -> Option<&NodeState> {
-        self.nodes.iter().find(|n| &n.node == node)
+        self.positions().node(node).map(|ni| &self.nodes[ni])
     }
 
     /// Triggers fired in this run, in firing order.
@@ -214,6 +220,18 @@ impl WorkflowRun {
     /// A job attempt of this run by `jr_` id.
     pub fn job_run(&self, id: &str) -> Option<&JobAttempt> {
         self.find_job(id).map(|(n, a)| &self.nodes[n].job_runs[a])
+    }
+
+    /// The job attempts changed or created since the last call, in node order, each
+    /// once (a run loaded from its persisted form starts with none): what a driver that
+    /// keeps one record per attempt writes again with the run. Attempts copied into a
+    /// resumed run belong to the run it resumes and never change.
+    pub fn take_changed_job_runs(&mut self) -> Vec<JobAttempt> {
+        let changed = self.tracking.take_changed();
+        changed
+            .into_iter()
+            .filter_map(|(ni, ai)| self.nodes.get(ni)?.job_runs.get(ai).cloned())
+            .collect()
     }
 
     /// A crawl of this run by id.
@@ -307,13 +325,18 @@ impl WorkflowRun {
 
     // ----- internals -----------------------------------------------------------------------
 
+    pub(crate) fn positions(&self) -> &Positions {
+        self.tracking.positions(&self.nodes)
+    }
+
+    /// Attempt `ai` of node `ni`, to change it (recorded as changed).
+    pub(crate) fn job_run_mut(&mut self, ni: usize, ai: usize) -> &mut JobAttempt {
+        self.tracking.job_run_changed(ni, ai);
+        &mut self.nodes[ni].job_runs[ai]
+    }
+
     pub(crate) fn find_job(&self, id: &str) -> Option<(usize, usize)> {
-        self.nodes.iter().enumerate().find_map(|(ni, n)| {
-            n.job_runs
-                .iter()
-                .position(|a| a.id == id)
-                .map(|ai| (ni, ai))
-        })
+        self.positions().job_run(id)
     }
 
     pub(crate) fn find_crawl(&self, id: &str) -> Option<(usize, usize)> {
@@ -321,10 +344,6 @@ impl WorkflowRun {
             .iter()
             .enumerate()
             .find_map(|(ni, n)| n.crawls.iter().position(|c| c.id == id).map(|ci| (ni, ci)))
-    }
-
-    fn node_index(&self, node: &NodeRef) -> Option<usize> {
-        self.nodes.iter().position(|n| &n.node == node)
     }
 
     /// Fires trigger `ti`: records it and starts each action.
@@ -350,7 +369,7 @@ impl WorkflowRun {
                 arguments,
                 timeout_minutes: timeout,
             };
-            if let Some(ni) = self.node_index(&action.node()) {
+            if let Some(ni) = self.positions().node(&action.node()) {
                 self.start_node(ni, start, now);
             }
         }
@@ -365,6 +384,7 @@ impl WorkflowRun {
             node.copied = false;
             node.job_runs.clear();
             node.crawls.clear();
+            self.tracking.job_runs_removed(ni);
         }
         let sequence = node.starts;
         node.starts += 1;
@@ -392,6 +412,8 @@ impl WorkflowRun {
                 };
                 self.effects
                     .push_back(Effect::StartJob(start_job_effect(&attempt)));
+                self.tracking
+                    .job_run_added(&attempt.id, ni, node.job_runs.len());
                 node.job_runs.push(attempt);
             }
             NodeRef::Crawler(crawler_name) => {
@@ -448,12 +470,16 @@ impl WorkflowRun {
         };
         self.effects
             .push_back(Effect::StartJob(start_job_effect(&attempt)));
-        self.nodes[ni].job_runs.push(attempt);
+        let runs = &mut self.nodes[ni].job_runs;
+        self.tracking.job_run_added(&attempt.id, ni, runs.len());
+        runs.push(attempt);
     }
 
     fn predicate(&self, ti: usize) -> Option<Vec<Predecessor>> {
         let t = &self.snapshot.triggers[ti];
-        let holds = |c: &Condition| self.node(&c.node()).is_some_and(|n| n.satisfies(c));
+        let positions = self.positions();
+        let watched = |c: &Condition| positions.watched(c).map(|ni| &self.nodes[ni]);
+        let holds = |c: &Condition| watched(c).is_some_and(|n| n.satisfies(c));
         // An AND stops at its first unmet condition: a join over n jobs is then not
         // checked in full (n node look-ups) at every one of its n jobs' ends.
         if t.logical == Logical::And && !t.conditions.iter().all(holds) {
@@ -469,7 +495,7 @@ impl WorkflowRun {
         }
         let mut preds: Vec<Predecessor> = Vec::new();
         for c in satisfied {
-            if let Some(Latest::Job(a)) = self.node(&c.node()).map(NodeState::latest)
+            if let Some(Latest::Job(a)) = watched(c).map(NodeState::latest)
                 && !preds.iter().any(|p| p.run_id == a.id)
             {
                 preds.push(Predecessor {

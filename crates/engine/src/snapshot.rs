@@ -86,6 +86,17 @@ impl Condition {
             Condition::Crawler { crawler_name, .. } => NodeRef::Crawler(crawler_name.clone()),
         }
     }
+
+    /// Whether the condition watches `node` (as `self.node() == *node`, without a copy).
+    pub fn is_on(&self, node: &NodeRef) -> bool {
+        match (self, node) {
+            (Condition::Job { job_name, .. }, NodeRef::Job(name)) => job_name == name,
+            (Condition::Crawler { crawler_name, .. }, NodeRef::Crawler(name)) => {
+                crawler_name == name
+            }
+            _ => false,
+        }
+    }
 }
 
 /// One trigger action: start a job (with per-action arguments and timeout) or a crawler.
@@ -135,7 +146,7 @@ pub struct TriggerSnapshot {
 impl TriggerSnapshot {
     /// Whether any condition watches `node`.
     pub fn watches(&self, node: &NodeRef) -> bool {
-        self.conditions.iter().any(|c| &c.node() == node)
+        self.conditions.iter().any(|c| c.is_on(node))
     }
 }
 

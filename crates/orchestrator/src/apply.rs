@@ -1,12 +1,14 @@
 //! Applying the driver's events to a run: every event of one run that arrived while a
 //! transition of that run was in flight is applied by the next one, in arrival order,
 //! in one write transaction — one load and one save of the run document however many
-//! of its jobs ended or launched at once. What an event asks for after the commit
-//! (start a process, look for a queued job run, kill again) follows the commit.
+//! of its jobs ended or launched at once; the document is decoded only when it changed
+//! since the driver's previous transition of the run committed it ([`super::driven`]).
+//! What an event asks for after the commit (start a process, look for a queued job run,
+//! kill again) follows the commit.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use weir_engine::{JobAttempt, JobOutcome, Millis};
+use weir_engine::{JobOutcome, Millis};
 use weir_resources::ApiError;
 use weir_store::Transaction;
 
@@ -79,26 +81,23 @@ impl Orchestrator {
         let now = self.clock().now_millis();
         let account_limit = self.inner.settings.max_concurrent_job_runs;
         let tx_key = key.clone();
+        let me = self.clone();
         let written = self
             .inner
             .db
             .write(move |tx| {
-                let mut stored = stored_run::load(tx, &tx_key)?;
+                let mut stored = me.inner.driven.load(tx, &tx_key)?;
                 if !stored.is_mine() {
                     // Another replica took the run over (this one was deemed dead): its
                     // events are that replica's to derive now.
                     return Ok(None);
                 }
-                let mut rows: HashMap<String, JobAttempt> = stored
-                    .attempts()
-                    .map(|a| (a.id.clone(), a.clone()))
-                    .collect();
                 let mut then = Vec::with_capacity(steps.len());
                 for (event, bookmark) in steps.into_iter().zip(bookmarks) {
                     if matches!(event, Event::Launch { .. }) {
                         // A launch counts the running attempts of its job in `job_runs`:
                         // those the earlier events of the batch started must be there.
-                        stored_run::save_job_runs(tx, &tx_key.scope, &stored, &mut rows)?;
+                        stored_run::save_job_runs(tx, &tx_key.scope, &mut stored)?;
                     }
                     let context = Step {
                         key: &tx_key,
@@ -108,12 +107,20 @@ impl Orchestrator {
                     then.push(context.apply(tx, &mut stored, event, bookmark)?);
                 }
                 let effects = drain(&mut stored.run);
-                stored_run::save_job_runs(tx, &tx_key.scope, &stored, &mut rows)?;
-                stored_run::save_document(tx, &tx_key.scope, &stored)?;
-                Ok(Some((then, effects, stored.run.poll_timeout())))
+                stored_run::save_job_runs(tx, &tx_key.scope, &mut stored)?;
+                let doc = stored_run::save_document(tx, &tx_key.scope, &stored)?;
+                let deadline = stored.run.poll_timeout();
+                Ok(Some((then, effects, deadline, doc, stored)))
             })
             .await;
-        // The run is free for its next transition as soon as this one committed.
+        let written = written.map(|applied| {
+            applied.map(|(then, effects, deadline, doc, stored)| {
+                self.inner.driven.keep(key.clone(), doc, stored);
+                (then, effects, deadline)
+            })
+        });
+        // The run is free for its next transition as soon as this one committed (and
+        // its committed state is kept for that one).
         ended.now();
         match written {
             Ok(None) => self.drop_events(events, "another replica drives its run"),

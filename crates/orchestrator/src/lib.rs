@@ -16,6 +16,7 @@
 mod apply;
 mod counters;
 mod crawl;
+mod driven;
 pub(crate) mod driver;
 mod launch;
 mod output;
@@ -30,8 +31,8 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc;
 use weir_engine::{
-    Action, Effect, JobAttempt, JobRunState, Millis, RunStatus, TriggerKind, TriggerSnapshot,
-    WorkflowRun, WorkflowSnapshot,
+    Action, Effect, JobRunState, Millis, RunStatus, TriggerKind, TriggerSnapshot, WorkflowRun,
+    WorkflowSnapshot,
 };
 use weir_model::shapes::{Job, StartJobRunRequest, Workflow};
 use weir_store::{Kind, Scope, Transaction};
@@ -94,6 +95,8 @@ struct Inner {
     endpoint: OnceLock<String>,
     /// The driver's inbox.
     events: Events,
+    /// The runs the driver moves, as its last transition of each committed them.
+    driven: driven::DrivenRuns,
 }
 
 /// The driver task of an [`Orchestrator`]; spawn [`DriverTask::run`] once.
@@ -125,6 +128,7 @@ impl Orchestrator {
                 settings,
                 endpoint: OnceLock::new(),
                 events,
+                driven: driven::DrivenRuns::default(),
             }),
         };
         let driver = Driver::new(orchestrator.clone(), inbox);
@@ -474,10 +478,9 @@ impl Orchestrator {
             .db
             .write(move |tx| {
                 let mut stored = stored_run::load(tx, &tx_key)?;
-                let before: Vec<JobAttempt> = stored.attempts().cloned().collect();
                 let result = step(tx, &mut stored)?;
                 let effects = drain(&mut stored.run);
-                stored_run::save(tx, &tx_key.scope, &stored, &before)?;
+                stored_run::save(tx, &tx_key.scope, &mut stored)?;
                 if !stored.is_mine() {
                     stored.tell_owner(tx, &tx_key)?;
                     return Ok((result, Vec::new(), None));
@@ -868,7 +871,7 @@ fn commit_new(
 ) -> Result<(RunKey, Vec<Effect>, Option<Millis>), ApiError> {
     stored.owner = Some(replica::epoch().to_string());
     let effects = drain(&mut stored.run);
-    stored_run::save(tx, scope, &stored, &[])?;
+    stored_run::save(tx, scope, &mut stored)?;
     Ok((stored.key(scope), effects, stored.run.poll_timeout()))
 }
 

@@ -2,7 +2,7 @@
 //! adds (run properties, the frozen wire triggers, launch records), and the rules
 //! that keep the `job_runs` table in step with it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use weir_engine::{
@@ -214,15 +214,18 @@ impl StoredRun {
 
 /// Reads a run, or ENF.
 pub fn load(tx: &mut dyn Transaction, key: &RunKey) -> Result<StoredRun, ApiError> {
-    let record = tx
-        .get_run(&key.scope, &key.workflow, &key.run_id)?
+    decode(&read(tx, key)?)
+}
+
+/// Reads a run's record (its document not decoded), or ENF.
+pub fn read(tx: &mut dyn Transaction, key: &RunKey) -> Result<RunRecord, ApiError> {
+    tx.get_run(&key.scope, &key.workflow, &key.run_id)?
         .ok_or_else(|| {
             ApiError::EntityNotFound(format!(
                 "Workflow run {} of workflow {} not found.",
                 key.run_id, key.workflow
             ))
-        })?;
-    decode(&record)
+        })
 }
 
 /// Decodes a stored run document.
@@ -230,57 +233,47 @@ pub fn decode(record: &RunRecord) -> Result<StoredRun, ApiError> {
     stored::decode_document(&record.run_id, record.version, &record.doc)
 }
 
-/// Writes a run and brings the `job_runs` rows of every attempt that differs from
-/// `before` (the run's attempts when it was loaded; empty for a new run) up to date, in
-/// the caller's transaction.
+/// Writes a run and the `job_runs` rows of its attempts that changed since it was
+/// loaded (every attempt of a new run), in the caller's transaction.
 pub fn save(
     tx: &mut dyn Transaction,
     scope: &Scope,
-    stored: &StoredRun,
-    before: &[JobAttempt],
+    stored: &mut StoredRun,
 ) -> Result<(), ApiError> {
-    let mut written = before.iter().map(|a| (a.id.clone(), a.clone())).collect();
-    save_job_runs(tx, scope, stored, &mut written)?;
-    save_document(tx, scope, stored)
+    save_job_runs(tx, scope, stored)?;
+    save_document(tx, scope, stored)?;
+    Ok(())
 }
 
-/// Writes the run document (not its `job_runs` rows) in the caller's transaction.
+/// Writes the run document (not its `job_runs` rows) in the caller's transaction;
+/// returns the document as written.
 pub fn save_document(
     tx: &mut dyn Transaction,
     scope: &Scope,
     stored: &StoredRun,
-) -> Result<(), ApiError> {
+) -> Result<String, ApiError> {
     let (doc, version) = stored::encode_document(stored.run.run_id(), stored)?;
-    tx.put_run(
-        scope,
-        &RunRecord {
-            workflow: stored.run.workflow_name().to_string(),
-            run_id: stored.run.run_id().to_string(),
-            started_ms: stored.run.started_on(),
-            status: stored.run.status().as_str().to_string(),
-            doc,
-            version,
-        },
-    )?;
-    Ok(())
+    let record = RunRecord {
+        workflow: stored.run.workflow_name().to_string(),
+        run_id: stored.run.run_id().to_string(),
+        started_ms: stored.run.started_on(),
+        status: stored.run.status().as_str().to_string(),
+        doc,
+        version,
+    };
+    tx.put_run(scope, &record)?;
+    Ok(record.doc)
 }
 
-/// Brings the `job_runs` row of every attempt that differs from its entry in `written`
-/// (the attempts as their rows hold them, by id) up to date in the caller's
-/// transaction, and records what it wrote in `written`.
+/// Writes the `job_runs` row of every attempt that changed since the rows were last
+/// written ([`WorkflowRun::take_changed_job_runs`]), in the caller's transaction.
 pub fn save_job_runs(
     tx: &mut dyn Transaction,
     scope: &Scope,
-    stored: &StoredRun,
-    written: &mut HashMap<String, JobAttempt>,
+    stored: &mut StoredRun,
 ) -> Result<(), ApiError> {
-    // A resumed run copies attempts of the previous run; those rows already exist.
-    let own = stored.run.nodes().iter().filter(|n| !n.copied);
-    for attempt in own.flat_map(|n| n.job_runs.iter()) {
-        if written.get(&attempt.id) == Some(attempt) {
-            continue;
-        }
-        let job_run = render_job_run(stored, attempt);
+    for attempt in stored.run.take_changed_job_runs() {
+        let job_run = render_job_run(stored, &attempt);
         let (doc, version) = stored::encode_document(&attempt.id, &job_run)?;
         tx.put_job_run(
             scope,
@@ -295,7 +288,6 @@ pub fn save_job_runs(
                 version,
             },
         )?;
-        written.insert(attempt.id.clone(), attempt.clone());
     }
     Ok(())
 }

@@ -93,6 +93,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX log_events_by_stream_time
         ON log_events (account, region, log_group, log_stream, timestamp_ms, sequence);
     "#,
+    // 5: an account's job runs in some states are counted from the state index alone
+    // (each launch counts the account's running runs), not from a table row per run.
+    r#"
+    DROP INDEX job_runs_state;
+    CREATE INDEX job_runs_state ON job_runs (state, account, region, run_id);
+    "#,
 ];
 
 /// Brings the database schema up to the newest version, one transaction per step.

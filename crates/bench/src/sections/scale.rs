@@ -80,73 +80,8 @@ async fn graphs(
     script: &std::path::Path,
 ) -> Result<()> {
     let n = ctx.sizes.graph_jobs;
-    let jobs: Vec<String> = (1..=n).map(|i| format!("job-{i:04}")).collect();
-    let names = jobs.clone();
-    let script = script.to_path_buf();
-    let created = glue::bulk(
-        weir.addr,
-        "CreateJob",
-        n as u64,
-        16,
-        move |i| glue::job_body(&names[i as usize], &script, None),
-        Some(weir.pid()),
-    )
-    .await?;
-    eprintln!("  created {n} jobs at {} /s", rate(created.rate()));
-
-    // Fan-out/fan-in: start → seed; triggers on seed SUCCEEDED start the middle jobs,
-    // 50 each; AND triggers (at most 500 conditions each, the model's limit) join them
-    // into join jobs, and a last AND trigger starts the final job (a middle of at most
-    // 500 jobs is joined into the final job directly).
-    let joins = if n - 2 <= MAX_CONDITIONS {
-        0
-    } else {
-        (n - 2).div_ceil(MAX_CONDITIONS + 1)
-    };
-    let middle_count = n - 2 - joins;
-    let middle = &jobs[1..1 + middle_count];
-    let join_jobs = &jobs[1 + middle_count..n - 1];
-    glue::create_workflow(conn, "wide").await?;
-    glue::start_trigger(conn, "wide", "wide-start", &jobs[..1]).await?;
-    let mut triggers = 1;
-    for (i, batch) in middle.chunks(MAX_JOB_ACTIONS).enumerate() {
-        let body =
-            glue::conditional_body("wide", &format!("wide-out{:02}", i + 1), &jobs[..1], batch);
-        conn.call("CreateTrigger", body).await?;
-        triggers += 1;
-    }
-    let fan_triggers = triggers - 1;
-    if joins == 0 {
-        let body = glue::conditional_body("wide", "wide-final", middle, &jobs[n - 1..]);
-        conn.call("CreateTrigger", body).await?;
-        triggers += 1;
-    } else {
-        for (k, chunk) in middle.chunks(middle_count.div_ceil(joins)).enumerate() {
-            let body = glue::conditional_body(
-                "wide",
-                &format!("wide-join{}", k + 1),
-                chunk,
-                &join_jobs[k..=k],
-            );
-            conn.call("CreateTrigger", body).await?;
-            triggers += 1;
-        }
-        let body = glue::conditional_body("wide", "wide-final", join_jobs, &jobs[n - 1..]);
-        conn.call("CreateTrigger", body).await?;
-        triggers += 1;
-    }
-    let wide_nodes = n + triggers;
-    let wide_shape = if joins == 0 {
-        format!(
-            "start → 1 job → {fan_triggers} triggers → {middle_count} jobs → AND trigger → 1 job"
-        )
-    } else {
-        format!(
-            "start → 1 job → {fan_triggers} triggers → {middle_count} jobs → {joins} AND \
-             triggers ({} conditions each) → {joins} jobs → AND trigger → 1 job",
-            middle_count.div_ceil(joins)
-        )
-    };
+    let jobs = create_jobs(weir.addr, weir.pid(), n, script).await?;
+    let (wide_shape, wide_nodes) = build_wide(conn, &jobs).await?;
 
     // Chain: start → job-0001, then job(i) SUCCEEDED → job(i+1): n jobs, n triggers.
     glue::create_workflow(conn, "chain").await?;
@@ -243,6 +178,170 @@ async fn graphs(
     Ok(())
 }
 
+/// Creates the large graphs' `n` pythonshell jobs running `script`; returns their names.
+async fn create_jobs(
+    addr: std::net::SocketAddr,
+    server_pid: u32,
+    n: usize,
+    script: &Path,
+) -> Result<Vec<String>> {
+    let jobs: Vec<String> = (1..=n).map(|i| format!("job-{i:04}")).collect();
+    let names = jobs.clone();
+    let script = script.to_path_buf();
+    let created = glue::bulk(
+        addr,
+        "CreateJob",
+        n as u64,
+        16,
+        move |i| glue::job_body(&names[i as usize], &script, None),
+        Some(server_pid),
+    )
+    .await?;
+    eprintln!("  created {n} jobs at {} /s", rate(created.rate()));
+    Ok(jobs)
+}
+
+/// Creates the `wide` workflow over `jobs`: start → seed; triggers on seed SUCCEEDED
+/// start the middle jobs, 50 each; AND triggers (at most 500 conditions each, the
+/// model's limit) join them into join jobs, and a last AND trigger starts the final job
+/// (a middle of at most 500 jobs is joined into the final job directly). Returns its
+/// shape in words and its node count.
+async fn build_wide(conn: &mut Conn, jobs: &[String]) -> Result<(String, usize)> {
+    let n = jobs.len();
+    let joins = if n - 2 <= MAX_CONDITIONS {
+        0
+    } else {
+        (n - 2).div_ceil(MAX_CONDITIONS + 1)
+    };
+    let middle_count = n - 2 - joins;
+    let middle = &jobs[1..1 + middle_count];
+    let join_jobs = &jobs[1 + middle_count..n - 1];
+    glue::create_workflow(conn, "wide").await?;
+    glue::start_trigger(conn, "wide", "wide-start", &jobs[..1]).await?;
+    let mut triggers = 1;
+    for (i, batch) in middle.chunks(MAX_JOB_ACTIONS).enumerate() {
+        let body =
+            glue::conditional_body("wide", &format!("wide-out{:02}", i + 1), &jobs[..1], batch);
+        conn.call("CreateTrigger", body).await?;
+        triggers += 1;
+    }
+    let fan_triggers = triggers - 1;
+    if joins == 0 {
+        let body = glue::conditional_body("wide", "wide-final", middle, &jobs[n - 1..]);
+        conn.call("CreateTrigger", body).await?;
+        triggers += 1;
+    } else {
+        for (k, chunk) in middle.chunks(middle_count.div_ceil(joins)).enumerate() {
+            let body = glue::conditional_body(
+                "wide",
+                &format!("wide-join{}", k + 1),
+                chunk,
+                &join_jobs[k..=k],
+            );
+            conn.call("CreateTrigger", body).await?;
+            triggers += 1;
+        }
+        let body = glue::conditional_body("wide", "wide-final", join_jobs, &jobs[n - 1..]);
+        conn.call("CreateTrigger", body).await?;
+        triggers += 1;
+    }
+    let wide_nodes = n + triggers;
+    let wide_shape = if joins == 0 {
+        format!(
+            "start → 1 job → {fan_triggers} triggers → {middle_count} jobs → AND trigger → 1 job"
+        )
+    } else {
+        format!(
+            "start → 1 job → {fan_triggers} triggers → {middle_count} jobs → {joins} AND \
+             triggers ({} conditions each) → {joins} jobs → AND trigger → 1 job",
+            middle_count.div_ceil(joins)
+        )
+    };
+    Ok((wide_shape, wide_nodes))
+}
+
+/// What one run of the `wide` graph measured.
+struct WideRun {
+    /// StartWorkflowRun → COMPLETED seen by the client.
+    wall: Duration,
+    /// The server's utime + stime over the run.
+    server_cpu: Duration,
+    /// The job processes' CPU time (reaped children of the server).
+    jobs_cpu: Duration,
+    /// Every job run of the run, all SUCCEEDED.
+    runs: Vec<glue::JobRunTimes>,
+}
+
+impl WideRun {
+    /// The server's CPU time per job, in milliseconds.
+    fn per_job_ms(&self) -> f64 {
+        self.server_cpu.as_secs_f64() * 1000.0 / self.runs.len().max(1) as f64
+    }
+}
+
+/// Runs the `wide` graph of `n` jobs once to completion on the server `server_pid`,
+/// polling GetWorkflowRun every [`WIDE_POLL`], and checks that every job succeeded.
+async fn run_wide(conn: &mut Conn, server_pid: u32, n: usize) -> Result<WideRun> {
+    let server_cpu_before = procfs::cpu_time(server_pid)?;
+    let jobs_cpu_before = procfs::children_cpu_time(server_pid)?;
+    let started = Instant::now();
+    let run_id = glue::start_run(conn, "wide").await?;
+    let run = glue::wait_run(conn, "wide", &run_id, WIDE_POLL, BURST_LIMIT).await?;
+    let wall = started.elapsed();
+    let server_cpu = procfs::cpu_time(server_pid)?.saturating_sub(server_cpu_before);
+    let jobs_cpu = procfs::children_cpu_time(server_pid)?.saturating_sub(jobs_cpu_before);
+    let runs = glue::job_runs(&run)?;
+    if runs.len() != n || runs.iter().any(|r| r.state != JobRunState::Succeeded) {
+        bail!(
+            "wide: expected {n} SUCCEEDED job runs, found {}",
+            runs.len()
+        );
+    }
+    Ok(WideRun {
+        wall,
+        server_cpu,
+        jobs_cpu,
+        runs,
+    })
+}
+
+/// `weir-bench wide`: on an already running Weir (`addr`, process `server_pid`), creates
+/// the `wide` graph of `n` jobs unless the workflow exists, then runs it `runs` times and
+/// prints the server's CPU time per job of each run (for profiling the server over a
+/// run, e.g. with `perf record -p`).
+pub async fn wide_only(
+    addr: std::net::SocketAddr,
+    server_pid: u32,
+    n: usize,
+    runs: usize,
+    script_dir: &Path,
+) -> Result<()> {
+    let mut conn = Conn::new(addr);
+    let exists = conn
+        .call_raw("GetWorkflow", &json!({ "Name": "wide" }))
+        .await?
+        .status
+        .is_success();
+    if !exists {
+        let script = glue::noop_script(script_dir)?;
+        let jobs = create_jobs(addr, server_pid, n, &script).await?;
+        let (shape, _) = build_wide(&mut conn, &jobs).await?;
+        eprintln!("  wide: {shape}");
+    }
+    for i in 1..=runs {
+        let run = run_wide(&mut conn, server_pid, n).await?;
+        println!(
+            "wide run {i}: {} jobs, wall {}, Weir CPU {} ({} per job), jobs' CPU {}",
+            run.runs.len(),
+            ms(run.wall.as_secs_f64() * 1000.0),
+            ms(run.server_cpu.as_secs_f64() * 1000.0),
+            ms(run.per_job_ms()),
+            ms(run.jobs_cpu.as_secs_f64() * 1000.0)
+        );
+    }
+    Ok(())
+}
+
 /// One run of the `wide` graph ([`graphs`]) to completion: the server's own CPU time
 /// over the run, per job.
 async fn wide_run(
@@ -252,21 +351,14 @@ async fn wide_run(
     conn: &mut Conn,
 ) -> Result<()> {
     let n = ctx.sizes.graph_jobs;
-    let server_cpu_before = procfs::cpu_time(weir.pid())?;
-    let jobs_cpu_before = procfs::children_cpu_time(weir.pid())?;
-    let started = Instant::now();
-    let run_id = glue::start_run(conn, "wide").await?;
-    let run = glue::wait_run(conn, "wide", &run_id, WIDE_POLL, BURST_LIMIT).await?;
-    let wall = started.elapsed();
-    let server_cpu = procfs::cpu_time(weir.pid())?.saturating_sub(server_cpu_before);
-    let jobs_cpu = procfs::children_cpu_time(weir.pid())?.saturating_sub(jobs_cpu_before);
-    let runs = glue::job_runs(&run)?;
-    if runs.len() != n || runs.iter().any(|r| r.state != JobRunState::Succeeded) {
-        bail!(
-            "wide: expected {n} SUCCEEDED job runs, found {}",
-            runs.len()
-        );
-    }
+    let wide = run_wide(conn, weir.pid(), n).await?;
+    let per_job = wide.per_job_ms();
+    let WideRun {
+        wall,
+        server_cpu,
+        jobs_cpu,
+        runs,
+    } = wide;
     let last = runs
         .iter()
         .max_by_key(|r| r.started)
@@ -277,7 +369,6 @@ async fn wide_run(
         .map(|r| r.completed)
         .max()
         .unwrap_or(last.started);
-    let per_job = server_cpu.as_secs_f64() * 1000.0 / n as f64;
     let mut table = Table::new(&["figure", "value"]);
     table.row(vec![
         "run wall (client, StartWorkflowRun → COMPLETED seen)".into(),

@@ -217,6 +217,8 @@ pub struct Sim<'a> {
     /// A stop was requested: no new start may appear any more (§4.5).
     pub stopped: bool,
     items: Vec<Item>,
+    /// The driver's record of each job attempt, written from `take_changed_job_runs`.
+    records: BTreeMap<String, JobAttempt>,
     fates: &'a Fates,
 }
 
@@ -229,6 +231,7 @@ impl<'a> Sim<'a> {
             started_ids: BTreeSet::new(),
             stopped: false,
             items: Vec::new(),
+            records: BTreeMap::new(),
             fates,
         };
         sim.drain();
@@ -236,6 +239,7 @@ impl<'a> Sim<'a> {
     }
 
     fn drain(&mut self) {
+        self.check_records();
         while let Some(e) = self.run.poll_effect() {
             match e {
                 Effect::StartJob(s) => {
@@ -279,6 +283,24 @@ impl<'a> Sim<'a> {
                 }
                 Effect::RunFinished { status } => self.finished.push(status),
             }
+        }
+    }
+
+    /// Writes the changed attempts into the records, as a driver does after a step, and
+    /// checks that they then hold every attempt of the run as it is: no change is
+    /// missed.
+    fn check_records(&mut self) {
+        for attempt in self.run.take_changed_job_runs() {
+            self.records.insert(attempt.id.clone(), attempt);
+        }
+        let own = self.run.nodes().iter().filter(|n| !n.copied);
+        for attempt in own.flat_map(|n| &n.job_runs) {
+            assert_eq!(
+                self.records.get(&attempt.id),
+                Some(attempt),
+                "a change of {} was not reported",
+                attempt.id
+            );
         }
     }
 
