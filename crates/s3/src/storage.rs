@@ -1078,6 +1078,42 @@ mod tests {
     }
 
     #[test]
+    fn a_put_hands_back_the_file_it_replaced_and_remakes_pruned_directories() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::new(dir.path().to_path_buf(), "111111111111", "us-east-1");
+        storage
+            .create_bucket("bkt", "111111111111", "us-east-1")
+            .expect("created");
+        let first = storage
+            .put("bkt", "a/b/k", b"one", ObjectMeta::default())
+            .expect("put");
+        assert!(first.replaced.is_none(), "nothing was there before");
+        let second = storage
+            .put("bkt", "a/b/k", b"two", ObjectMeta::default())
+            .expect("put");
+        let replaced = second.replaced.expect("the first object's file");
+        let replaced = rustix::fs::fstat(&replaced).expect("fstat");
+        assert_eq!(replaced.st_size, 3);
+        assert_eq!(replaced.st_nlink, 0, "no name leads to it any more");
+        assert_eq!(
+            fs::read(dir.path().join("bkt/a/b/k")).expect("read"),
+            b"two"
+        );
+        storage.delete("bkt", "a/b/k").expect("deleted");
+        assert!(!dir.path().join("bkt/a").exists(), "empty directories go");
+        fs::remove_dir_all(dir.path().join(INTERNAL_DIR).join("tmp")).expect("removed");
+        storage
+            .put("bkt", "a/b/k", b"three", ObjectMeta::default())
+            .expect("put into directories made again");
+        assert_eq!(
+            fs::read(dir.path().join("bkt/a/b/k")).expect("read"),
+            b"three"
+        );
+        let (_, info) = storage.open("bkt", "a/b/k").expect("opened");
+        assert_eq!(info.size, 5);
+    }
+
+    #[test]
     fn listing_rolls_up_and_pages_through_prefixes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = Storage::new(dir.path().to_path_buf(), "111111111111", "us-east-1");
