@@ -391,15 +391,8 @@ impl Call {
             Landed::Memory(bytes) => bytes,
         };
         let storage = self.storage.clone();
-        let path = blocking(move || {
-            let (path, mut file) = storage.temp_file()?;
-            if let Err(error) = io::Write::write_all(&mut file, &bytes) {
-                let _ = std::fs::remove_file(&path);
-                return Err(S3Error::internal(error));
-            }
-            Ok(path)
-        })
-        .await?;
+        let path =
+            blocking(move || storage.temp_file_holding(&bytes).map(|(path, _)| path)).await?;
         Ok((path, received))
     }
 

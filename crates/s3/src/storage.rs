@@ -485,14 +485,24 @@ impl Storage {
         bytes: &[u8],
         mut meta: ObjectMeta,
     ) -> S3Result<Committed> {
-        let (temp, mut file) = self.temp_file()?;
-        let result = io::Write::write_all(&mut file, bytes)
-            .map_err(S3Error::internal)
-            .and_then(|()| self.seal_and_rename(bucket, key, &temp, file, &mut meta));
+        let (temp, file) = self.temp_file_holding(bytes)?;
+        let result = self.seal_and_rename(bucket, key, &temp, file, &mut meta);
         if result.is_err() {
             let _ = fs::remove_file(&temp);
         }
         result
+    }
+
+    /// A new temporary file holding `bytes` (written, not fsynced), still open.
+    pub fn temp_file_holding(&self, bytes: &[u8]) -> S3Result<(PathBuf, File)> {
+        let (path, mut file) = self.temp_file()?;
+        match io::Write::write_all(&mut file, bytes) {
+            Ok(()) => Ok((path, file)),
+            Err(error) => {
+                let _ = fs::remove_file(&path);
+                Err(S3Error::internal(error))
+            }
+        }
     }
 
     /// Makes the written `temp` file the object `key`, with `meta` (whose size and
@@ -1018,6 +1028,16 @@ pub fn from_secs(secs: u64) -> SystemTime {
 mod tests {
     use super::*;
 
+    /// A tree in a temporary directory with one bucket `bucket`.
+    fn storage_with_bucket(bucket: &str) -> (tempfile::TempDir, Storage) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::new(dir.path().to_path_buf(), "111111111111", "us-east-1");
+        storage
+            .create_bucket(bucket, "111111111111", "us-east-1")
+            .expect("created");
+        (dir, storage)
+    }
+
     #[test]
     fn keys_and_bucket_names_cannot_leave_the_root() {
         for bad in [
@@ -1040,11 +1060,7 @@ mod tests {
 
     #[test]
     fn an_objects_record_goes_with_its_file_until_something_else_rewrites_it() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = Storage::new(dir.path().to_path_buf(), "111111111111", "us-east-1");
-        storage
-            .create_bucket("bkt", "111111111111", "us-east-1")
-            .expect("created");
+        let (dir, storage) = storage_with_bucket("bkt");
         let (temp, mut file) = storage.temp_file().expect("temp");
         io::Write::write_all(&mut file, b"hello").expect("written");
         drop(file);
@@ -1079,11 +1095,7 @@ mod tests {
 
     #[test]
     fn a_put_hands_back_the_file_it_replaced_and_remakes_pruned_directories() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = Storage::new(dir.path().to_path_buf(), "111111111111", "us-east-1");
-        storage
-            .create_bucket("bkt", "111111111111", "us-east-1")
-            .expect("created");
+        let (dir, storage) = storage_with_bucket("bkt");
         let first = storage
             .put("bkt", "a/b/k", b"one", ObjectMeta::default())
             .expect("put");
