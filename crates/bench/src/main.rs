@@ -175,6 +175,9 @@ enum LoadOp {
     CreateWorkflow,
     /// StartWorkflowRun of a workflow without a start trigger.
     StartWorkflowRun,
+    /// PutObject of 4 KiB objects over 64 keys of the bucket `bench` (`--setup` creates
+    /// it), as the `s3` section sends them.
+    PutObject,
 }
 
 /// The sections of the suite.
@@ -360,6 +363,7 @@ async fn load_only(
         "weir-bench only sends load to loopback addresses, not {addr}"
     );
     let op = match op {
+        LoadOp::PutObject => return put_objects(addr, connections, duration_secs, setup).await,
         LoadOp::GetWorkflow => Op::GetWorkflow,
         LoadOp::ListWorkflows => Op::ListWorkflows,
         LoadOp::CreateWorkflow => Op::CreateWorkflow,
@@ -380,9 +384,32 @@ async fn load_only(
     let source = op.source(&client::Signer::new(addr), &tag, false)?;
     let plan = load::Plan::timed(connections, Duration::from_secs_f64(duration_secs));
     let result = load::run(addr, source, plan, None).await?;
+    print_load(op.name(), connections, &result);
+    Ok(())
+}
+
+/// `weir-bench load --op put-object`: the `s3` section's 4 KiB PutObjects.
+async fn put_objects(
+    addr: SocketAddr,
+    connections: usize,
+    duration_secs: f64,
+    setup: bool,
+) -> Result<()> {
+    const SIZE: usize = 4 * 1024;
+    if setup {
+        sections::s3::create_bucket(addr).await?;
+    }
+    let pool = sections::s3::signed_pool(addr, &http::Method::PUT, SIZE)?;
+    let plan = load::Plan::timed(connections, Duration::from_secs_f64(duration_secs));
+    let result = load::run(addr, load::Source::Cycle(pool), plan, None).await?;
+    print_load("PutObject", connections, &result);
+    Ok(())
+}
+
+/// Prints the figures of one load.
+fn print_load(name: &str, connections: usize, result: &load::LoadResult) {
     println!(
-        "{} x{connections}: {} ok, {} errors, {} req/s, p50 {}, p99 {}, generator CPU {}",
-        op.name(),
+        "{name} x{connections}: {} ok, {} errors, {} req/s, p50 {}, p99 {}, generator CPU {}",
         result.ok,
         result.errors,
         report::rate(result.rate()),
@@ -393,7 +420,6 @@ async fn load_only(
     if let Some(error) = &result.first_error {
         println!("first error: {error}");
     }
-    Ok(())
 }
 
 /// Serves `200 {}` (or `body_bytes` bytes from memory) on every connection until killed.

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,7 +22,7 @@ use crate::body::{self, Received, Sink};
 use crate::error::{S3Error, S3Result};
 use crate::notify::{Notifier, ObjectChange, Requester};
 use crate::request::{self, Operation, Query, Target};
-use crate::storage::{self, BucketInfo, ObjectInfo, ObjectMeta, Storage};
+use crate::storage::{self, BucketInfo, Committed, ObjectInfo, ObjectMeta, Storage};
 use crate::xml::{self, Document};
 
 /// Largest XML request body read (DeleteObjects, CompleteMultipartUpload, …).
@@ -120,6 +122,21 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(S3Error::internal)?
+}
+
+/// Drops the file a commit replaced on the blocking pool, without waiting for it
+/// (freeing its space waits for the file system's journal; the answer need not).
+fn release(replaced: Option<OwnedFd>) {
+    if let Some(replaced) = replaced {
+        drop(tokio::task::spawn_blocking(move || drop(replaced)));
+    }
+}
+
+/// A received object body: gathered in memory (its declared length was small) or
+/// in a temporary file.
+enum Landed {
+    Memory(Vec<u8>),
+    File(PathBuf),
 }
 
 fn xml_response(status: StatusCode, document: String) -> Response {
@@ -289,22 +306,26 @@ impl Call {
     /// Hands `changes` of `bucket` to EventBridge if the bucket sends its events there
     /// (read afresh: the configuration may have changed since the request began).
     async fn notify(&self, bucket: &str, changes: Vec<ObjectChange>) -> S3Result<()> {
-        let Some(notifier) = &self.notifier else {
-            return Ok(());
-        };
-        if changes.is_empty() {
+        if self.notifier.is_none() || changes.is_empty() {
             return Ok(());
         }
         let storage = self.storage.clone();
         let name = bucket.to_owned();
-        let Some(info) = blocking(move || storage.bucket(&name)).await? else {
+        let info = blocking(move || storage.bucket(&name)).await?;
+        self.emit(info.as_ref(), changes).await
+    }
+
+    /// Hands `changes` to EventBridge if `bucket`, as read after the changes were
+    /// made, sends its events there.
+    async fn emit(&self, bucket: Option<&BucketInfo>, changes: Vec<ObjectChange>) -> S3Result<()> {
+        let (Some(notifier), Some(bucket)) = (&self.notifier, bucket) else {
             return Ok(());
         };
         let requester = Requester {
             request_id: &self.request_id,
             account: &self.principal.account,
         };
-        notifier.emit(&info, changes, &requester).await
+        notifier.emit(bucket, changes, &requester).await
     }
 
     /// PutBucketNotificationConfiguration: only an `EventBridgeConfiguration` (or an
@@ -362,9 +383,23 @@ impl Call {
     }
 
     /// Receives the body into a new temporary file (written, not yet fsynced: the
-    /// storage call that keeps it does that). A body whose length is declared small is
-    /// gathered in memory first and written in one go.
-    async fn body_to_temp(&mut self) -> S3Result<(std::path::PathBuf, Received)> {
+    /// storage call that keeps it does that).
+    async fn body_to_temp(&mut self) -> S3Result<(PathBuf, Received)> {
+        let (landed, received) = self.receive_object_body().await?;
+        let bytes = match landed {
+            Landed::File(path) => return Ok((path, received)),
+            Landed::Memory(bytes) => bytes,
+        };
+        let storage = self.storage.clone();
+        let path =
+            blocking(move || storage.temp_file_holding(&bytes).map(|(path, _)| path)).await?;
+        Ok((path, received))
+    }
+
+    /// Receives an object's body: one whose length is declared small is gathered in
+    /// memory (to be written in one go), any other is streamed into a new temporary
+    /// file (written, not yet fsynced).
+    async fn receive_object_body(&mut self) -> S3Result<(Landed, Received)> {
         let storage = self.storage.clone();
         // Without Transfer-Encoding the connection delivers no more than Content-Length
         // (which, encoded, bounds the decoded size too).
@@ -385,16 +420,7 @@ impl Call {
             let Sink::Memory(bytes) = sink else {
                 return Err(S3Error::internal("a memory sink became a file"));
             };
-            let path = blocking(move || {
-                let (path, mut file) = storage.temp_file()?;
-                if let Err(error) = io::Write::write_all(&mut file, &bytes) {
-                    let _ = std::fs::remove_file(&path);
-                    return Err(S3Error::internal(error));
-                }
-                Ok(path)
-            })
-            .await?;
-            return Ok((path, received));
+            return Ok((Landed::Memory(bytes), received));
         }
         let (path, file) = blocking(move || storage.temp_file()).await?;
         let mut sink = Sink::File(tokio::fs::File::from_std(file));
@@ -407,7 +433,7 @@ impl Call {
         .await;
         drop(sink);
         match received {
-            Ok(received) => Ok((path, received)),
+            Ok(received) => Ok((Landed::File(path), received)),
             Err(error) => {
                 let _ = tokio::fs::remove_file(&path).await;
                 Err(error)
@@ -544,14 +570,30 @@ impl Call {
         let info = self.owned_bucket().await?;
         let key = self.key()?;
         storage::check_key(&key)?;
-        let (temp, received) = self.body_to_temp().await?;
+        let (landed, received) = self.receive_object_body().await?;
         let mut meta = meta_from(&self.parts.headers);
         meta.etag = hex::encode(received.md5);
         meta.checksum = received.checksum.clone();
         let storage = self.storage.clone();
         let (name, written) = (info.name.clone(), key.clone());
-        let object = blocking(move || storage.commit(&name, &written, &temp, meta)).await?;
-        self.notify(&info.name, vec![created(key, &object, "PutObject")])
+        let notifying = self.notifier.is_some();
+        let (Committed { object, replaced }, now) = blocking(move || {
+            let committed = match landed {
+                Landed::Memory(bytes) => storage.put(&name, &written, &bytes, meta),
+                Landed::File(temp) => storage.commit(&name, &written, &temp, meta),
+            }?;
+            // The bucket read afresh for its events in the same call (the configuration
+            // may have changed since the request began).
+            let now = if notifying {
+                storage.bucket(&name)?
+            } else {
+                None
+            };
+            Ok((committed, now))
+        })
+        .await?;
+        release(replaced);
+        self.emit(now.as_ref(), vec![created(key, &object, "PutObject")])
             .await?;
         let mut response = empty(StatusCode::OK);
         set(&mut response, "etag", &quoted(&object.meta.etag));
@@ -691,7 +733,7 @@ impl Call {
             .is_some_and(|d| d.eq_ignore_ascii_case("REPLACE"));
         let new_meta = meta_from(&self.parts.headers);
         let (target_bucket, target_key) = (bucket.name.clone(), key.clone());
-        let object = blocking(move || {
+        let Committed { object, replaced } = blocking(move || {
             storage.owned_bucket(&source_bucket, &account)?;
             let (mut file, info) = storage.open(&source_bucket, &source_key)?;
             let (temp, mut out) = storage.temp_file()?;
@@ -722,6 +764,7 @@ impl Call {
             storage.commit(&target_bucket, &target_key, &temp, meta)
         })
         .await?;
+        release(replaced);
         self.notify(&bucket.name, vec![created(key, &object, "CopyObject")])
             .await?;
         let mut doc = Document::new("CopyObjectResult");
@@ -984,7 +1027,9 @@ impl Call {
             .ok_or_else(S3Error::malformed_xml)?;
         let storage = self.storage.clone();
         let (bucket, key) = (upload.bucket.clone(), upload.key.clone());
-        let object = blocking(move || storage.complete(&upload, &chosen)).await?;
+        let Committed { object, replaced } =
+            blocking(move || storage.complete(&upload, &chosen)).await?;
+        release(replaced);
         self.notify(
             &bucket,
             vec![created(key.clone(), &object, "CompleteMultipartUpload")],

@@ -20,7 +20,10 @@
 //! temporary file, its record attached, and fsynced (a sidecar, when needed, likewise),
 //! then the file is renamed over the key and its directory fsynced — in a round shared
 //! with the puts renaming at the same time ([`DirSyncs`]). A reader sees the old
-//! object or the new one, whole.
+//! object or the new one, whole. The file a commit renames over is held open across
+//! the rename and handed back ([`Committed::replaced`]): freeing its space when the
+//! last reference goes waits for the file system's journal about as long as an fsync,
+//! and the caller does that after answering instead of inside the rename.
 //!
 //! Keys are arbitrary UTF-8 but must be storable as a relative path: non-empty `/`
 //! separated segments, none `.` or `..`, no NUL, at most 1024 bytes. Bucket names
@@ -30,6 +33,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{self, ErrorKind};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -111,6 +115,17 @@ pub struct ObjectInfo {
     pub modified: SystemTime,
     /// Its sidecar (current).
     pub meta: ObjectMeta,
+}
+
+/// An object just committed, and the file it replaced.
+#[derive(Debug)]
+pub struct Committed {
+    /// The object now stored under the key (durable).
+    pub object: ObjectInfo,
+    /// The file that was the object before, still referenced (an `O_PATH` descriptor):
+    /// dropping it frees the file's space, which waits for the file system's journal,
+    /// so callers drop it off the path of their answer.
+    pub replaced: Option<OwnedFd>,
 }
 
 /// One page of a listing.
@@ -449,10 +464,45 @@ impl Storage {
     /// A new temporary file for a body being received.
     pub fn temp_file(&self) -> S3Result<(PathBuf, File)> {
         let dir = self.internal().join("tmp");
-        fs::create_dir_all(&dir).map_err(S3Error::internal)?;
         let path = dir.join(uuid::Uuid::new_v4().simple().to_string());
-        let file = File::create(&path).map_err(S3Error::internal)?;
-        Ok((path, file))
+        let file = match File::create(&path) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                fs::create_dir_all(&dir).map_err(S3Error::internal)?;
+                File::create(&path)
+            }
+            created => created,
+        };
+        Ok((path, file.map_err(S3Error::internal)?))
+    }
+
+    /// Stores `bytes` as the object `key` with `meta` (whose size and time are taken
+    /// from the file written), durably: [`Storage::commit`] of a temporary file written
+    /// here, through the one descriptor.
+    pub fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: &[u8],
+        mut meta: ObjectMeta,
+    ) -> S3Result<Committed> {
+        let (temp, file) = self.temp_file_holding(bytes)?;
+        let result = self.seal_and_rename(bucket, key, &temp, file, &mut meta);
+        if result.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        result
+    }
+
+    /// A new temporary file holding `bytes` (written, not fsynced), still open.
+    pub fn temp_file_holding(&self, bytes: &[u8]) -> S3Result<(PathBuf, File)> {
+        let (path, mut file) = self.temp_file()?;
+        match io::Write::write_all(&mut file, bytes) {
+            Ok(()) => Ok((path, file)),
+            Err(error) => {
+                let _ = fs::remove_file(&path);
+                Err(S3Error::internal(error))
+            }
+        }
     }
 
     /// Makes the written `temp` file the object `key`, with `meta` (whose size and
@@ -463,26 +513,30 @@ impl Storage {
         key: &str,
         temp: &Path,
         mut meta: ObjectMeta,
-    ) -> S3Result<ObjectInfo> {
-        let result = self.commit_inner(bucket, key, temp, &mut meta);
+    ) -> S3Result<Committed> {
+        let result = File::options()
+            .write(true)
+            .open(temp)
+            .map_err(S3Error::internal)
+            .and_then(|file| self.seal_and_rename(bucket, key, temp, file, &mut meta));
         if result.is_err() {
             let _ = fs::remove_file(temp);
         }
         result
     }
 
-    fn commit_inner(
+    /// The end of every object write: attaches the record to the written `file` (the
+    /// open `temp`), fsyncs it, renames it over the key and waits for its directory's
+    /// fsync.
+    fn seal_and_rename(
         &self,
         bucket: &str,
         key: &str,
         temp: &Path,
+        file: File,
         meta: &mut ObjectMeta,
-    ) -> S3Result<ObjectInfo> {
+    ) -> S3Result<Committed> {
         let path = self.object_path(bucket, key)?;
-        let file = File::options()
-            .write(true)
-            .open(temp)
-            .map_err(S3Error::internal)?;
         let stat = file.metadata().map_err(S3Error::internal)?;
         let modified = stat.modified().map_err(S3Error::internal)?;
         meta.key = key.to_owned();
@@ -500,14 +554,24 @@ impl Storage {
             write_durably(&sidecar, &record).map_err(S3Error::internal)?;
         }
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        // A concurrent delete may prune the (empty) directory between the two steps.
+        // The file being replaced, held so that the rename does not free it itself
+        // (`O_PATH` reads nothing, so no kind of file makes this wait).
+        let replaced = rustix::fs::open(
+            &path,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .ok();
+        // The directory is made when the rename finds it missing; a concurrent delete
+        // may prune it (empty) again before the rename.
         let mut attempts = 0;
         loop {
             attempts += 1;
-            fs::create_dir_all(&dir).map_err(|e| io_error(e, key))?;
             match fs::rename(temp, &path) {
                 Ok(()) => break,
-                Err(e) if e.kind() == ErrorKind::NotFound && attempts < 5 => continue,
+                Err(e) if e.kind() == ErrorKind::NotFound && attempts < 5 => {
+                    fs::create_dir_all(&dir).map_err(|e| io_error(e, key))?;
+                }
                 Err(e) => return Err(io_error(e, key)),
             }
         }
@@ -517,11 +581,14 @@ impl Storage {
             // match the new file anyway).
             let _ = fs::remove_file(&sidecar);
         }
-        Ok(ObjectInfo {
-            path,
-            size: meta.size,
-            modified,
-            meta: meta.clone(),
+        Ok(Committed {
+            object: ObjectInfo {
+                path,
+                size: meta.size,
+                modified,
+                meta: meta.clone(),
+            },
+            replaced,
         })
     }
 
@@ -826,7 +893,7 @@ impl Storage {
     }
 
     /// Completes `upload` with `chosen` parts (number, ETag) into its object.
-    pub fn complete(&self, upload: &Upload, chosen: &[(u32, String)]) -> S3Result<ObjectInfo> {
+    pub fn complete(&self, upload: &Upload, chosen: &[(u32, String)]) -> S3Result<Committed> {
         let invalid_part = || {
             S3Error::new(
                 http::StatusCode::BAD_REQUEST,
@@ -881,9 +948,9 @@ impl Storage {
         let mut meta = upload.meta.clone();
         meta.etag = format!("{}-{}", hex::encode(md5s.finalize()), selected.len());
         meta.checksum = None;
-        let info = self.commit(&upload.bucket, &upload.key, &temp, meta)?;
+        let committed = self.commit(&upload.bucket, &upload.key, &temp, meta)?;
         let _ = fs::remove_dir_all(&dir);
-        Ok(info)
+        Ok(committed)
     }
 
     /// Aborts `upload`, dropping its parts.
@@ -961,6 +1028,16 @@ pub fn from_secs(secs: u64) -> SystemTime {
 mod tests {
     use super::*;
 
+    /// A tree in a temporary directory with one bucket `bucket`.
+    fn storage_with_bucket(bucket: &str) -> (tempfile::TempDir, Storage) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let storage = Storage::new(dir.path().to_path_buf(), "111111111111", "us-east-1");
+        storage
+            .create_bucket(bucket, "111111111111", "us-east-1")
+            .expect("created");
+        (dir, storage)
+    }
+
     #[test]
     fn keys_and_bucket_names_cannot_leave_the_root() {
         for bad in [
@@ -983,11 +1060,7 @@ mod tests {
 
     #[test]
     fn an_objects_record_goes_with_its_file_until_something_else_rewrites_it() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let storage = Storage::new(dir.path().to_path_buf(), "111111111111", "us-east-1");
-        storage
-            .create_bucket("bkt", "111111111111", "us-east-1")
-            .expect("created");
+        let (dir, storage) = storage_with_bucket("bkt");
         let (temp, mut file) = storage.temp_file().expect("temp");
         io::Write::write_all(&mut file, b"hello").expect("written");
         drop(file);
@@ -1018,6 +1091,38 @@ mod tests {
         let (_, info) = storage.open("bkt", "a/k").expect("opened");
         assert_eq!(info.meta.etag, hex::encode(Md5::digest(b"rewritten")));
         assert!(info.meta.metadata.is_empty() && info.meta.headers.is_empty());
+    }
+
+    #[test]
+    fn a_put_hands_back_the_file_it_replaced_and_remakes_pruned_directories() {
+        let (dir, storage) = storage_with_bucket("bkt");
+        let first = storage
+            .put("bkt", "a/b/k", b"one", ObjectMeta::default())
+            .expect("put");
+        assert!(first.replaced.is_none(), "nothing was there before");
+        let second = storage
+            .put("bkt", "a/b/k", b"two", ObjectMeta::default())
+            .expect("put");
+        let replaced = second.replaced.expect("the first object's file");
+        let replaced = rustix::fs::fstat(&replaced).expect("fstat");
+        assert_eq!(replaced.st_size, 3);
+        assert_eq!(replaced.st_nlink, 0, "no name leads to it any more");
+        assert_eq!(
+            fs::read(dir.path().join("bkt/a/b/k")).expect("read"),
+            b"two"
+        );
+        storage.delete("bkt", "a/b/k").expect("deleted");
+        assert!(!dir.path().join("bkt/a").exists(), "empty directories go");
+        fs::remove_dir_all(dir.path().join(INTERNAL_DIR).join("tmp")).expect("removed");
+        storage
+            .put("bkt", "a/b/k", b"three", ObjectMeta::default())
+            .expect("put into directories made again");
+        assert_eq!(
+            fs::read(dir.path().join("bkt/a/b/k")).expect("read"),
+            b"three"
+        );
+        let (_, info) = storage.open("bkt", "a/b/k").expect("opened");
+        assert_eq!(info.size, 5);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! and receiving them from memory).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use bytes::Bytes;
 use http::Method;
 
 use super::Ctx;
-use crate::client::S3Signer;
+use crate::client::{S3Signer, Signed};
 use crate::load::{self, LoadResult, Plan, Source};
 use crate::report::{Report, Table, ms, rate};
 use crate::servers::Server;
@@ -96,7 +97,7 @@ pub async fn run(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
         ]);
     };
     for server in std::iter::once(&weir).chain(moto.as_ref()) {
-        create_bucket(server).await?;
+        create_bucket(server.addr).await?;
         for (size, label) in SIZES {
             for connections in CONNECTIONS {
                 for op in [Method::PUT, Method::GET] {
@@ -193,18 +194,7 @@ async fn measure(
     size: usize,
     connections: usize,
 ) -> Result<LoadResult> {
-    let signer = S3Signer::new(server.addr);
-    let body = Bytes::from(vec![b'w'; size]);
-    let pool = (0..KEYS)
-        .map(|i| {
-            let path = format!("/bench/{size}/{i}");
-            if op == Method::PUT {
-                signer.sign(Method::PUT, &path, body.clone())
-            } else {
-                signer.sign(Method::GET, &path, Bytes::new())
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let pool = signed_pool(server.addr, &op, size)?;
     let plan = if size > 1024 * 1024 {
         Plan::counted(connections, LARGE_REQUESTS, Duration::from_secs(600))
     } else {
@@ -222,14 +212,31 @@ async fn measure(
     load::run(server.addr, Source::Cycle(pool), plan, Some(server.pid())).await
 }
 
-/// Creates the bucket the measurements use.
-async fn create_bucket(server: &Server) -> Result<()> {
-    let signed = S3Signer::new(server.addr).sign(Method::PUT, "/bench", Bytes::new())?;
-    let mut sender = crate::client::connect(server.addr).await?;
+/// PutObjects of `size`-byte objects (or GetObjects of them) to `addr`, cycled over
+/// [`KEYS`] keys of the bucket [`create_bucket`] makes.
+pub fn signed_pool(addr: SocketAddr, op: &Method, size: usize) -> Result<Vec<Signed>> {
+    let signer = S3Signer::new(addr);
+    let body = Bytes::from(vec![b'w'; size]);
+    (0..KEYS)
+        .map(|i| {
+            let path = format!("/bench/{size}/{i}");
+            if *op == Method::PUT {
+                signer.sign(Method::PUT, &path, body.clone())
+            } else {
+                signer.sign(Method::GET, &path, Bytes::new())
+            }
+        })
+        .collect()
+}
+
+/// Creates the bucket the measurements use (an existing one of the same owner is fine).
+pub async fn create_bucket(addr: SocketAddr) -> Result<()> {
+    let signed = S3Signer::new(addr).sign(Method::PUT, "/bench", Bytes::new())?;
+    let mut sender = crate::client::connect(addr).await?;
     let response = sender.send_request(signed.to_request()).await?;
     let status = response.status();
-    if !status.is_success() {
-        bail!("creating the bucket on {} answered {status}", server.name);
+    if !status.is_success() && status != http::StatusCode::CONFLICT {
+        bail!("creating the bucket at {addr} answered {status}");
     }
     Ok(())
 }
