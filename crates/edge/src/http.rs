@@ -575,7 +575,10 @@ impl Activity {
 
     /// Bytes arrived.
     fn on_read(&self) {
-        if self.busy.load(Ordering::SeqCst) != 0 {
+        // Most reads are of a head already started, or of a body: no clock read then.
+        if self.busy.load(Ordering::SeqCst) != 0
+            || self.head_started.load(Ordering::SeqCst) != NOT_STARTED
+        {
             return;
         }
         let now = self.now();
