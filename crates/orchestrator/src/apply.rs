@@ -13,8 +13,8 @@ use weir_resources::ApiError;
 use weir_store::Transaction;
 
 use super::driver::{Event, Queued};
-use super::launch::{self, Decision};
-use super::stored_run::{self, RunKey, STANDALONE_PREFIX, StoredRun};
+use super::launch::{self, Decision, Launches};
+use super::stored_run::{self, RunKey, StoredRun};
 use super::{Orchestrator, crawl, drain, ignore_stale, save_bookmark};
 
 /// What an applied event still asks for once its transaction committed.
@@ -86,6 +86,7 @@ impl Orchestrator {
             .inner
             .db
             .write(move |tx| {
+                let mut launches = Launches::new(me.inner.runner.clone(), now, account_limit);
                 let mut stored = me.inner.driven.load(tx, &tx_key)?;
                 if !stored.is_mine() {
                     // Another replica took the run over (this one was deemed dead): its
@@ -107,15 +108,23 @@ impl Orchestrator {
                     then.push(context.apply(tx, &mut stored, event, bookmark)?);
                 }
                 let effects = drain(&mut stored.run);
+                let effects = launches.confirm_starts(tx, &mut stored, &tx_key, effects)?;
                 stored_run::save_job_runs(tx, &tx_key.scope, &mut stored)?;
                 let doc = stored_run::save_document(tx, &tx_key.scope, &stored)?;
                 let deadline = stored.run.poll_timeout();
-                Ok(Some((then, effects, deadline, doc, stored)))
+                Ok(Some((then, effects, deadline, doc, stored, launches)))
             })
             .await;
         let written = written.map(|applied| {
-            applied.map(|(then, effects, deadline, doc, stored)| {
+            applied.map(|(mut then, effects, deadline, doc, stored, launches)| {
                 self.inner.driven.keep(key.clone(), doc, stored);
+                then.extend(launches.committed().into_iter().map(|(id, job, decision)| {
+                    Then::Launch {
+                        id,
+                        job,
+                        decision: Box::new(decision),
+                    }
+                }));
                 (then, effects, deadline)
             })
         });
@@ -194,8 +203,7 @@ impl Step<'_> {
         let scope = &self.key.scope;
         Ok(match event {
             Event::Launch { start, .. } => {
-                let workflow = (!self.key.workflow.starts_with(STANDALONE_PREFIX))
-                    .then(|| (self.key.workflow.clone(), self.key.run_id.clone()));
+                let workflow = launch::workflow_of(self.key);
                 let id = start.job_run_id.clone();
                 let job = start.job_name.clone();
                 let decision = launch::confirm(

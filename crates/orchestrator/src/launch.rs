@@ -1,19 +1,26 @@
-//! Launching job attempts: the confirming transition (job exists? concurrency? →
-//! RUNNING with the job's facts and a launch record), then the process, supervised
-//! until it ends; and taking an already confirmed attempt back after a restart.
+//! Launching job attempts: the confirming step (job exists? concurrency? → RUNNING
+//! with the job's facts and a launch record), then the process, supervised until it
+//! ends; and taking an already confirmed attempt back after a restart.
+//!
+//! An attempt is confirmed in the very transition that created it ([`Launches`]), so
+//! its process starts right after that one commit. A launch event (and its own
+//! confirming transition) remains for the attempts that could not be confirmed there:
+//! a queued run let out of the queue, and a launch retried after a failed commit.
 
-use weir_engine::{JobEnded, JobFacts, JobOutcome, JobRunState, StartJob};
+use std::collections::VecDeque;
+
+use weir_engine::{Effect, JobEnded, JobFacts, JobOutcome, JobRunState, Millis, StartJob};
 use weir_model::shapes::Job;
 use weir_store::{Kind, Transaction};
 
 use super::driver::Event;
-use super::stored_run::{LaunchRecord, RunKey, StoredRun};
-use super::{Orchestrator, ignore_stale};
+use super::stored_run::{self, LaunchRecord, RunKey, STANDALONE_PREFIX, StoredRun};
+use super::{Orchestrator, drain, ignore_stale};
 use weir_resources::ApiError;
 use weir_resources::job::JobDefinition;
 use weir_resources::stored;
 use weir_resources::{bookmark, connection};
-use weir_runner::{Found, Launch};
+use weir_runner::{Found, Launch, Runner};
 
 /// What the confirming transition decided.
 pub(super) enum Decision {
@@ -29,9 +36,103 @@ pub(super) enum Decision {
     Queued,
 }
 
+/// The attempts a transition confirmed, each reserved in the runner, waiting for the
+/// transition's commit. Dropped without [`Launches::committed`] (the body or its commit
+/// failed), it gives the reservations back, so the attempts are launched later as after
+/// any failed transition (recovery, or the retried event).
+pub(super) struct Launches {
+    runner: Runner,
+    now: Millis,
+    account_limit: u64,
+    confirmed: Vec<(String, String, Decision)>,
+}
+
+impl Launches {
+    /// Nothing confirmed yet; confirmations happen at `now` under the account's limit
+    /// of `account_limit` running job runs.
+    pub(super) fn new(runner: Runner, now: Millis, account_limit: u64) -> Self {
+        Self {
+            runner,
+            now,
+            account_limit,
+            confirmed: Vec::new(),
+        }
+    }
+
+    /// Confirms, inside the transition, every attempt that `effects` (drained from
+    /// `stored`'s run) start, as a launch event's transition would; returns the effects
+    /// left for the driver, including those of attempts a confirmation ended (a missing
+    /// job fails its attempt, which may fire further triggers: those starts are
+    /// confirmed too).
+    pub(super) fn confirm_starts(
+        &mut self,
+        tx: &mut dyn Transaction,
+        stored: &mut StoredRun,
+        key: &RunKey,
+        effects: Vec<Effect>,
+    ) -> Result<Vec<Effect>, ApiError> {
+        let mut pending = VecDeque::from(effects);
+        let mut left = Vec::new();
+        while let Some(effect) = pending.pop_front() {
+            match effect {
+                Effect::StartJob(start) if self.runner.reserve(&start.job_run_id) => {
+                    let id = start.job_run_id.clone();
+                    let job = start.job_name.clone();
+                    // Confirming counts the running attempts of the job in `job_runs`:
+                    // those confirmed before it in this transition must be there.
+                    let saved = stored_run::save_job_runs(tx, &key.scope, stored);
+                    let decision = saved.and_then(|()| {
+                        let workflow = workflow_of(key);
+                        confirm(
+                            tx,
+                            stored,
+                            &key.scope,
+                            workflow,
+                            start,
+                            self.now,
+                            self.account_limit,
+                        )
+                    });
+                    match decision {
+                        Ok(decision) => self.confirmed.push((id, job, decision)),
+                        Err(error) => {
+                            self.runner.release(&id);
+                            return Err(error);
+                        }
+                    }
+                    pending.extend(drain(&mut stored.run));
+                }
+                other => left.push(other),
+            }
+        }
+        Ok(left)
+    }
+
+    /// The confirmations, once the transition committed: each reservation passes to
+    /// [`Orchestrator::launched`].
+    pub(super) fn committed(mut self) -> Vec<(String, String, Decision)> {
+        std::mem::take(&mut self.confirmed)
+    }
+}
+
+impl Drop for Launches {
+    fn drop(&mut self) {
+        for (id, _, _) in &self.confirmed {
+            self.runner.release(id);
+        }
+    }
+}
+
+/// The workflow and run ids a job's arguments name for an attempt of run `key`; none
+/// for a direct job run (StartJobRun).
+pub(super) fn workflow_of(key: &RunKey) -> Option<(String, String)> {
+    (!key.workflow.starts_with(STANDALONE_PREFIX))
+        .then(|| (key.workflow.clone(), key.run_id.clone()))
+}
+
 impl Orchestrator {
-    /// Acts on the confirmation of an attempt the runner has reserved
-    /// ([`Event::Launch`], confirmed by [`confirm`] in a committed transition): starts
+    /// Acts on the confirmation of an attempt the runner has reserved (confirmed by
+    /// [`confirm`] in a committed transition, see [`Launches`]): starts
     /// its process, takes it back when it was confirmed earlier, or releases the
     /// reservation when there is nothing to run.
     pub(super) async fn launched(&self, key: RunKey, id: String, job: String, decision: Decision) {

@@ -39,6 +39,7 @@ use weir_store::{Kind, Scope, Transaction};
 
 use crawl::CrawlResult;
 use driver::{Driver, Event, Events};
+use launch::Launches;
 use stored_run::{RunKey, RunRequest, STANDALONE_PREFIX, StoredRun};
 use weir_clock::Clock;
 use weir_resources::db::Db;
@@ -250,7 +251,8 @@ impl Orchestrator {
             execution_class: input.execution_class,
         };
         let now = self.clock().now_millis();
-        let (key, effects, deadline, job_run_id) = self
+        let runner = self.inner.runner.clone();
+        let (key, effects, deadline, job_run_id, launches) = self
             .inner
             .db
             .write(move |tx| {
@@ -307,11 +309,16 @@ impl Orchestrator {
                     .next()
                     .map(|a| a.id.clone())
                     .ok_or_else(|| ApiError::Internal("the job run was not scheduled".into()))?;
-                let (key, effects, deadline) = commit_new(tx, &scope, stored)?;
-                Ok((key, effects, deadline, job_run_id))
+                let mut launches = Launches::new(runner, now, account_limit);
+                let (key, effects, deadline) = commit_new(tx, &scope, stored, Some(&mut launches))?;
+                Ok((key, effects, deadline, job_run_id, launches))
             })
             .await?;
-        self.committed(key, effects, deadline);
+        let confirmed = launches.committed();
+        self.committed(key.clone(), effects, deadline);
+        for (id, job, decision) in confirmed {
+            self.launched(key.clone(), id, job, decision).await;
+        }
         Ok(job_run_id)
     }
 
@@ -441,7 +448,7 @@ impl Orchestrator {
                     queuing: None,
                     owner: None,
                 };
-                let (new_key, effects, deadline) = commit_new(tx, &key.scope, stored)?;
+                let (new_key, effects, deadline) = commit_new(tx, &key.scope, stored, None)?;
                 Ok((new_key, effects, deadline, resumed.node_ids))
             })
             .await?;
@@ -839,7 +846,7 @@ pub fn start_run_in(
         queuing: None,
         owner: None,
     };
-    let (key, effects, deadline) = commit_new(tx, scope, stored)?;
+    let (key, effects, deadline) = commit_new(tx, scope, stored, None)?;
     Ok(StartedRun {
         key,
         effects,
@@ -863,16 +870,22 @@ fn at_run_limit(
 }
 
 /// Stores a new run, owned by this process, and returns its key, effects and first
-/// deadline.
+/// deadline; with `launches`, the attempts it starts are confirmed in the same
+/// transaction (see [`Launches`]).
 fn commit_new(
     tx: &mut dyn Transaction,
     scope: &Scope,
     mut stored: StoredRun,
+    launches: Option<&mut Launches>,
 ) -> Result<(RunKey, Vec<Effect>, Option<Millis>), ApiError> {
     stored.owner = Some(replica::epoch().to_string());
-    let effects = drain(&mut stored.run);
+    let key = stored.key(scope);
+    let mut effects = drain(&mut stored.run);
+    if let Some(launches) = launches {
+        effects = launches.confirm_starts(tx, &mut stored, &key, effects)?;
+    }
     stored_run::save(tx, scope, &mut stored)?;
-    Ok((stored.key(scope), effects, stored.run.poll_timeout()))
+    Ok((key, effects, stored.run.poll_timeout()))
 }
 
 fn drain(run: &mut WorkflowRun) -> Vec<Effect> {

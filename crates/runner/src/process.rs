@@ -188,7 +188,7 @@ pub fn spawn(
     configure: impl FnOnce(&mut tokio::process::Command),
 ) -> std::io::Result<Pending> {
     let pending = spawn_supervised(
-        tokio::process::Command::new("sh"),
+        tokio::process::Command::new("/bin/sh"),
         SUPERVISOR,
         dir,
         program,
