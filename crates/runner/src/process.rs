@@ -300,11 +300,32 @@ pub fn signal_child_group(pgid: i32, signal: i32) {
 }
 
 fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) is in parentheses and may contain anything; the
-    // fields after the last ')' start at field 3, so start time (22) is the 20th.
-    let (_, after_name) = stat.rsplit_once(')')?;
-    after_name.split_whitespace().nth(19)?.parse().ok()
+    use std::io::Read;
+    // One line of at most 52 numbers and a 16-byte name: read in one buffer, not
+    // grown from a few bytes read by read (as `read_to_string` does for a file that
+    // reports no size), since the kernel formats the whole line for every read.
+    let mut stat = [0u8; 4096];
+    let mut file = std::fs::File::open(format!("/proc/{pid}/stat")).ok()?;
+    let mut len = 0;
+    while len < stat.len() {
+        match file.read(&mut stat[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    // The command name (field 2) is in parentheses and may contain anything (not
+    // even UTF-8); the fields after the last ')' start at field 3, so start time
+    // (22) is the 20th.
+    let line = stat.get(..len)?;
+    let after_name = &line[line.iter().rposition(|&b| b == b')')? + 1..];
+    std::str::from_utf8(after_name)
+        .ok()?
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
 }
 
 /// The machine's boot id (`/proc/sys/kernel/random/boot_id`), read once: it cannot

@@ -17,7 +17,7 @@ const CHAIN: usize = 40;
 /// Jobs in the fan-out.
 const FAN: usize = 100;
 /// Job starts measured, and as many direct runs of the same script.
-const STARTS: usize = 20;
+const STARTS: usize = 40;
 /// How often a run is polled for completion.
 const POLL: Duration = Duration::from_millis(20);
 /// Bound on one run.
