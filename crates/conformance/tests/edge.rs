@@ -283,6 +283,43 @@ async fn a_trickled_request_head_is_cut_off() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_trickled_after_a_request_on_a_kept_alive_connection_is_cut_off() {
+    // The watchdog sleeps towards the idle deadline (600 s) when the head starts.
+    let server =
+        WeirServer::start_with_args(&["--header-read-timeout", "1", "--idle-timeout", "600"])
+            .unwrap();
+    let body = b"{}";
+    let (mut read, mut write) = send_head(server.addr(), "AWSGlue.ListWorkflows", body).await;
+    write.write_all(body).await.unwrap();
+    let first = read_response(&mut read).await.expect("first answer");
+    assert_eq!(first.status, 200);
+    write
+        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let trickle = tokio::spawn(async move {
+        let mut pace = tokio::time::interval(Duration::from_millis(50));
+        for i in 0.. {
+            pace.tick().await;
+            if write
+                .write_all(format!("x-slow-{i}: y\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let received = wait_for_close(&mut read).await;
+    trickle.abort();
+    assert!(
+        received.is_empty(),
+        "no answer to a head that never ended: {:?}",
+        String::from_utf8_lossy(&received)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_are_closed_and_kept_alive_ones_serve_several_requests() {
     let server = WeirServer::start_with_args(&["--idle-timeout", "1"]).unwrap();
     // Never says anything.

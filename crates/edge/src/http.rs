@@ -55,7 +55,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use tracing::Instrument;
 use weir_auth::{Authenticator, SignedRequest};
@@ -207,7 +207,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         // Dropped in this order when the connection ends: gauge, then the slot.
         let open = (weir_metrics::connection_opened(), permit);
-        let activity = Arc::new(Activity::new(&limits));
+        let activity = Arc::new(Activity::new());
         let io = TokioIo::new(TrackedStream {
             inner: stream,
             activity: activity.clone(),
@@ -520,45 +520,34 @@ async fn read_body(
 
 // ---- connection watchdog ----------------------------------------------------------------
 
-/// "No time recorded" in [`Activity::head_started`], "not armed" in
-/// [`Activity::wakes_at`].
+/// "No time recorded" in [`Activity::head_started`].
 const NOT_STARTED: u64 = u64::MAX;
 
 /// What one connection is doing, shared by its stream (reads), its service (requests)
 /// and its watchdog. Times are milliseconds since the connection was accepted.
 ///
-/// The watchdog wakes lazily: requests starting and ending only store times, and the
-/// watchdog, when its timer fires, computes the deadline again from them and sleeps on
-/// if it moved later. The one event that can move a deadline earlier — a request head
-/// starting, whose deadline may fall before the idle one the watchdog sleeps towards —
-/// wakes it, and only then. So a busy connection costs its watchdog no wake-up and no
-/// timer per request.
+/// Requests starting and ending only store times; nothing wakes the watchdog. It never
+/// sleeps longer than the header read timeout, so a request head that starts while it
+/// sleeps has its deadline at or after the watchdog's next wake-up, which then sleeps
+/// until exactly that deadline. A connection thus costs its watchdog one timer firing
+/// per header read timeout, whatever its requests do.
 struct Activity {
     opened: Instant,
-    /// How long a request head may take, in milliseconds.
-    header_read_timeout: u64,
     /// Requests being handled (hyper serves one at a time per HTTP/1.1 connection).
     busy: AtomicUsize,
     /// When the first byte of the next request head arrived, or [`NOT_STARTED`].
     head_started: AtomicU64,
     /// When the connection last became idle (accepted, or a request finished).
     idle_since: AtomicU64,
-    /// When the watchdog's timer fires next, or [`NOT_STARTED`] before it is armed.
-    wakes_at: AtomicU64,
-    /// Wakes the watchdog when a request head starts before its timer would fire.
-    head_began: Notify,
 }
 
 impl Activity {
-    fn new(limits: &EdgeLimits) -> Self {
+    fn new() -> Self {
         Self {
             opened: Instant::now(),
-            header_read_timeout: millis(limits.header_read_timeout),
             busy: AtomicUsize::new(0),
             head_started: AtomicU64::new(NOT_STARTED),
             idle_since: AtomicU64::new(0),
-            wakes_at: AtomicU64::new(NOT_STARTED),
-            head_began: Notify::new(),
         }
     }
 
@@ -581,15 +570,12 @@ impl Activity {
         {
             return;
         }
-        let now = self.now();
-        if self
-            .head_started
-            .compare_exchange(NOT_STARTED, now, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-            && now.saturating_add(self.header_read_timeout) < self.wakes_at.load(Ordering::SeqCst)
-        {
-            self.head_began.notify_one();
-        }
+        let _ = self.head_started.compare_exchange(
+            NOT_STARTED,
+            self.now(),
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
     }
 
     /// When the connection must be closed if nothing changes; `None` while busy.
@@ -631,29 +617,15 @@ impl Drop for BusyGuard {
 async fn watchdog(activity: &Activity, limits: &EdgeLimits) -> &'static str {
     loop {
         let now = Instant::now();
+        // A head starting from now on has its deadline no earlier than this.
+        let latest = now + limits.header_read_timeout;
         let wake_at = match activity.deadline(limits) {
             Some((at, reason)) if at <= now => return reason,
-            Some((at, _)) => at,
-            // While a request is handled no deadline runs, and none can fall before
-            // the idle timeout from now except a head's, which wakes the watchdog.
-            None => now + limits.idle_timeout,
+            Some((at, _)) => at.min(latest),
+            // While a request is handled no deadline runs.
+            None => latest,
         };
-        activity.wakes_at.store(
-            millis(wake_at.saturating_duration_since(activity.opened)),
-            Ordering::SeqCst,
-        );
-        // A head that started before the store above may not have seen it, and so
-        // not have woken the watchdog: look again before sleeping.
-        if activity
-            .deadline(limits)
-            .is_some_and(|(at, _)| at < wake_at)
-        {
-            continue;
-        }
-        tokio::select! {
-            () = tokio::time::sleep_until(wake_at.into()) => {}
-            () = activity.head_began.notified() => {}
-        }
+        tokio::time::sleep_until(wake_at.into()).await;
     }
 }
 
