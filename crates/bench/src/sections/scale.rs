@@ -29,7 +29,9 @@ const PAGE: u64 = 100;
 const BULK_CONNECTIONS: usize = 64;
 /// Bound on the concurrent-runs phase.
 const BURST_LIMIT: Duration = Duration::from_secs(240);
-/// How often the run of the wide graph is polled for completion.
+/// Runs of the wide graph whose median CPU per job is checked.
+const WIDE_RUNS: usize = 3;
+/// How often a run of the wide graph is polled for completion.
 const WIDE_POLL: Duration = Duration::from_millis(500);
 /// Bound on building the run history (all sizes together): 1,000,000 runs at the
 /// ~2,000 runs/s of a loaded two-core machine.
@@ -342,8 +344,8 @@ pub async fn wide_only(
     Ok(())
 }
 
-/// One run of the `wide` graph ([`graphs`]) to completion: the server's own CPU time
-/// over the run, per job.
+/// [`WIDE_RUNS`] runs of the `wide` graph ([`graphs`]) to completion, one after the
+/// other: the server's own CPU time over each run, per job, and their median.
 async fn wide_run(
     ctx: &mut Ctx,
     report: &mut Report,
@@ -351,58 +353,60 @@ async fn wide_run(
     conn: &mut Conn,
 ) -> Result<()> {
     let n = ctx.sizes.graph_jobs;
-    let wide = run_wide(conn, weir.pid(), n).await?;
-    let per_job = wide.per_job_ms();
-    let WideRun {
-        wall,
-        server_cpu,
-        jobs_cpu,
-        runs,
-    } = wide;
-    let last = runs
-        .iter()
-        .max_by_key(|r| r.started)
-        .context("no job runs")?;
-    let before_last = runs
-        .iter()
-        .filter(|r| r.job != last.job)
-        .map(|r| r.completed)
-        .max()
-        .unwrap_or(last.started);
-    let mut table = Table::new(&["figure", "value"]);
-    table.row(vec![
-        "run wall (client, StartWorkflowRun → COMPLETED seen)".into(),
-        ms(wall.as_secs_f64() * 1000.0),
+    let mut table = Table::new(&[
+        "run",
+        "wall (StartWorkflowRun → COMPLETED seen)",
+        "Weir CPU / per job",
+        "job processes' CPU (sh + Python)",
+        "final job's StartedOn − last other CompletedOn",
     ]);
-    table.row(vec![
-        "Weir CPU time over the run / per job".into(),
-        format!(
-            "{} / {}",
-            ms(server_cpu.as_secs_f64() * 1000.0),
-            ms(per_job)
-        ),
-    ]);
-    table.row(vec![
-        "job processes' CPU time (sh + Python)".into(),
-        ms(jobs_cpu.as_secs_f64() * 1000.0),
-    ]);
-    table.row(vec![
-        "final job's StartedOn − the last other CompletedOn".into(),
-        ms((last.started - before_last) as f64),
-    ]);
+    let mut per_job = Vec::with_capacity(WIDE_RUNS);
+    for i in 1..=WIDE_RUNS {
+        let wide = run_wide(conn, weir.pid(), n).await?;
+        per_job.push(wide.per_job_ms());
+        let WideRun {
+            wall,
+            server_cpu,
+            jobs_cpu,
+            runs,
+        } = &wide;
+        let last = runs
+            .iter()
+            .max_by_key(|r| r.started)
+            .context("no job runs")?;
+        let before_last = runs
+            .iter()
+            .filter(|r| r.job != last.job)
+            .map(|r| r.completed)
+            .max()
+            .unwrap_or(last.started);
+        table.row(vec![
+            i.to_string(),
+            ms(wall.as_secs_f64() * 1000.0),
+            format!(
+                "{} / {}",
+                ms(server_cpu.as_secs_f64() * 1000.0),
+                ms(wide.per_job_ms())
+            ),
+            ms(jobs_cpu.as_secs_f64() * 1000.0),
+            ms((last.started - before_last) as f64),
+        ]);
+    }
     report.note(&format!(
-        "\n**One run of `wide`** ({} jobs that `pass`, the graph above): StartWorkflowRun, \
-         then GetWorkflowRun every {} ms until COMPLETED (its CPU is counted too). Weir's \
-         CPU is utime + stime of its process from `/proc/<pid>/stat` over the run.",
+        "\n**{WIDE_RUNS} runs of `wide`** ({} jobs that `pass`, the graph above), one after \
+         the other on the same server: StartWorkflowRun, then GetWorkflowRun every {} ms \
+         until COMPLETED (its CPU is counted too). Weir's CPU is utime + stime of its \
+         process from `/proc/<pid>/stat` over each run; the check takes the median run.",
         thousands(n as u64),
         WIDE_POLL.as_millis()
     ));
     report.table(&table);
+    let median = quantile(&per_job, 0.5);
     report.check(
-        "server CPU time per job, one run of the wide graph",
-        ms(per_job),
+        &format!("server CPU time per job, median of {WIDE_RUNS} runs of the wide graph"),
+        ms(median),
         "≤ 1 ms",
-        per_job <= 1.0,
+        median <= 1.0,
     );
     Ok(())
 }
