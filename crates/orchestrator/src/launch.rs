@@ -395,3 +395,54 @@ fn first_missing_connection(
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weir_runner::RunnerConfig;
+
+    /// A runner over the temporary data directory `data`.
+    fn runner(data: &std::path::Path) -> Runner {
+        let config = RunnerConfig {
+            data_dir: data.to_path_buf(),
+            s3_root: data.join("s3"),
+            python: "python3".into(),
+            runtime_dir: data.join("runtimes"),
+            spark: weir_runner::spark::SparkSettings::default(),
+        };
+        Runner::new(config, weir_clock::Clock::manual(0)).expect("runner")
+    }
+
+    #[test]
+    fn confirmations_of_a_transition_that_did_not_commit_give_their_reservations_back() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let runner = runner(data.path());
+        let mut launches = Launches::new(runner.clone(), 0, 10);
+        assert!(runner.reserve("jr_1"));
+        launches
+            .confirmed
+            .push(("jr_1".into(), "job".into(), Decision::Nothing));
+        drop(launches);
+        assert!(
+            runner.reserve("jr_1"),
+            "a later transition can launch the attempt again"
+        );
+    }
+
+    #[test]
+    fn confirmations_of_a_committed_transition_keep_their_reservations_for_the_launch() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let runner = runner(data.path());
+        let mut launches = Launches::new(runner.clone(), 0, 10);
+        assert!(runner.reserve("jr_2"));
+        launches
+            .confirmed
+            .push(("jr_2".into(), "job".into(), Decision::Nothing));
+        let handed_on = launches.committed();
+        assert_eq!(handed_on.len(), 1);
+        assert!(
+            !runner.reserve("jr_2"),
+            "the reservation passes to the launch, not back to the runner"
+        );
+    }
+}
