@@ -233,12 +233,18 @@ async fn a_trickled_body_is_answered_request_timeout() {
 /// header lines (one per 50 ms) until the server closes the connection.
 async fn trickle_a_head(addr: SocketAddr) -> (OwnedReadHalf, tokio::task::JoinHandle<()>) {
     let stream = TcpStream::connect(addr).await.unwrap();
-    let (read, mut write) = stream.into_split();
+    let (read, write) = stream.into_split();
+    (read, trickle_head(write).await)
+}
+
+/// Starts a request head on `write` and keeps adding header lines to it (one per
+/// 50 ms) until the server closes the connection.
+async fn trickle_head(mut write: OwnedWriteHalf) -> tokio::task::JoinHandle<()> {
     write
         .write_all(b"POST / HTTP/1.1\r\nhost: x\r\n")
         .await
         .unwrap();
-    let trickle = tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut pace = tokio::time::interval(Duration::from_millis(50));
         for i in 0.. {
             pace.tick().await;
@@ -250,8 +256,7 @@ async fn trickle_a_head(addr: SocketAddr) -> (OwnedReadHalf, tokio::task::JoinHa
                 break;
             }
         }
-    });
-    (read, trickle)
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,23 +298,7 @@ async fn a_head_trickled_after_a_request_on_a_kept_alive_connection_is_cut_off()
     write.write_all(body).await.unwrap();
     let first = read_response(&mut read).await.expect("first answer");
     assert_eq!(first.status, 200);
-    write
-        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\n")
-        .await
-        .unwrap();
-    let trickle = tokio::spawn(async move {
-        let mut pace = tokio::time::interval(Duration::from_millis(50));
-        for i in 0.. {
-            pace.tick().await;
-            if write
-                .write_all(format!("x-slow-{i}: y\r\n").as_bytes())
-                .await
-                .is_err()
-            {
-                break;
-            }
-        }
-    });
+    let trickle = trickle_head(write).await;
     let received = wait_for_close(&mut read).await;
     trickle.abort();
     assert!(

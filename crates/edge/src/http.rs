@@ -552,7 +552,7 @@ impl Activity {
     }
 
     fn now(&self) -> u64 {
-        millis(self.opened.elapsed()).min(NOT_STARTED - 1)
+        u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(NOT_STARTED - 1)
     }
 
     /// A request head was parsed: the connection is busy until the guard drops.
@@ -595,11 +595,6 @@ impl Activity {
             Some((at(idle, limits.idle_timeout), "idle"))
         }
     }
-}
-
-/// `duration` in whole milliseconds, saturating.
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Marks the end of a request when dropped (also when the request is abandoned).

@@ -95,11 +95,6 @@ impl Orchestrator {
                 }
                 let mut then = Vec::with_capacity(steps.len());
                 for (event, bookmark) in steps.into_iter().zip(bookmarks) {
-                    if matches!(event, Event::Launch { .. }) {
-                        // A launch counts the running attempts of its job in `job_runs`:
-                        // those the earlier events of the batch started must be there.
-                        stored_run::save_job_runs(tx, &tx_key.scope, &mut stored)?;
-                    }
                     let context = Step {
                         key: &tx_key,
                         now,
@@ -203,18 +198,10 @@ impl Step<'_> {
         let scope = &self.key.scope;
         Ok(match event {
             Event::Launch { start, .. } => {
-                let workflow = launch::workflow_of(self.key);
                 let id = start.job_run_id.clone();
                 let job = start.job_name.clone();
-                let decision = launch::confirm(
-                    tx,
-                    stored,
-                    scope,
-                    workflow,
-                    start,
-                    self.now,
-                    self.account_limit,
-                )?;
+                let decision =
+                    launch::confirm(tx, stored, self.key, start, self.now, self.account_limit)?;
                 Then::Launch {
                     id,
                     job,

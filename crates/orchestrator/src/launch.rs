@@ -5,7 +5,8 @@
 //! An attempt is confirmed in the very transition that created it ([`Launches`]), so
 //! its process starts right after that one commit. A launch event (and its own
 //! confirming transition) remains for the attempts that could not be confirmed there:
-//! a queued run let out of the queue, and a launch retried after a failed commit.
+//! the first ones of a new workflow run (started inside callers' transactions),
+//! recovery, a queued run let out of the queue, and a launch retried after a failure.
 
 use std::collections::VecDeque;
 
@@ -78,22 +79,7 @@ impl Launches {
                 Effect::StartJob(start) if self.runner.reserve(&start.job_run_id) => {
                     let id = start.job_run_id.clone();
                     let job = start.job_name.clone();
-                    // Confirming counts the running attempts of the job in `job_runs`:
-                    // those confirmed before it in this transition must be there.
-                    let saved = stored_run::save_job_runs(tx, &key.scope, stored);
-                    let decision = saved.and_then(|()| {
-                        let workflow = workflow_of(key);
-                        confirm(
-                            tx,
-                            stored,
-                            &key.scope,
-                            workflow,
-                            start,
-                            self.now,
-                            self.account_limit,
-                        )
-                    });
-                    match decision {
+                    match confirm(tx, stored, key, start, self.now, self.account_limit) {
                         Ok(decision) => self.confirmed.push((id, job, decision)),
                         Err(error) => {
                             self.runner.release(&id);
@@ -121,13 +107,6 @@ impl Drop for Launches {
             self.runner.release(id);
         }
     }
-}
-
-/// The workflow and run ids a job's arguments name for an attempt of run `key`; none
-/// for a direct job run (StartJobRun).
-pub(super) fn workflow_of(key: &RunKey) -> Option<(String, String)> {
-    (!key.workflow.starts_with(STANDALONE_PREFIX))
-        .then(|| (key.workflow.clone(), key.run_id.clone()))
 }
 
 impl Orchestrator {
@@ -245,12 +224,15 @@ impl Orchestrator {
 pub(super) fn confirm(
     tx: &mut dyn Transaction,
     stored: &mut StoredRun,
-    scope: &weir_store::Scope,
-    workflow: Option<(String, String)>,
+    key: &RunKey,
     start: StartJob,
-    now: weir_engine::Millis,
+    now: Millis,
     account_limit: u64,
 ) -> Result<Decision, ApiError> {
+    let scope = &key.scope;
+    // The counts below read `job_runs`: the attempts this transition started before
+    // this one must be there.
+    stored_run::save_job_runs(tx, scope, stored)?;
     let id = start.job_run_id.clone();
     let Some(attempt) = stored.run.job_run(&id) else {
         return Ok(Decision::Nothing);
@@ -340,9 +322,10 @@ pub(super) fn confirm(
     let mut arguments = job.run_arguments(&start.arguments);
     arguments.insert("--JOB_NAME".into(), start.job_name.clone());
     arguments.insert("--JOB_RUN_ID".into(), id.clone());
-    if let Some((workflow, run_id)) = workflow {
-        arguments.insert("--WORKFLOW_NAME".into(), workflow);
-        arguments.insert("--WORKFLOW_RUN_ID".into(), run_id);
+    // A direct job run (StartJobRun) names no workflow.
+    if !key.workflow.starts_with(STANDALONE_PREFIX) {
+        arguments.insert("--WORKFLOW_NAME".into(), key.workflow.clone());
+        arguments.insert("--WORKFLOW_RUN_ID".into(), key.run_id.clone());
     }
     let record = LaunchRecord {
         command: job.command_name,
@@ -413,15 +396,22 @@ mod tests {
         Runner::new(config, weir_clock::Clock::manual(0)).expect("runner")
     }
 
+    /// A runner over `data` and a transition's launches holding one confirmation, of
+    /// attempt `id`, reserved in it.
+    fn one_confirmed(data: &std::path::Path, id: &str) -> (Runner, Launches) {
+        let runner = runner(data);
+        let mut launches = Launches::new(runner.clone(), 0, 10);
+        assert!(runner.reserve(id));
+        launches
+            .confirmed
+            .push((id.into(), "job".into(), Decision::Nothing));
+        (runner, launches)
+    }
+
     #[test]
     fn confirmations_of_a_transition_that_did_not_commit_give_their_reservations_back() {
         let data = tempfile::tempdir().expect("tempdir");
-        let runner = runner(data.path());
-        let mut launches = Launches::new(runner.clone(), 0, 10);
-        assert!(runner.reserve("jr_1"));
-        launches
-            .confirmed
-            .push(("jr_1".into(), "job".into(), Decision::Nothing));
+        let (runner, launches) = one_confirmed(data.path(), "jr_1");
         drop(launches);
         assert!(
             runner.reserve("jr_1"),
@@ -432,12 +422,7 @@ mod tests {
     #[test]
     fn confirmations_of_a_committed_transition_keep_their_reservations_for_the_launch() {
         let data = tempfile::tempdir().expect("tempdir");
-        let runner = runner(data.path());
-        let mut launches = Launches::new(runner.clone(), 0, 10);
-        assert!(runner.reserve("jr_2"));
-        launches
-            .confirmed
-            .push(("jr_2".into(), "job".into(), Decision::Nothing));
+        let (runner, launches) = one_confirmed(data.path(), "jr_2");
         let handed_on = launches.committed();
         assert_eq!(handed_on.len(), 1);
         assert!(

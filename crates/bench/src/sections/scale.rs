@@ -363,7 +363,8 @@ async fn wide_run(
     let mut per_job = Vec::with_capacity(WIDE_RUNS);
     for i in 1..=WIDE_RUNS {
         let wide = run_wide(conn, weir.pid(), n).await?;
-        per_job.push(wide.per_job_ms());
+        let run_per_job = wide.per_job_ms();
+        per_job.push(run_per_job);
         let WideRun {
             wall,
             server_cpu,
@@ -386,7 +387,7 @@ async fn wide_run(
             format!(
                 "{} / {}",
                 ms(server_cpu.as_secs_f64() * 1000.0),
-                ms(wide.per_job_ms())
+                ms(run_per_job)
             ),
             ms(jobs_cpu.as_secs_f64() * 1000.0),
             ms((last.started - before_last) as f64),
